@@ -1,0 +1,3 @@
+from fedledger.cli.app import main
+
+main()
