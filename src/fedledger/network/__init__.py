@@ -1,0 +1,1 @@
+"""Running a fedledger network: definition, native Fabric supervisor, chaincode lifecycle."""

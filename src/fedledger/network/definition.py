@@ -1,0 +1,182 @@
+"""The declarative network definition (network/fedledger.yaml) and the ports it implies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fedledger.orgs import MemberOrg, OrdererOrg
+
+DEFAULT_DEFINITION = Path(__file__).resolve().parents[3] / "network" / "fedledger.yaml"
+
+# Every node gets a block of ports at a fixed offset from the base, so a node's ports can be
+# told from its name and two networks with different bases never collide.
+ORDERER_BLOCK = 10  # orderer i: base + 10*i + {0 listen, 1 admin, 2 operations}
+PEER_BASE = 100
+PEER_BLOCK = 10  # peer of org k (0-based): base + 100 + 10*k + {0 listen, 1 chaincode,
+#                  2 operations, 3 chaincode server, 4 validator}
+MAX_ORGS = 9
+MAX_ORDERERS = 9
+
+
+class DefinitionError(ValueError):
+    """The network definition is missing a field or holds an unusable value."""
+
+
+@dataclass(frozen=True)
+class OrdererPorts:
+    listen: int
+    admin: int
+    operations: int
+
+
+@dataclass(frozen=True)
+class PeerPorts:
+    listen: int
+    chaincode: int
+    operations: int
+    chaincode_server: int
+    validator: int
+
+
+def parse_duration(text: str, field: str) -> float:
+    """'500ms', '2s', '1m' → seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*", str(text))
+    if not match:
+        raise DefinitionError(f"{field}: {text!r} is not a duration like 500ms, 2s or 1m")
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+
+
+@dataclass(frozen=True)
+class NetworkDefinition:
+    name: str
+    channel: str
+    chaincode_name: str
+    chaincode_source: Path
+    ordering: OrdererOrg
+    batch_timeout: float  # seconds
+    max_message_count: int
+    members: tuple[MemberOrg, ...]
+    port_base: int
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_DEFINITION) -> NetworkDefinition:
+        try:
+            document = yaml.safe_load(path.read_text())
+        except FileNotFoundError:
+            raise DefinitionError(f"no network definition at {path}") from None
+        return cls.from_dict(document, base=path.parent)
+
+    @classmethod
+    def from_dict(cls, document: dict[str, Any], base: Path) -> NetworkDefinition:
+        def get(mapping: dict[str, Any], key: str, where: str) -> Any:
+            if not isinstance(mapping, dict) or key not in mapping:
+                raise DefinitionError(f"{where}.{key} is missing")
+            return mapping[key]
+
+        chaincode = get(document, "chaincode", "network")
+        ordering = get(document, "ordering", "network")
+        organizations = get(document, "organizations", "network")
+        source = Path(get(chaincode, "source", "chaincode"))
+        definition = cls(
+            name=str(get(document, "name", "network")),
+            channel=str(get(document, "channel", "network")),
+            chaincode_name=str(get(chaincode, "name", "chaincode")),
+            chaincode_source=(source if source.is_absolute() else base / source).resolve(),
+            ordering=OrdererOrg(
+                name=str(get(ordering, "name", "ordering")),
+                msp_id=str(get(ordering, "mspId", "ordering")),
+                domain=str(get(ordering, "domain", "ordering")),
+                orderers=int(get(ordering, "orderers", "ordering")),
+            ),
+            batch_timeout=parse_duration(
+                get(ordering, "batchTimeout", "ordering"), "ordering.batchTimeout"
+            ),
+            max_message_count=int(get(ordering, "maxMessageCount", "ordering")),
+            members=member_orgs(
+                int(get(organizations, "count", "organizations")),
+                int(organizations.get("peersPerOrg", 1)),
+            ),
+            port_base=int(get(get(document, "ports", "network"), "base", "ports")),
+        )
+        definition.check()
+        return definition
+
+    def with_overrides(
+        self,
+        *,
+        orgs: int | None = None,
+        orderers: int | None = None,
+        port_base: int | None = None,
+        batch_timeout: float | None = None,
+    ) -> NetworkDefinition:
+        changed = self
+        if orgs is not None:
+            changed = replace(changed, members=member_orgs(orgs, self.members[0].peers))
+        if orderers is not None:
+            changed = replace(changed, ordering=replace(self.ordering, orderers=orderers))
+        if port_base is not None:
+            changed = replace(changed, port_base=port_base)
+        if batch_timeout is not None:
+            changed = replace(changed, batch_timeout=batch_timeout)
+        changed.check()
+        return changed
+
+    def check(self) -> None:
+        if not 1 <= len(self.members) <= MAX_ORGS:
+            raise DefinitionError(
+                f"organizations.count is {len(self.members)}: use 1 to {MAX_ORGS}"
+            )
+        if not 1 <= self.ordering.orderers <= MAX_ORDERERS:
+            raise DefinitionError(
+                f"ordering.orderers is {self.ordering.orderers}: use 1 to {MAX_ORDERERS}"
+            )
+        if any(m.peers != 1 for m in self.members):
+            raise DefinitionError("organizations.peersPerOrg: only 1 peer per organisation for now")
+        if not 1024 <= self.port_base <= 65535 - self.highest_port_offset:
+            raise DefinitionError(
+                f"ports.base is {self.port_base}: use 1024 to {65535 - self.highest_port_offset}"
+            )
+        if self.batch_timeout <= 0:
+            raise DefinitionError("ordering.batchTimeout must be positive")
+        if self.max_message_count < 1:
+            raise DefinitionError("ordering.maxMessageCount must be at least 1")
+
+    @property
+    def highest_port_offset(self) -> int:
+        return PEER_BASE + PEER_BLOCK * MAX_ORGS
+
+    def orderer_ports(self, index: int) -> OrdererPorts:
+        first = self.port_base + ORDERER_BLOCK * index
+        return OrdererPorts(listen=first, admin=first + 1, operations=first + 2)
+
+    def peer_ports(self, org_index: int) -> PeerPorts:
+        first = self.port_base + PEER_BASE + PEER_BLOCK * org_index
+        return PeerPorts(
+            listen=first,
+            chaincode=first + 1,
+            operations=first + 2,
+            chaincode_server=first + 3,
+            validator=first + 4,
+        )
+
+    def member(self, msp_id: str) -> tuple[int, MemberOrg]:
+        for index, member in enumerate(self.members):
+            if member.msp_id == msp_id:
+                return index, member
+        known = ", ".join(m.msp_id for m in self.members)
+        raise DefinitionError(f"no organisation {msp_id} in the network (known: {known})")
+
+
+def member_orgs(count: int, peers: int = 1) -> tuple[MemberOrg, ...]:
+    return tuple(
+        MemberOrg(
+            name=f"Org{n}", msp_id=f"Org{n}MSP", domain=f"org{n}.fedledger.local", peers=peers
+        )
+        for n in range(1, count + 1)
+    )
