@@ -1,0 +1,150 @@
+"""scikit-learn pipeline -> ONNX bytes, with the schema as the input signature."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata as importlib_metadata
+from typing import Any
+
+import numpy as np
+import onnx
+from sklearn.base import is_classifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from fedledger.models.errors import ConversionError
+from fedledger.models.inputs import NumericDType
+from fedledger.models.metadata import ModelMetadata
+from fedledger.models.train import TrainedModel, numeric_dtype_for
+from fedledger.schema import Schema
+
+# Opsets onnxruntime >= 1.18 runs; pinned so a library upgrade does not change the files we write.
+TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
+CLASSIFIER_OUTPUTS = ("label", "probabilities")
+_LIBRARIES = ("scikit-learn", "skl2onnx", "onnx", "numpy", "protobuf")
+
+
+def initial_types(schema: Schema, dtype: NumericDType) -> list[tuple[str, Any]]:
+    """One [None, 1] input per feature: numeric as `dtype`, category as string."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
+
+    numeric = FloatTensorType if dtype == "float32" else DoubleTensorType
+    return [
+        (f.name, StringTensorType([None, 1]) if f.type == "category" else numeric([None, 1]))
+        for f in schema.features
+    ]
+
+
+def convert(trained: TrainedModel, task_id: str) -> bytes:
+    return to_onnx(
+        trained.pipeline,
+        trained.schema,
+        task_id=task_id,
+        training_rows=trained.training_rows,
+        numeric_dtype=trained.numeric_dtype,
+    )
+
+
+def to_onnx(
+    pipeline: Pipeline,
+    schema: Schema,
+    *,
+    task_id: str,
+    training_rows: int,
+    numeric_dtype: NumericDType | None = None,
+) -> bytes:
+    """Convert a fitted pipeline that takes the schema's columns; refuse the known traps first."""
+    from skl2onnx import convert_sklearn
+
+    dtype = numeric_dtype or numeric_dtype_for(pipeline)
+    _refuse_known_traps(pipeline, schema)
+    options: dict[int, dict[str, Any]] = {}
+    if schema.target.is_classification:
+        options[id(pipeline)] = {"zipmap": False}
+    try:
+        model = convert_sklearn(
+            pipeline,
+            initial_types=initial_types(schema, dtype),
+            options=options,
+            target_opset=TARGET_OPSET,
+        )
+    except Exception as exc:
+        raise ConversionError(f"skl2onnx cannot convert {_describe(pipeline)}: {exc}") from exc
+    _set_metadata(
+        model,
+        ModelMetadata(
+            task_id=task_id,
+            schema_sha256=schema.sha256(),
+            kind="classification" if schema.target.is_classification else "regression",
+            numeric_dtype=dtype,
+            training_rows=training_rows,
+            libraries=library_versions(),
+        ),
+    )
+    return bytes(model.SerializeToString())
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _describe(pipeline: Any) -> str:
+    if isinstance(pipeline, Pipeline):
+        return " -> ".join(type(step).__name__ for _, step in pipeline.steps)
+    return type(pipeline).__name__
+
+
+def _components(estimator: Any) -> list[Any]:
+    found = [estimator]
+    if hasattr(estimator, "get_params"):
+        found.extend(v for v in estimator.get_params(deep=True).values() if hasattr(v, "fit"))
+    for fitted in getattr(estimator, "transformers_", []):
+        found.extend(_components(fitted[1]))
+    return found
+
+
+def _refuse_known_traps(pipeline: Any, schema: Schema) -> None:
+    parts = _components(pipeline)
+    final = pipeline.steps[-1][1] if isinstance(pipeline, Pipeline) else pipeline
+    if schema.target.is_classification != is_classifier(final):
+        wanted = "a classifier" if schema.target.is_classification else "a regressor"
+        raise ConversionError(f"the task's target needs {wanted}, got {type(final).__name__}")
+    if schema.target.is_classification:
+        classes = np.asarray(getattr(final, "classes_", []))
+        if classes.tolist() != list(range(len(schema.target.classes))):
+            raise ConversionError(
+                f"classifier classes_ {classes.tolist()} must be the class indices "
+                f"0..{len(schema.target.classes) - 1} of {list(schema.target.classes)}; "
+                "train with fedledger.models.train or encode_target"
+            )
+    for part in parts:
+        if isinstance(part, OneHotEncoder) and part.handle_unknown != "ignore":
+            raise ConversionError(
+                f"OneHotEncoder(handle_unknown={part.handle_unknown!r}) converts, but onnxruntime "
+                "then fails on any category not seen in training; use handle_unknown='ignore'"
+            )
+        if type(part).__name__.startswith("HistGradientBoosting") and _protobuf_major() >= 7:
+            raise ConversionError(
+                "skl2onnx cannot convert HistGradientBoosting models with protobuf 7 "
+                "('Expected an int, got a boolean'); install protobuf<7"
+            )
+
+
+def _protobuf_major() -> int:
+    return int(importlib_metadata.version("protobuf").split(".")[0])
+
+
+def _set_metadata(model: onnx.ModelProto, metadata: ModelMetadata) -> None:
+    existing = {p.key for p in model.metadata_props}
+    for key, value in metadata.to_props().items():
+        if key in existing:
+            raise ConversionError(f"model already carries metadata {key}")
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    model.doc_string = f"fedledger model for task {metadata.task_id}"
