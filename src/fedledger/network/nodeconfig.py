@@ -1,0 +1,155 @@
+"""Per-node core.yaml and orderer.yaml: the installation's sample files with our overrides.
+
+Fabric's sample configuration is read from the installation's `config/` at run time and never
+copied into this repository; each node gets its own copy with the handful of settings that make
+it one node of this network (addresses, TLS, MSP, data folder) written over it.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fedledger.network.definition import OrdererPorts, PeerPorts
+from fedledger.orgs.layout import NodeLayout
+
+LOCALHOST = "127.0.0.1"
+
+
+def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dictionary merge: mappings merge, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def write_config(sample: Path, overrides: dict[str, Any], target: Path) -> None:
+    document = yaml.safe_load(sample.read_text())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(merge(document, overrides), sort_keys=False))
+
+
+def peer_overrides(
+    *,
+    node: NodeLayout,
+    msp_id: str,
+    ports: PeerPorts,
+    data_dir: Path,
+    ccaas_builder: Path,
+) -> dict[str, Any]:
+    address = f"{LOCALHOST}:{ports.listen}"
+    return {
+        "peer": {
+            "id": node.name,
+            "networkId": "fedledger",
+            "listenAddress": address,
+            "address": address,
+            # Each peer on one host needs its own chaincode listener (the default is 7052).
+            "chaincodeListenAddress": f"{LOCALHOST}:{ports.chaincode}",
+            "chaincodeAddress": f"{LOCALHOST}:{ports.chaincode}",
+            "gateway": {"enabled": True},
+            "gossip": {
+                "bootstrap": address,
+                "endpoint": address,
+                "externalEndpoint": address,
+                "useLeaderElection": True,
+                "orgLeader": False,
+                # The first probe of another organisation's peer races the channel's TLS roots;
+                # the default 25 s retry would make the Gateway wait that long for endorsers.
+                "reconnectInterval": "2s",
+                "aliveTimeInterval": "2s",
+            },
+            "tls": {
+                "enabled": True,
+                "clientAuthRequired": False,
+                "cert": {"file": str(node.tls_cert("server"))},
+                "key": {"file": str(node.tls_key("server"))},
+                "rootcert": {"file": str(node.tls_ca)},
+                "clientRootCAs": {"files": [str(node.tls_ca)]},
+            },
+            "fileSystemPath": str(data_dir),
+            "mspConfigPath": str(node.msp),
+            "localMspId": msp_id,
+        },
+        # No Docker here: an empty endpoint stops the peer from registering a Docker health
+        # check that keeps /healthz at 503 (an empty CORE_VM_ENDPOINT does not do it on 2.5).
+        "vm": {"endpoint": ""},
+        "chaincode": {
+            "externalBuilders": [
+                {
+                    "name": "ccaas_builder",
+                    "path": str(ccaas_builder),
+                    "propagateEnvironment": ["CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG"],
+                }
+            ],
+        },
+        "ledger": {"state": {"stateDatabase": "goleveldb"}},
+        "operations": {
+            "listenAddress": f"{LOCALHOST}:{ports.operations}",
+            "tls": {"enabled": False},
+        },
+        "metrics": {"provider": "prometheus"},
+    }
+
+
+def orderer_overrides(
+    *,
+    node: NodeLayout,
+    msp_id: str,
+    ports: OrdererPorts,
+    data_dir: Path,
+    admin_client_ca: Path,
+) -> dict[str, Any]:
+    tls_files = {
+        "Certificate": str(node.tls_cert("server")),
+        "PrivateKey": str(node.tls_key("server")),
+    }
+    return {
+        "General": {
+            "ListenAddress": LOCALHOST,
+            "ListenPort": ports.listen,
+            "TLS": {
+                "Enabled": True,
+                **tls_files,
+                "RootCAs": [str(node.tls_ca)],
+                "ClientAuthRequired": False,
+            },
+            # Raft traffic shares the main listener and its TLS certificate.
+            "Cluster": {
+                "ClientCertificate": tls_files["Certificate"],
+                "ClientPrivateKey": tls_files["PrivateKey"],
+                "RootCAs": [str(node.tls_ca)],
+            },
+            "BootstrapMethod": "none",
+            "LocalMSPDir": str(node.msp),
+            "LocalMSPID": msp_id,
+        },
+        "FileLedger": {"Location": str(data_dir / "ledger")},
+        "Consensus": {
+            "WALDir": str(data_dir / "etcdraft" / "wal"),
+            "SnapDir": str(data_dir / "etcdraft" / "snapshot"),
+        },
+        "Operations": {
+            "ListenAddress": f"{LOCALHOST}:{ports.operations}",
+            "TLS": {"Enabled": False},
+        },
+        "Metrics": {"Provider": "prometheus"},
+        "Admin": {
+            "ListenAddress": f"{LOCALHOST}:{ports.admin}",
+            "TLS": {
+                "Enabled": True,
+                **tls_files,
+                "RootCAs": [str(node.tls_ca)],
+                "ClientAuthRequired": True,
+                "ClientRootCAs": [str(admin_client_ca)],
+            },
+        },
+        "ChannelParticipation": {"Enabled": True},
+    }

@@ -1,0 +1,115 @@
+"""Chaincode packages in Fabric's lifecycle format.
+
+A package is a tar.gz holding `metadata.json` (type and label) and `code.tar.gz`. Two types:
+
+- `ccaas`: the chaincode runs as a service; `code.tar.gz` holds only `connection.json`. Its
+  address is a template (`{{.ccport}}`) that each peer fills from its own
+  CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG, so one package serves every organisation.
+- `node`: an ordinary Node chaincode that peers build themselves (Docker-based peers, AWS Managed
+  Blockchain): `code.tar.gz` holds the project under `src/`.
+
+The label carries a digest of the built chaincode, so a changed chaincode gets a new package id
+and redeploying it bumps the definition's sequence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# Files that decide what runs; node_modules follows from the lock file.
+_SOURCE_PATTERNS = ("package.json", "package-lock.json", "dist/**/*.js")
+_NODE_PACKAGE_EXCLUDES = {"node_modules", "coverage", ".nyc_output", "test", "src"}
+
+
+class PackagingError(RuntimeError):
+    """The chaincode cannot be packaged: not built, or not a Node chaincode project."""
+
+
+@dataclass(frozen=True)
+class ChaincodePackage:
+    path: Path
+    label: str
+
+    @property
+    def package_id(self) -> str:
+        """Fabric's package id: the label and the SHA-256 of the package file."""
+        return f"{self.label}:{hashlib.sha256(self.path.read_bytes()).hexdigest()}"
+
+
+def _tar_bytes(files: dict[str, bytes]) -> bytes:
+    """A gzip'd tar with fixed metadata, so equal content gives an equal package id."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            info = tarfile.TarInfo(name)
+            info.size = len(files[name])
+            info.mode = 0o644
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(files[name]))
+    # gzip stores a timestamp in its header; zero it for reproducible packages.
+    data = bytearray(buffer.getvalue())
+    data[4:8] = b"\0\0\0\0"
+    return bytes(data)
+
+
+def source_digest(source: Path) -> str:
+    if not (source / "dist").is_dir():
+        raise PackagingError(
+            f"the chaincode in {source} is not built: run `npm ci && npm run build` there "
+            "(or `make setup`)"
+        )
+    digest = hashlib.sha256()
+    for pattern in _SOURCE_PATTERNS:
+        for path in sorted(source.glob(pattern)):
+            digest.update(str(path.relative_to(source)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def chaincode_version(source: Path) -> str:
+    try:
+        return str(json.loads((source / "package.json").read_text())["version"])
+    except (OSError, KeyError, ValueError) as error:
+        raise PackagingError(f"{source}/package.json has no version: {error}") from error
+
+
+def package_ccaas(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
+    label = f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
+    connection = {
+        "address": "127.0.0.1:{{.ccport}}",
+        "dial_timeout": "10s",
+        "tls_required": False,
+    }
+    code = _tar_bytes({"connection.json": json.dumps(connection, indent=2).encode()})
+    return _write_package(out_dir, label, "ccaas", code)
+
+
+def package_node(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
+    """The built project (package.json, lock file, dist/) under `src/`, as `peer` packages it.
+
+    The peer's Node builder runs `npm install --production` from the lock file; bundle
+    node_modules yourself where peers have no registry access (AWS Managed Blockchain).
+    """
+    label = f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
+    files: dict[str, bytes] = {}
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_file() and relative.parts[0] not in _NODE_PACKAGE_EXCLUDES:
+            files[f"src/{relative.as_posix()}"] = path.read_bytes()
+    return _write_package(out_dir, label, "node", _tar_bytes(files))
+
+
+def _write_package(out_dir: Path, label: str, kind: str, code: bytes) -> ChaincodePackage:
+    metadata = {"type": kind, "label": label}
+    if kind == "node":
+        metadata["path"] = ""
+    package = _tar_bytes({"metadata.json": json.dumps(metadata).encode(), "code.tar.gz": code})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{label}.{kind}.tar.gz"
+    path.write_bytes(package)
+    return ChaincodePackage(path, label)
