@@ -1,0 +1,67 @@
+"""What every store offers, and the streaming verification they share."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from fedledger.store.errors import HashMismatchError, InvalidUriError, ModelTooLargeError
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
+_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class ModelStore(Protocol):
+    """Content-addressed storage: objects are named by their SHA-256."""
+
+    def put(self, data: bytes | Path) -> str: ...
+
+    def get(self, uri: str, expected_sha256: str) -> bytes: ...
+
+    def uri_for(self, sha256: str) -> str: ...
+
+
+def check_sha256(value: str) -> str:
+    if not _HEX.fullmatch(value):
+        raise InvalidUriError(f"{value!r} is not a lowercase hex SHA-256")
+    return value
+
+
+def read_verified(
+    chunks: Iterable[bytes], *, uri: str, expected_sha256: str, max_bytes: int
+) -> bytes:
+    """Join chunks, refusing as soon as more than `max_bytes` arrived, then verify the hash."""
+    digest = hashlib.sha256()
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise ModelTooLargeError(uri, size, max_bytes, at_least=True)
+        digest.update(chunk)
+        parts.append(chunk)
+    actual = digest.hexdigest()
+    if actual != expected_sha256:
+        raise HashMismatchError(uri, expected_sha256, actual)
+    return b"".join(parts)
+
+
+def file_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterable[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            yield chunk
+
+
+def sha256_of(data: bytes | Path) -> tuple[str, int]:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest(), len(data)
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in file_chunks(data):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size

@@ -1,0 +1,95 @@
+"""A directory of objects named `<root>/sha256/<hex>`; URIs are `file:///<root>/sha256/<hex>`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from fedledger.store.base import (
+    DEFAULT_MAX_BYTES,
+    check_sha256,
+    file_chunks,
+    read_verified,
+    sha256_of,
+)
+from fedledger.store.errors import (
+    InvalidUriError,
+    ModelTooLargeError,
+    ObjectNotFoundError,
+    StoreUnavailableError,
+)
+
+
+class LocalStore:
+    def __init__(self, root: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = Path(root).resolve()
+        self.max_bytes = max_bytes
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def uri_for(self, sha256: str) -> str:
+        return self._path(check_sha256(sha256)).as_uri()
+
+    def put(self, data: bytes | Path) -> str:
+        sha256, size = sha256_of(data)
+        if size > self.max_bytes:
+            raise ModelTooLargeError(f"<{sha256}>", size, self.max_bytes)
+        target = self._path(sha256)
+        if target.exists():
+            return target.as_uri()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target then rename, so a reader never sees half an object.
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if isinstance(data, bytes):
+                    out.write(data)
+                else:
+                    with data.open("rb") as src:
+                        shutil.copyfileobj(src, out)
+            Path(tmp_name).replace(target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+        return target.as_uri()
+
+    def get(self, uri: str, expected_sha256: str) -> bytes:
+        check_sha256(expected_sha256)
+        path = self.path_of(uri)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFoundError(uri) from None
+        except OSError as exc:
+            raise StoreUnavailableError(f"cannot read {uri}: {exc}") from exc
+        if size > self.max_bytes:
+            raise ModelTooLargeError(uri, size, self.max_bytes)
+        try:
+            return read_verified(
+                file_chunks(path),
+                uri=uri,
+                expected_sha256=expected_sha256,
+                max_bytes=self.max_bytes,
+            )
+        except FileNotFoundError:
+            raise ObjectNotFoundError(uri) from None
+        except OSError as exc:
+            raise StoreUnavailableError(f"cannot read {uri}: {exc}") from exc
+
+    def path_of(self, uri: str) -> Path:
+        """The file behind a `file://` URI, which must be an object inside this store's root."""
+        parsed = urlparse(uri)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise InvalidUriError(f"{uri!r} is not a file:/// URI")
+        path = Path(unquote(parsed.path))
+        if path.parent != self.root / "sha256":
+            raise InvalidUriError(f"{uri!r} is not an object of the store at {self.root}")
+        check_sha256(path.name)
+        return path
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / "sha256" / sha256
