@@ -1,0 +1,30 @@
+"""A Gateway for one organisation of a connection profile (docs/connection-profile.md)."""
+
+from __future__ import annotations
+
+from fedledger.fabric.client import Timeouts
+from fedledger.fabric.gateway import Gateway, TlsConfig
+from fedledger.fabric.identity import SigningIdentity
+from fedledger.profile import ConnectionProfile
+
+
+def connect(
+    profile: ConnectionProfile,
+    msp_id: str,
+    identity: str = "user",
+    timeouts: Timeouts | None = None,
+) -> Gateway:
+    """Connect as `identity` (a name under the organisation's `identities`) to its gateway peer.
+
+    TLS verifies the peer against the organisation's TLS CA under the profile's `serverName`;
+    the profile's `tlsClient`, when present, is presented for mutual TLS.
+    """
+    org = profile.org(msp_id)
+    signer = SigningIdentity.from_msp_folder(org.identity(identity), org.msp_id)
+    tls = TlsConfig.from_files(
+        org.gateway.tls_ca_cert,
+        server_name=org.gateway.server_name,
+        client_certificate=org.tls_client.cert if org.tls_client else None,
+        client_key=org.tls_client.key if org.tls_client else None,
+    )
+    return Gateway.connect(org.gateway.endpoint, signer, tls, timeouts)
