@@ -1,0 +1,153 @@
+/**
+ * The acceptance policy: its parsing and the pure decision function. No ledger access here, so
+ * the rules can be read and tested on their own (test/policy.test.ts is table-driven).
+ *
+ * Decision rules, applied after every vote, in this order:
+ * 1. Veto: a vote (approve or reject) whose score on the task metric falls behind the voter's score
+ *    for the current champion by more than maxRegression rejects the proposal. Voters without a
+ *    champion score (no champion yet, or they did not vote on it) cannot veto. Differences within
+ *    1e-9 count as equal, so that 0.80 - 0.75 is not taken as more than 0.05.
+ * 2. Minimum score: an approving vote whose score is worse than minScore (below it when higher is
+ *    better, above it when lower is better) rejects the proposal.
+ * 3. Accept when at least `quorum` members voted (abstentions count towards the quorum) and
+ *    approvals / (approvals + rejections) >= approvalThreshold (abstentions do not count here).
+ * 4. Reject as soon as acceptance is impossible: even if every member who has not voted approved,
+ *    the approval share would stay below the threshold (this includes everyone abstaining).
+ * 5. Otherwise the proposal stays PENDING until more votes arrive or CloseExpired ends it.
+ */
+import { Input } from './input';
+import type { Decision, Metric, Policy, Tally, VoteSummary } from './records';
+
+export const REGRESSION_TOLERANCE = 1e-9;
+export const MAX_VOTING_PERIOD_SECONDS = 365 * 24 * 3600;
+export const MAX_MODEL_BYTES = 1024 ** 4;
+export const MAX_OPEN_PROPOSALS = 100;
+
+export const POLICY_FIELDS = [
+    'quorum',
+    'approvalThreshold',
+    'minScore',
+    'maxRegression',
+    'votingPeriodSeconds',
+    'maxModelBytes',
+    'maxOpenProposalsPerOrg',
+] as const;
+
+/** Parses a policy for a task with `memberCount` members. */
+export function parsePolicy(refusal: string, path: string, value: unknown, memberCount: number): Policy {
+    const input = new Input(refusal, path, value, POLICY_FIELDS);
+    const quorum = input.integer('quorum', 1, memberCount);
+    const approvalThreshold = input.number('approvalThreshold');
+    if (approvalThreshold <= 0 || approvalThreshold > 1) {
+        input.refuse('approvalThreshold', 'must be a share greater than 0 and at most 1');
+    }
+    const maxRegression = input.optionalNumber('maxRegression');
+    if (maxRegression !== null && maxRegression < 0) {
+        input.refuse('maxRegression', 'must be zero or more (or null for no veto)');
+    }
+    return {
+        quorum,
+        approvalThreshold,
+        minScore: input.optionalNumber('minScore'),
+        maxRegression,
+        votingPeriodSeconds: input.integer('votingPeriodSeconds', 1, MAX_VOTING_PERIOD_SECONDS),
+        maxModelBytes: input.integer('maxModelBytes', 1, MAX_MODEL_BYTES),
+        maxOpenProposalsPerOrg: input.integer('maxOpenProposalsPerOrg', 1, MAX_OPEN_PROPOSALS),
+    };
+}
+
+/** Why a policy no longer fits a task with `memberCount` members, or null when it does. */
+export function policyMisfit(policy: Policy, memberCount: number): string | null {
+    if (policy.quorum > memberCount) {
+        return `the quorum ${policy.quorum} would exceed the ${memberCount} members; lower the quorum first with an updatePolicy change`;
+    }
+    return null;
+}
+
+/** Summarises one vote for the policy: its score and its regression against the voter's champion score. */
+export function summariseVote(
+    higherIsBetter: boolean,
+    decision: Decision,
+    score: number | null,
+    championScore: number | null,
+): VoteSummary {
+    let regression: number | null = null;
+    if (score !== null && championScore !== null) {
+        regression = higherIsBetter ? championScore - score : score - championScore;
+    }
+    return { decision, score, regression };
+}
+
+export interface DecisionInput {
+    policy: Policy;
+    metric: Metric;
+    higherIsBetter: boolean;
+    electorateSize: number;
+    tally: Tally;
+}
+
+export interface Outcome {
+    status: 'PENDING' | 'ACCEPTED' | 'REJECTED';
+    reason: string;
+}
+
+export function decide(input: DecisionInput): Outcome {
+    const { policy, metric, tally } = input;
+    const voters = Object.keys(tally.votes).sort();
+    for (const voter of voters) {
+        const vote = tally.votes[voter];
+        if (vote === undefined || vote.decision === 'abstain') {
+            continue;
+        }
+        if (
+            policy.maxRegression !== null &&
+            vote.regression !== null &&
+            vote.regression - policy.maxRegression > REGRESSION_TOLERANCE
+        ) {
+            return {
+                status: 'REJECTED',
+                reason: `veto: ${voter}'s ${metric} is ${vote.regression} worse than its champion score, over the task's maxRegression ${policy.maxRegression}`,
+            };
+        }
+        if (
+            vote.decision === 'approve' &&
+            policy.minScore !== null &&
+            vote.score !== null &&
+            isWorse(input.higherIsBetter, vote.score, policy.minScore)
+        ) {
+            return {
+                status: 'REJECTED',
+                reason: `${voter} approved with ${metric} ${vote.score}, worse than the task's minScore ${policy.minScore}`,
+            };
+        }
+    }
+    const { approve, reject, abstain } = tally;
+    const cast = approve + reject + abstain;
+    const remaining = input.electorateSize - cast;
+    if (cast >= policy.quorum && approve + reject > 0 && approve / (approve + reject) >= policy.approvalThreshold) {
+        return {
+            status: 'ACCEPTED',
+            reason:
+                `${approve} of ${approve + reject} approve or reject votes approve (threshold ${policy.approvalThreshold}), ` +
+                `${cast} of ${input.electorateSize} members voted (quorum ${policy.quorum})`,
+        };
+    }
+    const bestApprove = approve + remaining;
+    if (bestApprove + reject === 0) {
+        return { status: 'REJECTED', reason: `all ${cast} members abstained; nothing can approve the proposal` };
+    }
+    if (bestApprove / (bestApprove + reject) < policy.approvalThreshold) {
+        return {
+            status: 'REJECTED',
+            reason: `at most ${bestApprove} of ${bestApprove + reject} votes can approve, below the threshold ${policy.approvalThreshold}`,
+        };
+    }
+    return {
+        status: 'PENDING',
+        reason: `${cast} of ${input.electorateSize} members voted (quorum ${policy.quorum}); waiting for more votes`,
+    };
+}
+
+function isWorse(higherIsBetter: boolean, score: number, bound: number): boolean {
+    return higherIsBetter ? score < bound : score > bound;
+}

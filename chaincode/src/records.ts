@@ -1,0 +1,180 @@
+/**
+ * The ledger records and their keys. Every record carries docType and schemaVersion so that a later
+ * chaincode version can read what an earlier one wrote (see readRecord in ledger.ts).
+ */
+import type { DataSchema } from './schema';
+
+export const SCHEMA_VERSION = 1;
+
+export const METRICS = ['roc_auc', 'accuracy', 'f1', 'log_loss', 'rmse', 'mae', 'r2'] as const;
+export type Metric = (typeof METRICS)[number];
+export const HIGHER_IS_BETTER: Readonly<Record<Metric, boolean>> = {
+    roc_auc: true,
+    accuracy: true,
+    f1: true,
+    r2: true,
+    log_loss: false,
+    rmse: false,
+    mae: false,
+};
+
+export interface Policy {
+    /** Minimum number of member votes (approve, reject or abstain) before a decision. */
+    quorum: number;
+    /** Share of approving votes among approve + reject votes needed to accept, in (0, 1]. */
+    approvalThreshold: number;
+    /** Worst acceptable score on the task metric for an approving vote; null for no bound. */
+    minScore: number | null;
+    /** Largest allowed regression of one member's score against its champion score; null for no veto. */
+    maxRegression: number | null;
+    votingPeriodSeconds: number;
+    maxModelBytes: number;
+    maxOpenProposalsPerOrg: number;
+}
+
+export interface Task {
+    docType: 'task';
+    schemaVersion: number;
+    id: string;
+    description: string;
+    schema: DataSchema;
+    schemaSha256: string;
+    metric: Metric;
+    higherIsBetter: boolean;
+    members: string[];
+    policy: Policy;
+    createdBy: string;
+    createdAt: string;
+    updatedAt: string;
+    txId: string;
+}
+
+export const PROPOSAL_STATUSES = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED', 'REVOKED'] as const;
+export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
+export const DECISIONS = ['approve', 'reject', 'abstain'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+/** What the policy needs to know about one vote. */
+export interface VoteSummary {
+    decision: Decision;
+    /** The vote's score on the task metric; null for an abstention without it. */
+    score: number | null;
+    /** How far the score fell behind the voter's champion score; null when the voter has none. */
+    regression: number | null;
+}
+
+export interface Tally {
+    approve: number;
+    reject: number;
+    abstain: number;
+    votes: Record<string, VoteSummary>;
+}
+
+export interface Proposal {
+    docType: 'proposal';
+    schemaVersion: number;
+    id: string;
+    taskId: string;
+    modelSha256: string;
+    uri: string;
+    sizeBytes: number;
+    format: 'onnx';
+    proposer: string;
+    metrics: Record<string, number>;
+    parent: string | null;
+    round: string | null;
+    /** Members and policy at submission: the proposal is decided under the rules it was made under. */
+    electorate: string[];
+    policy: Policy;
+    metric: Metric;
+    higherIsBetter: boolean;
+    status: ProposalStatus;
+    statusReason: string;
+    tally: Tally;
+    createdAt: string;
+    deadline: string;
+    decidedAt: string | null;
+    txId: string;
+}
+
+export interface Vote {
+    docType: 'vote';
+    schemaVersion: number;
+    proposalId: string;
+    taskId: string;
+    voter: string;
+    decision: Decision;
+    metrics: Record<string, number>;
+    score: number | null;
+    holdoutRows: number;
+    evaluatorVersion: string;
+    reason: string;
+    castAt: string;
+    txId: string;
+}
+
+export interface Champion {
+    docType: 'champion';
+    schemaVersion: number;
+    taskId: string;
+    proposalId: string;
+    modelSha256: string;
+    uri: string;
+    sizeBytes: number;
+    format: 'onnx';
+    /** Each member's score on its own holdout, from its vote on this model: the base of the veto. */
+    scores: Record<string, number>;
+    /** Earlier champions' proposal ids, oldest first: RevokeChampion returns to the last one. */
+    lineage: string[];
+    since: string;
+    txId: string;
+}
+
+export const CHANGE_TYPES = ['updatePolicy', 'addMember', 'removeMember', 'revokeChampion'] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+export const CHANGE_STATUSES = ['PENDING', 'APPLIED', 'REJECTED', 'EXPIRED'] as const;
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
+
+export interface Change {
+    docType: 'change';
+    schemaVersion: number;
+    id: string;
+    taskId: string;
+    type: ChangeType;
+    policy: Policy | null;
+    member: string | null;
+    reason: string;
+    proposer: string;
+    approvals: string[];
+    rejections: string[];
+    status: ChangeStatus;
+    statusReason: string;
+    createdAt: string;
+    deadline: string;
+    decidedAt: string | null;
+    txId: string;
+}
+
+export interface Heartbeat {
+    docType: 'heartbeat';
+    schemaVersion: number;
+    name: string;
+    count: number;
+    updatedAt: string;
+}
+
+export type LedgerRecord = Task | Proposal | Vote | Champion | Change | Heartbeat;
+export type DocType = LedgerRecord['docType'];
+
+/** Composite key object types. Index keys end in "~" plus what they are sorted by. */
+export const KEYS = {
+    task: 'task',
+    proposal: 'proposal',
+    proposalByTask: 'proposal~task',
+    proposalByStatus: 'proposal~status',
+    vote: 'vote',
+    champion: 'champion',
+    change: 'change',
+    changeByTask: 'change~task',
+    heartbeat: 'heartbeat',
+} as const;

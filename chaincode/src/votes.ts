@@ -1,0 +1,141 @@
+/** Votes: one per (proposal, member organisation); the deciding vote settles the proposal. */
+import type { Context } from 'fabric-contract-api';
+import { crown, loadChampion, proposalKey, settleProposal } from './champions';
+import { Input } from './input';
+import { parseJsonArgument } from './json';
+import { callerMsp, emit, key, readRecord, reply, txTime, writeRecord } from './ledger';
+import { decide, summariseVote } from './policy';
+import { decidedEvent, loadProposal, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE } from './proposals';
+import { DECISIONS, KEYS, SCHEMA_VERSION, type Proposal, type Tally, type Vote } from './records';
+import { loadTask, requireMember } from './tasks';
+
+export const MAX_VOTE_METRICS = 32;
+export const MAX_REASON = 256;
+export const MAX_EVALUATOR_VERSION = 64;
+export const MAX_HOLDOUT_ROWS = 1e12;
+const PRINTABLE = /^[\u0020-\u007e]+$/;
+const PRINTABLE_RULE = 'must be printable ASCII';
+const REFUSAL = 'vote refused';
+
+export function voteKey(ctx: Context, proposalId: string, voter: string): string {
+    return key(ctx, KEYS.vote, [proposalId, voter]);
+}
+
+interface VoteInput {
+    proposalId: string;
+    decision: Vote['decision'];
+    metrics: Record<string, number>;
+    holdoutRows: number;
+    evaluatorVersion: string;
+    reason: string;
+}
+
+function parseVote(voteJson: string): VoteInput {
+    const input = new Input(REFUSAL, '', parseJsonArgument(REFUSAL, voteJson), [
+        'proposalId',
+        'decision',
+        'metrics',
+        'holdoutRows',
+        'evaluatorVersion',
+        'reason',
+    ]);
+    const proposalId = input.string('proposalId', 34, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE);
+    const decision = input.oneOf('decision', DECISIONS);
+    const metrics = input.metrics('metrics', MAX_VOTE_METRICS);
+    const holdoutRows = input.integer('holdoutRows', decision === 'abstain' ? 0 : 1, MAX_HOLDOUT_ROWS);
+    const evaluatorVersion = input.string('evaluatorVersion', MAX_EVALUATOR_VERSION, PRINTABLE, PRINTABLE_RULE);
+    const reason = input.text('reason', MAX_REASON);
+    if (decision === 'abstain' && reason === '') {
+        input.refuse('reason', 'must say why the member abstains');
+    }
+    return { proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason };
+}
+
+export async function castVote(ctx: Context, voteJson: string): Promise<string> {
+    const ballot = parseVote(voteJson);
+    const proposal = await loadProposal(ctx, ballot.proposalId, REFUSAL);
+    const task = await loadTask(ctx, proposal.taskId, REFUSAL);
+    const voter = callerMsp(ctx);
+    requireMember(task, voter, REFUSAL);
+    const id = proposal.id;
+    if (!proposal.electorate.includes(voter)) {
+        throw new Error(
+            `${REFUSAL}: ${voter} joined task ${task.id} after proposal ${id} was submitted; ` +
+                `only its electorate votes on it (${proposal.electorate.join(', ')})`,
+        );
+    }
+    if (proposal.status !== 'PENDING') {
+        throw new Error(
+            `${REFUSAL}: proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})`,
+        );
+    }
+    const time = txTime(ctx);
+    if (time.ms >= Date.parse(proposal.deadline)) {
+        throw new Error(`${REFUSAL}: voting on proposal ${id} ended at ${proposal.deadline}; close it with CloseExpired`);
+    }
+    const earlier = await readRecord<Vote>(ctx, 'vote', voteKey(ctx, id, voter));
+    if (earlier !== undefined) {
+        throw new Error(
+            `${REFUSAL}: ${voter} already voted on proposal ${id} (${earlier.decision} at ${earlier.castAt}, transaction ${earlier.txId})`,
+        );
+    }
+    const score = ballot.metrics[proposal.metric] ?? null;
+    if (score === null && ballot.decision !== 'abstain') {
+        throw new Error(
+            `${REFUSAL}: metrics.${proposal.metric} is missing; an ${ballot.decision} vote carries the score on task ${task.id}'s metric ${proposal.metric}`,
+        );
+    }
+
+    const vote: Vote = {
+        docType: 'vote',
+        schemaVersion: SCHEMA_VERSION,
+        proposalId: id,
+        taskId: task.id,
+        voter,
+        decision: ballot.decision,
+        metrics: ballot.metrics,
+        score,
+        holdoutRows: ballot.holdoutRows,
+        evaluatorVersion: ballot.evaluatorVersion,
+        reason: ballot.reason,
+        castAt: time.iso,
+        txId: ctx.stub.getTxID(),
+    };
+    await writeRecord(ctx, voteKey(ctx, id, voter), vote);
+
+    const champion = await loadChampion(ctx, task.id);
+    const summary = summariseVote(proposal.higherIsBetter, vote.decision, score, champion?.scores[voter] ?? null);
+    const tally: Tally = {
+        approve: proposal.tally.approve + (vote.decision === 'approve' ? 1 : 0),
+        reject: proposal.tally.reject + (vote.decision === 'reject' ? 1 : 0),
+        abstain: proposal.tally.abstain + (vote.decision === 'abstain' ? 1 : 0),
+        votes: { ...proposal.tally.votes, [voter]: summary },
+    };
+    const outcome = decide({
+        policy: proposal.policy,
+        metric: proposal.metric,
+        higherIsBetter: proposal.higherIsBetter,
+        electorateSize: proposal.electorate.length,
+        tally,
+    });
+    const counted: Proposal = { ...proposal, tally, statusReason: outcome.reason };
+    if (outcome.status === 'PENDING') {
+        await writeRecord(ctx, proposalKey(ctx, id), counted);
+        emit(ctx, 'VoteCast', {
+            taskId: task.id,
+            proposalId: id,
+            voter,
+            decision: vote.decision,
+            score,
+            tally: { approve: tally.approve, reject: tally.reject, abstain: tally.abstain },
+        });
+        return reply({ vote, proposal: counted });
+    }
+    const settled = await settleProposal(ctx, counted, outcome.status, outcome.reason, time);
+    let championId = champion?.proposalId ?? null;
+    if (settled.status === 'ACCEPTED') {
+        championId = (await crown(ctx, settled, time)).proposalId;
+    }
+    emit(ctx, 'ProposalDecided', decidedEvent(settled, championId, voter));
+    return reply({ vote, proposal: settled });
+}
