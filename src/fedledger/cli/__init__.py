@@ -1,0 +1,1 @@
+"""The `fedledger` command line."""

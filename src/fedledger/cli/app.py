@@ -1,0 +1,38 @@
+"""`fedledger`: the command line's root; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from fedledger import __version__
+from fedledger.cli.logs import configure_logging
+from fedledger.cli.network import network_app
+
+app = typer.Typer(
+    name="fedledger",
+    help="Govern a shared machine-learning model across organisations on a Fabric ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(network_app, name="network")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fedledger {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    log_level: str = typer.Option("info", help="debug, info, warning or error."),
+    log_json: bool = typer.Option(False, "--log-json", help="Log JSON lines to stderr."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    configure_logging(log_level, log_json)
+
+
+def main() -> None:
+    app()

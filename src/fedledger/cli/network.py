@@ -1,0 +1,195 @@
+"""`fedledger network`: install Fabric, start, inspect and stop a local network."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.table import Table
+
+from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
+from fedledger.network.backends import (
+    BackendError,
+    NetworkRecord,
+    choose_ledger,
+    default_record,
+    open_backend,
+)
+from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, parse_duration
+from fedledger.network.native import NativeNetwork, NetworkError
+
+network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+
+DEFAULT_RUN_DIR = Path(".fedledger")
+RunDir = Annotated[
+    Path,
+    typer.Option(
+        envvar="FEDLEDGER_RUN_DIR",
+        help="The network's folder: state, logs, records and its connection profile.",
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(1)
+
+
+@network_app.command()
+def install(
+    version: Annotated[str, typer.Option(help="Fabric version to install.")] = FABRIC_VERSION,
+    url: Annotated[
+        str | None, typer.Option(help="Download from this mirror URL.")
+    ] = None,
+) -> None:
+    """Download Fabric's official release archive into the fedledger cache."""
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(f"Fabric {version}", total=None)
+        try:
+            installation = install_release(
+                version,
+                url=url,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except InstallationError as error:
+            raise _fail(str(error)) from error
+    console.print(f"installed Fabric {installation.version} at {installation.root}")
+
+
+@network_app.command()
+def up(
+    ledger: Annotated[str, typer.Option(help="auto, fabric or embedded.")] = "auto",
+    orgs: Annotated[int | None, typer.Option(help="Member organisations (default 3).")] = None,
+    orderers: Annotated[int | None, typer.Option(help="Raft orderers (fabric; default 1).")] = None,
+    port_base: Annotated[
+        int | None, typer.Option(help="First port of the port block.")
+    ] = None,
+    batch_timeout: Annotated[
+        str | None, typer.Option(help="Block timeout, e.g. 500ms.")
+    ] = None,
+    definition: Annotated[Path, typer.Option(help="Network definition file.")] = DEFAULT_DEFINITION,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Start the network (or the parts of it that are not running) and write its profile."""
+    try:
+        existing = NetworkRecord.load(run_dir) if (run_dir / "network.json").exists() else None
+        if existing and ledger != "auto" and existing.ledger != ledger:
+            raise BackendError(
+                f"{run_dir} holds a {existing.ledger} network; stop and purge it "
+                "(`fedledger network down --purge`) before starting a different ledger"
+            )
+        if existing:
+            record = existing
+            console.print(f"ledger: {record.ledger} (the network in {run_dir})")
+        else:
+            choice = choose_ledger(ledger)
+            console.print(f"ledger: {choice.ledger} ({choice.reason})")
+            timeout = parse_duration(batch_timeout, "--batch-timeout") if batch_timeout else None
+            record = default_record(
+                choice.ledger,
+                orgs=orgs,
+                orderers=orderers,
+                port_base=port_base,
+                batch_timeout=timeout,
+            )
+            record = NetworkRecord(record.ledger, definition, record.overrides)
+            record.definition()  # validate before writing anything
+            record.save(run_dir)
+        backend = open_backend(record, run_dir)
+        started = time.monotonic()
+        with console.status("starting") as status:
+            profile = backend.up(step=lambda message: status.update(message))
+    except (BackendError, DefinitionError, InstallationError, NetworkError) as error:
+        raise _fail(str(error)) from error
+    console.print(
+        f"network up in {time.monotonic() - started:.1f} s; connection profile: {profile.path}"
+    )
+
+
+@network_app.command()
+def down(
+    purge: Annotated[bool, typer.Option(help="Also delete the ledger, material and logs.")] = False,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Stop exactly the processes this network started."""
+    try:
+        backend = open_backend(NetworkRecord.load(run_dir), run_dir)
+        stopped = backend.down(purge=purge)
+    except (BackendError, InstallationError) as error:
+        raise _fail(str(error)) from error
+    console.print(f"stopped {len(stopped)} processes" + (f"; removed {run_dir}" if purge else ""))
+
+
+@network_app.command()
+def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
+    """A table of the network's nodes: organisation, ports, health, ledger height."""
+    try:
+        record = NetworkRecord.load(run_dir)
+        rows = open_backend(record, run_dir).status()
+    except (BackendError, InstallationError) as error:
+        raise _fail(str(error)) from error
+    table = Table(title=f"{record.ledger} network in {run_dir}")
+    for column in ("node", "kind", "organisation", "ports", "pid", "health", "height"):
+        table.add_column(column)
+    for row in rows:
+        health = (
+            "[green]healthy[/green]"
+            if row.healthy
+            else ("[yellow]unhealthy[/yellow]" if row.running else "[red]stopped[/red]")
+        )
+        table.add_row(
+            row.name,
+            row.kind,
+            row.organization,
+            row.ports,
+            str(row.pid or "-"),
+            health,
+            "-" if row.height is None else str(row.height),
+        )
+    out.print(table)
+    if not any(row.running for row in rows):
+        raise typer.Exit(3)
+
+
+@network_app.command()
+def logs(
+    node: Annotated[str, typer.Argument(help="Node name, as `network status` shows it.")],
+    lines: Annotated[int, typer.Option("-n", "--lines", help="How many of the last lines.")] = 50,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """The last lines of a node's log."""
+    path = run_dir / "logs" / f"{node}.log"
+    if not path.exists():
+        known = sorted(p.stem for p in (run_dir / "logs").glob("*.log"))
+        raise _fail(f"no log for {node!r} in {run_dir}/logs (known: {', '.join(known) or 'none'})")
+    out.print("\n".join(path.read_text(errors="replace").splitlines()[-lines:]), markup=False)
+
+
+@network_app.command()
+def deploy(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
+    """Redeploy the chaincode after a change (fabric: the next lifecycle sequence)."""
+    try:
+        record = NetworkRecord.load(run_dir)
+        backend = open_backend(record, run_dir)
+        if not isinstance(backend, NativeNetwork):
+            raise BackendError("deploy is for the fabric backend; restart the embedded ledger")
+        deployment = backend.redeploy()
+    except (BackendError, InstallationError, NetworkError) as error:
+        raise _fail(str(error)) from error
+    if deployment.changed:
+        console.print(f"deployed {deployment.package_id} at sequence {deployment.sequence}")
+    else:
+        console.print(f"already deployed: {deployment.package_id} (sequence {deployment.sequence})")

@@ -1,0 +1,100 @@
+"""Choosing a ledger backend and remembering which one (and which settings) a network runs.
+
+`--ledger auto` picks `fabric` when an installation is found and `embedded` otherwise, and the
+caller always says which. The choice and the effective definition are written to the run folder
+so that `down`, `status` and the tests find the same network again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from fedledger.installation import InstallationError, find_installation
+from fedledger.network.definition import DEFAULT_DEFINITION, NetworkDefinition
+
+LedgerKind = Literal["fabric", "embedded"]
+RECORD = "network.json"
+
+
+class BackendError(RuntimeError):
+    """No network in the run folder, or the asked-for backend cannot run here."""
+
+
+class LedgerBackend(Protocol):
+    def up(self, step: Any = None, timeout: float = 120.0) -> Any: ...
+
+    def down(self, purge: bool = False) -> Any: ...
+
+    def status(self) -> list[Any]: ...
+
+    def running(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Choice:
+    ledger: LedgerKind
+    reason: str
+
+
+def choose_ledger(requested: str) -> Choice:
+    if requested == "embedded":
+        return Choice("embedded", "asked for with --ledger embedded")
+    try:
+        installation = find_installation()
+    except InstallationError as error:
+        if requested == "fabric":
+            raise BackendError(str(error)) from error
+        return Choice("embedded", f"no Fabric installation found ({error})")
+    if requested not in ("auto", "fabric"):
+        raise BackendError(f"--ledger must be auto, fabric or embedded, not {requested!r}")
+    return Choice("fabric", f"Fabric {installation.version} found at {installation.root}")
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    ledger: LedgerKind
+    definition_path: Path
+    overrides: dict[str, Any]
+
+    def definition(self) -> NetworkDefinition:
+        return NetworkDefinition.load(self.definition_path).with_overrides(**self.overrides)
+
+    def save(self, run_dir: Path) -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        document = {
+            "ledger": self.ledger,
+            "definition": str(self.definition_path),
+            "overrides": self.overrides,
+        }
+        (run_dir / RECORD).write_text(json.dumps(document, indent=2))
+
+    @classmethod
+    def load(cls, run_dir: Path) -> NetworkRecord:
+        path = run_dir / RECORD
+        try:
+            document = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise BackendError(
+                f"no network in {run_dir}: start one with `fedledger network up`"
+            ) from None
+        return cls(document["ledger"], Path(document["definition"]), document["overrides"])
+
+
+def open_backend(record: NetworkRecord, run_dir: Path) -> LedgerBackend:
+    definition = record.definition()
+    if record.ledger == "fabric":
+        from fedledger.network.native import NativeNetwork
+
+        return NativeNetwork(definition, run_dir, find_installation())
+    from fedledger.embedded import EmbeddedLedger
+
+    backend: LedgerBackend = EmbeddedLedger(definition, run_dir)
+    return backend
+
+
+def default_record(ledger: LedgerKind, **overrides: Any) -> NetworkRecord:
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return NetworkRecord(ledger, DEFAULT_DEFINITION, given)
