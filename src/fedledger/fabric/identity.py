@@ -54,6 +54,10 @@ class Identity:
     msp_id: str
     certificate_pem: bytes
 
+    @property
+    def certificate(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.certificate_pem)
+
     def serialize(self) -> bytes:
         """The `creator` bytes of every header and request: a serialized `SerializedIdentity`."""
         return bytes(
@@ -75,8 +79,7 @@ class SigningIdentity:
                 f"identity {identity.msp_id} has a {private_key.curve.name} key: "
                 "Fabric's default MSP signs with P-256 (secp256r1)"
             )
-        certificate = x509.load_pem_x509_certificate(identity.certificate_pem)
-        if certificate.public_key() != private_key.public_key():
+        if identity.certificate.public_key() != private_key.public_key():
             raise ValueError(f"the private key of {identity.msp_id} does not match its certificate")
         self.identity = identity
         self._private_key = private_key
