@@ -46,11 +46,11 @@ export function toBytes(value: unknown): Uint8Array {
     return Buffer.from(canonicalJson(value), 'utf8');
 }
 
-/** Parses a transaction argument that must hold JSON; `what` names the argument in the error. */
-export function parseJsonArgument(what: string, text: string): unknown {
+/** Parses a transaction argument that must hold JSON; `refusal` starts the error ("vote refused"). */
+export function parseJsonArgument(refusal: string, text: string): unknown {
     try {
         return JSON.parse(text) as unknown;
     } catch (err) {
-        throw new Error(`${what} refused: the argument is not valid JSON (${(err as Error).message})`);
+        throw new Error(`${refusal}: the argument is not valid JSON (${(err as Error).message})`);
     }
 }

@@ -1,0 +1,154 @@
+/**
+ * A world state behind sinon stubs of fabric-shim's ChaincodeStub and ClientIdentity, as Fabric's own
+ * Node chaincode tests stub them. Like a peer, a transaction reads committed state only (never its
+ * own writes), its writes are applied only if it succeeds, and only its last event survives.
+ */
+import { createHash } from 'crypto';
+import Long from 'long';
+import * as sinon from 'sinon';
+import { Context } from 'fabric-contract-api';
+import { ChaincodeStub, ClientIdentity } from 'fabric-shim';
+import type { Iterators } from 'fabric-shim-api';
+
+export interface LedgerEvent {
+    name: string;
+    payload: unknown;
+}
+
+interface Modification {
+    txId: string;
+    ms: number;
+    value: Uint8Array | null;
+}
+
+export const T0 = Date.parse('2026-01-05T10:00:00.000Z');
+
+type QueryResult<T> = Promise<Iterators.CommonIterator<T>> & AsyncIterable<T>;
+
+function iterate<T>(items: T[]): QueryResult<T> {
+    let index = 0;
+    const iterator: Iterators.CommonIterator<T> = {
+        next: () => {
+            const value = items[index];
+            index += 1;
+            return Promise.resolve(value === undefined ? { value: undefined as unknown as T, done: true } : { value, done: false });
+        },
+        close: () => Promise.resolve(),
+    };
+    return Object.assign(Promise.resolve(iterator), {
+        async *[Symbol.asyncIterator]() {
+            yield* items;
+        },
+    });
+}
+
+export class FakeLedger {
+    readonly state = new Map<string, Uint8Array>();
+    readonly history = new Map<string, Modification[]>();
+    readonly events: LedgerEvent[] = [];
+    /** The timestamp the next transaction carries, in milliseconds since the epoch. */
+    now = T0;
+    private txCount = 0;
+    lastStub: sinon.SinonStubbedInstance<ChaincodeStub> | undefined;
+
+    /** Runs one transaction as a member of `msp`; commits its writes and event only if it succeeds. */
+    async invoke(msp: string, transaction: (ctx: Context) => Promise<string>): Promise<string> {
+        this.txCount += 1;
+        const txId = createHash('sha256').update(`tx${this.txCount}`).digest('hex');
+        const writes = new Map<string, Uint8Array | null>();
+        let event: LedgerEvent | undefined;
+        const ctx = new Context();
+        const stub = sinon.createStubInstance(ChaincodeStub);
+        const real = ChaincodeStub.prototype;
+        stub.createCompositeKey.callsFake((type, attributes) => real.createCompositeKey.call(stub, type, attributes));
+        stub.splitCompositeKey.callsFake((compositeKey) => real.splitCompositeKey.call(stub, compositeKey));
+        stub.getTxID.returns(txId);
+        const ms = this.now;
+        stub.getTxTimestamp.returns({ seconds: Long.fromNumber(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
+        stub.getState.callsFake((key) => Promise.resolve(this.state.get(key) ?? new Uint8Array(0)));
+        stub.putState.callsFake((key, value) => {
+            if (value.length === 0) {
+                throw new Error(`test ledger: putState(${key}) with an empty value would delete the key on a peer`);
+            }
+            writes.set(key, Buffer.from(value));
+            return Promise.resolve();
+        });
+        stub.deleteState.callsFake((key) => {
+            writes.set(key, null);
+            return Promise.resolve();
+        });
+        stub.getStateByPartialCompositeKey.callsFake((type, attributes) =>
+            iterate(this.range(real.createCompositeKey.call(stub, type, attributes), '', Infinity).kvs),
+        );
+        stub.getStateByPartialCompositeKeyWithPagination.callsFake((type, attributes, pageSize, bookmark) => {
+            const page = this.range(real.createCompositeKey.call(stub, type, attributes), bookmark ?? '', pageSize);
+            const response = {
+                iterator: iterate(page.kvs) as unknown as Iterators.StateQueryIterator,
+                metadata: { fetchedRecordsCount: page.kvs.length, bookmark: page.next },
+            };
+            return Object.assign(Promise.resolve(response), { [Symbol.asyncIterator]: iterate(page.kvs)[Symbol.asyncIterator] });
+        });
+        stub.getHistoryForKey.callsFake((key) =>
+            iterate(
+                [...(this.history.get(key) ?? [])].reverse().map((modification) => ({
+                    txId: modification.txId,
+                    isDelete: modification.value === null,
+                    value: modification.value ?? new Uint8Array(0),
+                    timestamp: {
+                        seconds: Long.fromNumber(Math.floor(modification.ms / 1000)),
+                        nanos: (modification.ms % 1000) * 1_000_000,
+                    },
+                })),
+            ),
+        );
+        stub.setEvent.callsFake((name, payload) => {
+            event = { name, payload: JSON.parse(Buffer.from(payload).toString('utf8')) as unknown };
+        });
+        const identity = sinon.createStubInstance(ClientIdentity);
+        identity.getMSPID.returns(msp);
+        ctx.stub = stub;
+        ctx.clientIdentity = identity;
+        this.lastStub = stub;
+
+        const result = await transaction(ctx);
+        for (const [key, value] of writes) {
+            if (value === null) {
+                this.state.delete(key);
+            } else {
+                this.state.set(key, value);
+            }
+            const trail = this.history.get(key) ?? [];
+            trail.push({ txId, ms, value });
+            this.history.set(key, trail);
+        }
+        if (event !== undefined) {
+            this.events.push(event);
+        }
+        return result;
+    }
+
+    /** Keys under `prefix` from `bookmark` on, sorted as LevelDB sorts them, at most `limit`. */
+    private range(prefix: string, bookmark: string, limit: number): { kvs: Iterators.KV[]; next: string } {
+        const keys = [...this.state.keys()].filter((key) => key.startsWith(prefix) && key >= bookmark).sort();
+        const taken = keys.slice(0, limit);
+        return {
+            kvs: taken.map((key) => ({ namespace: 'fedledger', key, value: this.state.get(key) ?? new Uint8Array(0) })),
+            next: keys[limit] ?? '',
+        };
+    }
+
+    lastEvent(): LedgerEvent | undefined {
+        return this.events.at(-1);
+    }
+
+    /** The committed record under a composite key, parsed. */
+    read(objectType: string, attributes: string[]): unknown {
+        const key = ChaincodeStub.prototype.createCompositeKey.call(
+            sinon.createStubInstance(ChaincodeStub),
+            objectType,
+            attributes,
+        );
+        const bytes = this.state.get(key);
+        return bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8'));
+    }
+}
