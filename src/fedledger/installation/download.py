@@ -53,10 +53,13 @@ def _download(url: str, target: Path, progress: Progress | None, timeout: float)
                     progress(done, total)
             if total is not None and done != total:
                 raise InstallationError(
-                    f"downloading {url} stopped after {done} of {total} bytes; try again"
+                    f"downloading {url} failed: stopped after {done} of {total} bytes; "
+                    "nothing was installed, try again"
                 )
     except httpx.HTTPError as error:
-        raise InstallationError(f"downloading {url} failed: {error}") from error
+        raise InstallationError(
+            f"downloading {url} failed: {error}; nothing was installed, try again"
+        ) from error
 
 
 def _unpack(archive: Path, into: Path) -> None:

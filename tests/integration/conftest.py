@@ -1,0 +1,136 @@
+"""Running ledgers for integration tests: every backend available, one network per session.
+
+`ledger` is parametrised over the backends: `embedded` always, `fabric` when a Fabric
+installation is found (otherwise that parameter skips, saying how to get one). Each network
+runs in its own temporary folder on a free block of ports.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fedledger.installation import InstallationError, find_installation
+from fedledger.installation.discover import how_to_install
+from fedledger.network.definition import NetworkDefinition
+from fedledger.network.native import NativeNetwork
+from fedledger.profile import ConnectionProfile
+
+PORT_SPAN = 200
+
+
+def free_port_base() -> int:
+    """A base whose whole port block is free now (the network checks again when it binds)."""
+    for _ in range(50):
+        base = random.randrange(20000, 60000, PORT_SPAN)
+        if all(_free(port) for port in range(base, base + PORT_SPAN)):
+            return base
+    raise RuntimeError("no free block of ports found")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def fabric_installed() -> bool:
+    try:
+        find_installation()
+    except InstallationError:
+        return False
+    return True
+
+
+def skip_without_fabric() -> None:
+    if not fabric_installed():
+        pytest.skip(f"needs a Fabric installation: {how_to_install()}")
+
+
+@dataclass
+class Ledger:
+    """A running ledger: its connection profile, and what a test may do to its nodes."""
+
+    backend: str
+    profile: ConnectionProfile
+    network: Any
+    definition: NetworkDefinition
+
+    def peer_cli(self, msp_id: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Fabric's `peer` command as that organisation's admin (fabric backend only)."""
+        if not isinstance(self.network, NativeNetwork):
+            pytest.skip("the peer CLI needs the fabric backend")
+        index, _ = self.definition.member(msp_id)
+        return self.network.commands.peer(index, *args, check=False)
+
+    def restart_peer(self, msp_id: str, kill: bool = True) -> None:
+        """Kill an organisation's peer (SIGKILL) and start it again (fabric backend only)."""
+        if not isinstance(self.network, NativeNetwork):
+            pytest.skip("restarting a peer needs the fabric backend")
+        from fedledger.network import processes
+
+        index, _ = self.definition.member(msp_id)
+        name = self.network.commands.peer_name(index)
+        record = self.network.node_record(name)
+        if kill:
+            processes.kill(record)
+        else:
+            processes.stop(record)
+        self.network.restart_node(name)
+
+
+def start_ledger(backend: str, run_dir: Path) -> Ledger:
+    definition = NetworkDefinition.load().with_overrides(
+        port_base=free_port_base(), batch_timeout=0.25
+    )
+    network: Any
+    if backend == "fabric":
+        network = NativeNetwork(definition, run_dir, find_installation())
+    else:
+        from fedledger.embedded import EmbeddedLedger
+
+        network = EmbeddedLedger(definition, run_dir)
+    try:
+        profile = network.up()
+    except BaseException:
+        network.down()
+        raise
+    return Ledger(backend, profile, network, definition)
+
+
+def _backends() -> list[Any]:
+    fabric_marks = [pytest.mark.fabric]
+    if not fabric_installed():
+        fabric_marks.append(pytest.mark.skip(reason=f"needs Fabric: {how_to_install()}"))
+    return [
+        pytest.param("embedded", id="embedded"),
+        pytest.param("fabric", id="fabric", marks=fabric_marks),
+    ]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def ledger(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Ledger]:
+    running = start_ledger(request.param, tmp_path_factory.mktemp(f"ledger-{request.param}"))
+    yield running
+    running.network.down(purge=False)
+
+
+@pytest.fixture(scope="session")
+def fabric_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
+    """The fabric backend alone, for tests of the native network itself."""
+    skip_without_fabric()
+    running = start_ledger("fabric", tmp_path_factory.mktemp("ledger-fabric-only"))
+    yield running
+    running.network.down(purge=False)
