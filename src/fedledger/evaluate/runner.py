@@ -1,0 +1,114 @@
+"""The parent side of the sandbox: start the process, send the request, interpret its end."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fedledger.evaluate import sandbox
+from fedledger.evaluate.errors import (
+    EvaluationTimeoutError,
+    EvaluatorError,
+    InferenceFailedError,
+    ResourceLimitError,
+)
+from fedledger.evaluate.limits import SandboxLimits
+
+
+def default_command() -> list[str]:
+    # -I: no PYTHONPATH, no user site, no script directory on sys.path.
+    return [sys.executable, "-I", str(Path(sandbox.__file__).resolve())]
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    outputs: tuple[Path, ...]
+    session_seconds: float
+    run_seconds: float
+
+
+class SandboxProcess:
+    """One process for one evaluation. Start it early: it imports onnxruntime while we check."""
+
+    def __init__(self, limits: SandboxLimits, command: Sequence[str] | None = None) -> None:
+        self.limits = limits
+        try:
+            self.process = subprocess.Popen(
+                list(command or default_command()),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise EvaluatorError(f"cannot start the sandbox process: {exc}") from exc
+
+    def run(
+        self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
+    ) -> SandboxResult:
+        request = {
+            "model": str(model),
+            "inputs": {name: str(path) for name, path in inputs.items()},
+            "outputs": list(outputs),
+            "workdir": str(workdir),
+            "memory_bytes": self.limits.memory_bytes,
+            "cpu_seconds": self.limits.cpu_seconds,
+            "threads": self.limits.threads,
+        }
+        try:
+            stdout, stderr = self.process.communicate(
+                json.dumps(request) + "\n", timeout=self.limits.wall_seconds
+            )
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise EvaluationTimeoutError(
+                f"inference did not finish within {self.limits.wall_seconds:g} s"
+            ) from None
+        return self._interpret(self.process.returncode, stdout, stderr)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
+
+    def _interpret(self, code: int, stdout: str, stderr: str) -> SandboxResult:
+        if code < 0:
+            sig = signal.Signals(-code)
+            # SIGXCPU comes only from RLIMIT_CPU; SIGKILL from its hard limit or the OOM killer.
+            if sig in (signal.SIGXCPU, signal.SIGKILL):
+                raise ResourceLimitError(
+                    f"model used more than {self.limits.cpu_seconds} s of CPU time"
+                )
+            raise InferenceFailedError(f"sandbox process died with {sig.name}{_tail(stderr)}")
+        lines = stdout.strip().splitlines()
+        try:
+            result = json.loads(lines[-1]) if lines else None
+        except json.JSONDecodeError:
+            result = None
+        if not isinstance(result, dict):
+            raise InferenceFailedError(
+                f"sandbox process exited with status {code} without a result{_tail(stderr)}"
+            )
+        if not result.get("ok"):
+            if result.get("kind") == "memory":
+                raise ResourceLimitError(
+                    f"model needs more memory than the {self.limits.memory_bytes} byte limit: "
+                    f"{result.get('error')}"
+                )
+            raise InferenceFailedError(f"onnxruntime failed: {result.get('error')}")
+        return SandboxResult(
+            outputs=tuple(Path(p) for p in result["outputs"]),
+            session_seconds=float(result["session_seconds"]),
+            run_seconds=float(result["run_seconds"]),
+        )
+
+
+def _tail(stderr: str) -> str:
+    text = stderr.strip()
+    return f": {text[-500:]}" if text else ""

@@ -1,0 +1,386 @@
+"""Evaluation engine: static checks, sandboxed inference, output checks, metrics and policy.
+
+Hostile models are built here with onnx.helper so each fault is exactly the one under test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from fedledger.evaluate import (
+    CustomOperatorError,
+    Decision,
+    EvaluationReport,
+    EvaluationTimeoutError,
+    Evaluator,
+    ExternalDataError,
+    GraphTooComplexError,
+    Holdout,
+    HoldoutError,
+    InferenceFailedError,
+    InputSignatureError,
+    InvalidModelError,
+    ModelSizeError,
+    OutputSignatureError,
+    ResourceLimitError,
+    SandboxLimits,
+    Task,
+    TaskPolicy,
+    check_model,
+)
+from fedledger.models import MalformedModelError, ModelMetadata, SchemaMismatchError, convert, train
+from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.schema import Schema
+
+SCHEMA = synthetic_schema(6)
+DATA = synthetic_frame(SCHEMA, 1600, seed=3)
+TRAIN, HOLDOUT = DATA.iloc[:1000], DATA.iloc[1000:].reset_index(drop=True)
+TASK = Task("loans", SCHEMA, TaskPolicy("roc_auc", higher_is_better=True, min_score=0.7))
+LIMITS = SandboxLimits(memory_bytes=1024**3, cpu_seconds=20, wall_seconds=60)
+LR_MODEL = convert(train(SCHEMA, TRAIN, LogisticRegression(max_iter=500)), task_id="loans")
+
+
+@pytest.fixture(scope="module")
+def holdout() -> Iterator[Holdout]:
+    with Holdout(HOLDOUT, SCHEMA) as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def evaluator() -> Evaluator:
+    return Evaluator(LIMITS)
+
+
+def _handmade(
+    nodes: list[onnx.NodeProto],
+    initializers: list[TensorProto] = (),  # type: ignore[assignment]
+    *,
+    schema: Schema = SCHEMA,
+    task_id: str = "loans",
+    kind: str = "classification",
+    inputs: list[onnx.ValueInfoProto] | None = None,
+    outputs: list[onnx.ValueInfoProto] | None = None,
+) -> onnx.ModelProto:
+    """A classifier whose nodes compute `p` ([N, 1] double) from the inputs; the rest is fixed."""
+    tail = [
+        helper.make_node("Sub", ["one", "p"], ["q"]),
+        helper.make_node("Concat", ["q", "p"], ["probabilities"], axis=1),
+        helper.make_node("ArgMax", ["probabilities"], ["label"], axis=1, keepdims=0),
+    ]
+    feature_inputs = [
+        helper.make_tensor_value_info(
+            f.name, TensorProto.STRING if f.type == "category" else TensorProto.DOUBLE, [None, 1]
+        )
+        for f in schema.features
+    ]
+    graph = helper.make_graph(
+        nodes + tail,
+        "handmade",
+        inputs if inputs is not None else feature_inputs,
+        outputs
+        if outputs is not None
+        else [
+            helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
+            helper.make_tensor_value_info("probabilities", TensorProto.DOUBLE, [None, 2]),
+        ],
+        [helper.make_tensor("one", TensorProto.DOUBLE, [], [1.0]), *initializers],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    metadata = ModelMetadata(task_id, schema.sha256(), kind, "float64", 1)  # type: ignore[arg-type]
+    helper.set_model_props(model, metadata.to_props())
+    return model
+
+
+def _bytes(model: onnx.ModelProto) -> bytes:
+    return bytes(model.SerializeToString())
+
+
+SIGMOID = [helper.make_node("Sigmoid", ["x0"], ["p"])]
+
+
+def test_good_model_is_approved_with_a_full_report(evaluator: Evaluator, holdout: Holdout) -> None:
+    report = evaluator.evaluate(LR_MODEL, TASK, holdout)
+    assert report.decision is Decision.APPROVE, report.reasons
+    assert report.error_code is None
+    assert report.rows == len(HOLDOUT)
+    assert set(report.metrics) == {"roc_auc", "accuracy", "f1", "log_loss", "brier"}
+    assert report.score == report.metrics["roc_auc"] > 0.7
+    assert report.model_sha256 == __import__("hashlib").sha256(LR_MODEL).hexdigest()
+    assert report.evaluator_version.startswith("fedledger/")
+    assert report.duration_seconds > 0
+    assert EvaluationReport.from_dict(json.loads(report.to_json())) == report
+
+
+def test_scores_match_scikit_learn(evaluator: Evaluator, holdout: Holdout) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from fedledger.models import encode_target, prepare_frame
+
+    trained = train(SCHEMA, TRAIN, LogisticRegression(max_iter=500))
+    proba = trained.pipeline.predict_proba(prepare_frame(HOLDOUT, SCHEMA, "float64"))[:, 1]
+    expected = roc_auc_score(encode_target(HOLDOUT, SCHEMA), proba)
+    report = evaluator.evaluate(LR_MODEL, TASK, holdout)
+    assert report.score == pytest.approx(expected, abs=1e-12)
+
+
+def test_holdout_path_is_read_and_validated(evaluator: Evaluator, tmp_path: Path) -> None:
+    path = tmp_path / "holdout.parquet"
+    HOLDOUT.to_parquet(path)
+    report = evaluator.evaluate(LR_MODEL, TASK, path)
+    assert report.decision is Decision.APPROVE
+
+
+def test_policy_minimum_and_champion_regression(evaluator: Evaluator, holdout: Holdout) -> None:
+    strict = Task("loans", SCHEMA, TaskPolicy("roc_auc", True, min_score=0.999))
+    report = evaluator.evaluate(LR_MODEL, strict, holdout)
+    assert report.decision is Decision.REJECT
+    assert "below the task's minimum 0.999" in report.reasons[0]
+    veto = Task("loans", SCHEMA, TaskPolicy("log_loss", False, max_regression=0.01))
+    report = evaluator.evaluate(LR_MODEL, veto, holdout, champion_score=0.05)
+    assert report.decision is Decision.REJECT
+    assert "from the champion's 0.05, more than the allowed 0.01" in report.reasons[0]
+
+
+def test_policy_rules() -> None:
+    policy = TaskPolicy("rmse", False, min_score=2.0, max_regression=0.5)
+    assert policy.decide(1.9, champion_score=1.5)[0] is Decision.APPROVE
+    assert policy.decide(2.1, None)[0] is Decision.REJECT
+    assert policy.decide(1.9, champion_score=1.0)[0] is Decision.REJECT
+    assert policy.decide(float("nan"), None)[0] is Decision.REJECT
+    with pytest.raises(ValueError, match="contradicts log_loss: lower is better"):
+        TaskPolicy("log_loss", True)
+    with pytest.raises(ValueError, match="'auc' is not one of"):
+        TaskPolicy("auc", True)
+    with pytest.raises(ValueError, match="metric 'rmse' does not fit its target"):
+        Task("t", SCHEMA, TaskPolicy("rmse", False))
+
+
+def test_regression_task() -> None:
+    schema = synthetic_schema(5, classification=False)
+    data = synthetic_frame(schema, 800, seed=2)
+    model = convert(train(schema, data.iloc[:500], LinearRegression()), task_id="prices")
+    task = Task("prices", schema, TaskPolicy("r2", True, min_score=0.5))
+    report = Evaluator(LIMITS).evaluate(model, task, Holdout(data.iloc[500:], schema))
+    assert report.decision is Decision.APPROVE, report.reasons
+    assert set(report.metrics) == {"rmse", "mae", "r2"}
+    assert report.metrics["r2"] > 0.9
+
+
+# --- bad input: each asserts its specific error -------------------------------------------
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00garbage\xff" * 10, LR_MODEL[: len(LR_MODEL) // 2]])
+def test_garbage_or_truncated_bytes(data: bytes, evaluator: Evaluator, holdout: Holdout) -> None:
+    with pytest.raises(MalformedModelError):
+        check_model(data, TASK, LIMITS)
+    report = evaluator.evaluate(data, TASK, holdout)
+    assert (report.decision, report.error_code) == (Decision.REJECT, "malformed")
+
+
+def test_model_from_another_task_schema(evaluator: Evaluator, holdout: Holdout) -> None:
+    other_schema = synthetic_schema(6, classification=True)
+    other = Schema(other_schema.features[::-1], other_schema.target)
+    model = _bytes(_handmade(SIGMOID, schema=other))
+    with pytest.raises(SchemaMismatchError, match=other.sha256()):
+        check_model(model, TASK, LIMITS)
+    assert evaluator.evaluate(model, TASK, holdout).error_code == "schema_mismatch"
+
+
+def test_custom_operator_domain() -> None:
+    model = _handmade([helper.make_node("Sigmoid", ["x0"], ["p"], domain="com.evil")])
+    model.opset_import.append(helper.make_opsetid("com.evil", 1))
+    with pytest.raises(CustomOperatorError, match=r"domain 'com\.evil'"):
+        check_model(_bytes(model), TASK, LIMITS)
+    del model.opset_import[-1]
+    with pytest.raises(CustomOperatorError, match=r"uses operator com\.evil\.Sigmoid"):
+        check_model(_bytes(model), TASK, LIMITS)
+
+
+def test_external_data_reference(evaluator: Evaluator, holdout: Holdout) -> None:
+    weight = helper.make_tensor("w", TensorProto.DOUBLE, [1], [2.0])
+    weight.ClearField("double_data")
+    weight.data_location = TensorProto.EXTERNAL
+    entry = weight.external_data.add()
+    entry.key, entry.value = "location", "/etc/passwd"
+    model = _handmade(
+        [helper.make_node("Mul", ["x0", "w"], ["z"]), helper.make_node("Sigmoid", ["z"], ["p"])],
+        [weight],
+    )
+    with pytest.raises(ExternalDataError, match="external data '/etc/passwd'"):
+        check_model(_bytes(model), TASK, LIMITS)
+    assert evaluator.evaluate(_bytes(model), TASK, holdout).error_code == "external_data"
+
+
+def test_wrong_input_names() -> None:
+    inputs = [helper.make_tensor_value_info("amount", TensorProto.DOUBLE, [None, 1])]
+    model = _handmade([helper.make_node("Sigmoid", ["amount"], ["p"])], inputs=inputs)
+    with pytest.raises(InputSignatureError, match=r"missing \['x0', .*unexpected \['amount'\]"):
+        check_model(_bytes(model), TASK, LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("name", "elem", "shape", "message"),
+    [
+        ("x0", TensorProto.INT64, [None, 1], "is INT64; a float feature needs FLOAT or DOUBLE"),
+        ("region", TensorProto.FLOAT, [None, 1], "is FLOAT; a category feature needs STRING"),
+        ("x0", TensorProto.DOUBLE, [None, 3], r"has shape \[None, 3\]; expected \[N, 1\]"),
+    ],
+)
+def test_wrong_input_types(name: str, elem: int, shape: list[int | None], message: str) -> None:
+    model = _handmade(SIGMOID)
+    for value in model.graph.input:
+        if value.name == name:
+            value.CopyFrom(helper.make_tensor_value_info(name, elem, shape))
+    with pytest.raises(InputSignatureError, match=message):
+        check_model(_bytes(model), TASK, LIMITS)
+
+
+def test_regressor_where_a_classifier_is_expected(evaluator: Evaluator, holdout: Holdout) -> None:
+    regression = synthetic_schema(6, classification=False)
+    regressor = onnx.load_from_string(
+        convert(train(regression, synthetic_frame(regression, 300), LinearRegression()), "loans")
+    )
+    # Honest metadata says "regression": refused as the wrong kind of model.
+    for prop in regressor.metadata_props:
+        if prop.key == "fedledger.schema_sha256":
+            prop.value = SCHEMA.sha256()
+    with pytest.raises(SchemaMismatchError, match="is a regression model"):
+        check_model(_bytes(regressor), TASK, LIMITS)
+    # Forged metadata claiming "classification": refused by its outputs.
+    for prop in regressor.metadata_props:
+        if prop.key == "fedledger.kind":
+            prop.value = "classification"
+    with pytest.raises(OutputSignatureError, match="must output 'label' and 'probabilities'"):
+        check_model(_bytes(regressor), TASK, LIMITS)
+    assert evaluator.evaluate(_bytes(regressor), TASK, holdout).error_code == "output_signature"
+
+
+def test_nan_outputs(evaluator: Evaluator, holdout: Holdout) -> None:
+    nan = helper.make_tensor("nan", TensorProto.DOUBLE, [], [float("nan")])
+    model = _handmade([helper.make_node("Mul", ["x0", "nan"], ["p"])], [nan])
+    report = evaluator.evaluate(_bytes(model), TASK, holdout)
+    assert report.error_code == "invalid_output"
+    assert "probabilities holds 1200 NaN or infinite value(s)" in report.reasons[0]
+
+
+def test_probabilities_outside_unit_interval(evaluator: Evaluator, holdout: Holdout) -> None:
+    scale = helper.make_tensor("scale", TensorProto.DOUBLE, [], [3.0])
+    model = _handmade(
+        [
+            helper.make_node("Sigmoid", ["x0"], ["s"]),
+            helper.make_node("Mul", ["s", "scale"], ["p"]),
+        ],
+        [scale],
+    )
+    report = evaluator.evaluate(_bytes(model), TASK, holdout)
+    assert report.error_code == "invalid_output"
+    assert "outside [0, 1]" in report.reasons[0]
+
+
+def test_model_allocating_beyond_the_memory_limit(holdout: Holdout) -> None:
+    # 600 rows x 1,000,000 doubles = 4.8 GB, well within the machine, far beyond the 512 MiB cap.
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, 1_000_000])
+    model = _handmade(
+        [
+            helper.make_node("Expand", ["x0", "shape"], ["big"]),
+            helper.make_node("ReduceMean", ["big"], ["m"], axes=[1], keepdims=1),
+            helper.make_node("Sigmoid", ["m"], ["p"]),
+        ],
+        [shape],
+    )
+    limits = SandboxLimits(memory_bytes=512 * 1024**2, cpu_seconds=20, wall_seconds=60)
+    report = Evaluator(limits).evaluate(_bytes(model), TASK, holdout)
+    assert report.error_code == ResourceLimitError.code, report.reasons
+    assert "more memory than the 536870912 byte limit" in report.reasons[0]
+
+
+def test_model_over_the_cpu_limit(holdout: Holdout) -> None:
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, 600])
+    nodes = [helper.make_node("Expand", ["x0", "shape"], ["a0"])]
+    for i in range(400):  # 400 products of 600 x 600 matrices: minutes of CPU time
+        nodes.append(helper.make_node("MatMul", [f"a{i}", f"a{i}"], [f"a{i + 1}"]))
+    nodes += [
+        helper.make_node("ReduceMean", ["a400"], ["m"], axes=[1], keepdims=1),
+        helper.make_node("Sigmoid", ["m"], ["p"]),
+    ]
+    model = _handmade(nodes, [shape])
+    limits = SandboxLimits(memory_bytes=1024**3, cpu_seconds=1, wall_seconds=60)
+    report = Evaluator(limits).evaluate(_bytes(model), TASK, holdout)
+    assert report.error_code == "resource_limit", report.reasons
+    assert "more than 1 s of CPU time" in report.reasons[0]
+
+
+def test_wall_clock_timeout(holdout: Holdout) -> None:
+    limits = SandboxLimits(wall_seconds=0.001)
+    report = Evaluator(limits).evaluate(LR_MODEL, TASK, holdout)
+    assert report.error_code == EvaluationTimeoutError.code == "timeout"
+    assert "did not finish within 0.001 s" in report.reasons[0]
+
+
+def test_crashing_sandbox_is_a_reject_not_a_crash(holdout: Holdout) -> None:
+    evaluator = Evaluator(LIMITS, sandbox_command=["/bin/sh", "-c", "kill -SEGV $$"])
+    report = evaluator.evaluate(LR_MODEL, TASK, holdout)
+    assert report.error_code == InferenceFailedError.code
+    assert "died with SIGSEGV" in report.reasons[0]
+    evaluator = Evaluator(LIMITS, sandbox_command=["/bin/sh", "-c", "exit 3"])
+    assert (
+        "exited with status 3 without a result"
+        in (evaluator.evaluate(LR_MODEL, TASK, holdout).reasons[0])
+    )
+
+
+def test_onnxruntime_failure_is_reported(evaluator: Evaluator, holdout: Holdout) -> None:
+    # Valid to the checker, but the reshape target does not fit the data at run time.
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [7, 1])
+    model = _handmade(
+        [
+            helper.make_node("Reshape", ["x0", "shape"], ["r"]),
+            helper.make_node("Sigmoid", ["r"], ["p"]),
+        ],
+        [shape],
+    )
+    report = evaluator.evaluate(_bytes(model), TASK, holdout)
+    assert report.error_code == "inference_failed"
+    assert "onnxruntime failed" in report.reasons[0]
+
+
+def test_model_larger_than_the_task_limit(evaluator: Evaluator, holdout: Holdout) -> None:
+    task = Task("loans", SCHEMA, TaskPolicy("roc_auc", True, max_model_bytes=1000))
+    with pytest.raises(ModelSizeError, match=f"model is {len(LR_MODEL)} bytes, over the task's"):
+        check_model(LR_MODEL, task, LIMITS)
+    assert evaluator.evaluate(LR_MODEL, task, holdout).error_code == "too_large"
+
+
+def test_graph_limits_and_checker() -> None:
+    with pytest.raises(GraphTooComplexError, match="nodes, over the limit of 3"):
+        check_model(LR_MODEL, TASK, SandboxLimits(max_nodes=3))
+    model = _handmade([helper.make_node("NoSuchOp", ["x0"], ["p"])])
+    with pytest.raises(InvalidModelError, match=r"onnx\.checker refused"):
+        check_model(_bytes(model), TASK, LIMITS)
+
+
+def test_holdout_missing_a_column_or_with_unknown_category(tmp_path: Path) -> None:
+    with pytest.raises(HoldoutError, match="missing column 'x1'"):
+        Holdout(HOLDOUT.drop(columns=["x1"]), SCHEMA)
+    bad = HOLDOUT.copy()
+    bad.loc[3, "region"] = "atlantis"
+    path = tmp_path / "holdout.csv"
+    bad.to_csv(path, index=False)
+    with pytest.raises(HoldoutError, match=r"outside the category list, e.g. \['atlantis'\]"):
+        Evaluator(LIMITS).evaluate(LR_MODEL, TASK, path)
+
+
+def test_holdout_input_files_are_written_once(holdout: Holdout) -> None:
+    first = holdout.input_files({"x0": "float64", "region": "str"})
+    again = holdout.input_files({"x0": "float64", "region": "str"})
+    assert first == again
+    assert np.load(first["region"]).dtype.kind == "U"
