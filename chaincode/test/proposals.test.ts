@@ -1,0 +1,193 @@
+import { expect } from 'chai';
+import type { Context } from 'fabric-contract-api';
+import { proposalIdFor } from '../src/proposals';
+import { T0 } from './fake-ledger';
+import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, json, modelSha, proposalInput } from './fixtures';
+
+describe('SubmitProposal', () => {
+    let world: World;
+    beforeEach(async () => {
+        world = new World();
+        await world.createTask(ORG1);
+    });
+
+    function submit(msp: string, input: unknown): Promise<string> {
+        return world.ledger.invoke(msp, (ctx: Context) =>
+            world.registry.SubmitProposal(ctx, typeof input === 'string' ? input : json(input)),
+        );
+    }
+
+    it('registers a PENDING proposal with a derived id, the electorate and the policy, and announces it', async () => {
+        const proposal = await world.propose(ORG2, 1, { round: 'round-7' });
+        const id = proposalIdFor(TASK, modelSha(1));
+        expect(id).to.match(/^p-[0-9a-f]{32}$/);
+        expect(proposal).to.deep.include({
+            docType: 'proposal',
+            schemaVersion: 1,
+            id,
+            taskId: TASK,
+            modelSha256: modelSha(1),
+            sizeBytes: 123456,
+            format: 'onnx',
+            proposer: ORG2,
+            metrics: { roc_auc: 0.71 },
+            parent: null,
+            round: 'round-7',
+            electorate: [ORG1, ORG2, ORG3],
+            metric: 'roc_auc',
+            higherIsBetter: true,
+            status: 'PENDING',
+            statusReason: '0 of 3 members voted (quorum 2); waiting for votes',
+            tally: { approve: 0, reject: 0, abstain: 0, votes: {} },
+            createdAt: new Date(T0).toISOString(),
+            deadline: new Date(T0 + HOUR).toISOString(),
+            decidedAt: null,
+        });
+        expect(world.ledger.lastEvent()).to.deep.equal({
+            name: 'ProposalSubmitted',
+            payload: {
+                taskId: TASK,
+                proposalId: id,
+                modelSha256: modelSha(1),
+                uri: `s3://models/${modelSha(1)}.onnx`,
+                sizeBytes: 123456,
+                format: 'onnx',
+                proposer: ORG2,
+                parent: null,
+                round: 'round-7',
+                deadline: new Date(T0 + HOUR).toISOString(),
+                electorate: [ORG1, ORG2, ORG3],
+            },
+        });
+    });
+
+    it('defaults the format to onnx and the metrics to none', async () => {
+        const { format: _format, metrics: _metrics, ...input } = proposalInput(1);
+        const proposal = JSON.parse(await submit(ORG1, input)) as Record<string, unknown>;
+        expect(proposal.format).to.equal('onnx');
+        expect(proposal.metrics).to.deep.equal({});
+    });
+
+    it('records the current champion as parent and accepts it when named', async () => {
+        const champion = await world.accept(1);
+        const proposal = await world.propose(ORG1, 2, { parent: champion });
+        expect(proposal.parent).to.equal(champion);
+    });
+
+    const input = proposalInput;
+    const refusals: [string, string, unknown, string][] = [
+        ['a non-member', ORG4, input(1), 'proposal refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)'],
+        ['an unknown task', ORG1, input(1, { taskId: 'fraud' }), 'proposal refused: task fraud does not exist; list tasks with ListTasks'],
+        ['an upper-case hash', ORG1, input(1, { modelSha256: modelSha(1).toUpperCase() }), `proposal refused: modelSha256 must be a SHA-256 digest: 64 lowercase hex characters, got "${modelSha(1).toUpperCase()}"`],
+        ['a uri without a scheme', ORG1, input(1, { uri: 'models/a.onnx' }), 'proposal refused: uri must be a URI with a scheme (s3://…, file:///…) and no spaces or control characters, got "models/a.onnx"'],
+        ['a zero size', ORG1, input(1, { sizeBytes: 0 }), 'proposal refused: sizeBytes must be an integer from 1 to 9007199254740991, got 0'],
+        ['another format', ORG1, input(1, { format: 'pickle' }), 'proposal refused: format must be one of onnx, got "pickle"'],
+        ['a non-finite metric', ORG1, '{"taskId":"credit-risk","modelSha256":"' + modelSha(1) + '","uri":"s3://m","sizeBytes":1,"metrics":{"roc_auc":1e999}}', 'proposal refused: metrics.roc_auc must be a finite number, got Infinity'],
+        ['a bad metric name', ORG1, input(1, { metrics: { 'ROC AUC': 0.7 } }), 'proposal refused: metrics has the metric name "ROC AUC"; names are 1 to 32 lowercase letters, digits or "_", starting with a letter'],
+        ['metrics that are not an object', ORG1, input(1, { metrics: [0.7] }), 'proposal refused: metrics must be an object of metric name to number, got an array'],
+        ['a model over the size limit', ORG1, input(1, { sizeBytes: 64 * 1024 * 1024 + 1 }), `proposal refused: model ${modelSha(1).slice(0, 12)}… is 67108865 bytes, over task credit-risk's limit of 67108864 bytes`],
+        ['a parent when there is no champion', ORG1, input(1, { parent: 'p-' + '0'.repeat(32) }), 'proposal refused: parent p-00000000000000000000000000000000 is not the champion of task credit-risk (the champion is none yet); start from the current champion or leave parent out'],
+        ['a malformed round', ORG1, input(1, { round: 'round 7' }), 'proposal refused: round must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "round 7"'],
+    ];
+    for (const [name, msp, proposal, message] of refusals) {
+        it(`refuses ${name}`, async () => {
+            await expectRefusal(submit(msp, proposal), message);
+        });
+    }
+
+    it('refuses a model hash proposed before for the task', async () => {
+        const first = await world.propose(ORG1, 1);
+        await expectRefusal(
+            submit(ORG2, proposalInput(1, { uri: 's3://elsewhere/model.onnx' })),
+            `proposal refused: model ${modelSha(1).slice(0, 12)}… was already proposed for task credit-risk as ${String(first.id)} (PENDING); a model is proposed once per task`,
+        );
+    });
+
+    it('refuses a parent that is no longer the champion', async () => {
+        const first = await world.accept(1);
+        const second = await world.accept(2);
+        await expectRefusal(
+            submit(ORG1, proposalInput(3, { parent: first })),
+            `proposal refused: parent ${first} is not the champion of task credit-risk (the champion is ${second}); start from the current champion or leave parent out`,
+        );
+    });
+
+    it('limits the open proposals of one organisation, not of the others', async () => {
+        const a = (await world.propose(ORG1, 1)).id as string;
+        const b = (await world.propose(ORG1, 2)).id as string;
+        const [first, second] = [a, b].sort();
+        await expectRefusal(
+            submit(ORG1, proposalInput(3)),
+            `proposal refused: Org1MSP already has 2 open proposals on task credit-risk (limit 2): ${String(first)}, ${String(second)}; wait for their decision or close expired ones with CloseExpired`,
+        );
+        await world.propose(ORG2, 3);
+    });
+
+    it('frees a slot when a proposal is decided', async () => {
+        await world.accept(1);
+        await world.propose(ORG1, 2);
+        await world.propose(ORG1, 3);
+        expect(world.ledger.lastEvent()?.name).to.equal('ProposalSubmitted');
+    });
+});
+
+describe('CloseExpired (proposals)', () => {
+    let world: World;
+    let id: string;
+    beforeEach(async () => {
+        world = new World();
+        await world.createTask(ORG1);
+        id = (await world.propose(ORG1, 1)).id as string;
+        await world.vote(ORG2, id, 'approve', 0.8);
+    });
+
+    function close(msp: string, proposalId: string): Promise<string> {
+        return world.ledger.invoke(msp, (ctx: Context) => world.registry.CloseExpired(ctx, proposalId));
+    }
+
+    it('expires an overdue proposal and announces the decision', async () => {
+        world.ledger.now = T0 + HOUR;
+        const expired = JSON.parse(await close(ORG3, id)) as Record<string, unknown>;
+        const reason = `the voting period ended at ${new Date(T0 + HOUR).toISOString()} with 1 of 3 members voted (quorum 2), 1 approving`;
+        expect(expired).to.deep.include({ status: 'EXPIRED', statusReason: reason, decidedAt: new Date(T0 + HOUR).toISOString() });
+        expect(world.ledger.lastEvent()).to.deep.equal({
+            name: 'ProposalDecided',
+            payload: {
+                taskId: TASK,
+                proposalId: id,
+                modelSha256: modelSha(1),
+                uri: `s3://models/${modelSha(1)}.onnx`,
+                status: 'EXPIRED',
+                reason,
+                decidedAt: new Date(T0 + HOUR).toISOString(),
+                decidedBy: ORG3,
+                champion: null,
+                tally: { approve: 1, reject: 0, abstain: 0 },
+            },
+        });
+    });
+
+    it('refuses a proposal still open for votes', async () => {
+        world.ledger.now = T0 + HOUR - 1;
+        await expectRefusal(
+            close(ORG1, id),
+            `close refused: voting on proposal ${id} runs until ${new Date(T0 + HOUR).toISOString()}; close it after that`,
+        );
+    });
+
+    it('refuses a decided proposal', async () => {
+        world.ledger.now = T0 + HOUR;
+        await close(ORG1, id);
+        await expectRefusal(close(ORG1, id), `close refused: proposal ${id} is EXPIRED, not PENDING; only open proposals expire`);
+    });
+
+    it('refuses a non-member', async () => {
+        world.ledger.now = T0 + HOUR;
+        await expectRefusal(close(ORG4, id), 'close refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)');
+    });
+
+    it('refuses an unknown or malformed id', async () => {
+        await expectRefusal(close(ORG1, 'p-' + 'f'.repeat(32)), `close refused: proposal p-${'f'.repeat(32)} does not exist; list proposals with ListProposals`);
+        await expectRefusal(close(ORG1, 'x'), 'close refused: proposalId must be "p-" and 32 lowercase hex characters, got "x"');
+    });
+});
