@@ -66,12 +66,14 @@ class Ledger:
     network: Any
     definition: NetworkDefinition
 
-    def peer_cli(self, msp_id: str, *args: str) -> subprocess.CompletedProcess[str]:
+    def peer_cli(
+        self, msp_id: str, *args: str, log_level: str = "WARNING"
+    ) -> subprocess.CompletedProcess[str]:
         """Fabric's `peer` command as that organisation's admin (fabric backend only)."""
         if not isinstance(self.network, NativeNetwork):
             pytest.skip("the peer CLI needs the fabric backend")
         index, _ = self.definition.member(msp_id)
-        return self.network.commands.peer(index, *args, check=False)
+        return self.network.commands.peer(index, *args, check=False, log_level=log_level)
 
     def restart_peer(self, msp_id: str, kill: bool = True) -> None:
         """Kill an organisation's peer (SIGKILL) and start it again (fabric backend only)."""

@@ -57,11 +57,15 @@ class FabricCommands:
         ]
 
     def peer(
-        self, index: int, *args: str, timeout: float = 60.0, check: bool = True
+        self,
+        index: int,
+        *args: str,
+        timeout: float = 60.0,
+        check: bool = True,
+        log_level: str = "WARNING",
     ) -> subprocess.CompletedProcess[str]:
-        return self._run(
-            [str(self.installation.binary("peer")), *args], self.peer_env(index), timeout, check
-        )
+        env = {**self.peer_env(index), "FABRIC_LOGGING_SPEC": log_level}
+        return self._run([str(self.installation.binary("peer")), *args], env, timeout, check)
 
     def peer_async(self, index: int, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
