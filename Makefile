@@ -1,0 +1,47 @@
+# One command each for set-up, lint, test and the demo. CI runs .ci/run, which runs these.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV ?= uv
+NPM_DIRS := chaincode $(wildcard tests/node-client bench/node-client)
+
+.PHONY: setup lint format test test-python test-chaincode up down status demo bench clean
+
+setup:  ## Python environment from the lock file, chaincode dependencies and build
+	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv>=0.5"
+	$(UV) sync --frozen
+	@for dir in $(NPM_DIRS); do (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done
+	cd chaincode && npm run build
+
+lint:  ## ruff, mypy, tsc + eslint, shellcheck
+	$(UV) run ruff check src tests bench
+	$(UV) run ruff format --check src tests bench
+	$(UV) run mypy
+	cd chaincode && npm run lint
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run scripts/*.sh; else echo "shellcheck not installed: skipped"; fi
+
+format:
+	$(UV) run ruff check --fix src tests bench
+	$(UV) run ruff format src tests bench
+
+test: test-chaincode test-python  ## every test: chaincode unit tests, then the Python suite
+
+test-chaincode:
+	cd chaincode && npm test
+
+test-python:
+	$(UV) run pytest
+
+up:  ## start the network (--ledger auto: Fabric when installed, else embedded)
+	$(UV) run fedledger network up
+
+down:
+	$(UV) run fedledger network down
+
+status:
+	$(UV) run fedledger network status
+
+bench:  ## every benchmark, each printing ratios against its baseline
+	@for script in bench/bench_*.py; do echo "== $$script"; $(UV) run python $$script || exit 1; done
+
+clean:
+	rm -rf .fedledger chaincode/dist
