@@ -384,3 +384,15 @@ def test_holdout_input_files_are_written_once(holdout: Holdout) -> None:
     again = holdout.input_files({"x0": "float64", "region": "str"})
     assert first == again
     assert np.load(first["region"]).dtype.kind == "U"
+
+
+def test_spare_sandbox_serves_one_evaluation_each(holdout: Holdout) -> None:
+    with Evaluator(LIMITS, keep_spare=True) as evaluator:
+        first = evaluator.evaluate(LR_MODEL, TASK, holdout)
+        spare = evaluator._spare
+        assert spare is not None
+        second = evaluator.evaluate(LR_MODEL, TASK, holdout)
+        assert evaluator._spare is not spare
+        assert spare.process.poll() is not None  # used once, then gone
+    assert first.metrics == second.metrics
+    assert evaluator._spare is None

@@ -34,10 +34,33 @@ class Evaluator:
         limits: SandboxLimits | None = None,
         *,
         sandbox_command: Sequence[str] | None = None,
+        keep_spare: bool = False,
     ) -> None:
+        """`keep_spare` keeps one idle sandbox process started ahead of the next evaluation
+        (each process still serves one evaluation only); call close() when done."""
         self.limits = limits or SandboxLimits()
         self.sandbox_command = sandbox_command
         self.version = evaluator_version()
+        self.keep_spare = keep_spare
+        self._spare: SandboxProcess | None = None
+
+    def close(self) -> None:
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _sandbox(self) -> SandboxProcess:
+        sandbox = self._spare or SandboxProcess(self.limits, self.sandbox_command)
+        self._spare = (
+            SandboxProcess(self.limits, self.sandbox_command) if self.keep_spare else None
+        )
+        return sandbox
 
     def evaluate(
         self,
@@ -97,7 +120,7 @@ class Evaluator:
         self, model_bytes: bytes, task: Task, holdout: Holdout, timings: dict[str, float]
     ) -> dict[str, float]:
         t0 = time.perf_counter()
-        sandbox = SandboxProcess(self.limits, self.sandbox_command)
+        sandbox = self._sandbox()
         workdir = Path(tempfile.mkdtemp(prefix="fedledger-eval-"))
         try:
             checked = check_model(model_bytes, task, self.limits)
