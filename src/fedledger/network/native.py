@@ -182,7 +182,6 @@ class NativeNetwork:
 
     def up(self, step: Step | None = None, timeout: float = 120.0) -> ConnectionProfile:
         say = step or (lambda message: None)
-        started = time.monotonic()
         running = self.table.running()
         fabric_nodes = self._fabric_nodes()
         if running and all(n.spec.name in running for n in fabric_nodes):
@@ -191,25 +190,44 @@ class NativeNetwork:
                 f"under {self.layout.root}); `fedledger network status` shows them, "
                 "`fedledger network down` stops them"
             )
+        phases: dict[str, float] = {}
+        started = last = time.monotonic()
+
+        def phase(name: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            phases[name] = round(now - last, 2)
+            last = now
+
         say("preparing organisation material and the genesis block")
         self._prepare()
+        phase("material")
         say("starting orderers and peers")
         for node in fabric_nodes:
             self._start(node, running)
         self._wait_healthy(fabric_nodes, timeout)
+        phase("healthy")
         say("joining the channel")
         self._join_orderers()
         self._wait_for_leader(timeout)
+        phase("raft_leader")
         self._join_peers()
-        self._wait_for_gossip(timeout)
+        phase("peers_joined")
         say("deploying the chaincode")
         deployment = self._deploy_chaincode(running)
+        phase("lifecycle")
         self._wait_for_chaincode(timeout)
+        phase("chaincode_ready")
+        # The lifecycle talks to each peer directly; only the Gateway's endorser selection
+        # needs the organisations' peers to know each other.
+        self._wait_for_gossip(timeout)
+        phase("gossip")
         profile = self.write_profile()
         log.info(
             "network up",
             network=self.definition.name,
             seconds=round(time.monotonic() - started, 2),
+            phases=phases,
             package_id=deployment.package_id,
             sequence=deployment.sequence,
         )

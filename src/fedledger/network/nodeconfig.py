@@ -59,12 +59,19 @@ def peer_overrides(
                 "bootstrap": address,
                 "endpoint": address,
                 "externalEndpoint": address,
-                "useLeaderElection": True,
-                "orgLeader": False,
+                # One peer per organisation: it pulls blocks from the orderer itself at once,
+                # instead of waiting out a leader election's start-up grace period (15 s).
+                "useLeaderElection": False,
+                "orgLeader": True,
                 # The first probe of another organisation's peer races the channel's TLS roots;
                 # the default 25 s retry would make the Gateway wait that long for endorsers.
-                "reconnectInterval": "2s",
+                "reconnectInterval": "1s",
                 "aliveTimeInterval": "2s",
+                # Channel membership travels in state-info messages (every 4 s by default).
+                "publishStateInfoInterval": "1s",
+                "requestStateInfoInterval": "1s",
+                # How often the membership metric that readiness waits on is refreshed.
+                "membershipTrackerInterval": "500ms",
             },
             "tls": {
                 "enabled": True,
