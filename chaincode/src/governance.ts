@@ -54,9 +54,6 @@ async function misfit(ctx: Context, task: Task, change: Change): Promise<string 
             if (!task.members.includes(change.member ?? '')) {
                 return `${String(change.member)} is not a member of task ${task.id}`;
             }
-            if (task.members.length === 1) {
-                return `${String(change.member)} is the last member of task ${task.id}`;
-            }
             return policyMisfit(task.policy, task.members.length - 1);
         case 'revokeChampion':
             return (await loadChampion(ctx, task.id)) === undefined ? `task ${task.id} has no champion to revoke` : null;

@@ -109,6 +109,15 @@ export class Input {
         return value;
     }
 
+    /** An opaque string handed back by the ledger (a bookmark): any characters, limited in length. */
+    opaque(key: string, maxLength: number): string {
+        const value = this.fields[key] ?? '';
+        if (typeof value !== 'string' || value.length > maxLength) {
+            this.refuse(key, `must be a string of at most ${maxLength} characters, as returned by the previous page`);
+        }
+        return value;
+    }
+
     integer(key: string, min: number, max: number): number {
         const value = this.fields[key];
         if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {

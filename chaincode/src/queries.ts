@@ -34,7 +34,7 @@ function pageRequest(queryJson: string, filters: readonly string[]): PageRequest
     const value = queryJson.trim() === '' ? {} : parseJsonArgument(REFUSAL, queryJson);
     const input = new Input(REFUSAL, '', value, [...filters, 'pageSize', 'bookmark']);
     const pageSize = input.has('pageSize') ? input.integer('pageSize', 1, MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
-    const bookmark = input.has('bookmark') ? input.text('bookmark', MAX_BOOKMARK) : '';
+    const bookmark = input.opaque('bookmark', MAX_BOOKMARK);
     return { input, pageSize, bookmark };
 }
 

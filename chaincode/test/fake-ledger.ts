@@ -25,9 +25,9 @@ export const T0 = Date.parse('2026-01-05T10:00:00.000Z');
 
 type QueryResult<T> = Promise<Iterators.CommonIterator<T>> & AsyncIterable<T>;
 
-function iterate<T>(items: T[]): QueryResult<T> {
+function iterator<T>(items: T[]): Iterators.CommonIterator<T> {
     let index = 0;
-    const iterator: Iterators.CommonIterator<T> = {
+    return {
         next: () => {
             const value = items[index];
             index += 1;
@@ -35,7 +35,10 @@ function iterate<T>(items: T[]): QueryResult<T> {
         },
         close: () => Promise.resolve(),
     };
-    return Object.assign(Promise.resolve(iterator), {
+}
+
+function iterate<T>(items: T[]): QueryResult<T> {
+    return Object.assign(Promise.resolve(iterator(items)), {
         async *[Symbol.asyncIterator]() {
             yield* items;
         },
@@ -58,7 +61,9 @@ export class FakeLedger {
         const writes = new Map<string, Uint8Array | null>();
         let event: LedgerEvent | undefined;
         const ctx = new Context();
-        const stub = sinon.createStubInstance(ChaincodeStub);
+        // A sandbox per transaction: the stubs change no global, so nothing needs restoring.
+        const sandbox = sinon.createSandbox();
+        const stub = sandbox.createStubInstance(ChaincodeStub);
         const real = ChaincodeStub.prototype;
         stub.createCompositeKey.callsFake((type, attributes) => real.createCompositeKey.call(stub, type, attributes));
         stub.splitCompositeKey.callsFake((compositeKey) => real.splitCompositeKey.call(stub, compositeKey));
@@ -83,7 +88,7 @@ export class FakeLedger {
         stub.getStateByPartialCompositeKeyWithPagination.callsFake((type, attributes, pageSize, bookmark) => {
             const page = this.range(real.createCompositeKey.call(stub, type, attributes), bookmark ?? '', pageSize);
             const response = {
-                iterator: iterate(page.kvs) as unknown as Iterators.StateQueryIterator,
+                iterator: iterator(page.kvs),
                 metadata: { fetchedRecordsCount: page.kvs.length, bookmark: page.next },
             };
             return Object.assign(Promise.resolve(response), { [Symbol.asyncIterator]: iterate(page.kvs)[Symbol.asyncIterator] });
@@ -104,7 +109,7 @@ export class FakeLedger {
         stub.setEvent.callsFake((name, payload) => {
             event = { name, payload: JSON.parse(Buffer.from(payload).toString('utf8')) as unknown };
         });
-        const identity = sinon.createStubInstance(ClientIdentity);
+        const identity = sandbox.createStubInstance(ClientIdentity);
         identity.getMSPID.returns(msp);
         ctx.stub = stub;
         ctx.clientIdentity = identity;
@@ -144,7 +149,7 @@ export class FakeLedger {
     /** The committed record under a composite key, parsed. */
     read(objectType: string, attributes: string[]): unknown {
         const key = ChaincodeStub.prototype.createCompositeKey.call(
-            sinon.createStubInstance(ChaincodeStub),
+            sinon.createSandbox().createStubInstance(ChaincodeStub),
             objectType,
             attributes,
         );

@@ -91,6 +91,18 @@ export async function expectRefusal(promise: Promise<unknown>, message: string):
     expect((failure as Error).message).to.equal(message);
 }
 
+/** Asserts that the promise fails with a message that starts so (for messages that quote the JS engine). */
+export async function expectRefusalStart(promise: Promise<unknown>, start: string): Promise<void> {
+    let failure: unknown;
+    try {
+        await promise;
+    } catch (err) {
+        failure = err;
+    }
+    expect(failure, `expected an error starting: ${start}`).to.be.instanceOf(Error);
+    expect((failure as Error).message.startsWith(start), (failure as Error).message).to.equal(true);
+}
+
 /** A ledger, the registry and shortcuts for its transactions. */
 export class World {
     readonly ledger = new FakeLedger();

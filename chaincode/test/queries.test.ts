@@ -1,0 +1,181 @@
+import { expect } from 'chai';
+import type { Context } from 'fabric-contract-api';
+import type { RegistryContract } from '../src/registry-contract';
+import { T0 } from './fake-ledger';
+import { ORG1, ORG2, ORG3, POLICY, TASK, World, expectRefusal, expectRefusalStart, json } from './fixtures';
+
+interface Page {
+    records: Record<string, unknown>[];
+    bookmark: string;
+    fetched: number;
+}
+
+describe('queries', () => {
+    let world: World;
+    let accepted: string;
+    let pending: string;
+    let rejected: string;
+    beforeEach(async () => {
+        world = new World();
+        await world.createTask(ORG1);
+        await world.createTask(ORG2, { id: 'churn' });
+        accepted = await world.accept(1);
+        pending = (await world.propose(ORG2, 2)).id as string;
+        await world.vote(ORG3, pending, 'approve', 0.8);
+        rejected = (await world.propose(ORG3, 3)).id as string;
+        await world.vote(ORG1, rejected, 'reject', 0.75);
+        await world.vote(ORG2, rejected, 'reject', 0.74);
+    });
+
+    function query(call: (registry: RegistryContract, ctx: Context) => Promise<string>): Promise<unknown> {
+        return world.evaluate(call);
+    }
+    function ids(page: unknown): string[] {
+        return (page as Page).records.map((record) => record.id as string);
+    }
+
+    it('GetTask returns the task record', async () => {
+        expect(await query((r, ctx) => r.GetTask(ctx, TASK))).to.deep.equal(world.ledger.read('task', [TASK]));
+        await expectRefusal(query((r, ctx) => r.GetTask(ctx, 'fraud')), 'query refused: task fraud does not exist; list tasks with ListTasks');
+    });
+
+    it('ListTasks pages through the tasks with bookmarks', async () => {
+        const first = (await query((r, ctx) => r.ListTasks(ctx, json({ pageSize: 1 })))) as Page;
+        expect(ids(first)).to.deep.equal(['churn']);
+        expect(first.fetched).to.equal(1);
+        const second = (await query((r, ctx) => r.ListTasks(ctx, json({ pageSize: 1, bookmark: first.bookmark })))) as Page;
+        expect(ids(second)).to.deep.equal([TASK]);
+        expect(second.bookmark).to.equal('');
+        expect(ids(await query((r, ctx) => r.ListTasks(ctx, '')))).to.deep.equal(['churn', TASK]);
+    });
+
+    it('ListProposals filters by task, status and proposer', async () => {
+        const all = [accepted, pending, rejected].sort();
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, '')))).to.deep.equal(all);
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, json({ taskId: TASK }))))).to.deep.equal(all);
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, json({ taskId: 'churn' }))))).to.deep.equal([]);
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, json({ status: 'PENDING' }))))).to.deep.equal([pending]);
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, json({ status: 'ACCEPTED', taskId: TASK }))))).to.deep.equal([accepted]);
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, json({ status: 'REJECTED', taskId: TASK, proposer: ORG3 }))))).to.deep.equal([
+            rejected,
+        ]);
+        expect(ids(await query((r, ctx) => r.ListProposals(ctx, json({ status: 'REJECTED', taskId: TASK, proposer: ORG1 }))))).to.deep.equal([]);
+    });
+
+    it('ListProposals pages with bookmarks', async () => {
+        const all = [accepted, pending, rejected].sort();
+        const first = (await query((r, ctx) => r.ListProposals(ctx, json({ taskId: TASK, pageSize: 2 })))) as Page;
+        expect(ids(first)).to.deep.equal(all.slice(0, 2));
+        const second = (await query((r, ctx) => r.ListProposals(ctx, json({ taskId: TASK, pageSize: 2, bookmark: first.bookmark })))) as Page;
+        expect(ids(second)).to.deep.equal(all.slice(2));
+    });
+
+    const refusals: [string, string, string][] = [
+        ['a proposer without task and status', json({ proposer: ORG1 }), 'query refused: proposer filters only together with taskId and status, got "Org1MSP"'],
+        ['an unknown status', json({ status: 'OPEN' }), 'query refused: status must be one of PENDING, ACCEPTED, REJECTED, EXPIRED, REVOKED, got "OPEN"'],
+        ['a page over the limit', json({ pageSize: 201 }), 'query refused: pageSize must be an integer from 1 to 200, got 201'],
+        ['a bookmark that is not a string', json({ bookmark: 5 }), 'query refused: bookmark must be a string of at most 2048 characters, as returned by the previous page, got 5'],
+        ['an unknown filter', json({ model: 'x' }), 'query refused: unknown field model (allowed: taskId, status, proposer, pageSize, bookmark)'],
+    ];
+    for (const [name, queryJson, message] of refusals) {
+        it(`ListProposals refuses ${name}`, async () => {
+            await expectRefusal(query((r, ctx) => r.ListProposals(ctx, queryJson)), message);
+        });
+    }
+
+    it('ListProposals refuses a query that is not JSON', async () => {
+        await expectRefusalStart(query((r, ctx) => r.ListProposals(ctx, '{')), 'query refused: the argument is not valid JSON (');
+    });
+
+    it('GetProposal returns the proposal record', async () => {
+        expect(await query((r, ctx) => r.GetProposal(ctx, pending))).to.deep.equal(world.ledger.read('proposal', [pending]));
+    });
+
+    it('GetVotes returns every vote on a proposal, ordered by organisation', async () => {
+        const votes = (await query((r, ctx) => r.GetVotes(ctx, rejected))) as Record<string, unknown>[];
+        expect(votes.map((vote) => vote.voter)).to.deep.equal([ORG1, ORG2]);
+        expect(await query((r, ctx) => r.GetVotes(ctx, (world.ledger.read('proposal', [pending]) as { id: string }).id))).to.have.length(1);
+    });
+
+    it('GetChampion returns the champion, or says there is none', async () => {
+        expect(await query((r, ctx) => r.GetChampion(ctx, TASK))).to.deep.include({ proposalId: accepted, taskId: TASK });
+        await expectRefusal(
+            query((r, ctx) => r.GetChampion(ctx, 'churn')),
+            'query refused: task churn has no champion yet; none of its proposals has been accepted',
+        );
+    });
+
+    it('GetHistory returns every version of a proposal, newest first', async () => {
+        const history = (await query((r, ctx) => r.GetHistory(ctx, 'proposal', accepted))) as { key: string; entries: Record<string, unknown>[] };
+        expect(history.key).to.equal(`proposal/${accepted}`);
+        expect(history.entries.map((entry) => (entry.value as { status: string }).status)).to.deep.equal(['ACCEPTED', 'PENDING', 'PENDING']);
+        expect(history.entries[0]).to.deep.include({ isDelete: false, timestamp: new Date(T0).toISOString() });
+    });
+
+    it('GetHistory covers tasks, champions (deletions included) and changes', async () => {
+        const task = (await query((r, ctx) => r.GetHistory(ctx, 'task', TASK))) as { entries: unknown[] };
+        expect(task.entries).to.have.length(1);
+        const change = JSON.parse(
+            await world.ledger.invoke(ORG1, (ctx: Context) => world.registry.ProposeChange(ctx, json({ taskId: TASK, type: 'revokeChampion' }))),
+        ) as { id: string };
+        for (const msp of [ORG2, ORG3]) {
+            await world.ledger.invoke(msp, (ctx: Context) => world.registry.VoteChange(ctx, change.id, 'approve'));
+        }
+        const champion = (await query((r, ctx) => r.GetHistory(ctx, 'champion', TASK))) as { entries: Record<string, unknown>[] };
+        expect(champion.entries.map((entry) => entry.isDelete)).to.deep.equal([true, false]);
+        expect(champion.entries[0]?.value).to.equal(null);
+        const trail = (await query((r, ctx) => r.GetHistory(ctx, 'change', change.id))) as { entries: unknown[] };
+        expect(trail.entries).to.have.length(3);
+    });
+
+    it('GetHistory refuses other records and malformed ids', async () => {
+        await expectRefusal(
+            query((r, ctx) => r.GetHistory(ctx, 'vote', accepted)),
+            'query refused: history is kept for task, proposal, champion, change, not "vote"',
+        );
+        await expectRefusal(
+            query((r, ctx) => r.GetHistory(ctx, 'proposal', TASK)),
+            'query refused: proposalId must be "p-" and 32 lowercase hex characters, got "credit-risk"',
+        );
+        await expectRefusal(
+            query((r, ctx) => r.GetHistory(ctx, 'task', 'a b')),
+            'query refused: taskId must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "a b"',
+        );
+    });
+
+    it('GetChange and ListChanges return governance changes of a task', async () => {
+        const change = JSON.parse(
+            await world.ledger.invoke(ORG1, (ctx: Context) =>
+                world.registry.ProposeChange(ctx, json({ taskId: TASK, type: 'updatePolicy', policy: POLICY })),
+            ),
+        ) as { id: string };
+        expect(await query((r, ctx) => r.GetChange(ctx, change.id))).to.deep.equal(world.ledger.read('change', [change.id]));
+        expect(ids(await query((r, ctx) => r.ListChanges(ctx, json({ taskId: TASK }))))).to.deep.equal([change.id]);
+        expect(ids(await query((r, ctx) => r.ListChanges(ctx, json({ taskId: 'churn' }))))).to.deep.equal([]);
+        await expectRefusal(query((r, ctx) => r.ListChanges(ctx, '')), 'query refused: taskId must be a non-empty string, got nothing');
+    });
+
+    it('refuses a record of another type under a key (a broken ledger)', async () => {
+        const key = world.ledger.lastStub?.createCompositeKey('task', ['churn']) ?? '';
+        world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'vote', schemaVersion: 1 })));
+        await expectRefusal(query((r, ctx) => r.GetTask(ctx, 'churn')), 'ledger error: the record at task/churn is not a task');
+    });
+
+    it('refuses a record written by a newer chaincode', async () => {
+        const key = world.ledger.lastStub?.createCompositeKey('task', ['churn']) ?? '';
+        world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'task', schemaVersion: 2 })));
+        await expectRefusal(
+            query((r, ctx) => r.GetTask(ctx, 'churn')),
+            "ledger error: the task at task/churn has schema version 2, newer than this chaincode's 1; upgrade the chaincode",
+        );
+    });
+
+    it('refuses an index entry whose record is missing', async () => {
+        const key = world.ledger.lastStub?.createCompositeKey('proposal', [pending]) ?? '';
+        world.ledger.state.delete(key);
+        await expectRefusal(
+            query((r, ctx) => r.ListProposals(ctx, json({ status: 'PENDING' }))),
+            `ledger error: the proposal at proposal/${pending} is missing`,
+        );
+    });
+});
