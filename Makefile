@@ -17,7 +17,7 @@ lint:  ## ruff, mypy, tsc + eslint, shellcheck
 	$(UV) run ruff format --check src tests bench
 	$(UV) run mypy
 	cd chaincode && npm run lint
-	@if command -v shellcheck >/dev/null; then shellcheck .ci/run scripts/*.sh; else echo "shellcheck not installed: skipped"; fi
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run $(wildcard scripts/*.sh); else echo "shellcheck not installed: skipped"; fi
 
 format:
 	$(UV) run ruff check --fix src tests bench
