@@ -57,9 +57,7 @@ class Evaluator:
 
     def _sandbox(self) -> SandboxProcess:
         sandbox = self._spare or SandboxProcess(self.limits, self.sandbox_command)
-        self._spare = (
-            SandboxProcess(self.limits, self.sandbox_command) if self.keep_spare else None
-        )
+        self._spare = SandboxProcess(self.limits, self.sandbox_command) if self.keep_spare else None
         return sandbox
 
     def evaluate(
