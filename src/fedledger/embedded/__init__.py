@@ -1,0 +1,11 @@
+"""The embedded ledger: one process that speaks Fabric's Gateway protocol, runs the real
+chaincode through Fabric's chaincode shim, and keeps a hash-chained SQLite ledger.
+
+For one machine (development, CI, demos); multi-party deployments run Fabric. See
+docs/embedded-ledger.md.
+"""
+
+from fedledger.embedded.ledger import EmbeddedLedger, EmbeddedLedgerError, NodeStatus
+from fedledger.embedded.verify import VerifyReport, verify_ledger
+
+__all__ = ["EmbeddedLedger", "EmbeddedLedgerError", "NodeStatus", "VerifyReport", "verify_ledger"]

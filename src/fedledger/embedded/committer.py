@@ -1,0 +1,209 @@
+"""Turning ordered batches into committed blocks, and telling waiters about them.
+
+The committer is the only writer of the store. For each batch: the stateless checks run in a
+worker thread while simulations go on; then, holding the snapshot lock alone, the state checks
+run in block order, the block is built and signed, and block, state, history, transaction index
+and events are written in one SQLite transaction. Only after that commit returns are clients
+told: a transaction reported committed is on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from cryptography import x509
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import transaction_pb2
+from google.protobuf import timestamp_pb2
+
+from fedledger.embedded.blocks import build_block, genesis_envelope, header_hash
+from fedledger.embedded.config import EmbeddedConfig
+from fedledger.embedded.identity import Signer
+from fedledger.embedded.locks import SnapshotLock
+from fedledger.embedded.store import Event, Store, StoredBlock, TxRecord, Write
+from fedledger.embedded.validator import VALID, BlockUpdates, Candidate, Validator
+
+log = structlog.get_logger("fedledger.embedded.committer")
+
+
+@dataclass(frozen=True)
+class CommittedTx:
+    txid: str
+    code: int
+
+
+class Notifier:
+    """Waiters for a transaction's commit and for the next block."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._waiters: dict[str, list[asyncio.Future[tuple[int, int]]]] = {}
+        self._block = asyncio.Condition()
+        self.height = store.height()
+
+    async def commit_status(self, txid: str) -> tuple[int, int]:
+        """(validation code, block number), waiting for the commit if it has not happened."""
+        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(txid, []).append(future)
+        try:
+            found = self.store.tx_status(txid)
+            if found is not None:
+                return found
+            return await future
+        finally:
+            waiters = self._waiters.get(txid, [])
+            if future in waiters:
+                waiters.remove(future)
+            if not waiters:
+                self._waiters.pop(txid, None)
+
+    async def wait_for_height(self, above: int) -> None:
+        async with self._block:
+            await self._block.wait_for(lambda: self.height > above)
+
+    async def committed(self, number: int, transactions: list[CommittedTx]) -> None:
+        first: dict[str, int] = {}
+        for tx in transactions:
+            first.setdefault(tx.txid, tx.code)
+        for txid, code in first.items():
+            status = self.store.tx_status(txid) or (code, number)
+            for future in self._waiters.get(txid, []):
+                if not future.done():
+                    future.set_result(status)
+        async with self._block:
+            self.height = number + 1
+            self._block.notify_all()
+
+
+class Committer:
+    def __init__(
+        self,
+        config: EmbeddedConfig,
+        store: Store,
+        validator: Validator,
+        orderer: Signer,
+        lock: SnapshotLock,
+        notifier: Notifier,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.validator = validator
+        self.orderer = orderer
+        self.lock = lock
+        self.notifier = notifier
+
+    def ensure_genesis(self, genesis: bytes) -> None:
+        if self.store.height() > 0:
+            return
+        block = build_block(0, b"", [genesis], [VALID], self.orderer, os.urandom(24))
+        self.store.commit_block(_stored(block), [], [], [])
+        self.notifier.height = 1
+
+    async def commit(self, envelopes: list[bytes]) -> None:
+        candidates = await asyncio.to_thread(lambda: [self.validator.check(e) for e in envelopes])
+        async with self.lock.exclusive():
+            number, committed = await asyncio.to_thread(self._commit, envelopes, candidates)
+        await self.notifier.committed(number, committed)
+
+    def _commit(
+        self, envelopes: list[bytes], candidates: list[Candidate]
+    ) -> tuple[int, list[CommittedTx]]:
+        last = self.store.last_block()
+        assert last is not None, "the genesis block is written at start-up"
+        number = last.number + 1
+        namespace = self.config.chaincode_name
+        known = self.store.known_txids(c.txid for c in candidates)
+        seen: set[str] = set()
+        updates = BlockUpdates()
+        codes: list[int] = []
+        records: list[TxRecord] = []
+        writes: list[Write] = []
+        events: list[Event] = []
+        for position, candidate in enumerate(candidates):
+            code, reason = candidate.code, candidate.reason
+            if code == VALID and (candidate.txid in known or candidate.txid in seen):
+                code, reason = transaction_pb2.DUPLICATE_TXID, "transaction id already used"
+            if code == VALID:
+                code, reason = self.validator.check_state(candidate, self.store, updates, namespace)
+            if candidate.txid:
+                seen.add(candidate.txid)
+            codes.append(code)
+            records.append(TxRecord(candidate.txid, position, code))
+            if code != VALID:
+                log.info(
+                    "transaction invalid",
+                    txid=candidate.txid,
+                    block=number,
+                    code=transaction_pb2.TxValidationCode.Name(code),
+                    reason=reason,
+                )
+                continue
+            version = (number, position)
+            if candidate.kv is not None:
+                for write in candidate.kv.writes:
+                    value = None if write.is_delete else write.value
+                    updates.writes[write.key] = (value, version)
+                    writes.append(
+                        Write(
+                            namespace,
+                            write.key,
+                            value,
+                            version,
+                            candidate.txid,
+                            candidate.seconds,
+                            candidate.nanos,
+                        )
+                    )
+            if candidate.event is not None:
+                event = candidate.event
+                events.append(
+                    Event(
+                        position,
+                        candidate.txid,
+                        event.chaincode_id,
+                        event.event_name,
+                        event.payload,
+                    )
+                )
+        block = build_block(
+            number, last.header_hash, envelopes, codes, self.orderer, os.urandom(24)
+        )
+        self.store.commit_block(_stored(block), records, writes, events)
+        return number, [CommittedTx(r.txid, r.code) for r in records]
+
+
+def _stored(block: common_pb2.Block) -> StoredBlock:
+    return StoredBlock(
+        number=block.header.number,
+        header_hash=header_hash(block.header),
+        previous_hash=block.header.previous_hash,
+        data_hash=block.header.data_hash,
+        block=block.SerializeToString(),
+    )
+
+
+def genesis(config: EmbeddedConfig, crypto: Path) -> bytes:
+    """Block 0's configuration envelope, built from the organisation material."""
+
+    def load(path: Path) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+
+    members = {}
+    for org in config.members:
+        layout = config.org_layout(crypto, org)
+        members[org.msp_id] = (load(layout.ca_cert), load(layout.tlsca_cert))
+    orderer = config.orderer_layout(crypto)
+    now = timestamp_pb2.Timestamp()
+    now.GetCurrentTime()
+    return genesis_envelope(
+        config.channel,
+        members,
+        (config.orderer_msp_id, load(orderer.ca_cert), load(orderer.tlsca_cert)),
+        config.batch_timeout,
+        config.max_message_count,
+        now,
+    )

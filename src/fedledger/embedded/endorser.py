@@ -1,0 +1,165 @@
+"""Endorsement: check a proposal as a peer does, simulate it on the chaincode, sign the result.
+
+The proposal is simulated once and the result signed by each endorsing organisation's peer
+identity. On a real network each peer simulates on its own; with one deterministic chaincode
+process the results would be identical, so one simulation stands for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fabric_protos.common import common_pb2
+from fabric_protos.peer import (
+    chaincode_event_pb2,
+    chaincode_pb2,
+    proposal_pb2,
+    proposal_response_pb2,
+    transaction_pb2,
+)
+
+from fedledger.embedded.chaincode_protocol import ChaincodeError, Invocation, Outcome
+from fedledger.embedded.config import CHAINCODE_VERSION, EmbeddedConfig
+from fedledger.embedded.identity import MemberRegistry, Signer
+from fedledger.embedded.locks import SnapshotLock
+from fedledger.embedded.messages import MessageError, Proposal, check_proposal
+from fedledger.embedded.simulator import TxSimulator
+from fedledger.embedded.store import Store
+
+ERROR_THRESHOLD = 400  # chaincode responses from here on are failures (shim.ERRORTHRESHOLD)
+
+Execute = Callable[[Invocation, TxSimulator], Awaitable[Outcome]]
+
+
+class ProposalRefusedError(Exception):
+    """A proposal a peer refuses before running the chaincode (Fabric's preProcess errors)."""
+
+
+class SimulationFailedError(Exception):
+    """The chaincode could not be run; the peer answers 500 without a payload."""
+
+
+@dataclass(frozen=True)
+class Simulation:
+    proposal: Proposal
+    response: proposal_response_pb2.Response
+    response_payload: bytes  # serialized ProposalResponsePayload: what endorsers sign
+
+    @property
+    def succeeded(self) -> bool:
+        status: int = self.response.status
+        return 200 <= status < ERROR_THRESHOLD
+
+
+class Endorser:
+    def __init__(
+        self,
+        config: EmbeddedConfig,
+        members: MemberRegistry,
+        peers: dict[str, Signer],
+        store: Store,
+        lock: SnapshotLock,
+        execute: Execute,
+    ) -> None:
+        self.config = config
+        self.members = members
+        self.peers = peers
+        self.store = store
+        self.lock = lock
+        self.execute = execute
+
+    def check(self, signed: proposal_pb2.SignedProposal) -> Proposal:
+        """Raise ProposalRefusedError with the peer's reason, or return the checked proposal."""
+        try:
+            proposal = check_proposal(signed, self.members)
+        except MessageError as error:
+            raise ProposalRefusedError(f"error validating proposal: {error}") from None
+        if proposal.channel != self.config.channel:
+            raise ProposalRefusedError(f"channel '{proposal.channel}' not found")
+        if self.store.tx_status(proposal.txid) is not None:
+            raise ProposalRefusedError(
+                f"duplicate transaction found [{proposal.txid}]. "
+                f"Creator [{proposal.signature_header.creator.hex()}]"
+            )
+        if proposal.chaincode != self.config.chaincode_name:
+            raise ProposalRefusedError(
+                f"make sure the chaincode {proposal.chaincode} has been successfully defined on "
+                f"channel {proposal.channel} and try again: chaincode definition for "
+                f"'{proposal.chaincode}' not found (this ledger runs "
+                f"'{self.config.chaincode_name}')"
+            )
+        return proposal
+
+    async def simulate(self, proposal: Proposal) -> Simulation:
+        simulator = TxSimulator(self.store, proposal.chaincode)
+        invocation = Invocation(proposal.txid, proposal.channel, proposal.input, proposal.signed)
+        try:
+            async with self.lock.shared():
+                outcome = await self.execute(invocation, simulator)
+        except ChaincodeError as error:
+            raise SimulationFailedError(f"error in simulation: {error}") from None
+        results = simulator.results() if outcome.response.status < ERROR_THRESHOLD else b""
+        event = b""
+        if outcome.event is not None:
+            event = chaincode_event_pb2.ChaincodeEvent(
+                chaincode_id=proposal.chaincode,
+                tx_id=proposal.txid,
+                event_name=outcome.event.event_name,
+                payload=outcome.event.payload,
+            ).SerializeToString()
+        action = proposal_pb2.ChaincodeAction(
+            results=results,
+            events=event,
+            response=outcome.response,
+            chaincode_id=chaincode_pb2.ChaincodeID(
+                name=proposal.chaincode, version=CHAINCODE_VERSION
+            ),
+        )
+        payload = proposal_response_pb2.ProposalResponsePayload(
+            proposal_hash=proposal.hash, extension=action.SerializeToString()
+        )
+        return Simulation(proposal, outcome.response, payload.SerializeToString())
+
+    def endorsing_orgs(self, local: str, requested: list[str]) -> list[str]:
+        """The orgs named by the client, or the local org and others up to a majority."""
+        if requested:
+            unknown = [m for m in requested if m not in self.peers]
+            if unknown:
+                raise ProposalRefusedError(
+                    f"failed to find any endorsing peers for org(s): {', '.join(unknown)}"
+                )
+            return list(dict.fromkeys(requested))
+        others = [m for m in self.peers if m != local]
+        return [local, *others][: self.config.endorsement_quorum]
+
+    def endorse(self, simulation: Simulation, orgs: list[str]) -> common_pb2.Envelope:
+        """Sign the simulation result as each org's peer; assemble the unsigned transaction."""
+        endorsements = []
+        for msp_id in orgs:
+            peer = self.peers[msp_id]
+            endorsements.append(
+                proposal_response_pb2.Endorsement(
+                    endorser=peer.serialized,
+                    signature=peer.sign(simulation.response_payload + peer.serialized),
+                )
+            )
+        return prepare_transaction(simulation, endorsements)
+
+
+def prepare_transaction(
+    simulation: Simulation, endorsements: list[proposal_response_pb2.Endorsement]
+) -> common_pb2.Envelope:
+    proposal = simulation.proposal
+    action_payload = transaction_pb2.ChaincodeActionPayload(
+        chaincode_proposal_payload=proposal.payload_without_transient,
+        action=transaction_pb2.ChaincodeEndorsedAction(
+            proposal_response_payload=simulation.response_payload, endorsements=endorsements
+        ),
+    )
+    transaction = transaction_pb2.Transaction()
+    transaction.actions.add(
+        header=proposal.header.signature_header, payload=action_payload.SerializeToString()
+    )
+    payload = common_pb2.Payload(header=proposal.header, data=transaction.SerializeToString())
+    return common_pb2.Envelope(payload=payload.SerializeToString())

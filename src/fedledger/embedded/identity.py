@@ -1,0 +1,182 @@
+"""Identities as a peer checks them: member CAs, NodeOU roles, ECDSA signatures with low S.
+
+A creator or endorser travels as a `SerializedIdentity` (MSP ID + PEM certificate). It is
+accepted when the MSP ID is a member organisation, the certificate was issued by that
+organisation's signing CA and is valid now, and its OU names a NodeOU role. Signatures are
+ECDSA P-256 over SHA-256 in DER; Fabric refuses a high-S signature (an S above half the curve
+order has a twin, low-S form, so accepting both would make signatures malleable).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+from cryptography.x509.oid import NameOID
+from fabric_protos.msp import identities_pb2
+
+from fedledger.orgs import load_msp_identity
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+HALF_ORDER = P256_ORDER // 2
+ROLES = frozenset({"client", "peer", "admin", "orderer"})
+
+
+class IdentityError(ValueError):
+    """An identity or signature a peer would refuse; the message says why."""
+
+
+@dataclass(frozen=True)
+class Identity:
+    msp_id: str
+    role: str
+    certificate: x509.Certificate
+    public_key: ec.EllipticCurvePublicKey
+    serialized: bytes
+
+    def verify(self, data: bytes, signature: bytes) -> None:
+        """Raise IdentityError unless `signature` is this identity's low-S signature of data."""
+        check_signature(self.public_key, data, signature)
+
+
+def check_signature(key: ec.EllipticCurvePublicKey, data: bytes, signature: bytes) -> None:
+    try:
+        _, s = decode_dss_signature(signature)
+    except ValueError:
+        raise IdentityError("the signature is not a DER-encoded ECDSA signature") from None
+    if s > HALF_ORDER:
+        raise IdentityError("invalid S: must be smaller than half the order (high-S signature)")
+    try:
+        key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise IdentityError("the signature does not verify against the signer's key") from None
+
+
+def sign_low_s(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    if s > HALF_ORDER:
+        s = P256_ORDER - s
+    return encode_dss_signature(r, s)
+
+
+def serialize_identity(msp_id: str, certificate_pem: bytes) -> bytes:
+    serialized: bytes = identities_pb2.SerializedIdentity(
+        mspid=msp_id, id_bytes=certificate_pem
+    ).SerializeToString()
+    return serialized
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A node's signing identity: a peer endorsing, the orderer signing blocks."""
+
+    msp_id: str
+    serialized: bytes
+    private_key: ec.EllipticCurvePrivateKey
+
+    @classmethod
+    def from_msp(cls, msp_dir: Path, msp_id: str) -> Signer:
+        identity = load_msp_identity(msp_dir, msp_id)
+        return cls(
+            msp_id, serialize_identity(msp_id, identity.certificate_pem), identity.private_key
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        return sign_low_s(self.private_key, data)
+
+
+class MemberRegistry:
+    """The member organisations' signing CAs, and a cache of identities already verified."""
+
+    def __init__(self, ca_certificates: dict[str, x509.Certificate]) -> None:
+        self._cas = dict(ca_certificates)
+        self._cache: dict[bytes, Identity] = {}
+
+    @classmethod
+    def from_pem_files(cls, ca_files: dict[str, Path]) -> MemberRegistry:
+        return cls({m: x509.load_pem_x509_certificate(p.read_bytes()) for m, p in ca_files.items()})
+
+    @property
+    def msp_ids(self) -> list[str]:
+        return list(self._cas)
+
+    def deserialize(self, serialized: bytes, now: dt.datetime | None = None) -> Identity:
+        cached = self._cache.get(serialized)
+        now = now or dt.datetime.now(dt.UTC)
+        if cached is not None:
+            _check_validity(cached.certificate, now)
+            return cached
+        identity = self._verify(serialized, now)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[serialized] = identity
+        return identity
+
+    def _verify(self, serialized: bytes, now: dt.datetime) -> Identity:
+        message = identities_pb2.SerializedIdentity()
+        try:
+            message.ParseFromString(serialized)
+        except Exception:  # protobuf raises DecodeError, a bare Exception subclass
+            raise IdentityError("the identity is not a serialized MSP identity") from None
+        ca = self._cas.get(message.mspid)
+        if ca is None:
+            known = ", ".join(self._cas)
+            raise IdentityError(
+                f"MSP {message.mspid!r} is not a member of the channel (members: {known})"
+            )
+        try:
+            certificate = x509.load_pem_x509_certificate(message.id_bytes)
+        except ValueError:
+            raise IdentityError(
+                f"the {message.mspid} identity does not hold a PEM certificate"
+            ) from None
+        subject = certificate.subject.rfc4514_string()
+        if certificate.issuer != ca.subject:
+            raise IdentityError(
+                f"certificate {subject} was not issued by {message.mspid}'s CA "
+                f"({ca.subject.rfc4514_string()})"
+            )
+        ca_key = ca.public_key()
+        if not isinstance(ca_key, ec.EllipticCurvePublicKey):
+            raise IdentityError(f"{message.mspid}'s CA does not hold an ECDSA key")
+        try:
+            certificate.verify_directly_issued_by(ca)
+        except (ValueError, TypeError, InvalidSignature):
+            raise IdentityError(
+                f"certificate {subject} does not verify against {message.mspid}'s CA "
+                "(unknown or forged issuer)"
+            ) from None
+        _check_validity(certificate, now)
+        key = certificate.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise IdentityError(f"certificate {subject} does not hold an ECDSA key")
+        units = [
+            str(a.value)
+            for a in certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
+        ]
+        roles = [u for u in units if u in ROLES]
+        if len(roles) != 1:
+            raise IdentityError(
+                f"certificate {subject} must carry exactly one NodeOU role "
+                f"({', '.join(sorted(ROLES))}), found {units or 'none'}"
+            )
+        return Identity(message.mspid, roles[0], certificate, key, serialized)
+
+
+def _check_validity(certificate: x509.Certificate, now: dt.datetime) -> None:
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise IdentityError(
+            f"certificate {certificate.subject.rfc4514_string()} is not valid at "
+            f"{now:%Y-%m-%d %H:%M} "
+            f"(valid {certificate.not_valid_before_utc:%Y-%m-%d} to "
+            f"{certificate.not_valid_after_utc:%Y-%m-%d})"
+        )

@@ -1,0 +1,236 @@
+"""EmbeddedLedger: start, stop and inspect the embedded ledger of one network's run folder.
+
+`up` starts one detached process (`python -m fedledger.embedded serve`) in a session of its
+own, records its PID with its start time (so a recycled PID is never mistaken for it), waits
+until every organisation's Gateway answers an evaluate of `health:Version`, and writes the
+connection profile. `down` stops exactly that process group: SIGTERM, then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from fedledger.embedded.chaincode_process import check_built
+from fedledger.embedded.config import EmbeddedConfig, RunPaths
+from fedledger.embedded.probe import GatewayProbe
+from fedledger.embedded.store import connect
+from fedledger.network.definition import NetworkDefinition
+from fedledger.orgs import OrgLayout, generate_material
+from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
+
+READY_PROBE = ("health:Version",)
+STOP_TIMEOUT = 10.0
+
+
+class EmbeddedLedgerError(RuntimeError):
+    """The embedded ledger cannot be started, or is already running."""
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    name: str
+    organisation: str
+    ports: dict[str, int]
+    healthy: bool
+    height: int | None
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a process, or None if there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields count from after the command name, which may itself hold spaces: the state is
+    # field 3, the start time field 22.
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] == "Z":
+        _reap(pid)
+        return None
+    return fields[19]
+
+
+class EmbeddedLedger:
+    def __init__(self, definition: NetworkDefinition, run_dir: Path) -> None:
+        self.definition = definition
+        self.run_dir = run_dir
+        self.paths = RunPaths(run_dir)
+        self.config = EmbeddedConfig.from_definition(definition)
+
+    # Process records.
+
+    def _recorded(self) -> tuple[int, str] | None:
+        try:
+            record = json.loads(self.paths.pid.read_text())
+            return int(record["pid"]), str(record["start"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def running(self) -> bool:
+        recorded = self._recorded()
+        return recorded is not None and _start_time(recorded[0]) == recorded[1]
+
+    def up(self, timeout: float = 30.0) -> ConnectionProfile:
+        if self.running():
+            pid = self._recorded()[0]  # type: ignore[index]
+            raise EmbeddedLedgerError(
+                f"the embedded ledger of network {self.definition.name!r} is already running "
+                f"(PID {pid}, {self.run_dir}); stop it with `fedledger network down` first"
+            )
+        self._sweep_leftovers()
+        check_built(self.config.chaincode_source)
+        generate_material(self.paths.crypto, self.definition.members, self.definition.ordering)
+        self.config.write(self.paths.config)
+        profile = self._profile()
+        started = time.monotonic()
+        with self.paths.server_log.open("ab") as output:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "fedledger.embedded",
+                    "serve",
+                    "--run-dir",
+                    str(self.run_dir),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        start = _start_time(process.pid)
+        self.paths.pid.write_text(json.dumps({"pid": process.pid, "start": start}) + "\n")
+        try:
+            self._wait_ready(process, profile, started + timeout)
+        except BaseException:
+            self.down()
+            raise
+        self._profile(relative=True).write(self.paths.profile)
+        return ConnectionProfile.load(self.paths.profile)
+
+    def _wait_ready(
+        self, process: subprocess.Popen[bytes], profile: ConnectionProfile, deadline: float
+    ) -> None:
+        waiting = list(profile.msp_ids)
+        last_error = ""
+        while waiting:
+            if process.poll() is not None:
+                raise EmbeddedLedgerError(
+                    f"the embedded ledger exited with status {process.returncode} while "
+                    f"starting:\n{self._log_tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise EmbeddedLedgerError(
+                    f"the embedded ledger did not answer on {', '.join(waiting)} in time "
+                    f"({last_error}); log:\n{self._log_tail()}"
+                )
+            try:
+                with GatewayProbe.from_profile(profile, waiting[0]) as probe:
+                    probe.evaluate(*READY_PROBE, timeout=2.0)
+                waiting.pop(0)
+            except grpc.RpcError as error:
+                last_error = f"{error.code().name}: {error.details()}"
+                time.sleep(0.05)
+
+    def _log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.paths.server_log.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _sweep_leftovers(self) -> None:
+        """Kill what is left of a ledger that died without stopping its chaincode."""
+        recorded = self._recorded()
+        if recorded is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(recorded[0], signal.SIGKILL)
+        self.paths.pid.unlink(missing_ok=True)
+
+    def down(self, purge: bool = False) -> None:
+        recorded = self._recorded()
+        if recorded is not None and self.running():
+            pid = recorded[0]
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + STOP_TIMEOUT
+            while _start_time(pid) == recorded[1] and time.monotonic() < deadline:
+                _reap(pid)
+                time.sleep(0.05)
+        self._sweep_leftovers()
+        if purge and self.run_dir.exists():
+            shutil.rmtree(self.run_dir)
+
+    def status(self) -> list[NodeStatus]:
+        height = self._height()
+        alive = self.running()
+        profile = self._profile()
+        rows = []
+        for index, org in enumerate(self.config.members):
+            healthy = False
+            if alive:
+                try:
+                    with GatewayProbe.from_profile(profile, org.msp_id) as probe:
+                        probe.evaluate(*READY_PROBE, timeout=2.0)
+                    healthy = True
+                except grpc.RpcError:
+                    healthy = False
+            ports = self.definition.peer_ports(index)
+            port_map = {"gateway": ports.listen}
+            if index == 0:
+                port_map["chaincode"] = ports.chaincode_server
+            rows.append(NodeStatus(org.peer_name, org.msp_id, port_map, healthy, height))
+        return rows
+
+    def _height(self) -> int | None:
+        if not self.paths.database.exists():
+            return None
+        connection = connect(self.paths.database)
+        try:
+            row = connection.execute("SELECT MAX(number) FROM blocks").fetchone()
+        finally:
+            connection.close()
+        return None if row[0] is None else int(row[0]) + 1
+
+    def _profile(self, relative: bool = False) -> ConnectionProfile:
+        """The connection profile; with relative paths (to the run folder) for writing."""
+        organizations = {}
+        crypto = Path("crypto") if relative else self.paths.crypto
+        for org in self.config.members:
+            layout = OrgLayout.under(crypto, org.domain)
+            client = layout.client
+            organizations[org.msp_id] = OrgProfile(
+                msp_id=org.msp_id,
+                gateway=GatewayEndpoint(
+                    endpoint=f"127.0.0.1:{org.gateway_port}",
+                    server_name=org.peer_name,
+                    tls_ca_cert=layout.tlsca_cert,
+                ),
+                identities={"admin": layout.admin.msp, "user": client.msp},
+                tls_client=TlsClient(client.tls_cert("client"), client.tls_key("client")),
+            )
+        return ConnectionProfile(
+            name=self.definition.name,
+            ledger="embedded",
+            channel=self.definition.channel,
+            chaincode=self.definition.chaincode_name,
+            organizations=organizations,
+            path=self.paths.profile,
+        )
+
+
+def _reap(pid: int) -> None:
+    """Collect our own child's exit status, so that it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

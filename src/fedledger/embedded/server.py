@@ -1,0 +1,129 @@
+"""The embedded ledger's process: `python -m fedledger.embedded serve --run-dir DIR`.
+
+It assembles the parts (store, committer, block cutter, chaincode, endorser), serves one TLS
+Gateway endpoint per member organisation, and on SIGTERM stops taking requests, commits what
+was already submitted, stops the chaincode and closes the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import grpc
+import structlog
+from fabric_protos.gateway import gateway_pb2_grpc
+
+from fedledger.embedded.chaincode_process import ChaincodeRunner
+from fedledger.embedded.chaincode_protocol import MAX_MESSAGE_BYTES
+from fedledger.embedded.committer import Committer, Notifier, genesis
+from fedledger.embedded.config import EmbeddedConfig, OrgConfig, RunPaths
+from fedledger.embedded.endorser import Endorser
+from fedledger.embedded.gateway import GatewayServicer, Ledger
+from fedledger.embedded.identity import MemberRegistry, Signer
+from fedledger.embedded.locks import SnapshotLock
+from fedledger.embedded.orderer import BlockCutter
+from fedledger.embedded.store import Store
+from fedledger.embedded.validator import Validator
+
+log = structlog.get_logger("fedledger.embedded.server")
+SHUTDOWN_GRACE = 5.0
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.format_exc_info,
+            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"]),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+
+
+async def serve(run_dir: Path) -> None:
+    paths = RunPaths(run_dir)
+    config = EmbeddedConfig.load(paths.config)
+    crypto = paths.crypto
+    members = MemberRegistry.from_pem_files(
+        {org.msp_id: config.org_layout(crypto, org).ca_cert for org in config.members}
+    )
+    peers = {
+        org.msp_id: Signer.from_msp(config.org_layout(crypto, org).peer(0).msp, org.msp_id)
+        for org in config.members
+    }
+    orderer = Signer.from_msp(config.orderer_layout(crypto).orderer(0).msp, config.orderer_msp_id)
+    store = Store(paths.database)
+    lock = SnapshotLock()
+    notifier = Notifier(store)
+    committer = Committer(config, store, Validator(config, members), orderer, lock, notifier)
+    committer.ensure_genesis(genesis(config, crypto))
+    chaincode = ChaincodeRunner(config, paths.chaincode_log)
+    await chaincode.start()
+    cutter = BlockCutter(config.max_message_count, config.batch_timeout, committer.commit)
+    cutter.start()
+
+    endorser = Endorser(config, members, peers, store, lock, chaincode.execute)
+    ledger = Ledger(config, members, store, endorser, cutter, notifier)
+    servers = [await _start_gateway(ledger, config, crypto, org) for org in config.members]
+    log.info(
+        "embedded ledger ready",
+        network=config.name,
+        channel=config.channel,
+        chaincode=config.chaincode_id,
+        height=store.height(),
+        gateways=[org.address for org in config.members],
+        batch_timeout=config.batch_timeout,
+        max_message_count=config.max_message_count,
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("stopping")
+    await asyncio.gather(cutter.stop(), *(s.stop(SHUTDOWN_GRACE) for s in servers))
+    await chaincode.stop()
+    store.close()
+    log.info("stopped", height=notifier.height)
+
+
+async def _start_gateway(
+    ledger: Ledger, config: EmbeddedConfig, crypto: Path, org: OrgConfig
+) -> grpc.aio.Server:
+    tls = config.org_layout(crypto, org).peer(0)
+    credentials = grpc.ssl_server_credentials(
+        [(tls.tls_key("server").read_bytes(), tls.tls_cert("server").read_bytes())]
+    )
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+    )
+    gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ledger, org), server)
+    address = f"127.0.0.1:{org.gateway_port}"
+    try:
+        server.add_secure_port(address, credentials)
+    except RuntimeError as error:
+        raise RuntimeError(f"cannot listen on {address} for {org.msp_id}: {error}") from None
+    await server.start()
+    return server
+
+
+def main(run_dir: Path) -> int:
+    configure_logging()
+    try:
+        asyncio.run(serve(run_dir))
+    except Exception as error:
+        log.exception("embedded ledger failed", error=str(error))
+        return 1
+    return 0
