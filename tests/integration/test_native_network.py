@@ -160,3 +160,32 @@ def test_down_leaves_no_process_and_up_resumes_the_ledger(tmp_path: Path) -> Non
     finally:
         network.down(purge=True)
     assert not (tmp_path / "net").exists()
+
+
+def test_cli_up_status_down(tmp_path: Path) -> None:
+    """The commands a user types: up prints the ledger it chose, status exits 0, down stops."""
+    skip_without_fabric()
+    run_dir = tmp_path / "cli-net"
+    base = ["uv", "run", "--frozen", "fedledger", "network"]
+    where = ["--run-dir", str(run_dir)]
+
+    def fedledger(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args, *where], capture_output=True, text=True, timeout=180)
+
+    up = fedledger("up", "--ledger", "fabric", "--orgs", "1", "--port-base", str(free_port_base()))
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "ledger: fabric (Fabric 2.5.16 found at" in up.stderr
+        assert "connection profile:" in up.stderr
+        status = fedledger("status")
+        assert status.returncode == 0, status.stderr
+        assert "peer0.org1.fedledger.local" in status.stdout
+        assert "healthy" in status.stdout
+        again = fedledger("up")
+        assert again.returncode == 1
+        assert "is already running" in again.stderr
+    finally:
+        down = fedledger("down", "--purge")
+    assert down.returncode == 0, down.stderr
+    assert "stopped 3 processes" in down.stderr
+    assert not run_dir.exists()

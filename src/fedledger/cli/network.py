@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
@@ -23,8 +25,9 @@ from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, pa
 from fedledger.network.native import NativeNetwork, NetworkError
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+# Piped output keeps whole node names and paths rather than wrapping at 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 DEFAULT_RUN_DIR = Path(".fedledger")
@@ -38,7 +41,7 @@ RunDir = Annotated[
 
 
 def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(1)
 
 
