@@ -38,11 +38,13 @@ function iterator<T>(items: T[]): Iterators.CommonIterator<T> {
 }
 
 function iterate<T>(items: T[]): QueryResult<T> {
-    return Object.assign(Promise.resolve(iterator(items)), {
-        async *[Symbol.asyncIterator]() {
-            yield* items;
+    const asyncIterable: AsyncIterable<T> = {
+        [Symbol.asyncIterator]: () => {
+            const cursor = iterator(items);
+            return { next: () => cursor.next() as Promise<IteratorResult<T>> };
         },
-    });
+    };
+    return Object.assign(Promise.resolve(iterator(items)), asyncIterable);
 }
 
 export class FakeLedger {
@@ -56,11 +58,46 @@ export class FakeLedger {
 
     /** Runs one transaction as a member of `msp`; commits its writes and event only if it succeeds. */
     async invoke(msp: string, transaction: (ctx: Context) => Promise<string>): Promise<string> {
+        const tx = this.begin(msp);
+        const ctx = new Context();
+        ctx.stub = tx.stub;
+        ctx.clientIdentity = tx.identity;
+        const result = await transaction(ctx);
+        tx.commit();
+        return result;
+    }
+
+    /**
+     * Sends one transaction through fabric-shim's contract dispatcher, as a peer would: `args` are the
+     * function name and its arguments, the creator is `certificate` under `msp`. Commits on status 200.
+     */
+    async dispatch(
+        chaincode: { Invoke(stub: ChaincodeStub): Promise<{ status: number; message?: string; payload?: Uint8Array }> },
+        msp: string,
+        certificate: string,
+        args: string[],
+    ): Promise<{ status: number; message?: string; payload?: Uint8Array }> {
+        const tx = this.begin(msp);
+        // getBufferArgs is in fabric-shim's ChaincodeStub but not in its type declarations.
+        (tx.stub as unknown as { getBufferArgs: sinon.SinonStub }).getBufferArgs.returns(args.map((arg) => Buffer.from(arg)));
+        tx.stub.getChannelID.returns('fedledger');
+        tx.stub.getCreator.returns({ mspid: msp, idBytes: Buffer.from(certificate) });
+        const response = await chaincode.Invoke(tx.stub);
+        if (response.status === 200) {
+            tx.commit();
+        }
+        return response;
+    }
+
+    private begin(msp: string): {
+        stub: sinon.SinonStubbedInstance<ChaincodeStub>;
+        identity: sinon.SinonStubbedInstance<ClientIdentity>;
+        commit: () => void;
+    } {
         this.txCount += 1;
         const txId = createHash('sha256').update(`tx${this.txCount}`).digest('hex');
         const writes = new Map<string, Uint8Array | null>();
         let event: LedgerEvent | undefined;
-        const ctx = new Context();
         // A sandbox per transaction: the stubs change no global, so nothing needs restoring.
         const sandbox = sinon.createSandbox();
         const stub = sandbox.createStubInstance(ChaincodeStub);
@@ -111,25 +148,23 @@ export class FakeLedger {
         });
         const identity = sandbox.createStubInstance(ClientIdentity);
         identity.getMSPID.returns(msp);
-        ctx.stub = stub;
-        ctx.clientIdentity = identity;
         this.lastStub = stub;
-
-        const result = await transaction(ctx);
-        for (const [key, value] of writes) {
-            if (value === null) {
-                this.state.delete(key);
-            } else {
-                this.state.set(key, value);
+        const commit = (): void => {
+            for (const [key, value] of writes) {
+                if (value === null) {
+                    this.state.delete(key);
+                } else {
+                    this.state.set(key, value);
+                }
+                const trail = this.history.get(key) ?? [];
+                trail.push({ txId, ms, value });
+                this.history.set(key, trail);
             }
-            const trail = this.history.get(key) ?? [];
-            trail.push({ txId, ms, value });
-            this.history.set(key, trail);
-        }
-        if (event !== undefined) {
-            this.events.push(event);
-        }
-        return result;
+            if (event !== undefined) {
+                this.events.push(event);
+            }
+        };
+        return { stub, identity, commit };
     }
 
     /** Keys under `prefix` from `bookmark` on, sorted as LevelDB sorts them, at most `limit`. */
