@@ -19,6 +19,7 @@ from fabric_protos.peer import (
     transaction_pb2,
 )
 
+from fedledger.embedded import qscc
 from fedledger.embedded.chaincode_protocol import ChaincodeError, Invocation, Outcome
 from fedledger.embedded.config import CHAINCODE_VERSION, EmbeddedConfig
 from fedledger.embedded.identity import MemberRegistry, Signer
@@ -82,7 +83,7 @@ class Endorser:
                 f"duplicate transaction found [{proposal.txid}]. "
                 f"Creator [{proposal.signature_header.creator.hex()}]"
             )
-        if proposal.chaincode != self.config.chaincode_name:
+        if proposal.chaincode not in (self.config.chaincode_name, qscc.NAME):
             raise ProposalRefusedError(
                 f"make sure the chaincode {proposal.chaincode} has been successfully defined on "
                 f"channel {proposal.channel} and try again: chaincode definition for "
@@ -96,7 +97,11 @@ class Endorser:
         invocation = Invocation(proposal.txid, proposal.channel, proposal.input, proposal.signed)
         try:
             async with self.lock.shared():
-                outcome = await self.execute(invocation, simulator)
+                if proposal.chaincode == qscc.NAME:
+                    args = list(proposal.spec.input.args)
+                    outcome = Outcome(qscc.invoke(self.store, proposal.channel, args), None)
+                else:
+                    outcome = await self.execute(invocation, simulator)
         except ChaincodeError as error:
             raise SimulationFailedError(f"error in simulation: {error}") from None
         results = simulator.results() if outcome.response.status < ERROR_THRESHOLD else b""

@@ -32,7 +32,15 @@ ROLES = frozenset({"client", "peer", "admin", "orderer"})
 
 
 class IdentityError(ValueError):
-    """An identity or signature a peer would refuse; the message says why."""
+    """An identity or signature a peer would refuse; the message says why.
+
+    `unknown_org` marks what Fabric cannot even deserialize (not a serialized identity, or an
+    MSP that is not a member), which it reports differently from an invalid member identity.
+    """
+
+    def __init__(self, message: str, *, unknown_org: bool = False) -> None:
+        super().__init__(message)
+        self.unknown_org = unknown_org
 
 
 @dataclass(frozen=True)
@@ -126,12 +134,15 @@ class MemberRegistry:
         try:
             message.ParseFromString(serialized)
         except Exception:  # protobuf raises DecodeError, a bare Exception subclass
-            raise IdentityError("the identity is not a serialized MSP identity") from None
+            raise IdentityError(
+                "the identity is not a serialized MSP identity", unknown_org=True
+            ) from None
         ca = self._cas.get(message.mspid)
         if ca is None:
             known = ", ".join(self._cas)
             raise IdentityError(
-                f"MSP {message.mspid!r} is not a member of the channel (members: {known})"
+                f"MSP {message.mspid!r} is not a member of the channel (members: {known})",
+                unknown_org=True,
             )
         try:
             certificate = x509.load_pem_x509_certificate(message.id_bytes)

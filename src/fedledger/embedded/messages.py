@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from fabric_protos.common import common_pb2
+from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import (
     chaincode_pb2,
     proposal_pb2,
@@ -114,13 +115,9 @@ def check_proposal(signed: proposal_pb2.SignedProposal, members: MemberRegistry)
         raise MessageError("invalid nonce specified in the header")
     if not signature_header.creator:
         raise MessageError("invalid creator specified in the header")
-    creator = _creator(signature_header.creator, members, "the proposal")
-    try:
-        creator.verify(signed.proposal_bytes, signed.signature)
-    except IdentityError as error:
-        raise MessageError(
-            f"access denied: the creator's signature over the proposal is not valid: {error}"
-        ) from None
+    creator = _proposal_creator(
+        signed, signature_header.creator, channel_header.channel_id, members
+    )
     expected = compute_txid(signature_header.nonce, signature_header.creator)
     if channel_header.tx_id != expected:
         raise MessageError(
@@ -143,6 +140,43 @@ def check_proposal(signed: proposal_pb2.SignedProposal, members: MemberRegistry)
         invocation.chaincode_spec,
         creator,
     )
+
+
+def _proposal_creator(
+    signed: proposal_pb2.SignedProposal, serialized: bytes, channel: str, members: MemberRegistry
+) -> Identity:
+    """Fabric's wording ("access denied: channel [c] creator org [m]"), then the reason."""
+    try:
+        creator = members.deserialize(serialized)
+    except IdentityError as error:
+        if error.unknown_org:
+            raise MessageError(
+                f"access denied: channel [{channel}] creator org unknown, creator is malformed: "
+                f"{error}"
+            ) from None
+        msp_id = _msp_id(serialized)
+        raise MessageError(
+            f"access denied: channel [{channel}] creator org [{msp_id}]: {error}"
+        ) from None
+    denied = f"access denied: channel [{channel}] creator org [{creator.msp_id}]"
+    if creator.role not in CREATOR_ROLES:
+        raise MessageError(
+            f"{denied}: the proposal was created by a {creator.role}; the channel's writers "
+            f"are its organisations' {' and '.join(CREATOR_ROLES)}s"
+        )
+    try:
+        creator.verify(signed.proposal_bytes, signed.signature)
+    except IdentityError as error:
+        raise MessageError(
+            f"{denied}: the creator's signature over the proposal is not valid: {error}"
+        ) from None
+    return creator
+
+
+def _msp_id(serialized: bytes) -> str:
+    identity = identities_pb2.SerializedIdentity()
+    identity.ParseFromString(serialized)
+    return identity.mspid  # type: ignore[no-any-return]
 
 
 def _creator(serialized: bytes, members: MemberRegistry, what: str) -> Identity:

@@ -196,6 +196,13 @@ class Store:
         ).fetchone()
         return None if row is None else (int(row[0]), int(row[1]))
 
+    def tx_location(self, txid: str) -> tuple[int, int, int] | None:
+        """(block number, position in the block, validation code) of a transaction id."""
+        row = self._reader.execute(
+            "SELECT block, tx, code FROM transactions WHERE txid = ?", (txid,)
+        ).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
     def events(self, first_block: int, end_block: int, chaincode: str) -> list[EventRow]:
         """Events of blocks first_block ≤ n < end_block, in commit order."""
         rows = self._reader.execute(
