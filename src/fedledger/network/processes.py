@@ -90,10 +90,14 @@ def stop(record: ProcessRecord, grace: float = 10.0) -> bool:
     return True
 
 
-def kill(record: ProcessRecord) -> None:
-    """SIGKILL, as a crash would: for fault tests and the impatient."""
+def kill(record: ProcessRecord, wait: float = 10.0) -> None:
+    """SIGKILL, as a crash would, and wait until the process is gone (its ports and locks
+    free): for fault tests and the impatient."""
     if is_running(record):
         _signal_group(record.pid, signal.SIGKILL)
+    deadline = time.monotonic() + wait
+    while is_running(record) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _signal_group(pid: int, signum: signal.Signals) -> None:
