@@ -15,12 +15,17 @@ from fedledger.fabric.client import GatewayClient, Timeouts
 from fedledger.fabric.contract import Clock, Network, now
 from fedledger.fabric.identity import SigningIdentity
 
-# Reconnect quickly after a peer restart (gRPC's default backoff grows to two minutes) and accept
-# blocks and query results larger than gRPC's 4 MiB default.
+# Reconnect quickly after a peer restart (gRPC's default backoff grows to two minutes); detect a
+# silently dead connection under an idle event stream with keepalive pings no more often than a
+# peer tolerates (Fabric's peer.keepalive.minInterval, 60 s: more frequent pings get the
+# connection closed); accept blocks and query results larger than gRPC's 4 MiB default.
 CHANNEL_OPTIONS: list[tuple[str, int]] = [
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 5_000),
+    ("grpc.keepalive_time_ms", 120_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    ("grpc.http2.max_pings_without_data", 0),
     ("grpc.max_receive_message_length", 100 * 1024 * 1024),
     ("grpc.max_send_message_length", 100 * 1024 * 1024),
 ]
