@@ -6,6 +6,7 @@ These need a Fabric installation (marker `fabric`); without one they skip and sa
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -189,3 +190,22 @@ def test_cli_up_status_down(tmp_path: Path) -> None:
     assert down.returncode == 0, down.stderr
     assert "stopped 3 processes" in down.stderr
     assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("kind", ["ccaas", "node"])
+def test_package_id_matches_fabrics_own_calculation(kind: str, tmp_path: Path) -> None:
+    skip_without_fabric()
+    printed = subprocess.run(
+        ["uv", "run", "--frozen", "fedledger", "chaincode", "package", "--type", kind,
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.strip()  # fmt: skip
+    (package,) = tmp_path.glob(f"*.{kind}.tar.gz")
+    installation = find_installation()
+    calculated = subprocess.run(
+        [str(installation.binary("peer")), "lifecycle", "chaincode", "calculatepackageid",
+         str(package)],
+        capture_output=True, text=True, timeout=30, check=True,
+        env={**os.environ, "FABRIC_CFG_PATH": str(installation.config_dir)},
+    ).stdout.strip()  # fmt: skip
+    assert printed == calculated

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fedledger import __version__
+from fedledger.cli.chaincode import chaincode_app
 from fedledger.cli.logs import configure_logging
 from fedledger.cli.network import network_app
 
@@ -15,6 +16,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(network_app, name="network")
+app.add_typer(chaincode_app, name="chaincode")
 
 
 def _version(value: bool) -> None:

@@ -48,9 +48,7 @@ def _fail(message: str) -> typer.Exit:
 @network_app.command()
 def install(
     version: Annotated[str, typer.Option(help="Fabric version to install.")] = FABRIC_VERSION,
-    url: Annotated[
-        str | None, typer.Option(help="Download from this mirror URL.")
-    ] = None,
+    url: Annotated[str | None, typer.Option(help="Download from this mirror URL.")] = None,
 ) -> None:
     """Download Fabric's official release archive into the fedledger cache."""
     with Progress(
@@ -77,12 +75,8 @@ def up(
     ledger: Annotated[str, typer.Option(help="auto, fabric or embedded.")] = "auto",
     orgs: Annotated[int | None, typer.Option(help="Member organisations (default 3).")] = None,
     orderers: Annotated[int | None, typer.Option(help="Raft orderers (fabric; default 1).")] = None,
-    port_base: Annotated[
-        int | None, typer.Option(help="First port of the port block.")
-    ] = None,
-    batch_timeout: Annotated[
-        str | None, typer.Option(help="Block timeout, e.g. 500ms.")
-    ] = None,
+    port_base: Annotated[int | None, typer.Option(help="First port of the port block.")] = None,
+    batch_timeout: Annotated[str | None, typer.Option(help="Block timeout, e.g. 500ms.")] = None,
     definition: Annotated[Path, typer.Option(help="Network definition file.")] = DEFAULT_DEFINITION,
     run_dir: RunDir = DEFAULT_RUN_DIR,
 ) -> None:

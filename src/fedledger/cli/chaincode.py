@@ -1,0 +1,48 @@
+"""`fedledger chaincode`: package the chaincode for any Fabric network."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from fedledger.network.definition import NetworkDefinition
+from fedledger.network.packaging import PackagingError, package_ccaas, package_node
+
+chaincode_app = typer.Typer(help="Package the chaincode.", no_args_is_help=True)
+console = Console(stderr=True, soft_wrap=True)
+
+
+class PackageType(StrEnum):
+    ccaas = "ccaas"
+    node = "node"
+
+
+@chaincode_app.command()
+def package(
+    out: Annotated[Path, typer.Option(help="Folder to write the package into.")] = Path(),
+    type_: Annotated[
+        PackageType,
+        typer.Option(
+            "--type",
+            help="ccaas: chaincode as a service (native network); node: built by the peer "
+            "(Docker-based peers, AWS Managed Blockchain).",
+        ),
+    ] = PackageType.ccaas,
+    source: Annotated[Path | None, typer.Option(help="The chaincode project.")] = None,
+    name: Annotated[str, typer.Option(help="Chaincode name (label prefix).")] = "fedledger",
+) -> None:
+    """Write a lifecycle package and print its package id."""
+    folder = source or NetworkDefinition.load().chaincode_source
+    build = package_ccaas if type_ is PackageType.ccaas else package_node
+    try:
+        built = build(folder, name, out)
+    except PackagingError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from error
+    console.print(f"wrote {built.path}")
+    typer.echo(built.package_id)
