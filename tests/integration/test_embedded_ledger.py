@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -201,7 +201,7 @@ def test_one_organisation_does_not_satisfy_the_majority_policy(org1: GatewayProb
 # A peer's checks on requests.
 
 
-def _refused(call: object, *args: object) -> grpc.RpcError:
+def _refused(call: Callable[..., object], *args: object) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as raised:
         call(*args)
     return raised.value
