@@ -213,9 +213,9 @@ export async function voteChange(ctx: Context, changeId: string, decision: strin
     if (change.type === 'removeMember' && change.member === voter) {
         throw new Error(`${REFUSAL}: ${voter} is the member change ${changeId} removes and has no vote on it`);
     }
-    if (change.approvals.includes(voter) || change.rejections.includes(voter)) {
-        const earlier = change.approvals.includes(voter) ? 'approved' : 'rejected';
-        throw new Error(`${REFUSAL}: ${voter} already ${earlier} change ${changeId}`);
+    // A rejection settles the change at once, so a member that voted before can only have approved.
+    if (change.approvals.includes(voter)) {
+        throw new Error(`${REFUSAL}: ${voter} already approved change ${changeId}`);
     }
     let result: Applied;
     if (decision === 'reject') {

@@ -223,4 +223,11 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
             'change refused: the quorum 3 would exceed the 2 members; lower the quorum first with an updatePolicy change',
         );
     });
+
+    it('lets either member of a two-member task remove the other alone (the removed member has no say)', async () => {
+        await world.createTask(ORG1, { id: 'pair', members: [ORG1, ORG2], policy: { ...POLICY, quorum: 1 } });
+        const change = await proposed(ORG2, { taskId: 'pair', type: 'removeMember', member: ORG1 });
+        expect(change).to.deep.include({ status: 'APPLIED', approvals: [ORG2] });
+        expect((world.ledger.read('task', ['pair']) as { members: string[] }).members).to.deep.equal([ORG2]);
+    });
 });
