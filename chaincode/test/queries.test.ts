@@ -155,6 +155,21 @@ describe('queries', () => {
         await expectRefusal(query((r, ctx) => r.ListChanges(ctx, '')), 'query refused: taskId must be a non-empty string, got nothing');
     });
 
+    it('refuses unknown proposals and changes', async () => {
+        const unknown = `p-${'b'.repeat(32)}`;
+        const message = `query refused: proposal ${unknown} does not exist; list proposals with ListProposals`;
+        await expectRefusal(query((r, ctx) => r.GetProposal(ctx, unknown)), message);
+        await expectRefusal(query((r, ctx) => r.GetVotes(ctx, unknown)), message);
+        await expectRefusal(
+            query((r, ctx) => r.GetChange(ctx, `c-${'b'.repeat(32)}`)),
+            `query refused: change c-${'b'.repeat(32)} does not exist; list changes with ListChanges`,
+        );
+        await expectRefusal(
+            query((r, ctx) => r.GetHistory(ctx, 'change', 'c-x')),
+            'query refused: changeId must be "c-" and 32 lowercase hex characters, got "c-x"',
+        );
+    });
+
     it('refuses a record of another type under a key (a broken ledger)', async () => {
         const key = world.ledger.lastStub?.createCompositeKey('task', ['churn']) ?? '';
         world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'vote', schemaVersion: 1 })));
