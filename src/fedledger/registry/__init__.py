@@ -1,0 +1,89 @@
+"""The chaincode's model registry as typed Python: records, calls and events.
+
+    with open_registry(profile, "Org1MSP") as registry:
+        task = registry.create_task("churn", schema=..., metric="roc_auc", members=[...],
+                                    policy=Policy(...))
+        proposal = registry.submit_proposal("churn", model_sha256=..., uri=..., size_bytes=...)
+
+Or `Registry(contract)` over a `fedledger.fabric.Contract` the caller already holds.
+"""
+
+from fedledger.registry.client import (
+    ChaincodeRefusalError,
+    ContractLike,
+    Page,
+    Registry,
+    RegistryError,
+    open_registry,
+    proposal_id_for,
+)
+from fedledger.registry.events import (
+    EVENT_NAMES,
+    EventCounts,
+    Origin,
+    ProposalDecided,
+    ProposalSubmitted,
+    RegistryEvent,
+    TaskCreated,
+    VoteCast,
+    parse_event,
+    registry_events,
+)
+from fedledger.registry.records import (
+    DECISIONS,
+    HISTORY_TYPES,
+    PROPOSAL_STATUSES,
+    Champion,
+    Change,
+    ChangeStatus,
+    ChangeType,
+    Decision,
+    HistoryEntry,
+    Policy,
+    Proposal,
+    ProposalStatus,
+    RecordError,
+    Tally,
+    Task,
+    Vote,
+    VoteResult,
+    VoteSummary,
+)
+
+__all__ = [
+    "DECISIONS",
+    "EVENT_NAMES",
+    "HISTORY_TYPES",
+    "PROPOSAL_STATUSES",
+    "ChaincodeRefusalError",
+    "Champion",
+    "Change",
+    "ChangeStatus",
+    "ChangeType",
+    "ContractLike",
+    "Decision",
+    "EventCounts",
+    "HistoryEntry",
+    "Origin",
+    "Page",
+    "Policy",
+    "Proposal",
+    "ProposalDecided",
+    "ProposalStatus",
+    "ProposalSubmitted",
+    "RecordError",
+    "Registry",
+    "RegistryError",
+    "RegistryEvent",
+    "Tally",
+    "Task",
+    "TaskCreated",
+    "Vote",
+    "VoteCast",
+    "VoteResult",
+    "VoteSummary",
+    "open_registry",
+    "parse_event",
+    "proposal_id_for",
+    "registry_events",
+]
