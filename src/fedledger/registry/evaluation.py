@@ -1,0 +1,25 @@
+"""A ledger task as the evaluation engine needs it: the agreed schema and the task's policy."""
+
+from __future__ import annotations
+
+from fedledger import evaluate
+from fedledger.registry.records import Task
+from fedledger.schema import Schema
+
+
+def evaluation_task(task: Task) -> evaluate.Task:
+    """The evaluator's view of `task`; its schema must hash to what the chaincode recorded."""
+    schema = Schema.from_dict(task.schema)
+    if schema.sha256() != task.schema_sha256:
+        raise ValueError(
+            f"task {task.id}: the schema on the ledger hashes to {schema.sha256()} here but the "
+            f"chaincode recorded {task.schema_sha256}; the two canonical encodings disagree"
+        )
+    policy = evaluate.TaskPolicy(
+        metric=task.metric,
+        higher_is_better=task.higher_is_better,
+        min_score=task.policy.min_score,
+        max_regression=task.policy.max_regression,
+        max_model_bytes=task.policy.max_model_bytes,
+    )
+    return evaluate.Task(task.id, schema, policy)
