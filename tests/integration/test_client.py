@@ -268,8 +268,7 @@ def test_a_restarted_listener_resumes_from_its_checkpoint_exactly_once(
 @pytest.mark.fabric
 @pytest.mark.parametrize("kill", [False, True], ids=["stop", "kill"])
 def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> None:
-    if ledger.backend != "fabric":
-        pytest.skip("restarting a peer needs the fabric backend")
+    skip_unless_fabric(ledger, "restarting a peer")
     name = unique("restart")
     profile = ledger.profile
     others = ["Org2MSP", "Org3MSP"]  # endorse and write while Org1's peer is down
@@ -290,6 +289,11 @@ def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> 
             listener.stop()
 
 
+def skip_unless_fabric(ledger: Any, what: str) -> None:
+    if ledger.backend != "fabric":
+        pytest.skip(f"{what} needs the fabric backend")
+
+
 def restart_peer(ledger: Any, msp_id: str, kill: bool) -> None:
     try:
         ledger.restart_peer(msp_id, kill=kill)
@@ -304,6 +308,7 @@ def restart_peer(ledger: Any, msp_id: str, kill: bool) -> None:
 
 @pytest.mark.fabric
 def test_what_python_writes_the_peer_cli_reads_identically(ledger: Any, contract: Contract) -> None:
+    skip_unless_fabric(ledger, "Fabric's peer CLI")
     name = unique("py2cli")
     for _ in range(2):
         contract.submit("health:Beat", [name])
@@ -328,6 +333,7 @@ def test_what_python_writes_the_peer_cli_reads_identically(ledger: Any, contract
 def test_what_the_peer_cli_writes_python_reads(
     ledger: Any, gateway: Gateway, contract: Contract
 ) -> None:
+    skip_unless_fabric(ledger, "Fabric's peer CLI")
     name = unique("cli2py")
     listener = Listener(
         gateway.network(ledger.profile.channel).chaincode_events(ledger.profile.chaincode)
