@@ -23,7 +23,6 @@ from fedledger.embedded import qscc
 from fedledger.embedded.chaincode_protocol import ChaincodeError, Invocation, Outcome
 from fedledger.embedded.config import CHAINCODE_VERSION, EmbeddedConfig
 from fedledger.embedded.identity import MemberRegistry, Signer
-from fedledger.embedded.locks import SnapshotLock
 from fedledger.embedded.messages import MessageError, Proposal, check_proposal
 from fedledger.embedded.simulator import TxSimulator
 from fedledger.embedded.store import Store
@@ -60,14 +59,12 @@ class Endorser:
         members: MemberRegistry,
         peers: dict[str, Signer],
         store: Store,
-        lock: SnapshotLock,
         execute: Execute,
     ) -> None:
         self.config = config
         self.members = members
         self.peers = peers
         self.store = store
-        self.lock = lock
         self.execute = execute
 
     def check(self, signed: proposal_pb2.SignedProposal) -> Proposal:
@@ -93,10 +90,10 @@ class Endorser:
         return proposal
 
     async def simulate(self, proposal: Proposal) -> Simulation:
-        simulator = TxSimulator(self.store, proposal.chaincode)
         invocation = Invocation(proposal.txid, proposal.channel, proposal.input, proposal.signed)
         try:
-            async with self.lock.shared():
+            with self.store.snapshot() as snapshot:
+                simulator = TxSimulator(snapshot, proposal.chaincode)
                 if proposal.chaincode == qscc.NAME:
                     args = list(proposal.spec.input.args)
                     outcome = Outcome(qscc.invoke(self.store, proposal.channel, args), None)
@@ -143,11 +140,11 @@ class Endorser:
         endorsements = []
         for msp_id in orgs:
             peer = self.peers[msp_id]
+            signed = simulation.response_payload + peer.serialized
+            signature = peer.sign(signed)
+            self.members.signatures.remember(peer.serialized, signed, signature)
             endorsements.append(
-                proposal_response_pb2.Endorsement(
-                    endorser=peer.serialized,
-                    signature=peer.sign(simulation.response_payload + peer.serialized),
-                )
+                proposal_response_pb2.Endorsement(endorser=peer.serialized, signature=signature)
             )
         return prepare_transaction(simulation, endorsements)
 

@@ -10,7 +10,9 @@ order has a twin, low-S form, so accepting both would make signatures malleable)
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -43,6 +45,34 @@ class IdentityError(ValueError):
         self.unknown_org = unknown_org
 
 
+class SignatureMemo:
+    """Signatures already known good, so that none is verified twice.
+
+    A transaction's envelope signature is checked at Submit and again at commit, and the
+    endorsements the ledger made itself are checked at commit: the second check of the same
+    bytes by the same signer can only give the same answer. Bounded; shared by the event loop
+    and the committer thread.
+    """
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._known: dict[tuple[bytes, bytes, bytes], None] = {}
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(signer: bytes, data: bytes, signature: bytes) -> tuple[bytes, bytes, bytes]:
+        return (hashlib.sha256(signer).digest(), hashlib.sha256(data).digest(), signature)
+
+    def remember(self, signer: bytes, data: bytes, signature: bytes) -> None:
+        with self._lock:
+            self._known[self.key(signer, data, signature)] = None
+            if len(self._known) > self._capacity:
+                del self._known[next(iter(self._known))]
+
+    def known(self, signer: bytes, data: bytes, signature: bytes) -> bool:
+        return self.key(signer, data, signature) in self._known
+
+
 @dataclass(frozen=True)
 class Identity:
     msp_id: str
@@ -50,10 +80,15 @@ class Identity:
     certificate: x509.Certificate
     public_key: ec.EllipticCurvePublicKey
     serialized: bytes
+    memo: SignatureMemo | None = field(default=None, compare=False, repr=False)
 
     def verify(self, data: bytes, signature: bytes) -> None:
         """Raise IdentityError unless `signature` is this identity's low-S signature of data."""
+        if self.memo is not None and self.memo.known(self.serialized, data, signature):
+            return
         check_signature(self.public_key, data, signature)
+        if self.memo is not None:
+            self.memo.remember(self.serialized, data, signature)
 
 
 def check_signature(key: ec.EllipticCurvePublicKey, data: bytes, signature: bytes) -> None:
@@ -108,6 +143,7 @@ class MemberRegistry:
     def __init__(self, ca_certificates: dict[str, x509.Certificate]) -> None:
         self._cas = dict(ca_certificates)
         self._cache: dict[bytes, Identity] = {}
+        self.signatures = SignatureMemo()
 
     @classmethod
     def from_pem_files(cls, ca_files: dict[str, Path]) -> MemberRegistry:
@@ -180,7 +216,7 @@ class MemberRegistry:
                 f"certificate {subject} must carry exactly one NodeOU role "
                 f"({', '.join(sorted(ROLES))}), found {units or 'none'}"
             )
-        return Identity(message.mspid, roles[0], certificate, key, serialized)
+        return Identity(message.mspid, roles[0], certificate, key, serialized, self.signatures)
 
 
 def _check_validity(certificate: x509.Certificate, now: dt.datetime) -> None:

@@ -24,7 +24,6 @@ from fedledger.embedded.config import EmbeddedConfig, OrgConfig, RunPaths
 from fedledger.embedded.endorser import Endorser
 from fedledger.embedded.gateway import GatewayServicer, Ledger
 from fedledger.embedded.identity import MemberRegistry, Signer
-from fedledger.embedded.locks import SnapshotLock
 from fedledger.embedded.orderer import BlockCutter
 from fedledger.embedded.store import Store
 from fedledger.embedded.validator import Validator
@@ -60,16 +59,15 @@ async def serve(run_dir: Path) -> None:
     }
     orderer = Signer.from_msp(config.orderer_layout(crypto).orderer(0).msp, config.orderer_msp_id)
     store = Store(paths.database)
-    lock = SnapshotLock()
     notifier = Notifier(store)
-    committer = Committer(config, store, Validator(config, members), orderer, lock, notifier)
+    committer = Committer(config, store, Validator(config, members), orderer, notifier)
     committer.ensure_genesis(genesis(config, crypto))
     chaincode = ChaincodeRunner(config, paths.chaincode_log)
     await chaincode.start()
     cutter = BlockCutter(config.max_message_count, config.batch_timeout, committer.commit)
     cutter.start()
 
-    endorser = Endorser(config, members, peers, store, lock, chaincode.execute)
+    endorser = Endorser(config, members, peers, store, chaincode.execute)
     ledger = Ledger(config, members, store, endorser, cutter, notifier)
     servers = [await _start_gateway(ledger, config, crypto, org) for org in config.members]
     log.info(

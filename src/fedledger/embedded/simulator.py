@@ -3,7 +3,7 @@
 Reads see committed state only, never the transaction's own writes (as on a Fabric peer). The
 first read of a key records the version it saw; range queries record every key they returned
 so that the validator can detect phantoms; the last write of a key wins. The simulation runs
-under the committer's shared lock, so every read comes from the same committed snapshot.
+inside one SQLite read transaction, so every read comes from the same committed snapshot.
 """
 
 from __future__ import annotations

@@ -7,14 +7,18 @@ position, validation code) and `events` (chaincode events of valid transactions,
 streams). A block and everything derived from it is written in one SQLite transaction, so a
 crash leaves either the whole block or none of it.
 
-Two connections: the committer thread writes through one; the event loop reads through the
-other, and in WAL mode it sees the last committed block, never a half-written one.
+The committer thread writes through its own connection. The event loop reads through another
+one, and in WAL mode sees the last committed block, never a half-written one. Each simulation
+takes a connection of its own from a pool and reads inside one read transaction: a snapshot of
+the state as of its first read, which a block committed meanwhile does not change (Fabric gets
+the same from a lock that makes commits wait for simulations; a snapshot makes nobody wait).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,10 +148,24 @@ class Store:
         self._writer = connect(path)
         self._writer.executescript(SCHEMA)
         self._reader = connect(path)
+        self._pool: list[sqlite3.Connection] = []
 
     def close(self) -> None:
+        for connection in self._pool:
+            connection.close()
         self._reader.close()
         self._writer.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Snapshot]:
+        """Reads that all see the state as of the first of them."""
+        connection = self._pool.pop() if self._pool else connect(self.path)
+        connection.execute("BEGIN")
+        try:
+            yield Snapshot(connection)
+        finally:
+            connection.execute("COMMIT")
+            self._pool.append(connection)
 
     # Reads (event loop).
 
@@ -169,11 +187,7 @@ class Store:
         return None if row is None else bytes(row[0])
 
     def get_state(self, namespace: str, key: str) -> StateEntry | None:
-        row = self._reader.execute(
-            "SELECT value, block, tx FROM state WHERE namespace = ? AND key = ?",
-            (namespace, key.encode()),
-        ).fetchone()
-        return None if row is None else StateEntry(key, bytes(row[0]), (row[1], row[2]))
+        return _get_state(self._reader, namespace, key)
 
     def state_range(
         self, namespace: str, start: str, end: str, limit: int | None = None
@@ -182,12 +196,7 @@ class Store:
         return _range(self._reader, namespace, start, end, limit, inclusive_end=False)
 
     def history(self, namespace: str, key: str) -> list[HistoryEntry]:
-        rows = self._reader.execute(
-            "SELECT txid, value, is_delete, seconds, nanos FROM history "
-            "WHERE namespace = ? AND key = ? ORDER BY block DESC, tx DESC",
-            (namespace, key.encode()),
-        ).fetchall()
-        return [HistoryEntry(r[0], bytes(r[1]), bool(r[2]), r[3], r[4]) for r in rows]
+        return _history(self._reader, namespace, key)
 
     def tx_status(self, txid: str) -> tuple[int, int] | None:
         """(validation code, block number) of a transaction id's first occurrence."""
@@ -332,3 +341,38 @@ def _range(
         parameters.append(limit)
     rows = connection.execute(query, parameters).fetchall()
     return [StateEntry(bytes(r[0]).decode(), bytes(r[1]), (r[2], r[3])) for r in rows]
+
+
+class Snapshot:
+    """State reads inside one SQLite read transaction (see Store.snapshot)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def get_state(self, namespace: str, key: str) -> StateEntry | None:
+        return _get_state(self._connection, namespace, key)
+
+    def state_range(
+        self, namespace: str, start: str, end: str, limit: int | None = None
+    ) -> list[StateEntry]:
+        return _range(self._connection, namespace, start, end, limit, inclusive_end=False)
+
+    def history(self, namespace: str, key: str) -> list[HistoryEntry]:
+        return _history(self._connection, namespace, key)
+
+
+def _get_state(connection: sqlite3.Connection, namespace: str, key: str) -> StateEntry | None:
+    row = connection.execute(
+        "SELECT value, block, tx FROM state WHERE namespace = ? AND key = ?",
+        (namespace, key.encode()),
+    ).fetchone()
+    return None if row is None else StateEntry(key, bytes(row[0]), (row[1], row[2]))
+
+
+def _history(connection: sqlite3.Connection, namespace: str, key: str) -> list[HistoryEntry]:
+    rows = connection.execute(
+        "SELECT txid, value, is_delete, seconds, nanos FROM history "
+        "WHERE namespace = ? AND key = ? ORDER BY block DESC, tx DESC",
+        (namespace, key.encode()),
+    ).fetchall()
+    return [HistoryEntry(r[0], bytes(r[1]), bool(r[2]), r[3], r[4]) for r in rows]

@@ -1,6 +1,6 @@
 """Validation of a block's transactions, as a Fabric committing peer validates them.
 
-Stateless checks first (they need no lock): a well-formed envelope for this channel signed by
+Stateless checks first: a well-formed envelope for this channel signed by
 a writer (BAD_PAYLOAD, UNKNOWN_TX_TYPE, TARGET_CHAIN_NOT_FOUND, BAD_CREATOR_SIGNATURE), the
 transaction id derived from nonce and creator (BAD_PROPOSAL_TXID), the endorsed proposal
 matching the envelope (INVALID_ENDORSER_TRANSACTION), a read/write set only for this chaincode

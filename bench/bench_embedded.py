@@ -1,0 +1,369 @@
+"""Submit throughput and latency: the embedded ledger, the native network, the bare chaincode path.
+
+    uv run python bench/bench_embedded.py [--levels 1,8,32] [--duration 4] [--batch-timeout 0.1]
+
+For each level of transactions in flight, clients submit `health:Beat` (endorse, sign, submit,
+wait for the commit) for `--duration` seconds, each client on its own key so that no
+transaction fails on an MVCC conflict. Runs:
+
+- embedded: the embedded ledger with the network definition's block size and the given
+  BatchTimeout;
+- embedded, cut by count: the same with MaxMessageCount = in-flight / 2, so blocks are cut by
+  count rather than by waiting on the timeout;
+- fabric: the native network (same chaincode function, same BatchTimeout), when a Fabric
+  installation is found (--no-fabric skips it);
+- bare: the chaincode process driven directly over the chaincode protocol, with no signing,
+  ordering or storage: the limit on this machine.
+
+Also reports how long `EmbeddedLedger.up()` takes to ready. Prints a table; --json writes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import grpc
+from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
+from fabric_protos.peer import chaincode_pb2, transaction_pb2
+
+from fedledger.embedded import EmbeddedLedger
+from fedledger.embedded.chaincode_process import NODE_SERVER
+from fedledger.embedded.chaincode_protocol import ChaincodeStream, Invocation
+from fedledger.embedded.probe import Client, build_proposal
+from fedledger.embedded.simulator import TxSimulator
+from fedledger.embedded.store import HistoryEntry, StateEntry
+from fedledger.network.definition import NetworkDefinition
+from fedledger.profile import ConnectionProfile
+
+FUNCTION = "health:Beat"
+
+
+@dataclass
+class Result:
+    backend: str
+    in_flight: int
+    transactions: int
+    seconds: float
+    tx_per_s: float
+    p50_ms: float
+    p95_ms: float
+    failures: int
+
+
+def summarise(
+    backend: str, level: int, latencies: list[float], failures: int, seconds: float
+) -> Result:
+    ordered = sorted(latencies) or [float("nan")]
+    return Result(
+        backend,
+        level,
+        len(latencies),
+        round(seconds, 2),
+        round(len(latencies) / seconds, 1),
+        round(statistics.median(ordered) * 1000, 2),
+        round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 2),
+        failures,
+    )
+
+
+async def run_level(
+    level: int, duration: float, transaction: Callable[[str], Awaitable[bool]]
+) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    failures = 0
+    deadline = time.monotonic() + duration
+
+    async def worker() -> None:
+        nonlocal failures
+        name = f"bench{uuid.uuid4().hex[:12]}"
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            if await transaction(name):
+                latencies.append(time.perf_counter() - started)
+            else:
+                failures += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(level)))
+    return latencies, failures, time.monotonic() - started
+
+
+class GatewaySubmitter:
+    """Endorse, sign, submit and wait for the commit, over one gRPC channel (asyncio)."""
+
+    def __init__(self, profile: ConnectionProfile, msp_id: str = "Org1MSP") -> None:
+        org = profile.org(msp_id)
+        self.client = Client.from_msp(org.identity("user"), msp_id)
+        self.channel_name = profile.channel
+        self.chaincode = profile.chaincode
+        self.channel = grpc.aio.secure_channel(
+            org.gateway.endpoint,
+            grpc.ssl_channel_credentials(org.gateway.tls_ca_cert.read_bytes()),
+            options=[("grpc.ssl_target_name_override", org.gateway.server_name)],
+        )
+        self.stub = gateway_pb2_grpc.GatewayStub(self.channel)
+
+    async def submit(self, name: str) -> bool:
+        proposed = build_proposal(self.client, self.channel_name, self.chaincode, [FUNCTION, name])
+        try:
+            endorsed = await self.stub.Endorse(
+                gateway_pb2.EndorseRequest(
+                    transaction_id=proposed.txid,
+                    channel_id=self.channel_name,
+                    proposed_transaction=proposed.signed,
+                ),
+                timeout=30,
+            )
+            envelope = endorsed.prepared_transaction
+            envelope.signature = self.client.sign(envelope.payload)
+            await self.stub.Submit(
+                gateway_pb2.SubmitRequest(
+                    transaction_id=proposed.txid,
+                    channel_id=self.channel_name,
+                    prepared_transaction=envelope,
+                ),
+                timeout=30,
+            )
+            request = gateway_pb2.CommitStatusRequest(
+                transaction_id=proposed.txid,
+                channel_id=self.channel_name,
+                identity=self.client.creator,
+            ).SerializeToString()
+            status = await self.stub.CommitStatus(
+                gateway_pb2.SignedCommitStatusRequest(
+                    request=request, signature=self.client.sign(request)
+                ),
+                timeout=60,
+            )
+        except grpc.RpcError:
+            return False
+        return status.result == transaction_pb2.VALID  # type: ignore[no-any-return]
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+
+async def bench_gateway(
+    backend: str, profile: ConnectionProfile, levels: list[int], duration: float
+) -> list[Result]:
+    submitter = GatewaySubmitter(profile)
+    results = []
+    try:
+        await run_level(2, 1.0, submitter.submit)  # warm up connections and the chaincode
+        for level in levels:
+            latencies, failures, seconds = await run_level(level, duration, submitter.submit)
+            results.append(summarise(backend, level, latencies, failures, seconds))
+            print(results[-1], file=sys.stderr)
+    finally:
+        await submitter.close()
+    return results
+
+
+class MemoryState:
+    def __init__(self) -> None:
+        self.entries: dict[str, StateEntry] = {}
+
+    def get_state(self, namespace: str, key: str) -> StateEntry | None:
+        return self.entries.get(key)
+
+    def state_range(
+        self, namespace: str, start: str, end: str, limit: int | None = None
+    ) -> list[StateEntry]:
+        return []
+
+    def history(self, namespace: str, key: str) -> list[HistoryEntry]:
+        return []
+
+
+async def bench_bare(
+    definition: NetworkDefinition, client: Client, levels: list[int], duration: float
+) -> list[Result]:
+    """The chaincode alone: the peer's side of the protocol with an in-memory state."""
+    port = free_port()
+    source = definition.chaincode_source
+    environment = dict(os.environ, CORE_CHAINCODE_LOGGING_LEVEL="warning")
+    process = await asyncio.create_subprocess_exec(
+        str(source / NODE_SERVER),
+        "server",
+        "--chaincode-address",
+        f"127.0.0.1:{port}",
+        "--chaincode-id",
+        "bench:bare",
+        cwd=source,
+        env=environment,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    stream = ChaincodeStream(f"127.0.0.1:{port}")
+    state = MemoryState()
+    results = []
+    try:
+        await stream.open(20)
+
+        # The bare path has no signing: one signed proposal per client, reused (the shim
+        # needs a parseable one to build the client identity; it checks no signature).
+        proposal_cache: dict[str, Any] = {}
+
+        async def unsigned(name: str) -> bool:
+            if name not in proposal_cache:
+                proposal_cache[name] = build_proposal(
+                    client, definition.channel, definition.chaincode_name, [FUNCTION, name]
+                )
+            proposed = proposal_cache[name]
+            arguments = chaincode_pb2.ChaincodeInput(args=[FUNCTION.encode(), name.encode()])
+            simulator = TxSimulator(state, definition.chaincode_name)
+            outcome = await stream.execute(
+                Invocation(
+                    uuid.uuid4().hex,
+                    definition.channel,
+                    arguments.SerializeToString(),
+                    proposed.signed,
+                ),
+                simulator,
+                30,
+            )
+            for key, value in simulator.writes.items():
+                if value is not None:
+                    state.entries[key] = StateEntry(key, value, (1, 0))
+            return outcome.response.status == 200  # type: ignore[no-any-return]
+
+        await run_level(2, 1.0, unsigned)
+        for level in levels:
+            latencies, failures, seconds = await run_level(level, duration, unsigned)
+            results.append(summarise("bare chaincode", level, latencies, failures, seconds))
+            print(results[-1], file=sys.stderr)
+    finally:
+        await stream.close()
+        process.terminate()
+        await process.wait()
+    return results
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def free_port_base() -> int:
+    for _ in range(50):
+        base = random.randrange(20000, 60000, 200)
+        try:
+            for port in range(base, base + 200):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free block of ports")
+
+
+def embedded_run(
+    definition: NetworkDefinition, label: str, levels: list[int], duration: float, work: Path
+) -> tuple[list[Result], float]:
+    ledger = EmbeddedLedger(definition, work / label.replace(" ", "-"))
+    started = time.monotonic()
+    profile = ledger.up()
+    ready = time.monotonic() - started
+    try:
+        results = asyncio.run(bench_gateway(label, profile, levels, duration))
+    finally:
+        ledger.down()
+    return results, ready
+
+
+def native_run(
+    definition: NetworkDefinition, levels: list[int], duration: float, work: Path
+) -> list[Result] | str:
+    from fedledger.installation import InstallationError, find_installation
+    from fedledger.network.native import NativeNetwork
+
+    try:
+        installation = find_installation()
+    except InstallationError as error:
+        return f"skipped: {error}"
+    network = NativeNetwork(definition, work / "fabric", installation)
+    try:
+        profile = network.up()
+        return asyncio.run(bench_gateway("fabric", profile, levels, duration))
+    finally:
+        network.down()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument("--duration", type=float, default=4.0)
+    parser.add_argument("--batch-timeout", type=float, default=0.1)
+    parser.add_argument("--no-fabric", action="store_true")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--chaincode", type=Path, help="a built chaincode folder (default: the definition's)"
+    )
+    arguments = parser.parse_args()
+    levels = [int(level) for level in arguments.levels.split(",")]
+    base = NetworkDefinition.load().with_overrides(batch_timeout=arguments.batch_timeout)
+    if arguments.chaincode:
+        base = replace(base, chaincode_source=arguments.chaincode.resolve())
+    report: dict[str, Any] = {"batch_timeout_s": arguments.batch_timeout, "results": []}
+    with tempfile.TemporaryDirectory(prefix="bench-embedded-") as folder:
+        work = Path(folder)
+        definition = base.with_overrides(port_base=free_port_base())
+        results, ready = embedded_run(definition, "embedded", levels, arguments.duration, work)
+        report["embedded_up_s"] = round(ready, 2)
+        report["results"] += results
+        for level in levels:
+            by_count = replace(
+                base.with_overrides(port_base=free_port_base()),
+                max_message_count=max(1, level // 2),
+            )
+            counted, _ = embedded_run(
+                by_count, "embedded cut by count", [level], arguments.duration, work
+            )
+            report["results"] += counted
+        if not arguments.no_fabric:
+            native = native_run(
+                base.with_overrides(port_base=free_port_base()), levels, arguments.duration, work
+            )
+            if isinstance(native, str):
+                report["fabric"] = native
+            else:
+                report["results"] += native
+        client_dir = work / "embedded" / "crypto"
+        from fedledger.orgs import OrgLayout
+
+        client = Client.from_msp(
+            OrgLayout.under(client_dir, base.members[0].domain).client.msp, base.members[0].msp_id
+        )
+        report["results"] += asyncio.run(bench_bare(base, client, levels, arguments.duration))
+    rows = [asdict(r) for r in report["results"]]
+    report["results"] = rows
+    print(f"{'backend':<24}{'in flight':>10}{'tx/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'fail':>6}")
+    for row in rows:
+        print(
+            f"{row['backend']:<24}{row['in_flight']:>10}{row['tx_per_s']:>10}"
+            f"{row['p50_ms']:>10}{row['p95_ms']:>10}{row['failures']:>6}"
+        )
+    print(f"embedded ledger up to ready: {report['embedded_up_s']} s")
+    if "fabric" in report:
+        print(f"fabric: {report['fabric']}")
+    if arguments.json:
+        arguments.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
