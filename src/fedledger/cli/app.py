@@ -7,7 +7,10 @@ import typer
 from fedledger import __version__
 from fedledger.cli.chaincode import chaincode_app
 from fedledger.cli.logs import configure_logging
+from fedledger.cli.models import models_app
 from fedledger.cli.network import network_app
+from fedledger.cli.proposals import proposal_app, propose
+from fedledger.cli.tasks import task_app
 
 app = typer.Typer(
     name="fedledger",
@@ -17,6 +20,10 @@ app = typer.Typer(
 )
 app.add_typer(network_app, name="network")
 app.add_typer(chaincode_app, name="chaincode")
+app.add_typer(task_app, name="task")
+app.command()(propose)
+app.add_typer(proposal_app, name="proposal")
+app.add_typer(models_app, name="models")
 
 
 def _version(value: bool) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
+from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
 from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
 from fedledger.network.backends import (
     BackendError,
@@ -25,24 +23,6 @@ from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, pa
 from fedledger.network.native import NativeNetwork, NetworkError
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
-console = Console(stderr=True, soft_wrap=True)
-# Piped output keeps whole node names and paths rather than wrapping at 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 200)
-
-
-DEFAULT_RUN_DIR = Path(".fedledger")
-RunDir = Annotated[
-    Path,
-    typer.Option(
-        envvar="FEDLEDGER_RUN_DIR",
-        help="The network's folder: state, logs, records and its connection profile.",
-    ),
-]
-
-
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(1)
 
 
 @network_app.command()
@@ -66,7 +46,7 @@ def install(
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except InstallationError as error:
-            raise _fail(str(error)) from error
+            fail(str(error))
     console.print(f"installed Fabric {installation.version} at {installation.root}")
 
 
@@ -110,7 +90,7 @@ def up(
         with console.status("starting") as status:
             profile = backend.up(step=lambda message: status.update(message))
     except (BackendError, DefinitionError, InstallationError, NetworkError) as error:
-        raise _fail(str(error)) from error
+        fail(str(error))
     console.print(
         f"network up in {time.monotonic() - started:.1f} s; connection profile: {profile.path}"
     )
@@ -126,7 +106,7 @@ def down(
         backend = open_backend(NetworkRecord.load(run_dir), run_dir)
         stopped = backend.down(purge=purge)
     except (BackendError, InstallationError) as error:
-        raise _fail(str(error)) from error
+        fail(str(error))
     console.print(f"stopped {len(stopped)} processes" + (f"; removed {run_dir}" if purge else ""))
 
 
@@ -137,7 +117,7 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
         record = NetworkRecord.load(run_dir)
         rows = open_backend(record, run_dir).status()
     except (BackendError, InstallationError) as error:
-        raise _fail(str(error)) from error
+        fail(str(error))
     table = Table(title=f"{record.ledger} network in {run_dir}")
     for column in ("node", "kind", "organisation", "ports", "pid", "health", "height"):
         table.add_column(column)
@@ -171,7 +151,7 @@ def logs(
     path = run_dir / "logs" / f"{node}.log"
     if not path.exists():
         known = sorted(p.stem for p in (run_dir / "logs").glob("*.log"))
-        raise _fail(f"no log for {node!r} in {run_dir}/logs (known: {', '.join(known) or 'none'})")
+        fail(f"no log for {node!r} in {run_dir}/logs (known: {', '.join(known) or 'none'})")
     out.print("\n".join(path.read_text(errors="replace").splitlines()[-lines:]), markup=False)
 
 
@@ -185,7 +165,7 @@ def deploy(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
             raise BackendError("deploy is for the fabric backend; restart the embedded ledger")
         deployment = backend.redeploy()
     except (BackendError, InstallationError, NetworkError) as error:
-        raise _fail(str(error)) from error
+        fail(str(error))
     if deployment.changed:
         console.print(f"deployed {deployment.package_id} at sequence {deployment.sequence}")
     else:

@@ -1,0 +1,148 @@
+"""The registry commands a person types: task, propose, proposal, models (every backend)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner, Result
+
+from fedledger.cli.app import app
+from fedledger.models import convert, train
+from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.registry import open_registry
+
+pytestmark = [pytest.mark.ledger, pytest.mark.slow]
+runner = CliRunner()
+SCHEMA = synthetic_schema()
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    def make(task_id: str) -> Path:
+        trained = train(SCHEMA, synthetic_frame(SCHEMA, 400, seed=1), LogisticRegression())
+        path = tmp_path_factory.mktemp("models") / f"{task_id}.onnx"
+        path.write_bytes(convert(trained, task_id=task_id))
+        return path
+
+    return make
+
+
+def fedledger(ledger: Any, store: Path, *args: str, org: str = "Org1MSP") -> Result:
+    where = ["--profile", str(ledger.profile.path), "--org", org]
+    if args[0] in ("propose",) or args[:2] == ("models", "fetch"):
+        where += ["--store", str(store)]
+    return runner.invoke(app, [*args, *where])
+
+
+def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: Path) -> None:
+    task_id = f"cli-{uuid.uuid4().hex[:8]}"
+    spec = tmp_path / "task.yaml"
+    spec.write_text(
+        yaml.safe_dump(
+            {
+                "id": task_id,
+                "description": "CLI test",
+                "schema": SCHEMA.to_dict(),
+                "metric": "roc_auc",
+                "policy": {"quorum": 2, "approvalThreshold": 0.5},
+            }
+        )
+    )
+    store = tmp_path / "store"
+    created = fedledger(ledger, store, "task", "create", str(spec))
+    assert created.exit_code == 0, created.output
+    assert f"created task {task_id}" in created.output
+
+    shown = fedledger(ledger, store, "task", "show", task_id)
+    assert json.loads(shown.stdout)["members"] == ["Org1MSP", "Org2MSP", "Org3MSP"]
+
+    model = model_file(task_id)
+    proposed = fedledger(
+        ledger, store, "propose", str(model), "--task", task_id, "--metric", "roc_auc=0.9"
+    )
+    assert proposed.exit_code == 0, proposed.output
+    proposal_id = proposed.output.split()[1]
+    assert proposal_id.startswith("p-")
+
+    # Validators are another issue's; here two organisations vote by hand.
+    for org in ("Org2MSP", "Org3MSP"):
+        with open_registry(ledger.profile, org) as registry:
+            registry.cast_vote(
+                proposal_id,
+                decision="approve",
+                metrics={"roc_auc": 0.9},
+                holdout_rows=100,
+                evaluator_version="test",
+                reason="fine",
+            )
+
+    show = fedledger(ledger, store, "proposal", "show", proposal_id, "--history")
+    assert show.exit_code == 0, show.output
+    assert "status ACCEPTED" in show.output
+    assert "Org2MSP" in show.output
+    assert show.output.count("PENDING") >= 2  # the audit trail: submitted, first vote
+
+    listed = fedledger(ledger, store, "proposal", "list", "--task", task_id)
+    assert proposal_id in listed.output
+
+    fetched_path = tmp_path / "champion.onnx"
+    fetched = fedledger(
+        ledger, store, "models", "fetch", "--task", task_id, "--out", str(fetched_path)
+    )
+    assert fetched.exit_code == 0, fetched.output
+    assert fetched_path.read_bytes() == model.read_bytes()
+    verified = fedledger(ledger, store, "models", "verify", str(fetched_path), "--task", task_id)
+    assert verified.exit_code == 0, verified.output
+    assert f"is the champion of {task_id}" in verified.output
+
+
+def test_propose_refuses_a_model_of_another_task(
+    ledger: Any, model_file: Any, tmp_path: Path
+) -> None:
+    task_id = f"cli-{uuid.uuid4().hex[:8]}"
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        from fedledger.registry import Policy
+
+        registry.create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=["Org1MSP", "Org2MSP"],
+            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
+        )
+    store = tmp_path / "store"
+    foreign = model_file("some-other-task")
+    result = fedledger(ledger, store, "propose", str(foreign), "--task", task_id)
+    assert result.exit_code == 1
+    assert f"does not fit task {task_id}, nothing was proposed" in result.output
+    assert "some-other-task" in result.output
+    assert not store.exists() or not any(store.rglob("*"))
+
+
+def test_verify_unknown_file_and_fetch_without_champion(ledger: Any, tmp_path: Path) -> None:
+    task_id = f"cli-{uuid.uuid4().hex[:8]}"
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        from fedledger.registry import Policy
+
+        registry.create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=["Org1MSP"],
+            policy=Policy(1, 0.5, None, None, 600, 1_000_000, 2),
+        )
+    stranger = tmp_path / "stranger.onnx"
+    stranger.write_bytes(b"not a model")
+    verified = fedledger(ledger, tmp_path, "models", "verify", str(stranger), "--task", task_id)
+    assert verified.exit_code == 1
+    assert "was never proposed for task" in verified.output
+    fetched = fedledger(ledger, tmp_path, "models", "fetch", "--task", task_id)
+    assert fetched.exit_code == 1
+    assert f"task {task_id} has no champion yet" in fetched.output
