@@ -151,12 +151,15 @@ class EmbeddedLedger:
         return "\n".join(text.splitlines()[-lines:])
 
     def _sweep_leftovers(self) -> None:
-        """Kill what is left of a ledger that died without stopping its chaincode."""
+        """Kill what is left of a ledger that died without stopping its chaincode: processes
+        still in the recorded process group that run our server or chaincode, nothing else (a
+        recycled PID may lead an unrelated group)."""
         recorded = self._recorded()
         if recorded is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(recorded[0], signal.SIGKILL)
+        for pid in _our_group_members(recorded[0], self.config.chaincode_id):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         self.paths.pid.unlink(missing_ok=True)
 
     def down(self, purge: bool = False) -> None:
@@ -228,6 +231,23 @@ class EmbeddedLedger:
             organizations=organizations,
             path=self.paths.profile,
         )
+
+
+def _our_group_members(group: int, chaincode_id: str) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[2]) != group:
+            continue
+        if b"fedledger.embedded" in command or chaincode_id.encode() in command:
+            members.append(int(entry.name))
+    return members
 
 
 def _reap(pid: int) -> None:
