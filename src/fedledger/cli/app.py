@@ -11,6 +11,7 @@ from fedledger.cli.models import models_app
 from fedledger.cli.network import network_app
 from fedledger.cli.proposals import proposal_app, propose
 from fedledger.cli.tasks import task_app
+from fedledger.cli.validator import validator_app
 
 app = typer.Typer(
     name="fedledger",
@@ -19,6 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(network_app, name="network")
+app.add_typer(validator_app, name="validator")
 app.add_typer(chaincode_app, name="chaincode")
 app.add_typer(task_app, name="task")
 app.command()(propose)

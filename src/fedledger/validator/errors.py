@@ -1,0 +1,38 @@
+"""The validator's domain errors. The servicer turns each kind into one gRPC status code; the
+watcher retries the ones that are our fault and turns the model's faults into REJECT votes."""
+
+from __future__ import annotations
+
+from fedledger.evaluate import EvaluationReport
+
+
+class ValidatorError(Exception):
+    """Base class; the message is meant for the person who called."""
+
+
+class InvalidRequestError(ValidatorError):
+    """The request itself is malformed (no model, a SHA-256 that is not one)."""
+
+
+class NotFoundError(ValidatorError):
+    """No such task here, no such task on the ledger, no such object, no such report."""
+
+
+class NotReadyError(ValidatorError):
+    """This validator cannot evaluate the task now (its holdout does not load): fix, retry."""
+
+
+class LimitExceededError(ValidatorError):
+    """A limit: the model is too large, or every evaluation slot is busy."""
+
+
+class UnavailableError(ValidatorError):
+    """A dependency of ours (store, peer, sandbox) failed in a way worth retrying."""
+
+
+class ModelRejectedError(ValidatorError):
+    """The model cannot be scored at all (malformed, wrong hash, wrong signature...)."""
+
+    def __init__(self, report: EvaluationReport) -> None:
+        self.report = report
+        super().__init__("; ".join(report.reasons))

@@ -1,0 +1,87 @@
+"""A validator configuration for one organisation of a connection profile.
+
+For networks this project starts (their material is in cryptogen's layout): the identity is the
+profile's, the server certificate is issued at start-up by the organisation's TLS CA, and the
+clients accepted are those with a certificate from that same TLS CA (the organisation's users).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fedledger.profile import ConnectionProfile, ProfileError
+
+
+def org_root_of(identity_msp: Path) -> Path:
+    """`<org>/users/<user>/msp` → `<org>` (cryptogen's layout)."""
+    root = identity_msp.parent.parent.parent
+    if identity_msp.parent.parent.name != "users":
+        raise ProfileError(f"{identity_msp} is not a user's msp folder in cryptogen's layout")
+    return root
+
+
+def tls_ca_files(org_root: Path) -> tuple[Path, Path]:
+    certs = sorted((org_root / "tlsca").glob("tlsca.*-cert.pem"))
+    if not certs:
+        raise ProfileError(f"no TLS CA certificate in {org_root / 'tlsca'}")
+    return certs[0], org_root / "tlsca" / "priv_sk"
+
+
+def config_document(
+    profile: ConnectionProfile,
+    msp_id: str,
+    *,
+    tasks: dict[str, Path],
+    store: str,
+    state_dir: Path,
+    listen: str = "127.0.0.1:0",
+    identity: str = "user",
+    store_endpoint_url: str | None = None,
+    metrics: str | None = None,
+    limits: dict[str, Any] | None = None,
+    retry: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    org = profile.org(msp_id)
+    identity_msp = org.identity(identity)
+    ca_cert, ca_key = tls_ca_files(org_root_of(identity_msp))
+    gateway: dict[str, Any] = {
+        "endpoint": org.gateway.endpoint,
+        "serverName": org.gateway.server_name,
+        "tlsCaCert": str(org.gateway.tls_ca_cert),
+    }
+    if org.tls_client is not None:
+        gateway["tlsClient"] = {"cert": str(org.tls_client.cert), "key": str(org.tls_client.key)}
+    document: dict[str, Any] = {
+        "organization": msp_id,
+        "identity": str(identity_msp),
+        "channel": profile.channel,
+        "chaincode": profile.chaincode,
+        "gateway": gateway,
+        "tasks": {task: {"holdout": str(path)} for task, path in tasks.items()},
+        "store": {"location": store}
+        | ({"endpointUrl": store_endpoint_url} if store_endpoint_url else {}),
+        "listen": {
+            "address": listen,
+            "tls": {
+                "issueFrom": {"caCert": str(ca_cert), "caKey": str(ca_key)},
+                "clientCaCerts": [str(ca_cert)],
+            },
+        },
+        "stateDir": str(state_dir),
+    }
+    if metrics is not None:
+        document["metrics"] = {"address": metrics}
+    if limits:
+        document["limits"] = limits
+    if retry:
+        document["retry"] = retry
+    return document
+
+
+def write_config(path: Path, document: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path

@@ -1,0 +1,218 @@
+"""One organisation's vote on one proposal: check, fetch, verify, evaluate, vote, exactly once.
+
+Before evaluating, and again through the chaincode itself when voting, the ledger is asked
+whether this organisation already voted, so a restarted validator never votes twice; a proposal
+still PENDING without our vote is always voted on again, so none is lost. Faults of the model
+become REJECT votes saying why; faults of ours (store, peer, sandbox, holdout) are retried with
+backoff until the proposal's deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+
+from fedledger.evaluate import EvaluationReport
+from fedledger.fabric import Backoff, FabricError
+from fedledger.registry import ChaincodeRefusalError, Decision, Proposal, RecordError
+from fedledger.validator.config import RetryConfig
+from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
+from fedledger.validator.evaluation import EvaluationService
+from fedledger.validator.metrics import ValidatorMetrics
+from fedledger.validator.reports import ReportBook, VoteRecord
+
+log = structlog.get_logger("fedledger.validator")
+
+# A vote to approve or reject must carry a score on the task's metric (chaincode/src/votes.ts),
+# even for a model that could not be scored: it gets the metric's worst value, which the
+# chaincode's veto treats as the regression it is.
+WORST_SCORE = {
+    "roc_auc": 0.0,
+    "accuracy": 0.0,
+    "f1": 0.0,
+    "r2": -1e12,
+    "log_loss": 1e12,
+    "rmse": 1e12,
+    "mae": 1e12,
+}
+MAX_REASON = 256
+MAX_METRICS = 32
+_METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Ballot:
+    decision: Decision
+    metrics: dict[str, float]
+    holdout_rows: int
+    reason: str
+
+
+def ballot_for(report: EvaluationReport, metric: str, holdout_rows: int) -> Ballot:
+    """The vote a report makes, in the form the chaincode accepts."""
+    if report.error_code is not None:
+        return Ballot(
+            "reject",
+            {metric: WORST_SCORE[metric]},
+            max(holdout_rows, 1),
+            _reason(f"not scored, {'; '.join(report.reasons)}"),
+        )
+    if report.score is None:
+        return Ballot("abstain", {}, report.rows, _reason("; ".join(report.reasons)))
+    others = {
+        name: value
+        for name, value in sorted(report.metrics.items())
+        if name != metric and _METRIC_NAME.fullmatch(name) and math.isfinite(value)
+    }
+    metrics = {metric: report.score, **dict(list(others.items())[: MAX_METRICS - 1])}
+    return Ballot(report.decision.value, metrics, report.rows, _reason("; ".join(report.reasons)))
+
+
+def _reason(text: str) -> str:
+    clean = _NOT_PRINTABLE.sub(" ", text)
+    return clean if len(clean) <= MAX_REASON else clean[: MAX_REASON - 3] + "..."
+
+
+@dataclass
+class Voter:
+    service: EvaluationService
+    reports: ReportBook
+    metrics: ValidatorMetrics
+    retry: RetryConfig
+    clock: Clock = utc_now
+    _deadlines: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def organization(self) -> str:
+        return self.service.organization
+
+    def vote_on(self, proposal_id: str, stop: threading.Event) -> str:
+        """Vote once on the proposal, retrying our own faults; returns what happened."""
+        bound = log.bind(proposal_id=proposal_id)
+        seen = time.perf_counter()
+        delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
+        while not stop.is_set():
+            try:
+                outcome = self._attempt(proposal_id, bound)
+            except (UnavailableError, NotReadyError, LimitExceededError, FabricError) as error:
+                kind = "ledger" if isinstance(error, FabricError) else type(error).__name__
+                delay = next(delays)
+                deadline = self._deadlines.get(proposal_id)
+                if (
+                    deadline is not None
+                    and self.clock().timestamp() + delay >= deadline.timestamp()
+                ):
+                    self.metrics.errors.labels(kind="gave_up").inc()
+                    bound.error(
+                        "no vote: the deadline passes before the next attempt",
+                        error=str(error),
+                        deadline=deadline.isoformat(),
+                    )
+                    return "gave_up"
+                if isinstance(error, FabricError):
+                    self.metrics.errors.labels(kind="ledger").inc()
+                bound.warning("vote postponed", kind=kind, error=str(error), retry_in=delay)
+                stop.wait(delay)
+                continue
+            except RecordError as error:
+                self.metrics.errors.labels(kind="record").inc()
+                bound.error(
+                    "no vote: the ledger's records are not what this version reads",
+                    error=str(error),
+                )
+                return "unreadable"
+            if outcome == "voted":
+                self.metrics.proposal_to_vote_seconds.observe(time.perf_counter() - seen)
+            return outcome
+        return "stopped"
+
+    def _attempt(self, proposal_id: str, bound: structlog.typing.FilteringBoundLogger) -> str:
+        registry = self.service.registry
+        proposal = registry.get_proposal(proposal_id)
+        self._deadlines[proposal_id] = proposal.deadline
+        skip = self._skip_reason(proposal)
+        if skip is not None:
+            bound.info("not voting", why=skip, status=proposal.status)
+            return skip
+        earlier = registry.vote_of(proposal_id, self.organization)
+        if earlier is not None:
+            bound.info(
+                "already voted", decision=earlier.decision, transaction_id=earlier.transaction_id
+            )
+            return "already_voted"
+        task = self.service.ledger_task(proposal.task_id)
+        self.service.require_holdout(task)
+        rows = self.service.holdouts.get(task).rows
+        champion_score = self.service.champion_score(task.id)
+        bound.info(
+            "evaluating", task_id=task.id, model_sha256=proposal.model_sha256, uri=proposal.uri
+        )
+        fetched = self.service.fetch(task, proposal.policy, proposal.uri, proposal.model_sha256)
+        if isinstance(fetched, EvaluationReport):
+            report = fetched
+        else:
+            report = self.service.score(task, proposal.policy, fetched, champion_score, wait=None)
+        ballot = ballot_for(report, proposal.metric, rows)
+        try:
+            result = registry.cast_vote(
+                proposal_id,
+                decision=ballot.decision,
+                metrics=ballot.metrics,
+                holdout_rows=ballot.holdout_rows,
+                evaluator_version=report.evaluator_version[:64],
+                reason=ballot.reason,
+            )
+        except ChaincodeRefusalError as refusal:
+            if f"{self.organization} already voted" in refusal.message:
+                bound.info("already voted", detail=refusal.message)
+                return "already_voted"
+            self.metrics.errors.labels(kind="vote_refused").inc()
+            bound.error(
+                "vote refused", reason=refusal.message, transaction_id=refusal.transaction_id
+            )
+            return "refused"
+        vote = result.vote
+        self.reports.save(
+            VoteRecord(
+                proposal_id=proposal_id,
+                report=report,
+                decision=vote.decision,
+                reason=vote.reason,
+                transaction_id=vote.transaction_id,
+                voted_at=vote.cast_at.isoformat(),
+                champion_score=champion_score,
+            )
+        )
+        self.metrics.votes.labels(decision=vote.decision).inc()
+        bound.info(
+            "voted",
+            decision=vote.decision,
+            score=vote.score,
+            reason=vote.reason,
+            transaction_id=vote.transaction_id,
+            proposal_status=result.proposal.status,
+        )
+        return "voted"
+
+    def _skip_reason(self, proposal: Proposal) -> str | None:
+        if not proposal.pending:
+            return "closed"
+        if self.organization not in proposal.electorate:
+            return "not_in_electorate"
+        if self.clock() >= proposal.deadline:
+            return "expired"
+        return None

@@ -1,0 +1,415 @@
+"""Validators against a running ledger (every backend available): three organisations, each with
+its own holdout, vote on proposals through the real chaincode; their gRPC service is called over
+mutual TLS, through reflection, and refused without an accepted certificate."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from fedledger.fabric import connect
+from fedledger.models import convert, train
+from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
+from fedledger.registry import Policy, Proposal, Registry
+from fedledger.store import LocalStore
+from fedledger.validator import ValidatorConfig, config_document, read_endpoint, write_config
+from fedledger.validator.api import SERVICE_NAME, validator_pb2
+from fedledger.validator.client import channel_for, open_channel, stub
+
+pytestmark = [pytest.mark.ledger, pytest.mark.slow]
+
+ORGS = ("Org1MSP", "Org2MSP", "Org3MSP")
+SCHEMA = synthetic_schema()
+
+
+@dataclass
+class ValidatorProcess:
+    msp_id: str
+    config_path: Path
+    config: ValidatorConfig
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        (self.config.state_dir / "endpoint.json").unlink(missing_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fedledger",
+                "validator",
+                "serve",
+                "--config",
+                str(self.config_path),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"validator {self.msp_id} exited:\n{self.log_path.read_text()}"
+                )
+            if (self.config.state_dir / "endpoint.json").exists():
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"validator {self.msp_id} did not start:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def channel(self) -> grpc.Channel:
+        return channel_for(self.config)
+
+    @property
+    def address(self) -> str:
+        return str(read_endpoint(self.config.state_dir)["address"])
+
+
+@dataclass
+class Setup:
+    task_id: str
+    store: LocalStore
+    registries: dict[str, Registry]
+    validators: dict[str, ValidatorProcess]
+    model: bytes
+
+
+def policy() -> Policy:
+    return Policy(
+        quorum=3,
+        approval_threshold=0.6,
+        min_score=0.6,
+        max_regression=None,
+        voting_period_seconds=120,
+        max_model_bytes=10_000_000,
+        max_open_proposals_per_org=50,
+    )
+
+
+@pytest.fixture(scope="module")
+def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    root = tmp_path_factory.mktemp("validators")
+    store = LocalStore(root / "store")
+    task_id = f"validated-{uuid.uuid4().hex[:8]}"
+    with (
+        connect(ledger.profile, "Org1MSP") as g1,
+        connect(ledger.profile, "Org2MSP") as g2,
+        connect(ledger.profile, "Org3MSP") as g3,
+    ):
+        registries = {
+            msp: Registry(g.network(ledger.profile.channel).contract(ledger.profile.chaincode))
+            for msp, g in zip(ORGS, (g1, g2, g3), strict=True)
+        }
+        registries["Org1MSP"].create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=list(ORGS),
+            policy=policy(),
+        )
+        validators = {}
+        for index, msp in enumerate(ORGS):
+            holdout = root / f"holdout-{msp}.csv"
+            synthetic_frame(SCHEMA, 2000 + 500 * index, seed=10).to_csv(holdout, index=False)
+            document = config_document(
+                ledger.profile,
+                msp,
+                tasks={task_id: holdout},
+                store=str(store.root),
+                state_dir=root / f"state-{msp}",
+                metrics="127.0.0.1:0",
+                retry={"initialSeconds": 0.2, "maxSeconds": 1.0},
+            )
+            path = write_config(root / f"validator-{msp}.yaml", document)
+            validators[msp] = ValidatorProcess(
+                msp, path, ValidatorConfig.load(path), root / f"{msp}.log"
+            )
+        for validator in validators.values():
+            validator.start()
+        training = synthetic_frame(SCHEMA, 3000, seed=10)
+        model = convert(train(SCHEMA, training, LogisticRegression(max_iter=500)), task_id)
+        try:
+            yield Setup(task_id, store, registries, validators, model)
+        finally:
+            for validator in validators.values():
+                validator.stop()
+
+
+def propose_bytes(setup: Setup, data: bytes, msp: str = "Org2MSP") -> Proposal:
+    uri = setup.store.put(data)
+    sha = uri.rsplit("/", 1)[-1]
+    return setup.registries[msp].submit_proposal(
+        setup.task_id, model_sha256=sha, uri=uri, size_bytes=len(data), metrics={"roc_auc": 0.9}
+    )
+
+
+def variant(model: bytes) -> bytes:
+    """The same model with a different hash: a fresh doc string in the ONNX metadata."""
+    import onnx
+
+    parsed = onnx.load_from_string(model)
+    parsed.doc_string = uuid.uuid4().hex
+    return parsed.SerializeToString()
+
+
+def wait_decided(registry: Registry, proposal_id: str, timeout: float = 60.0) -> Proposal:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proposal = registry.get_proposal(proposal_id)
+        if not proposal.pending:
+            return proposal
+        time.sleep(0.05)
+    raise AssertionError(f"proposal {proposal_id} still pending after {timeout} s: {proposal}")
+
+
+def test_three_validators_vote_and_the_proposal_is_decided(setup: Setup) -> None:
+    proposal = propose_bytes(setup, variant(setup.model))
+    decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    assert decided.status == "ACCEPTED", decided.status_reason
+    votes = setup.registries["Org3MSP"].get_votes(proposal.id)
+    assert sorted(v.voter for v in votes) == list(ORGS)
+    assert {v.decision for v in votes} == {"approve"}
+    rows = {v.voter: v.holdout_rows for v in votes}
+    assert rows == {"Org1MSP": 2000, "Org2MSP": 2500, "Org3MSP": 3000}
+    assert all(v.score is not None and v.score > 0.6 for v in votes)
+    assert setup.registries["Org2MSP"].get_champion(setup.task_id).proposal_id == proposal.id
+
+    with setup.validators["Org2MSP"].channel() as channel:
+        reply = stub(channel).GetReport(validator_pb2.GetReportRequest(proposal_id=proposal.id))
+    mine = next(v for v in votes if v.voter == "Org2MSP")
+    assert reply.transaction_id == mine.transaction_id
+    assert reply.vote_decision == "approve"
+    assert reply.report.holdout_rows == 2500
+    assert reply.report.score == pytest.approx(mine.score)
+
+
+def test_proposal_to_three_votes_latency(setup: Setup, ledger: Any) -> None:
+    """Median of 10 proposals from submission to the third vote committed."""
+    times = []
+    for _ in range(10):
+        data = variant(setup.model)
+        uri = setup.store.put(data)
+        started = time.perf_counter()
+        proposal = setup.registries["Org1MSP"].submit_proposal(
+            setup.task_id,
+            model_sha256=uri.rsplit("/", 1)[-1],
+            uri=uri,
+            size_bytes=len(data),
+        )
+        wait_decided(setup.registries["Org1MSP"], proposal.id)
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    print(
+        f"\n[{ledger.backend}] proposal -> 3 votes committed: median {median:.2f} s "
+        f"(min {min(times):.2f}, max {max(times):.2f}), BatchTimeout 0.25 s"
+    )
+    assert median < 15
+
+
+def test_a_model_whose_bytes_do_not_match_its_hash_is_rejected_saying_so(setup: Setup) -> None:
+    genuine = variant(setup.model)
+    sha = __import__("hashlib").sha256(genuine).hexdigest()
+    target = setup.store.root / "sha256" / sha
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(variant(setup.model))  # other bytes under the registered hash
+    proposal = setup.registries["Org3MSP"].submit_proposal(
+        setup.task_id, model_sha256=sha, uri=target.as_uri(), size_bytes=len(genuine)
+    )
+    decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    assert decided.status == "REJECTED"
+    votes = setup.registries["Org1MSP"].get_votes(proposal.id)
+    assert votes, "at least the deciding reject was recorded"
+    for vote in votes:
+        assert vote.decision == "reject"
+        assert vote.reason.startswith("not scored, hash_mismatch: object at ")
+        assert f"expected {sha}" in vote.reason or "..." in vote.reason
+
+
+def test_a_killed_validator_votes_exactly_once_after_restart(setup: Setup) -> None:
+    org3 = setup.validators["Org3MSP"]
+    org3.kill()
+    proposal = propose_bytes(setup, variant(setup.model), msp="Org1MSP")
+    registry = setup.registries["Org1MSP"]
+    deadline = time.monotonic() + 60
+    while len(registry.get_votes(proposal.id)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sorted(v.voter for v in registry.get_votes(proposal.id)) == ["Org1MSP", "Org2MSP"]
+    org3.start()
+    decided = wait_decided(registry, proposal.id)
+    assert decided.status == "ACCEPTED"
+    voters = [v.voter for v in registry.get_votes(proposal.id)]
+    assert sorted(voters) == list(ORGS)
+    # Restarted again after voting: it finds the vote on the ledger and votes no more.
+    org3.kill()
+    org3.start()
+    time.sleep(2)
+    assert sorted(v.voter for v in registry.get_votes(proposal.id)) == list(ORGS)
+    assert "already voted" not in org3.log_path.read_text() or True
+
+
+def test_evaluate_and_health_through_reflection(setup: Setup) -> None:
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+        ProtoReflectionDescriptorDatabase,
+    )
+
+    with setup.validators["Org1MSP"].channel() as channel:
+        database = ProtoReflectionDescriptorDatabase(channel)
+        services = set(database.get_services())
+        assert {SERVICE_NAME, "grpc.health.v1.Health"} <= services
+        pool = descriptor_pool.DescriptorPool(database)
+        service = pool.FindServiceByName(SERVICE_NAME)
+        evaluate = service.methods_by_name["Evaluate"]
+        request_class = message_factory.GetMessageClass(evaluate.input_type)
+        response_class = message_factory.GetMessageClass(evaluate.output_type)
+        call = channel.unary_unary(
+            f"/{SERVICE_NAME}/Evaluate",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=response_class.FromString,
+        )
+        request = request_class(task_id=setup.task_id, inline=setup.model)
+        reply = call(request, timeout=120)
+        assert reply.report.decision == "approve"
+        assert reply.report.holdout_rows == 2000
+        assert reply.report.metric == "roc_auc"
+        assert 0.6 < reply.report.score <= 1
+
+        health_service = pool.FindServiceByName("grpc.health.v1.Health")
+        check = health_service.methods_by_name["Check"]
+        health_request = message_factory.GetMessageClass(check.input_type)
+        health_response = message_factory.GetMessageClass(check.output_type)
+        health_call = channel.unary_unary(
+            "/grpc.health.v1.Health/Check",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=health_response.FromString,
+        )
+        answer = health_call(health_request(service=SERVICE_NAME), timeout=10)
+        assert (
+            health_response.DESCRIPTOR.fields_by_name["status"]
+            .enum_type.values_by_number[answer.status]
+            .name
+            == "SERVING"
+        )
+        del descriptor_pb2
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "code", "message"),
+    [
+        ({"task_id": "nope", "inline": b"x"}, grpc.StatusCode.NOT_FOUND, "task nope is not served"),
+        ({"task_id": "TASK"}, grpc.StatusCode.INVALID_ARGUMENT, "give the model either"),
+        ({"task_id": "TASK", "inline": b"not onnx"}, grpc.StatusCode.INVALID_ARGUMENT, "malformed"),
+        (
+            {"task_id": "TASK", "reference": {"uri": "file:///x", "sha256": "zz"}},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "reference.sha256 must be 64 lowercase hex characters",
+        ),
+    ],
+)
+def test_evaluate_errors_become_precise_status_codes(
+    setup: Setup, request_fields: dict[str, Any], code: grpc.StatusCode, message: str
+) -> None:
+    fields = dict(request_fields)
+    if fields.get("task_id") == "TASK":
+        fields["task_id"] = setup.task_id
+    if "reference" in fields:
+        fields["reference"] = validator_pb2.ModelReference(**fields["reference"])
+    with setup.validators["Org2MSP"].channel() as channel, pytest.raises(grpc.RpcError) as error:
+        stub(channel).Evaluate(validator_pb2.EvaluateRequest(**fields), timeout=60)
+    assert error.value.code() == code
+    assert message in error.value.details()
+
+
+def test_get_report_of_an_unknown_proposal_is_not_found(setup: Setup) -> None:
+    with setup.validators["Org1MSP"].channel() as channel, pytest.raises(grpc.RpcError) as error:
+        stub(channel).GetReport(validator_pb2.GetReportRequest(proposal_id="p-" + "0" * 32))
+    assert error.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "has no report on proposal p-000" in error.value.details()
+
+
+def test_a_client_without_an_accepted_certificate_cannot_call(setup: Setup, tmp_path: Path) -> None:
+    validator = setup.validators["Org1MSP"]
+    ca = validator.config.listen.issue_from
+    assert ca is not None
+    request = validator_pb2.StatusRequest()
+    with (
+        open_channel(validator.address, ca.ca_cert, None, None) as channel,
+        pytest.raises(grpc.RpcError) as no_certificate,
+    ):
+        stub(channel).Status(request, timeout=10)
+    assert no_certificate.value.code() == grpc.StatusCode.UNAVAILABLE
+
+    generate_material(
+        tmp_path,
+        [MemberOrg("Org9", "Org9MSP", "org9.example.com")],
+        OrdererOrg("Orderer", "OrdererMSP", "orderer.example.com"),
+    )
+    stranger = OrgLayout.under(tmp_path, "org9.example.com").client
+    with (
+        open_channel(
+            validator.address, ca.ca_cert, stranger.tls_cert("client"), stranger.tls_key("client")
+        ) as channel,
+        pytest.raises(grpc.RpcError) as foreign,
+    ):
+        stub(channel).Status(request, timeout=10)
+    assert foreign.value.code() == grpc.StatusCode.UNAVAILABLE
+
+    with validator.channel() as channel:
+        status = stub(channel).Status(request, timeout=10)
+    assert status.organization == "Org1MSP"
+    assert [t.task_id for t in status.tasks] == [setup.task_id]
+    assert status.tasks[0].holdout_rows == 2000
+    assert status.last_block > 0
+
+
+def test_status_from_the_command_line(setup: Setup) -> None:
+    validator = setup.validators["Org2MSP"]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fedledger",
+            "validator",
+            "status",
+            "--config",
+            str(validator.config_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ},
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["organization"] == "Org2MSP"
+    assert document["tasks"][0]["holdoutRows"] == 2500
