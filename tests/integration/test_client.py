@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent import futures
@@ -32,7 +31,6 @@ from fedledger.fabric import (
     TlsConfig,
     connect,
 )
-from fedledger.network.native import NetworkError
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
@@ -280,7 +278,7 @@ def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> 
             for _ in range(2):
                 contract.submit("health:Beat", [name], endorsing_organizations=others)
             assert listener.wait_for(name, 2) == [1, 2]
-            restart_peer(ledger, "Org1MSP", kill=kill)
+            ledger.restart_peer("Org1MSP", kill=kill)
             for _ in range(3):
                 contract.submit("health:Beat", [name], endorsing_organizations=others)
             assert listener.wait_for(name, 5, timeout=120) == [1, 2, 3, 4, 5]
@@ -292,18 +290,6 @@ def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> 
 def skip_unless_fabric(ledger: Any, what: str) -> None:
     if ledger.backend != "fabric":
         pytest.skip(f"{what} needs the fabric backend")
-
-
-def restart_peer(ledger: Any, msp_id: str, kill: bool) -> None:
-    try:
-        ledger.restart_peer(msp_id, kill=kill)
-    except NetworkError as error:
-        # After SIGKILL the supervisor may try to start the peer before the old process has
-        # released its port; starting it once more, a moment later, is what an operator does.
-        if not kill or "in use" not in str(error):
-            raise
-        time.sleep(2)
-        ledger.restart_peer(msp_id, kill=False)
 
 
 @pytest.mark.fabric
