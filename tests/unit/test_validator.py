@@ -1,0 +1,168 @@
+"""fedledger.validator without a ledger: configuration errors, ballots, status codes, codegen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from fedledger.evaluate import Decision, EvaluationReport
+from fedledger.validator import ConfigError, ModelRejectedError, NotFoundError, ValidatorConfig
+from fedledger.validator.codegen import is_current
+from fedledger.validator.servicer import status_code
+from fedledger.validator.voting import ballot_for
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    for name in ("ca.pem", "ca.key", "holdout.csv", "peer-ca.pem"):
+        (tmp_path / name).write_text("x")
+    return tmp_path
+
+
+def document(**changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "organization": "Org1MSP",
+        "identity": "msp",
+        "gateway": {
+            "endpoint": "127.0.0.1:7051",
+            "serverName": "peer0",
+            "tlsCaCert": "peer-ca.pem",
+        },
+        "tasks": {"churn": {"holdout": "holdout.csv"}},
+        "store": {"location": "store"},
+        "listen": {
+            "address": "127.0.0.1:0",
+            "tls": {
+                "issueFrom": {"caCert": "ca.pem", "caKey": "ca.key"},
+                "clientCaCerts": ["ca.pem"],
+            },
+        },
+        "stateDir": "state",
+    }
+    doc.update(changes)
+    return doc
+
+
+def test_a_valid_configuration_resolves_paths_from_its_folder(files: Path) -> None:
+    config = ValidatorConfig.from_dict(document(limits={"maxConcurrentEvaluations": 2}), files)
+    assert config.tasks == {"churn": files / "holdout.csv"}
+    assert config.store.location == str(files / "store")
+    assert config.limits.max_concurrent_evaluations == 2
+    assert config.channel == "fedledger"
+    assert "key" not in str(config.summary()).lower().replace("cakey", "")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"organization": None}, "organization is missing"),
+        ({"colour": "blue"}, "colour is not a known field"),
+        (
+            {"limits": {"maxConcurrentEvaluations": 0}},
+            "limits.maxConcurrentEvaluations must be an integer >= 1, got 0",
+        ),
+        ({"tasks": {}}, "tasks is empty"),
+        ({"tasks": {"churn": {"holdout": "missing.csv"}}}, "tasks.churn.holdout: no file at"),
+        ({"store": {"location": "ftp://x"}}, "store.location must be a folder"),
+        ({"retry": {"initialSeconds": 5, "maxSeconds": 1}}, "retry.maxSeconds must be at least"),
+        (
+            {
+                "listen": {
+                    "address": "nowhere",
+                    "tls": {"cert": "ca.pem", "key": "ca.key", "clientCaCerts": ["ca.pem"]},
+                }
+            },
+            "listen.address must be host:port, got 'nowhere'",
+        ),
+        (
+            {"listen": {"address": "127.0.0.1:1", "tls": {"clientCaCerts": ["ca.pem"]}}},
+            "listen.tls needs either cert and key",
+        ),
+        (
+            {"gateway": {"endpoint": "127.0.0.1:7051", "serverName": "p", "tlsCaCert": "none.pem"}},
+            "gateway.tlsCaCert: no file at",
+        ),
+    ],
+)
+def test_configuration_errors_name_the_field(
+    files: Path, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        ValidatorConfig.from_dict(document(**changes), files)
+    assert message in str(error.value)
+
+
+def report(**changes: Any) -> EvaluationReport:
+    fields: dict[str, Any] = {
+        "model_sha256": "a" * 64,
+        "task_id": "churn",
+        "decision": Decision.APPROVE,
+        "reasons": ("roc_auc 0.9 meets the task's policy",),
+        "metric": "roc_auc",
+        "score": 0.9,
+        "metrics": {"roc_auc": 0.9, "log_loss": 0.3, "Bad-Name": 1.0},
+        "rows": 100,
+        "duration_seconds": 0.1,
+        "evaluator_version": "e",
+    }
+    fields.update(changes)
+    return EvaluationReport(**fields)
+
+
+def test_a_scored_report_votes_its_decision_with_its_metrics() -> None:
+    ballot = ballot_for(report(), "roc_auc", 100)
+    assert ballot.decision == "approve"
+    assert ballot.metrics == {"roc_auc": 0.9, "log_loss": 0.3}
+    assert ballot.holdout_rows == 100
+
+
+def test_a_model_fault_is_a_reject_with_the_worst_score_and_the_reason() -> None:
+    fault = report(
+        decision=Decision.REJECT,
+        score=None,
+        metrics={},
+        rows=0,
+        error_code="hash_mismatch",
+        reasons=("hash_mismatch: object at s3://b/k has SHA-256 1, expected 2\n",),
+    )
+    ballot = ballot_for(fault, "rmse", 500)
+    assert ballot.decision == "reject"
+    assert ballot.metrics == {"rmse": 1e12}
+    assert ballot.holdout_rows == 500
+    assert (
+        ballot.reason == "not scored, hash_mismatch: object at s3://b/k has SHA-256 1, expected 2 "
+    )
+
+
+def test_an_undefined_metric_abstains() -> None:
+    undefined = report(decision=Decision.REJECT, score=None, reasons=("roc_auc is undefined",))
+    assert ballot_for(undefined, "roc_auc", 100).decision == "abstain"
+
+
+def test_a_long_reason_is_cut_to_the_chaincode_limit() -> None:
+    long = report(reasons=("x" * 400,))
+    assert len(ballot_for(long, "roc_auc", 1).reason) == 256
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("hash_mismatch", grpc.StatusCode.INVALID_ARGUMENT),
+        ("too_large", grpc.StatusCode.RESOURCE_EXHAUSTED),
+        ("timeout", grpc.StatusCode.RESOURCE_EXHAUSTED),
+        ("not_found", grpc.StatusCode.NOT_FOUND),
+    ],
+)
+def test_model_faults_map_to_status_codes(code: str, status: grpc.StatusCode) -> None:
+    error = ModelRejectedError(report(error_code=code, decision=Decision.REJECT, score=None))
+    assert status_code(error) == status
+    assert status_code(NotFoundError("x")) == grpc.StatusCode.NOT_FOUND
+
+
+def test_the_generated_code_matches_the_proto() -> None:
+    import fedledger.validator.api  # noqa: F401  (regenerates if needed)
+
+    assert is_current()
