@@ -6,6 +6,10 @@ Hostile models are built here with onnx.helper so each fault is exactly the one 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from fedledger.evaluate import (
     EvaluationReport,
     EvaluationTimeoutError,
     Evaluator,
+    EvaluatorError,
     ExternalDataError,
     GraphTooComplexError,
     Holdout,
@@ -36,6 +41,7 @@ from fedledger.evaluate import (
     TaskPolicy,
     check_model,
 )
+from fedledger.evaluate import sandbox as sandbox_module
 from fedledger.models import MalformedModelError, ModelMetadata, SchemaMismatchError, convert, train
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.schema import Schema
@@ -396,3 +402,182 @@ def test_spare_sandbox_serves_one_evaluation_each(holdout: Holdout) -> None:
         assert spare.process.poll() is not None  # used once, then gone
     assert first.metrics == second.metrics
     assert evaluator._spare is None
+
+
+# --- the zygote: one fork server per Evaluator, one child per model -------------------------
+
+
+def _slow_model() -> bytes:
+    """Minutes of CPU time: 400 products of 600 x 600 matrices."""
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, 600])
+    nodes = [helper.make_node("Expand", ["x0", "shape"], ["a0"])]
+    for i in range(400):
+        nodes.append(helper.make_node("MatMul", [f"a{i}", f"a{i}"], [f"a{i + 1}"]))
+    nodes += [
+        helper.make_node("ReduceMean", ["a400"], ["m"], axes=[1], keepdims=1),
+        helper.make_node("Sigmoid", ["m"], ["p"]),
+    ]
+    return _bytes(_handmade(nodes, [shape]))
+
+
+def _zygote_pid(evaluator: Evaluator) -> int:
+    assert evaluator._zygote is not None
+    return evaluator._zygote.pid
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie waiting for init to reap it."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _evaluate_in_background(
+    evaluator: Evaluator, model: bytes, holdout: Holdout
+) -> tuple[threading.Thread, list[EvaluationReport | BaseException]]:
+    outcome: list[EvaluationReport | BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(evaluator.evaluate(model, TASK, holdout))
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_for_child(evaluator: Evaluator) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if evaluator._zygote is not None and (children := _children(evaluator._zygote.pid)):
+            return children[0]
+        time.sleep(0.01)
+    raise AssertionError("the zygote forked no child within 30 s")
+
+
+def test_each_model_runs_in_a_new_child_of_one_zygote(holdout: Holdout) -> None:
+    with Evaluator(LIMITS) as evaluator:
+        first = evaluator.evaluate(LR_MODEL, TASK, holdout)
+        zygote = _zygote_pid(evaluator)
+        second = evaluator.evaluate(LR_MODEL, TASK, holdout)
+        assert _zygote_pid(evaluator) == zygote
+        assert _children(zygote) == []  # each child exited with its evaluation
+    assert first.metrics == second.metrics
+    assert first.decision is Decision.APPROVE
+    with pytest.raises(ProcessLookupError):
+        os.kill(zygote, 0)  # close() ended it
+
+
+def test_child_crash_cpu_limit_and_timeout_leave_the_zygote_serving(holdout: Holdout) -> None:
+    limits = SandboxLimits(memory_bytes=1024**3, cpu_seconds=1, wall_seconds=60)
+    with Evaluator(limits) as evaluator:
+        assert evaluator.evaluate(LR_MODEL, TASK, holdout).decision is Decision.APPROVE
+        zygote = _zygote_pid(evaluator)
+        # A crash: the child dies of SIGSEGV while it runs the model.
+        thread, outcome = _evaluate_in_background(evaluator, _slow_model(), holdout)
+        os.kill(_wait_for_child(evaluator), signal.SIGSEGV)
+        thread.join(60)
+        [crashed] = outcome
+        assert isinstance(crashed, EvaluationReport)
+        assert crashed.error_code == "inference_failed"
+        assert "died with SIGSEGV" in crashed.reasons[0]
+        # RLIMIT_CPU: the kernel kills the child.
+        report = evaluator.evaluate(_slow_model(), TASK, holdout)
+        assert report.error_code == "resource_limit", report.reasons
+        assert "more than 1 s of CPU time" in report.reasons[0]
+        assert evaluator.evaluate(LR_MODEL, TASK, holdout).decision is Decision.APPROVE
+        assert _zygote_pid(evaluator) == zygote
+    limits = SandboxLimits(memory_bytes=1024**3, cpu_seconds=20, wall_seconds=0.5)
+    with Evaluator(limits) as evaluator:
+        assert evaluator.evaluate(LR_MODEL, TASK, holdout).decision is Decision.APPROVE
+        zygote = _zygote_pid(evaluator)
+        # The wall clock: the zygote kills the child by pid.
+        report = evaluator.evaluate(_slow_model(), TASK, holdout)
+        assert report.error_code == "timeout"
+        assert "did not finish within 0.5 s" in report.reasons[0]
+        assert _children(zygote) == []
+        assert evaluator.evaluate(LR_MODEL, TASK, holdout).decision is Decision.APPROVE
+        assert _zygote_pid(evaluator) == zygote
+
+
+def test_a_killed_zygote_is_replaced_at_the_next_evaluation(holdout: Holdout) -> None:
+    with Evaluator(LIMITS) as evaluator:
+        evaluator.evaluate(LR_MODEL, TASK, holdout)
+        zygote = _zygote_pid(evaluator)
+        os.kill(zygote, signal.SIGKILL)
+        report = evaluator.evaluate(LR_MODEL, TASK, holdout)
+        assert report.decision is Decision.APPROVE, report.reasons
+        assert _zygote_pid(evaluator) != zygote
+
+
+def test_zygote_killed_during_an_evaluation_is_the_evaluators_fault(holdout: Holdout) -> None:
+    with Evaluator(LIMITS) as evaluator:
+        thread, outcome = _evaluate_in_background(evaluator, _slow_model(), holdout)
+        child = _wait_for_child(evaluator)
+        os.kill(_zygote_pid(evaluator), signal.SIGKILL)
+        thread.join(60)
+        [error] = outcome
+        assert isinstance(error, EvaluatorError)
+        assert "ended during the evaluation" in str(error)
+        assert _ended(child)  # the orphaned child went with its zygote's process group
+        assert evaluator.evaluate(LR_MODEL, TASK, holdout).decision is Decision.APPROVE
+
+
+def test_zygote_that_cannot_start_raises_evaluator_error(
+    holdout: Holdout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "sandbox.py"
+    broken.write_text("import sys\nsys.exit('onnxruntime is not installed')\n")
+    monkeypatch.setattr(sandbox_module, "__file__", str(broken))
+    with (
+        Evaluator(LIMITS) as evaluator,
+        pytest.raises(EvaluatorError, match="before it was ready: onnxruntime is not installed"),
+    ):
+        evaluator.evaluate(LR_MODEL, TASK, holdout)
+
+
+def test_zygote_with_a_thread_refuses_to_fork(
+    holdout: Holdout, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Path(str(sandbox_module.__file__)).resolve()
+    threaded = tmp_path / "sandbox.py"
+    threaded.write_text(
+        "import runpy, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        f"runpy.run_path({str(real)!r}, run_name='__main__')\n"
+    )
+    monkeypatch.setattr(sandbox_module, "__file__", str(threaded))
+    with (
+        Evaluator(LIMITS) as evaluator,
+        pytest.raises(EvaluatorError, match=r"runs 2 threads .* forking it could deadlock"),
+    ):
+        evaluator.evaluate(LR_MODEL, TASK, holdout)
+
+
+def test_sandbox_environment_holds_no_caller_secrets(
+    holdout: Holdout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-leak")
+    with Evaluator(LIMITS) as evaluator:
+        evaluator.evaluate(LR_MODEL, TASK, holdout)
+        environ = Path(f"/proc/{_zygote_pid(evaluator)}/environ").read_bytes().split(b"\0")
+    assert not [v for v in environ if b"do-not-leak" in v]
+    assert b"ORT_DISABLE_TELEMETRY=1" in environ
+    assert b"OPENBLAS_NUM_THREADS=1" in environ

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from fedledger.evaluate.errors import InvalidOutputError
+from fedledger.evaluate.errors import EvaluatorError, InvalidOutputError
 from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.limits import SandboxLimits
 from fedledger.evaluate.metrics import classification_metrics, regression_metrics
 from fedledger.evaluate.policy import Decision, Task
 from fedledger.evaluate.report import EvaluationReport, evaluator_version
-from fedledger.evaluate.runner import SandboxProcess
+from fedledger.evaluate.runner import Sandbox, SandboxProcess
 from fedledger.evaluate.static import check_model
+from fedledger.evaluate.zygote import ForkedSandbox, Zygote, ZygoteGoneError
 from fedledger.models import ModelError
 
 _PROBABILITY_TOLERANCE = 1e-4
@@ -36,18 +38,27 @@ class Evaluator:
         sandbox_command: Sequence[str] | None = None,
         keep_spare: bool = False,
     ) -> None:
-        """`keep_spare` keeps one idle sandbox process started ahead of the next evaluation
-        (each process still serves one evaluation only); call close() when done."""
+        """Models run in children forked from one zygote process, started at the first
+        evaluation and again whenever it has ended. `sandbox_command` instead starts that
+        command for every evaluation (one JSON request on stdin, the result on stdout).
+        `keep_spare` keeps one idle sandbox process started ahead of the next evaluation
+        (each process still serves one evaluation only). Call close() when done."""
         self.limits = limits or SandboxLimits()
         self.sandbox_command = sandbox_command
         self.version = evaluator_version()
         self.keep_spare = keep_spare
-        self._spare: SandboxProcess | None = None
+        self._spare: SandboxProcess | ForkedSandbox | None = None
+        self._zygote: Zygote | None = None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        if self._spare is not None:
-            self._spare.kill()
-            self._spare = None
+        with self._lock:
+            if self._spare is not None:
+                self._spare.kill()
+                self._spare = None
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
     def __enter__(self) -> Evaluator:
         return self
@@ -55,10 +66,47 @@ class Evaluator:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _sandbox(self) -> SandboxProcess:
-        sandbox = self._spare or SandboxProcess(self.limits, self.sandbox_command)
-        self._spare = SandboxProcess(self.limits, self.sandbox_command) if self.keep_spare else None
-        return sandbox
+    def _one_shot_sandbox(self) -> SandboxProcess:
+        with self._lock:
+            spare = self._spare if isinstance(self._spare, SandboxProcess) else None
+            sandbox = spare or SandboxProcess(self.limits, self.sandbox_command)
+            self._spare = (
+                SandboxProcess(self.limits, self.sandbox_command) if self.keep_spare else None
+            )
+            return sandbox
+
+    def _start_zygote(self) -> Zygote:
+        """The running zygote, or a new one (its imports overlap the static checks)."""
+        with self._lock:
+            if self._zygote is None or not self._zygote.alive():
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote()
+            return self._zygote
+
+    def _forked_sandbox(self) -> ForkedSandbox:
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if isinstance(spare, ForkedSandbox):
+            if spare.zygote.alive() and spare.process.poll() is None:
+                return spare
+            spare.kill()
+        try:
+            return self._start_zygote().fork(self.limits)
+        except ZygoteGoneError:
+            # It ended since the last evaluation (killed, OOM): one new zygote, one retry.
+            return self._start_zygote().fork(self.limits)
+
+    def _refill_spare(self) -> None:
+        try:
+            spare = self._forked_sandbox()
+        except EvaluatorError:
+            return  # the next evaluation starts the sandbox itself and reports the failure
+        with self._lock:
+            if self._spare is None:
+                self._spare = spare
+                return
+        spare.kill()  # another thread's evaluation refilled it first
 
     def evaluate(
         self,
@@ -118,7 +166,11 @@ class Evaluator:
         self, model_bytes: bytes, task: Task, holdout: Holdout, timings: dict[str, float]
     ) -> dict[str, float]:
         t0 = time.perf_counter()
-        sandbox = self._sandbox()
+        sandbox: Sandbox | None = None
+        if self.sandbox_command is not None:
+            sandbox = self._one_shot_sandbox()
+        else:
+            self._start_zygote()
         workdir = Path(tempfile.mkdtemp(prefix="fedledger-eval-"))
         try:
             checked = check_model(model_bytes, task, self.limits)
@@ -127,6 +179,8 @@ class Evaluator:
             inputs = holdout.input_files(checked.input_dtypes)
             t1 = time.perf_counter()
             timings["static_seconds"] = t1 - t0
+            if sandbox is None:
+                sandbox = self._forked_sandbox()
             result = sandbox.run(model_path, inputs, checked.outputs, workdir)
             t2 = time.perf_counter()
             timings["sandbox_seconds"] = t2 - t1
@@ -140,8 +194,11 @@ class Evaluator:
             timings["metrics_seconds"] = time.perf_counter() - t2
             return metrics
         finally:
-            sandbox.kill()
+            if sandbox is not None:
+                sandbox.kill()
             shutil.rmtree(workdir, ignore_errors=True)
+            if self.keep_spare and self.sandbox_command is None:
+                self._refill_spare()
 
 
 def _load_output(path: Path, name: str) -> npt.NDArray[np.generic]:

@@ -1,4 +1,4 @@
-"""The parent side of the sandbox: start the process, send the request, interpret its end."""
+"""The parent side of a one-shot sandbox process, and what every sandbox's end means."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from fedledger.evaluate import sandbox
 from fedledger.evaluate.errors import (
@@ -32,8 +33,38 @@ class SandboxResult:
     run_seconds: float
 
 
+def request_line(
+    limits: SandboxLimits,
+    model: Path,
+    inputs: dict[str, Path],
+    outputs: Sequence[str],
+    workdir: Path,
+) -> str:
+    request = {
+        "model": str(model),
+        "inputs": {name: str(path) for name, path in inputs.items()},
+        "outputs": list(outputs),
+        "workdir": str(workdir),
+        "memory_bytes": limits.memory_bytes,
+        "cpu_seconds": limits.cpu_seconds,
+        "threads": limits.threads,
+    }
+    return json.dumps(request) + "\n"
+
+
+class Sandbox(Protocol):
+    """One sandbox process serving exactly one evaluation."""
+
+    def run(
+        self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
+    ) -> SandboxResult: ...
+
+    def kill(self) -> None: ...
+
+
 class SandboxProcess:
-    """One process for one evaluation. Start it early: it imports onnxruntime while we check."""
+    """One process started for one evaluation, from `sandbox_command` (one-shot protocol).
+    Start it early: it imports onnxruntime while we check."""
 
     def __init__(self, limits: SandboxLimits, command: Sequence[str] | None = None) -> None:
         self.limits = limits
@@ -52,61 +83,51 @@ class SandboxProcess:
     def run(
         self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
     ) -> SandboxResult:
-        request = {
-            "model": str(model),
-            "inputs": {name: str(path) for name, path in inputs.items()},
-            "outputs": list(outputs),
-            "workdir": str(workdir),
-            "memory_bytes": self.limits.memory_bytes,
-            "cpu_seconds": self.limits.cpu_seconds,
-            "threads": self.limits.threads,
-        }
+        line = request_line(self.limits, model, inputs, outputs, workdir)
         try:
-            stdout, stderr = self.process.communicate(
-                json.dumps(request) + "\n", timeout=self.limits.wall_seconds
-            )
+            stdout, stderr = self.process.communicate(line, timeout=self.limits.wall_seconds)
         except subprocess.TimeoutExpired:
             self.kill()
             raise EvaluationTimeoutError(
                 f"inference did not finish within {self.limits.wall_seconds:g} s"
             ) from None
-        return self._interpret(self.process.returncode, stdout, stderr)
+        return interpret(self.process.returncode, stdout, stderr, self.limits)
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.communicate()
 
-    def _interpret(self, code: int, stdout: str, stderr: str) -> SandboxResult:
-        if code < 0:
-            sig = signal.Signals(-code)
-            # SIGXCPU comes only from RLIMIT_CPU; SIGKILL from its hard limit or the OOM killer.
-            if sig in (signal.SIGXCPU, signal.SIGKILL):
-                raise ResourceLimitError(
-                    f"model used more than {self.limits.cpu_seconds} s of CPU time"
-                )
-            raise InferenceFailedError(f"sandbox process died with {sig.name}{_tail(stderr)}")
-        lines = stdout.strip().splitlines()
-        try:
-            result = json.loads(lines[-1]) if lines else None
-        except json.JSONDecodeError:
-            result = None
-        if not isinstance(result, dict):
-            raise InferenceFailedError(
-                f"sandbox process exited with status {code} without a result{_tail(stderr)}"
-            )
-        if not result.get("ok"):
-            if result.get("kind") == "memory":
-                raise ResourceLimitError(
-                    f"model needs more memory than the {self.limits.memory_bytes} byte limit: "
-                    f"{result.get('error')}"
-                )
-            raise InferenceFailedError(f"onnxruntime failed: {result.get('error')}")
-        return SandboxResult(
-            outputs=tuple(Path(p) for p in result["outputs"]),
-            session_seconds=float(result["session_seconds"]),
-            run_seconds=float(result["run_seconds"]),
+
+def interpret(code: int, stdout: str, stderr: str, limits: SandboxLimits) -> SandboxResult:
+    """A sandbox process's exit code (negative: killed by that signal) and its last JSON line."""
+    if code < 0:
+        sig = signal.Signals(-code)
+        # SIGXCPU comes only from RLIMIT_CPU; SIGKILL from its hard limit or the OOM killer.
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            raise ResourceLimitError(f"model used more than {limits.cpu_seconds} s of CPU time")
+        raise InferenceFailedError(f"sandbox process died with {sig.name}{_tail(stderr)}")
+    lines = stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        result = None
+    if not isinstance(result, dict):
+        raise InferenceFailedError(
+            f"sandbox process exited with status {code} without a result{_tail(stderr)}"
         )
+    if not result.get("ok"):
+        if result.get("kind") == "memory":
+            raise ResourceLimitError(
+                f"model needs more memory than the {limits.memory_bytes} byte limit: "
+                f"{result.get('error')}"
+            )
+        raise InferenceFailedError(f"onnxruntime failed: {result.get('error')}")
+    return SandboxResult(
+        outputs=tuple(Path(p) for p in result["outputs"]),
+        session_seconds=float(result["session_seconds"]),
+        run_seconds=float(result["run_seconds"]),
+    )
 
 
 def _tail(stderr: str) -> str:
