@@ -76,9 +76,16 @@ class Ledger:
         return self.network.commands.peer(index, *args, check=False, log_level=log_level)
 
     def restart_peer(self, msp_id: str, kill: bool = True) -> None:
-        """Kill an organisation's peer (SIGKILL) and start it again (fabric backend only)."""
+        """Kill (SIGKILL) or stop an organisation's peer and start it again.
+
+        The embedded ledger is every organisation's peer at once: the whole process restarts.
+        """
         if not isinstance(self.network, NativeNetwork):
-            pytest.skip("restarting a peer needs the fabric backend")
+            if kill:
+                self.network.kill()
+            self.network.down()
+            self.network.up()
+            return
         from fedledger.network import processes
 
         index, _ = self.definition.member(msp_id)
@@ -120,19 +127,40 @@ def _backends() -> list[Any]:
     ]
 
 
-@pytest.fixture(scope="session", params=_backends())
-def ledger(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Ledger]:
-    running = start_ledger(request.param, tmp_path_factory.mktemp(f"ledger-{request.param}"))
-    yield running
-    running.network.down(purge=False)
+class LedgerPool:
+    """One running ledger per backend for the whole session, started when first asked for."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.running: dict[str, Ledger] = {}
+
+    def get(self, backend: str) -> Ledger:
+        if backend not in self.running:
+            run_dir = self.tmp_path_factory.mktemp(f"ledger-{backend}")
+            self.running[backend] = start_ledger(backend, run_dir)
+        return self.running[backend]
+
+    def stop_all(self) -> None:
+        for running in self.running.values():
+            running.network.down(purge=False)
 
 
 @pytest.fixture(scope="session")
-def fabric_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
-    """The fabric backend alone, for tests of the native network itself."""
+def ledger_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerPool]:
+    pool = LedgerPool(tmp_path_factory)
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture(scope="session", params=_backends())
+def ledger(request: pytest.FixtureRequest, ledger_pool: LedgerPool) -> Ledger:
+    """Each backend available in turn: embedded always, fabric when installed."""
+    return ledger_pool.get(request.param)
+
+
+@pytest.fixture(scope="session")
+def fabric_ledger(ledger_pool: LedgerPool) -> Ledger:
+    """The fabric backend alone (the same network `ledger` gives for fabric), for tests of
+    Fabric itself: its peer CLI, its nodes."""
     skip_without_fabric()
-    running = start_ledger("fabric", tmp_path_factory.mktemp("ledger-fabric-only"))
-    yield running
-    running.network.down(purge=False)
+    return ledger_pool.get("fabric")

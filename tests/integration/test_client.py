@@ -263,10 +263,8 @@ def test_a_restarted_listener_resumes_from_its_checkpoint_exactly_once(
     assert beats(first.events, name) + later == [1, 2, 3, 4, 5, 6, 7, 8]
 
 
-@pytest.mark.fabric
 @pytest.mark.parametrize("kill", [False, True], ids=["stop", "kill"])
 def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> None:
-    skip_unless_fabric(ledger, "restarting a peer")
     name = unique("restart")
     profile = ledger.profile
     others = ["Org2MSP", "Org3MSP"]  # endorse and write while Org1's peer is down
@@ -287,14 +285,18 @@ def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> 
             listener.stop()
 
 
-def skip_unless_fabric(ledger: Any, what: str) -> None:
-    if ledger.backend != "fabric":
-        pytest.skip(f"{what} needs the fabric backend")
+@pytest.fixture(scope="module")
+def fabric_gateway(fabric_ledger: Any) -> Iterator[Gateway]:
+    with connect(fabric_ledger.profile, "Org1MSP") as gateway:
+        yield gateway
 
 
 @pytest.mark.fabric
-def test_what_python_writes_the_peer_cli_reads_identically(ledger: Any, contract: Contract) -> None:
-    skip_unless_fabric(ledger, "Fabric's peer CLI")
+def test_what_python_writes_the_peer_cli_reads_identically(
+    fabric_ledger: Any, fabric_gateway: Gateway
+) -> None:
+    ledger = fabric_ledger
+    contract = fabric_gateway.network(ledger.profile.channel).contract(ledger.profile.chaincode)
     name = unique("py2cli")
     for _ in range(2):
         contract.submit("health:Beat", [name])
@@ -316,10 +318,9 @@ def test_what_python_writes_the_peer_cli_reads_identically(ledger: Any, contract
 
 
 @pytest.mark.fabric
-def test_what_the_peer_cli_writes_python_reads(
-    ledger: Any, gateway: Gateway, contract: Contract
-) -> None:
-    skip_unless_fabric(ledger, "Fabric's peer CLI")
+def test_what_the_peer_cli_writes_python_reads(fabric_ledger: Any, fabric_gateway: Gateway) -> None:
+    ledger, gateway = fabric_ledger, fabric_gateway
+    contract = gateway.network(ledger.profile.channel).contract(ledger.profile.chaincode)
     name = unique("cli2py")
     listener = Listener(
         gateway.network(ledger.profile.channel).chaincode_events(ledger.profile.chaincode)

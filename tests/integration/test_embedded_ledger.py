@@ -126,7 +126,7 @@ def test_up_writes_the_connection_profile_of_every_organisation(
 
 def test_status_reports_every_organisation_healthy(embedded: EmbeddedLedger) -> None:
     rows = embedded.status()
-    assert [row.organisation for row in rows] == ["Org1MSP", "Org2MSP", "Org3MSP"]
+    assert [row.organization for row in rows] == ["Org1MSP", "Org2MSP", "Org3MSP"]
     assert all(row.healthy for row in rows)
     assert all(row.height is not None and row.height >= 1 for row in rows)
     assert embedded.running()

@@ -6,6 +6,7 @@ import typer
 
 from fedledger import __version__
 from fedledger.cli.chaincode import chaincode_app
+from fedledger.cli.ledger import ledger_app
 from fedledger.cli.logs import configure_logging
 from fedledger.cli.models import models_app
 from fedledger.cli.network import network_app
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(network_app, name="network")
 app.add_typer(validator_app, name="validator")
 app.add_typer(chaincode_app, name="chaincode")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(task_app, name="task")
 app.command()(propose)
 app.add_typer(proposal_app, name="proposal")

@@ -11,6 +11,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 from rich.table import Table
 
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
+from fedledger.embedded import EmbeddedLedgerError
+from fedledger.embedded.chaincode_process import ChaincodeNotBuiltError
 from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
 from fedledger.network.backends import (
     BackendError,
@@ -20,7 +22,10 @@ from fedledger.network.backends import (
     open_backend,
 )
 from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, parse_duration
+from fedledger.network.health import NotReadyError
 from fedledger.network.native import NativeNetwork, NetworkError
+from fedledger.network.packaging import PackagingError
+from fedledger.network.peercli import CommandError
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
 
@@ -89,7 +94,17 @@ def up(
         started = time.monotonic()
         with console.status("starting") as status:
             profile = backend.up(step=lambda message: status.update(message))
-    except (BackendError, DefinitionError, InstallationError, NetworkError) as error:
+    except (
+        BackendError,
+        DefinitionError,
+        InstallationError,
+        NetworkError,
+        EmbeddedLedgerError,
+        ChaincodeNotBuiltError,
+        PackagingError,
+        NotReadyError,
+        CommandError,
+    ) as error:
         fail(str(error))
     console.print(
         f"network up in {time.monotonic() - started:.1f} s; connection profile: {profile.path}"

@@ -5,7 +5,7 @@ For one machine (development, CI, demos); multi-party deployments run Fabric. Se
 docs/embedded-ledger.md.
 """
 
-from fedledger.embedded.ledger import EmbeddedLedger, EmbeddedLedgerError, NodeStatus
+from fedledger.embedded.ledger import EmbeddedLedger, EmbeddedLedgerError
 from fedledger.embedded.verify import VerifyReport, verify_ledger
 
-__all__ = ["EmbeddedLedger", "EmbeddedLedgerError", "NodeStatus", "VerifyReport", "verify_ledger"]
+__all__ = ["EmbeddedLedger", "EmbeddedLedgerError", "VerifyReport", "verify_ledger"]

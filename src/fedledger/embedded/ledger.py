@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -26,6 +26,7 @@ from fedledger.embedded.config import EmbeddedConfig, RunPaths
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.status import NodeStatus
 from fedledger.orgs import OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
 
@@ -35,15 +36,6 @@ STOP_TIMEOUT = 10.0
 
 class EmbeddedLedgerError(RuntimeError):
     """The embedded ledger cannot be started, or is already running."""
-
-
-@dataclass(frozen=True)
-class NodeStatus:
-    name: str
-    organisation: str
-    ports: dict[str, int]
-    healthy: bool
-    height: int | None
 
 
 def _start_time(pid: int) -> str | None:
@@ -81,7 +73,10 @@ class EmbeddedLedger:
         recorded = self._recorded()
         return recorded is not None and _start_time(recorded[0]) == recorded[1]
 
-    def up(self, timeout: float = 30.0) -> ConnectionProfile:
+    def up(
+        self, step: Callable[[str], None] | None = None, timeout: float = 30.0
+    ) -> ConnectionProfile:
+        say = step or (lambda message: None)
         if self.running():
             pid = self._recorded()[0]  # type: ignore[index]
             raise EmbeddedLedgerError(
@@ -90,10 +85,12 @@ class EmbeddedLedger:
             )
         self._sweep_leftovers()
         check_built(self.config.chaincode_source)
+        say("preparing organisation material")
         generate_material(self.paths.crypto, self.definition.members, self.definition.ordering)
         self.config.write(self.paths.config)
         profile = self._profile()
         started = time.monotonic()
+        say("starting the embedded ledger and its chaincode")
         with self.paths.server_log.open("ab") as output:
             process = subprocess.Popen(
                 [
@@ -162,9 +159,12 @@ class EmbeddedLedger:
                 os.kill(pid, signal.SIGKILL)
         self.paths.pid.unlink(missing_ok=True)
 
-    def down(self, purge: bool = False) -> None:
+    def down(self, purge: bool = False) -> list[str]:
+        """Stop the ledger process (and its chaincode); the names of what was running."""
         recorded = self._recorded()
+        stopped = []
         if recorded is not None and self.running():
+            stopped = ["embedded-ledger", "chaincode"]
             pid = recorded[0]
             os.killpg(pid, signal.SIGTERM)
             deadline = time.monotonic() + STOP_TIMEOUT
@@ -174,10 +174,24 @@ class EmbeddedLedger:
         self._sweep_leftovers()
         if purge and self.run_dir.exists():
             shutil.rmtree(self.run_dir)
+        return stopped
+
+    def kill(self) -> None:
+        """SIGKILL the ledger's process group, as a crash would (for fault tests); `up` then
+        starts it again on the same state."""
+        recorded = self._recorded()
+        if recorded is None or not self.running():
+            return
+        os.killpg(recorded[0], signal.SIGKILL)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _start_time(recorded[0]) == recorded[1] and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def status(self) -> list[NodeStatus]:
         height = self._height()
         alive = self.running()
+        recorded = self._recorded()
+        pid = recorded[0] if recorded and alive else None
         profile = self._profile()
         rows = []
         for index, org in enumerate(self.config.members):
@@ -193,7 +207,18 @@ class EmbeddedLedger:
             port_map = {"gateway": ports.listen}
             if index == 0:
                 port_map["chaincode"] = ports.chaincode_server
-            rows.append(NodeStatus(org.peer_name, org.msp_id, port_map, healthy, height))
+            rows.append(
+                NodeStatus(
+                    name=org.peer_name,
+                    kind="gateway",
+                    organization=org.msp_id,
+                    ports=", ".join(f"{k} {v}" for k, v in port_map.items()),
+                    pid=pid,
+                    running=alive,
+                    healthy=healthy,
+                    height=height,
+                )
+            )
         return rows
 
     def _height(self) -> int | None:

@@ -8,12 +8,14 @@ so that `down`, `status` and the tests find the same network again.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from fedledger.installation import InstallationError, find_installation
 from fedledger.network.definition import DEFAULT_DEFINITION, NetworkDefinition
+from fedledger.network.status import NodeStatus
 
 LedgerKind = Literal["fabric", "embedded"]
 RECORD = "network.json"
@@ -24,11 +26,13 @@ class BackendError(RuntimeError):
 
 
 class LedgerBackend(Protocol):
-    def up(self, step: Any = None, timeout: float = 120.0) -> Any: ...
+    """What `fedledger network` needs of a backend; NativeNetwork and EmbeddedLedger are two."""
 
-    def down(self, purge: bool = False) -> Any: ...
+    def up(self, step: Callable[[str], None] | None = ..., timeout: float = ...) -> Any: ...
 
-    def status(self) -> list[Any]: ...
+    def down(self, purge: bool = False) -> list[str]: ...
+
+    def status(self) -> list[NodeStatus]: ...
 
     def running(self) -> bool: ...
 

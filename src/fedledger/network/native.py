@@ -35,6 +35,7 @@ from fedledger.network.nodeconfig import (
 from fedledger.network.packaging import chaincode_version, package_ccaas
 from fedledger.network.peercli import FabricCommands
 from fedledger.network.processes import ProcessSpec, ProcessTable
+from fedledger.network.status import NodeStatus
 from fedledger.orgs import generate_material
 from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
 
@@ -48,18 +49,6 @@ class NetworkError(RuntimeError):
 
 class AlreadyRunningError(NetworkError):
     pass
-
-
-@dataclass(frozen=True)
-class NodeStatus:
-    name: str
-    kind: str
-    organization: str
-    ports: str
-    pid: int | None
-    running: bool
-    healthy: bool
-    height: int | None
 
 
 @dataclass(frozen=True)
