@@ -130,7 +130,10 @@ export async function pageOfKeys(
     } finally {
         await iterator.close();
     }
-    return { records, bookmark: metadata.bookmark, fetched: metadata.fetchedRecordsCount };
+    // A peer sends the page's metadata as a serialised message; an empty page with no next
+    // bookmark serialises to no bytes at all, and the shim then returns no metadata.
+    const received = metadata as typeof metadata | undefined;
+    return { records, bookmark: received?.bookmark ?? '', fetched: received?.fetchedRecordsCount ?? records.length };
 }
 
 export interface HistoryEntry {

@@ -124,9 +124,14 @@ export class FakeLedger {
         );
         stub.getStateByPartialCompositeKeyWithPagination.callsFake((type, attributes, pageSize, bookmark) => {
             const page = this.range(real.createCompositeKey.call(stub, type, attributes), bookmark ?? '', pageSize);
+            // As the shim does: an all-default QueryResponseMetadata arrives as no bytes, no metadata.
+            const empty = page.kvs.length === 0 && page.next === '';
             const response = {
                 iterator: iterator(page.kvs),
-                metadata: { fetchedRecordsCount: page.kvs.length, bookmark: page.next },
+                metadata: (empty ? undefined : { fetchedRecordsCount: page.kvs.length, bookmark: page.next }) as {
+                    fetchedRecordsCount: number;
+                    bookmark: string;
+                },
             };
             return Object.assign(Promise.resolve(response), { [Symbol.asyncIterator]: iterate(page.kvs)[Symbol.asyncIterator] });
         });

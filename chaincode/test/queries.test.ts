@@ -49,6 +49,13 @@ describe('queries', () => {
         expect(ids(await query((r, ctx) => r.ListTasks(ctx, '')))).to.deep.equal(['churn', TASK]);
     });
 
+    it('an empty page has no bookmark (the shim gives an empty page no metadata)', async () => {
+        const empty = (await query((r, ctx) => r.ListProposals(ctx, json({ status: 'EXPIRED' })))) as Page;
+        expect(empty.records).to.deep.equal([]);
+        expect(empty.bookmark).to.equal('');
+        expect(empty.fetched).to.equal(0);
+    });
+
     it('ListProposals filters by task, status and proposer', async () => {
         const all = [accepted, pending, rejected].sort();
         expect(ids(await query((r, ctx) => r.ListProposals(ctx, '')))).to.deep.equal(all);

@@ -26,6 +26,7 @@ from fedledger.embedded.config import EmbeddedConfig, RunPaths
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import port_free
 from fedledger.network.status import NodeStatus
 from fedledger.orgs import OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
@@ -85,6 +86,7 @@ class EmbeddedLedger:
             )
         self._sweep_leftovers()
         check_built(self.config.chaincode_source)
+        self._check_ports()
         say("preparing organisation material")
         generate_material(self.paths.crypto, self.definition.members, self.definition.ordering)
         self.config.write(self.paths.config)
@@ -115,6 +117,19 @@ class EmbeddedLedger:
             raise
         self._profile(relative=True).write(self.paths.profile)
         return ConnectionProfile.load(self.paths.profile)
+
+    def _check_ports(self) -> None:
+        for index, org in enumerate(self.config.members):
+            ports = self.definition.peer_ports(index)
+            wanted = [("gateway", ports.listen)]
+            if index == 0:
+                wanted.append(("chaincode server", ports.chaincode_server))
+            for purpose, port in wanted:
+                if not port_free(port):
+                    raise EmbeddedLedgerError(
+                        f"port {port} ({org.msp_id} {purpose}) is in use by another program: "
+                        "stop it, or choose another port base with --port-base"
+                    )
 
     def _wait_ready(
         self, process: subprocess.Popen[bytes], profile: ConnectionProfile, deadline: float

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from fedledger.network.nodeconfig import (
 )
 from fedledger.network.packaging import chaincode_version, package_ccaas
 from fedledger.network.peercli import FabricCommands
+from fedledger.network.ports import port_free
 from fedledger.network.processes import ProcessSpec, ProcessTable
 from fedledger.network.status import NodeStatus
 from fedledger.orgs import generate_material
@@ -58,16 +58,6 @@ class _Node:
     organization: str
     ports: dict[str, int]
     operations_port: int | None
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((LOCALHOST, port))
-        except OSError:
-            return False
-    return True
 
 
 class NativeNetwork:
@@ -284,7 +274,7 @@ class NativeNetwork:
         if node.spec.name in running:
             return
         for purpose, port in node.ports.items():
-            if not _port_free(port):
+            if not port_free(port):
                 raise NetworkError(
                     f"port {port} ({node.spec.name}, {purpose}) is in use by another program: "
                     "stop it, or choose another port base with --port-base"
