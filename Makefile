@@ -38,6 +38,9 @@ up:  ## start the network (--ledger auto: Fabric when installed, else embedded)
 down:
 	$(UV) run fedledger network down
 
+demo:  ## the main job: three organisations propose, validate, vote on and use one model
+	$(UV) run fedledger demo
+
 status:
 	$(UV) run fedledger network status
 

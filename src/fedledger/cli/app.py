@@ -6,6 +6,7 @@ import typer
 
 from fedledger import __version__
 from fedledger.cli.chaincode import chaincode_app
+from fedledger.cli.demo import demo
 from fedledger.cli.ledger import ledger_app
 from fedledger.cli.logs import configure_logging
 from fedledger.cli.models import models_app
@@ -26,6 +27,7 @@ app.add_typer(chaincode_app, name="chaincode")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(task_app, name="task")
 app.command()(propose)
+app.command()(demo)
 app.add_typer(proposal_app, name="proposal")
 app.add_typer(models_app, name="models")
 

@@ -1,0 +1,179 @@
+"""The demo, step by step: a task, three proposals, the validators' votes, a verified champion.
+
+1. Org1 creates the task: the agreed schema, roc_auc, and the policy every member signs up to.
+2. Each organisation's validator starts with its own private holdout.
+3. Org1 proposes a logistic regression trained on its own rows: the validators evaluate it
+   on their holdouts and vote; it becomes the champion.
+4. Org2 proposes a gradient-boosted model: better on every holdout, it replaces the champion.
+5. Org3 proposes a model trained on shuffled labels: the validators reject it.
+6. Org3 fetches the champion, checks its hash against the ledger, and scores its own rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import onnxruntime as ort
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from fedledger.demo.data import OrgData, demo_schema, poisoned, split_between
+from fedledger.demo.validators import start_validators, stop_validators
+from fedledger.models import convert, encode_target, frame_to_feeds, train
+from fedledger.models.inputs import NumericDType
+from fedledger.profile import ConnectionProfile
+from fedledger.registry import Policy, Proposal, Registry, Vote, open_registry
+from fedledger.schema import Schema
+from fedledger.store import open_store
+
+DECISION_TIMEOUT = 180.0
+Say = Callable[[str], None]
+
+
+@dataclass
+class Round:
+    title: str
+    proposer: str
+    proposal: Proposal
+    votes: tuple[Vote, ...]
+    seconds: float
+
+
+@dataclass
+class DemoResult:
+    task_id: str
+    rounds: list[Round] = field(default_factory=list)
+    champion: str | None = None
+    consumer_auc: float | None = None
+
+
+def policy(members: int) -> Policy:
+    return Policy(
+        quorum=members,
+        approval_threshold=0.66,
+        min_score=0.6,
+        max_regression=0.02,
+        voting_period_seconds=600,
+        max_model_bytes=16 * 1024 * 1024,
+        max_open_proposals_per_org=2,
+    )
+
+
+def new_task_id(registry: Registry) -> str:
+    """The ledger keeps every earlier demo's task; each run gets the next free id."""
+    taken = {task.id for task in registry.all_tasks()}
+    number = 1
+    while f"credit-risk-{number}" in taken:
+        number += 1
+    return f"credit-risk-{number}"
+
+
+def wait_for_decision(registry: Registry, proposal_id: str, say: Say) -> Proposal:
+    deadline = time.monotonic() + DECISION_TIMEOUT
+    shown = -1
+    while True:
+        proposal = registry.get_proposal(proposal_id)
+        votes = proposal.tally.approve + proposal.tally.reject + proposal.tally.abstain
+        if votes != shown:
+            say(f"{proposal_id}: {votes} of {len(proposal.electorate)} votes in")
+            shown = votes
+        if not proposal.pending:
+            return proposal
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{proposal_id} was still PENDING after {DECISION_TIMEOUT:.0f} s; the "
+                "validators' logs are in the demo folder"
+            )
+        time.sleep(0.2)
+
+
+def propose(
+    profile: ConnectionProfile,
+    org: OrgData,
+    task_id: str,
+    model: bytes,
+    store: str,
+    say: Say,
+) -> tuple[Proposal, tuple[Vote, ...], float]:
+    started = time.monotonic()
+    uri = open_store(Path(store)).put(model)
+    with open_registry(profile, org.msp_id) as registry:
+        champion = registry.find_champion(task_id)
+        proposal = registry.submit_proposal(
+            task_id,
+            model_sha256=hashlib.sha256(model).hexdigest(),
+            uri=uri,
+            size_bytes=len(model),
+            parent=champion.proposal_id if champion else None,
+        )
+        say(f"{org.msp_id} proposed {proposal.id}; the validators are evaluating it")
+        decided = wait_for_decision(registry, proposal.id, say)
+        votes = registry.get_votes(proposal.id)
+    return decided, votes, time.monotonic() - started
+
+
+def score_locally(model: bytes, org: OrgData, schema: Schema) -> float:
+    """What a consumer does with the champion: run it on its own rows."""
+    import pandas as pd
+
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    types = {i.type for i in session.get_inputs()}
+    dtype: NumericDType = "float32" if "tensor(float)" in types else "float64"
+    holdout = pd.read_parquet(org.holdout_path)
+    outputs = session.run(None, frame_to_feeds(holdout, schema, dtype))
+    probabilities = outputs[1]
+    return float(roc_auc_score(encode_target(holdout, schema), probabilities[:, 1]))
+
+
+def run_demo(profile: ConnectionProfile, folder: Path, say: Say, rows: int = 9000) -> DemoResult:
+    schema = demo_schema()
+    members = profile.msp_ids[:3]
+    first, second, third = (members * 3)[:3]
+    store = str(folder / "store")
+    data = split_between(members, rows, folder / "organisations")
+    with open_registry(profile, first) as registry:
+        task_id = new_task_id(registry)
+        registry.create_task(
+            task_id,
+            schema=schema.to_dict(),
+            metric="roc_auc",
+            members=members,
+            policy=policy(len(members)),
+            description="Probability of default on consumer loans (synthetic demo data).",
+        )
+    say(f"{first} created task {task_id}: every member votes, 66 % must approve")
+    result = DemoResult(task_id)
+    holdouts = {m: {task_id: data[m].holdout_path} for m in members}
+    validators = start_validators(profile, holdouts, store, folder / "organisations")
+    say(f"validators of {', '.join(members)} are watching the ledger")
+    try:
+        candidates = [
+            ("a logistic regression", first, LogisticRegression(max_iter=500), False),
+            ("gradient-boosted trees", second, HistGradientBoostingClassifier(max_iter=150), False),
+            (
+                "a logistic regression on shuffled labels",
+                third,
+                LogisticRegression(max_iter=500),
+                True,
+            ),
+        ]
+        for title, proposer, estimator, poison in candidates:
+            rows_of = data[proposer].train
+            trained = train(schema, poisoned(rows_of, schema) if poison else rows_of, estimator)
+            model = convert(trained, task_id=task_id)
+            say(f"{proposer} trained {title} on its own {len(rows_of):,} rows")
+            decided, votes, seconds = propose(profile, data[proposer], task_id, model, store, say)
+            result.rounds.append(Round(title, proposer, decided, votes, seconds))
+    finally:
+        stop_validators(validators)
+    with open_registry(profile, third) as registry:
+        champion = registry.get_champion(task_id)
+    model = open_store(Path(store)).get(champion.uri, champion.model_sha256)
+    result.champion = champion.proposal_id
+    result.consumer_auc = score_locally(model, data[third], schema)
+    return result
