@@ -581,3 +581,15 @@ def test_sandbox_environment_holds_no_caller_secrets(
     assert not [v for v in environ if b"do-not-leak" in v]
     assert b"ORT_DISABLE_TELEMETRY=1" in environ
     assert b"OPENBLAS_NUM_THREADS=1" in environ
+
+
+def test_zygote_warm_up_model_is_a_single_identity() -> None:
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "warm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    assert _bytes(model) == sandbox_module.WARM_UP_MODEL

@@ -3,14 +3,16 @@
 Runs as `python -I <this file>`, so it imports nothing from the working directory or from
 fedledger: only the standard library, numpy and onnxruntime. Two modes:
 
-- `--zygote FD`: a fork server. It imports numpy and onnxruntime once, checks that it is still
-  single-threaded (ORT_DISABLE_TELEMETRY=1 and one OpenBLAS thread, set by the parent, keep it
-  so), then serves commands on the Unix socket FD. `fork` (with two sockets passed along)
-  forks one child per evaluation: the child keeps only the request socket, waits for its
-  request, runs it and exits; the zygote keeps the status socket, answers the child's pid, and
-  when it reaps the child sends its wait status there. `kill` kills one of its children by pid
-  (it has not reaped it, so the pid cannot have been reused). On end of file on FD (the
-  evaluator closed or died) it kills its children and exits. It never creates a session.
+- `--zygote FD`: a fork server. It imports numpy and onnxruntime once, warms onnxruntime up on
+  a one-node model of its own (a one-thread session, dropped before any fork), checks that it
+  is still single-threaded (ORT_DISABLE_TELEMETRY=1 and one OpenBLAS thread, set by the
+  parent, keep it so), then serves commands on the Unix socket FD. `fork`, with two sockets
+  passed along, forks one child per evaluation: the child keeps only the request socket, waits
+  for its request (one JSON line), answers with the JSON result and exits; the zygote keeps the
+  status socket, answers the child's pid and, when it reaps the child, its wait status. `kill`
+  kills one of its children by pid (not yet reaped by the zygote, so not reused). On end of
+  file on FD (the evaluator closed or died) it kills its children and exits. No model it is
+  sent ever runs in the zygote itself.
 - no argument: one-shot, one JSON request on stdin and the JSON result as the last line of
   stdout (for `Evaluator(sandbox_command=...)`).
 
@@ -36,6 +38,12 @@ import numpy as np
 import onnxruntime as ort
 
 _MEMORY_WORDS = ("bad_alloc", "failed to allocate", "out of memory", "memoryerror")
+# y = Identity(x), x and y float[1], opset 17, IR 8 (tests rebuild it with onnx.helper).
+WARM_UP_MODEL = (
+    b'\x08\x08::\n\x10\n\x01x\x12\x01y"\x08Identity\x12\x04warmZ\x0f\n\x01x\x12\n\n'
+    b"\x08\x08\x01\x12\x04\n\x02\x08\x01b\x0f\n\x01y\x12\n\n\x08\x08\x01\x12\x04\n\x02"
+    b"\x08\x01B\x04\n\x00\x10\x11"
+)
 MAX_MESSAGE = 1 << 16
 LOG_NAME = "sandbox.log"
 
@@ -47,18 +55,20 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _session(model: str | bytes, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
 def _run(request: dict[str, Any]) -> dict[str, Any]:
     workdir = Path(request["workdir"])
     _limit(int(request["memory_bytes"]), int(request["cpu_seconds"]))
     started = time.perf_counter()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(request["threads"])
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.log_severity_level = 3
-    session = ort.InferenceSession(
-        request["model"], sess_options=options, providers=["CPUExecutionProvider"]
-    )
+    session = _session(request["model"], int(request["threads"]))
     loaded = time.perf_counter()
     # Mapped, not read: the holdout's pages come from the page cache, no copy, no fresh memory.
     feeds = {
@@ -141,7 +151,16 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
         sock.send(json.dumps(message).encode())
 
 
+def _warm_up() -> None:
+    """One session on a one-node model, run once and dropped: onnxruntime's process-wide
+    set-up (kernel registries, allocators: ~6 ms) is then done here once, not in every child.
+    With one intra-op thread it starts no thread, and serve() checks that after it."""
+    session = _session(WARM_UP_MODEL, 1)
+    session.run(None, {"x": np.zeros(1, dtype=np.float32)})
+
+
 def serve(control: socket.socket) -> int:
+    _warm_up()
     threads = len(list(Path("/proc/self/task").iterdir()))
     _send(control, {"ready": True, "pid": os.getpid(), "threads": threads})
     if threads != 1:
