@@ -1,11 +1,16 @@
 """Evaluation engine overhead: `uv run python bench/bench_evaluate.py [--rows N] [--repeat R]`.
 
-For each model, on one holdout: the engine's full evaluation (sandbox process start, static
-checks, inference, output checks, all metrics, decision) divided by a bare in-process
-onnxruntime InferenceSession.run plus the task metric (roc_auc), both with one thread, measured
-in the same run (median of R). The holdout is loaded once, as a validator does; its .npy input
-files are written by a warm-up evaluation. scikit-learn's predict_proba is shown for comparison,
-and the fixed overhead is measured on a 1,000-row holdout.
+For each model, on one holdout, medians of R, all with one thread, measured in the same run:
+- bare: an in-process onnxruntime InferenceSession (from the model bytes) + run + the task
+  metric, scikit-learn's roc_auc_score: the baseline of the goal (engine / bare <= 1.15);
+- bare+full: the same, computing the engine's whole metric set with scikit-learn (roc_auc,
+  accuracy, f1, log_loss, brier), for the ratio of like with like;
+- engine: Evaluator.evaluate on a loaded Holdout, as a validator calls it: static checks, a
+  child forked from the Evaluator's zygote, inference, output checks, all metrics, decision;
+- first: the first evaluation of a new Evaluator, which also starts its zygote (imports);
+- sklearn: the trained pipeline's predict_proba, for comparison;
+- 1k overhead: engine minus bare on a 1,000-row holdout.
+The holdout's .npy input files and the zygote are made by a warm-up evaluation.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 import onnxruntime as ort
+from sklearn import metrics as skm
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.neural_network import MLPClassifier
 
 from fedledger.evaluate import Evaluator, Holdout, SandboxLimits, Task, TaskPolicy
@@ -46,13 +51,18 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def bare(model: bytes, feeds: dict[str, Any], y: Any) -> float:
+def bare(model: bytes, feeds: dict[str, Any], y: Any, *, full: bool = False) -> float:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-    _, proba = session.run(None, feeds)
-    return float(roc_auc_score(y, proba[:, 1]))
+    label, proba = session.run(None, feeds)
+    if full:
+        skm.accuracy_score(y, label)
+        skm.f1_score(y, label, pos_label=1, average="binary")
+        skm.brier_score_loss(y, proba[:, 1], pos_label=1)
+        skm.log_loss(y, proba, labels=[0, 1])
+    return float(skm.roc_auc_score(y, proba[:, 1]))
 
 
 def measure(
@@ -72,21 +82,27 @@ def measure(
     small_feeds = frame_to_feeds(frames[1], schema, trained.numeric_dtype)
     sk_input = prepare_frame(frames[0], schema, trained.numeric_dtype)
     limits = SandboxLimits(threads=1)
-    with Evaluator(limits) as cold, Evaluator(limits, keep_spare=True) as warm:
-        report = cold.evaluate(model, task, big)  # warm-up: writes the holdout's .npy inputs
-        cold.evaluate(model, task, small)
-        warm.evaluate(model, task, big)
-        if report.score is None or abs(report.score - bare(model, feeds, big.y)) > 1e-6:
-            raise SystemExit(f"{name}: engine and bare scores differ")
-        cold_s = median_seconds(lambda: cold.evaluate(model, task, big), repeat)
-        warm_s = median_seconds(lambda: warm.evaluate(model, task, big), repeat)
+
+    def first() -> None:
+        with Evaluator(limits) as new:
+            new.evaluate(model, task, big)
+
+    with Evaluator(limits) as engine:
+        report = engine.evaluate(model, task, big)  # warm-up: the zygote, the .npy inputs
+        engine.evaluate(model, task, small)
+        if report.score != bare(model, feeds, big.y):
+            raise SystemExit(f"{name}: engine and bare roc_auc differ")
+        engine_s = median_seconds(lambda: engine.evaluate(model, task, big), repeat)
         bare_s = median_seconds(lambda: bare(model, feeds, big.y), repeat)
+        full_s = median_seconds(lambda: bare(model, feeds, big.y, full=True), repeat)
+        first_s = median_seconds(first, repeat)
         sk_s = median_seconds(lambda: trained.pipeline.predict_proba(sk_input), repeat)
-        cold_1k = median_seconds(lambda: cold.evaluate(model, task, small), repeat)
+        engine_1k = median_seconds(lambda: engine.evaluate(model, task, small), repeat)
         bare_1k = median_seconds(lambda: bare(model, small_feeds, small.y), repeat)
     return (
-        f"{name:24} {bare_s:7.3f} {cold_s:7.3f} {cold_s / bare_s:6.2f} {warm_s:7.3f} "
-        f"{warm_s / bare_s:6.2f} {sk_s:8.3f} {sk_s / bare_s:6.2f} {cold_1k - bare_1k:12.3f}"
+        f"{name:24} {bare_s:7.3f} {full_s:9.3f} {engine_s:7.3f} {engine_s / bare_s:6.2f} "
+        f"{engine_s / full_s:6.2f} {first_s:6.3f} {sk_s:8.3f} {sk_s / bare_s:6.2f} "
+        f"{engine_1k - bare_1k:12.3f}"
     )
 
 
@@ -107,8 +123,8 @@ def main() -> None:
         f"median of {args.repeat}; times in s, ratios to bare"
     )
     header = (
-        f"{'model':24} {'bare':>7} {'engine':>7} {'ratio':>6} {'spare':>7} {'ratio':>6} "
-        f"{'sklearn':>8} {'ratio':>6} {'1k overhead':>12}"
+        f"{'model':24} {'bare':>7} {'bare+full':>9} {'engine':>7} {'/bare':>6} {'/full':>6} "
+        f"{'first':>6} {'sklearn':>8} {'/bare':>6} {'1k overhead':>12}"
     )
     print(header)
     print("-" * len(header))
@@ -116,8 +132,8 @@ def main() -> None:
         for name, make in MODELS.items():
             print(measure(name, make, training, (frame, small_frame), (big, small), args.repeat))
     print(
-        "engine: a new sandbox process per evaluation, started inside the timed call; "
-        "spare: Evaluator(keep_spare=True), the process started ahead of the call."
+        "/bare: engine / bare (goal <= 1.15); /full: engine / bare+full (both compute the full "
+        "metric set); first: a new Evaluator's first evaluation, zygote start included."
     )
 
 
