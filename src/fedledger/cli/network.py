@@ -17,15 +17,27 @@ from fedledger.installation import FABRIC_VERSION, InstallationError, install_re
 from fedledger.network.backends import (
     BackendError,
     NetworkRecord,
-    choose_ledger,
-    default_record,
     open_backend,
+    resolve_record,
 )
 from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, parse_duration
 from fedledger.network.health import NotReadyError
 from fedledger.network.native import NativeNetwork, NetworkError
 from fedledger.network.packaging import PackagingError
 from fedledger.network.peercli import CommandError
+
+# What starting a network can fail with, each with a message that says what to do.
+START_ERRORS = (
+    BackendError,
+    DefinitionError,
+    InstallationError,
+    NetworkError,
+    EmbeddedLedgerError,
+    ChaincodeNotBuiltError,
+    PackagingError,
+    NotReadyError,
+    CommandError,
+)
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
 
@@ -67,44 +79,22 @@ def up(
 ) -> None:
     """Start the network (or the parts of it that are not running) and write its profile."""
     try:
-        existing = NetworkRecord.load(run_dir) if (run_dir / "network.json").exists() else None
-        if existing and ledger != "auto" and existing.ledger != ledger:
-            raise BackendError(
-                f"{run_dir} holds a {existing.ledger} network; stop and purge it "
-                "(`fedledger network down --purge`) before starting a different ledger"
-            )
-        if existing:
-            record = existing
-            console.print(f"ledger: {record.ledger} (the network in {run_dir})")
-        else:
-            choice = choose_ledger(ledger)
-            console.print(f"ledger: {choice.ledger} ({choice.reason})")
-            timeout = parse_duration(batch_timeout, "--batch-timeout") if batch_timeout else None
-            record = default_record(
-                choice.ledger,
-                orgs=orgs,
-                orderers=orderers,
-                port_base=port_base,
-                batch_timeout=timeout,
-            )
-            record = NetworkRecord(record.ledger, definition, record.overrides)
-            record.definition()  # validate before writing anything
-            record.save(run_dir)
+        timeout = parse_duration(batch_timeout, "--batch-timeout") if batch_timeout else None
+        record, note = resolve_record(
+            run_dir,
+            ledger,
+            definition,
+            orgs=orgs,
+            orderers=orderers,
+            port_base=port_base,
+            batch_timeout=timeout,
+        )
+        console.print(note)
         backend = open_backend(record, run_dir)
         started = time.monotonic()
         with console.status("starting") as status:
             profile = backend.up(step=lambda message: status.update(message))
-    except (
-        BackendError,
-        DefinitionError,
-        InstallationError,
-        NetworkError,
-        EmbeddedLedgerError,
-        ChaincodeNotBuiltError,
-        PackagingError,
-        NotReadyError,
-        CommandError,
-    ) as error:
+    except START_ERRORS as error:
         fail(str(error))
     console.print(
         f"network up in {time.monotonic() - started:.1f} s; connection profile: {profile.path}"

@@ -99,6 +99,25 @@ def open_backend(record: NetworkRecord, run_dir: Path) -> LedgerBackend:
     return backend
 
 
-def default_record(ledger: LedgerKind, **overrides: Any) -> NetworkRecord:
+def resolve_record(
+    run_dir: Path,
+    requested: str,
+    definition: Path = DEFAULT_DEFINITION,
+    **overrides: Any,
+) -> tuple[NetworkRecord, str]:
+    """The network already in `run_dir`, or a new record for the requested ledger (validated
+    and saved); and a line saying which ledger it is and why."""
+    if (run_dir / RECORD).exists():
+        existing = NetworkRecord.load(run_dir)
+        if requested != "auto" and existing.ledger != requested:
+            raise BackendError(
+                f"{run_dir} holds a {existing.ledger} network; stop and purge it "
+                "(`fedledger network down --purge`) before starting a different ledger"
+            )
+        return existing, f"ledger: {existing.ledger} (the network in {run_dir})"
+    choice = choose_ledger(requested)
     given = {key: value for key, value in overrides.items() if value is not None}
-    return NetworkRecord(ledger, DEFAULT_DEFINITION, given)
+    record = NetworkRecord(choice.ledger, definition, given)
+    record.definition()  # validate before writing anything
+    record.save(run_dir)
+    return record, f"ledger: {choice.ledger} ({choice.reason})"
