@@ -27,6 +27,7 @@ from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
 from fedledger.network.definition import NetworkDefinition
 from fedledger.network.ports import port_free
+from fedledger.network.processes import wait_exited
 from fedledger.network.status import NodeStatus
 from fedledger.orgs import OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
@@ -169,9 +170,12 @@ class EmbeddedLedger:
         recorded = self._recorded()
         if recorded is None:
             return
-        for pid in _our_group_members(recorded[0], self.config.chaincode_id):
+        leftovers = _our_group_members(recorded[0], self.config.chaincode_id)
+        for pid in leftovers:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+        for pid in leftovers:  # until their ports and files are closed
+            wait_exited(pid, STOP_TIMEOUT)
         self.paths.pid.unlink(missing_ok=True)
 
     def down(self, purge: bool = False) -> list[str]:

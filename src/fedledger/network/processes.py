@@ -44,6 +44,21 @@ def _proc_state(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[0]
 
 
+def _exited(pid: int) -> bool:
+    """Gone or a zombie: only then are its sockets and files closed. (A dying process loses its
+    command line before it closes its files, so `is_running` turns false a moment too early.)"""
+    return _proc_state(pid) in (None, "Z", "X")
+
+
+def wait_exited(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not _exited(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def is_running(record: ProcessRecord) -> bool:
     state = _proc_state(record.pid)
     if state is None or state in ("Z", "X"):
@@ -78,15 +93,9 @@ def stop(record: ProcessRecord, grace: float = 10.0) -> bool:
     if not is_running(record):
         return False
     _signal_group(record.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not is_running(record):
-            return True
-        time.sleep(0.05)
-    _signal_group(record.pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5.0
-    while is_running(record) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    if not wait_exited(record.pid, grace):
+        _signal_group(record.pid, signal.SIGKILL)
+        wait_exited(record.pid, 5.0)
     return True
 
 
@@ -95,9 +104,7 @@ def kill(record: ProcessRecord, wait: float = 10.0) -> None:
     free): for fault tests and the impatient."""
     if is_running(record):
         _signal_group(record.pid, signal.SIGKILL)
-    deadline = time.monotonic() + wait
-    while is_running(record) and time.monotonic() < deadline:
-        time.sleep(0.02)
+        wait_exited(record.pid, wait)
 
 
 def _signal_group(pid: int, signum: signal.Signals) -> None:
