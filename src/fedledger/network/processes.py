@@ -45,9 +45,20 @@ def _proc_state(pid: int) -> str | None:
 
 
 def _exited(pid: int) -> bool:
-    """Gone or a zombie: only then are its sockets and files closed. (A dying process loses its
-    command line before it closes its files, so `is_running` turns false a moment too early.)"""
-    return _proc_state(pid) in (None, "Z", "X")
+    """Gone, or a zombie with no thread left: only then are its sockets and files closed.
+
+    A dying process loses its command line before it closes its files, and a multi-threaded
+    one (every Go node) shows its leader as a zombie while other threads still hold them.
+    """
+    state = _proc_state(pid)
+    if state is None:
+        return True
+    if state not in ("Z", "X"):
+        return False
+    try:
+        return len(list(Path(f"/proc/{pid}/task").iterdir())) <= 1
+    except OSError:
+        return True
 
 
 def wait_exited(pid: int, timeout: float) -> bool:
