@@ -186,10 +186,8 @@ class EmbeddedLedger:
             stopped = ["embedded-ledger", "chaincode"]
             pid = recorded[0]
             os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + STOP_TIMEOUT
-            while _start_time(pid) == recorded[1] and time.monotonic() < deadline:
-                _reap(pid)
-                time.sleep(0.05)
+            wait_exited(pid, STOP_TIMEOUT)
+            _reap(pid)
         self._sweep_leftovers()
         if purge and self.run_dir.exists():
             shutil.rmtree(self.run_dir)
@@ -202,9 +200,8 @@ class EmbeddedLedger:
         if recorded is None or not self.running():
             return
         os.killpg(recorded[0], signal.SIGKILL)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        while _start_time(recorded[0]) == recorded[1] and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_exited(recorded[0], STOP_TIMEOUT)  # every thread, so its ports are free again
+        _reap(recorded[0])
 
     def status(self) -> list[NodeStatus]:
         height = self._height()

@@ -35,6 +35,7 @@ from fedledger.evaluate.runner import SandboxResult, interpret, request_line
 
 START_SECONDS = 60.0  # imports on a loaded machine; not part of any evaluation's wall clock
 ANSWER_SECONDS = 10.0  # the zygote answers a fork or a kill at once: it does nothing else
+EXIT_GRACE_SECONDS = 2.0  # from closing its socket to being reported as exited
 # One OpenBLAS/OpenMP thread and no onnxruntime telemetry keep the zygote single-threaded
 # (onnxruntime 1.32's telemetry starts a thread and opens a SQLite file at import), so a fork
 # copies no lock held by another thread. The zygote refuses to serve if it has more threads.
@@ -111,6 +112,15 @@ class Zygote:
             return False
         return ended is None
 
+    def _ended_within(self, seconds: float) -> bool:
+        """A zygote that closed its socket is exiting; give the exit a moment to show."""
+        deadline = time.monotonic() + seconds
+        while self.alive():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
     def close(self) -> None:
         self._finalizer()
 
@@ -154,7 +164,7 @@ class Zygote:
         self._control.settimeout(ANSWER_SECONDS)
         if not answer.get("ready"):
             stderr = self._stderr()
-            ended = not self.alive()
+            ended = self._ended_within(EXIT_GRACE_SECONDS)
             self.close()
             if ended:
                 raise EvaluatorError(
