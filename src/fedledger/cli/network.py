@@ -13,6 +13,7 @@ from rich.table import Table
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
 from fedledger.embedded import EmbeddedLedgerError
 from fedledger.embedded.chaincode_process import ChaincodeNotBuiltError
+from fedledger.embedded.ledger import EmbeddedAlreadyRunningError
 from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
 from fedledger.network.backends import (
     BackendError,
@@ -22,9 +23,11 @@ from fedledger.network.backends import (
 )
 from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, parse_duration
 from fedledger.network.health import NotReadyError
-from fedledger.network.native import NativeNetwork, NetworkError
+from fedledger.network.native import AlreadyRunningError, NativeNetwork, NetworkError
 from fedledger.network.packaging import PackagingError
 from fedledger.network.peercli import CommandError
+from fedledger.network.validators import NetworkValidators, ValidatorsSpecError
+from fedledger.profile import ConnectionProfile
 
 # What starting a network can fail with, each with a message that says what to do.
 START_ERRORS = (
@@ -75,6 +78,10 @@ def up(
     port_base: Annotated[int | None, typer.Option(help="First port of the port block.")] = None,
     batch_timeout: Annotated[str | None, typer.Option(help="Block timeout, e.g. 500ms.")] = None,
     definition: Annotated[Path, typer.Option(help="Network definition file.")] = DEFAULT_DEFINITION,
+    validators: Annotated[
+        Path | None,
+        typer.Option(help="Also run one validator per organisation (docs/validator.md)."),
+    ] = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
 ) -> None:
     """Start the network (or the parts of it that are not running) and write its profile."""
@@ -93,11 +100,19 @@ def up(
         backend = open_backend(record, run_dir)
         started = time.monotonic()
         with console.status("starting") as status:
-            profile = backend.up(step=lambda message: status.update(message))
-    except START_ERRORS as error:
+            try:
+                profile = backend.up(step=lambda message: status.update(message))
+            except (AlreadyRunningError, EmbeddedAlreadyRunningError):
+                if validators is None:
+                    raise
+                profile = ConnectionProfile.load(run_dir / "connection-profile.yaml")
+            status.update("starting validators")
+            names = NetworkValidators(record.definition(), run_dir).start(profile, validators)
+    except (*START_ERRORS, ValidatorsSpecError) as error:
         fail(str(error))
     console.print(
         f"network up in {time.monotonic() - started:.1f} s; connection profile: {profile.path}"
+        + (f"; started {', '.join(names)}" if names else "")
     )
 
 
@@ -108,8 +123,9 @@ def down(
 ) -> None:
     """Stop exactly the processes this network started."""
     try:
-        backend = open_backend(NetworkRecord.load(run_dir), run_dir)
-        stopped = backend.down(purge=purge)
+        record = NetworkRecord.load(run_dir)
+        backend = open_backend(record, run_dir)
+        stopped = _validators(record, run_dir).stop(purge=purge) + backend.down(purge=purge)
     except (BackendError, InstallationError) as error:
         fail(str(error))
     console.print(f"stopped {len(stopped)} processes" + (f"; removed {run_dir}" if purge else ""))
@@ -120,7 +136,7 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
     """A table of the network's nodes: organisation, ports, health, ledger height."""
     try:
         record = NetworkRecord.load(run_dir)
-        rows = open_backend(record, run_dir).status()
+        rows = open_backend(record, run_dir).status() + _validators(record, run_dir).status()
     except (BackendError, InstallationError) as error:
         fail(str(error))
     table = Table(title=f"{record.ledger} network in {run_dir}")
@@ -144,6 +160,10 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
     out.print(table)
     if not any(row.running for row in rows):
         raise typer.Exit(3)
+
+
+def _validators(record: NetworkRecord, run_dir: Path) -> NetworkValidators:
+    return NetworkValidators(record.definition(), run_dir)
 
 
 @network_app.command()

@@ -40,6 +40,10 @@ class EmbeddedLedgerError(RuntimeError):
     """The embedded ledger cannot be started, or is already running."""
 
 
+class EmbeddedAlreadyRunningError(EmbeddedLedgerError):
+    pass
+
+
 def _start_time(pid: int) -> str | None:
     """The kernel's start time of a process, or None if there is no such process."""
     try:
@@ -81,7 +85,7 @@ class EmbeddedLedger:
         say = step or (lambda message: None)
         if self.running():
             pid = self._recorded()[0]  # type: ignore[index]
-            raise EmbeddedLedgerError(
+            raise EmbeddedAlreadyRunningError(
                 f"the embedded ledger of network {self.definition.name!r} is already running "
                 f"(PID {pid}, {self.run_dir}); stop it with `fedledger network down` first"
             )

@@ -1,0 +1,202 @@
+"""Validators as part of a local network: one `fedledger validator serve` per organisation.
+
+`fedledger network up --validators validators.yaml` starts them after the ledger, each with its
+own holdouts, as recorded processes beside the nodes; `status` shows their gRPC health and
+`down` stops them first. The file:
+
+    store: /shared/models          # optional; default: <run dir>/store
+    organizations:
+      Org1MSP:
+        tasks: {credit-risk-1: /data/org1/holdout.parquet}
+      Org2MSP:
+        tasks: {credit-risk-1: /data/org2/holdout.parquet}
+
+Relative paths resolve against the file's folder. A copy is kept in the run folder, so a later
+`up` (after `down`, or a crash) starts the same validators again.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from fedledger.network import health, processes
+from fedledger.network.definition import NetworkDefinition
+from fedledger.network.nodeconfig import LOCALHOST
+from fedledger.network.processes import ProcessSpec, ProcessTable
+from fedledger.network.status import NodeStatus
+from fedledger.profile import ConnectionProfile
+from fedledger.validator import ValidatorConfig, config_document, read_endpoint, write_config
+from fedledger.validator.client import channel_for
+
+START_TIMEOUT = 90.0
+
+
+class ValidatorsSpecError(ValueError):
+    """The validators file is missing a field or names something the network lacks."""
+
+
+@dataclass(frozen=True)
+class ValidatorsSpec:
+    store: str | None
+    tasks: dict[str, dict[str, Path]]  # organisation → task → holdout file
+
+    @classmethod
+    def load(cls, path: Path) -> ValidatorsSpec:
+        try:
+            document: Any = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise ValidatorsSpecError(f"cannot read {path}: {error}") from None
+        if not isinstance(document, dict) or not isinstance(document.get("organizations"), dict):
+            raise ValidatorsSpecError(f"{path}: `organizations` (a mapping) is missing")
+        tasks: dict[str, dict[str, Path]] = {}
+        for msp_id, entry in document["organizations"].items():
+            served = entry.get("tasks") if isinstance(entry, dict) else None
+            if not isinstance(served, dict) or not served:
+                raise ValidatorsSpecError(
+                    f"{path}: organizations.{msp_id}.tasks must map task ids to holdout files"
+                )
+            tasks[msp_id] = {
+                task: (path.parent / str(file)).resolve() for task, file in served.items()
+            }
+        store = document.get("store")
+        if store is not None and "://" not in str(store):
+            store = str((path.parent / str(store)).resolve())
+        return cls(store, tasks)
+
+
+class NetworkValidators:
+    def __init__(self, definition: NetworkDefinition, run_dir: Path) -> None:
+        self.definition = definition
+        self.run_dir = run_dir
+        self.folder = run_dir / "validators"
+        self.table = ProcessTable(self.folder / "processes.json")
+
+    @property
+    def spec_copy(self) -> Path:
+        return self.folder / "spec.yaml"
+
+    def start(self, profile: ConnectionProfile, spec_file: Path | None = None) -> list[str]:
+        """Start the validators of `spec_file` (or of the kept copy); the names started."""
+        if spec_file is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            spec = ValidatorsSpec.load(spec_file)
+            self._keep(spec, profile)
+        elif self.spec_copy.exists():
+            spec = ValidatorsSpec.load(self.spec_copy)
+        else:
+            return []
+        running = self.table.running()
+        started = []
+        for msp_id, tasks in spec.tasks.items():
+            name, process = self._process(profile, msp_id, tasks, spec.store)
+            if name in running:
+                continue
+            self.table.add(processes.start(process))
+            started.append(name)
+        for name in started:
+            self._wait_ready(name)
+        return started
+
+    def _keep(self, spec: ValidatorsSpec, profile: ConnectionProfile) -> None:
+        """A copy with absolute paths, for later `up`s."""
+        unknown = sorted(set(spec.tasks) - set(profile.msp_ids))
+        if unknown:
+            raise ValidatorsSpecError(
+                f"no organisation {', '.join(unknown)} in this network "
+                f"(it has {', '.join(profile.msp_ids)})"
+            )
+        document: dict[str, Any] = {
+            "organizations": {
+                msp: {"tasks": {task: str(file) for task, file in tasks.items()}}
+                for msp, tasks in spec.tasks.items()
+            }
+        }
+        if spec.store is not None:
+            document["store"] = spec.store
+        self.spec_copy.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    def _process(
+        self, profile: ConnectionProfile, msp_id: str, tasks: dict[str, Path], store: str | None
+    ) -> tuple[str, ProcessSpec]:
+        index, member = self.definition.member(msp_id)
+        name = f"validator.{member.domain}"
+        org_folder = self.folder / msp_id
+        config = org_folder / "validator.yaml"
+        document = config_document(
+            profile,
+            msp_id,
+            tasks=tasks,
+            store=store or str(self.run_dir / "store"),
+            state_dir=org_folder / "state",
+            listen=f"{LOCALHOST}:{self.definition.peer_ports(index).validator}",
+        )
+        write_config(config, document)
+        command = [sys.executable, "-m", "fedledger", "validator", "serve", "--config", str(config)]
+        log = self.run_dir / "logs" / f"{name}.log"
+        return name, ProcessSpec(name, command, log, org_folder)
+
+    def _config(self, name: str) -> ValidatorConfig:
+        msp_id = next(m.msp_id for m in self.definition.members if name.endswith(m.domain))
+        return ValidatorConfig.load(self.folder / msp_id / "validator.yaml")
+
+    def _wait_ready(self, name: str) -> None:
+        record = self.table.records[name]
+        config = self._config(name)
+
+        def ready() -> bool:
+            if not processes.is_running(record):
+                log = self.run_dir / "logs" / f"{name}.log"
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+                raise health.NotReadyError(f"{name} exited while starting; its log {log}:\n{tail}")
+            try:
+                read_endpoint(config.state_dir)
+            except FileNotFoundError:
+                return False
+            return self._healthy(config)
+
+        health.wait_for(ready, f"{name} to serve", START_TIMEOUT)
+
+    @staticmethod
+    def _healthy(config: ValidatorConfig) -> bool:
+        try:
+            with channel_for(config) as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=2.0
+                )
+        except (grpc.RpcError, FileNotFoundError, OSError):
+            return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def status(self) -> list[NodeStatus]:
+        rows = []
+        for name, record in sorted(self.table.records.items()):
+            running = processes.is_running(record)
+            config = self._config(name)
+            rows.append(
+                NodeStatus(
+                    name=name,
+                    kind="validator",
+                    organization=config.organization,
+                    ports=f"grpc {config.listen.address.rpartition(':')[2]}",
+                    pid=record.pid,
+                    running=running,
+                    healthy=running and self._healthy(config),
+                    height=None,
+                )
+            )
+        return rows
+
+    def stop(self, purge: bool = False) -> list[str]:
+        stopped = [name for name, record in self.table.records.items() if processes.stop(record)]
+        self.table.remove(list(self.table.records))
+        if purge and self.folder.exists():
+            shutil.rmtree(self.folder)
+        return stopped
