@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from fedledger.orgs.layout import OrgLayout
+
 
 class ProfileError(ValueError):
     """The connection profile is missing a field or holds an unusable value."""
@@ -32,6 +34,20 @@ class OrgProfile:
     gateway: GatewayEndpoint
     identities: dict[str, Path]
     tls_client: TlsClient | None = None
+
+    @classmethod
+    def from_material(cls, msp_id: str, org: OrgLayout, endpoint: str) -> OrgProfile:
+        """An organisation of a network whose material is in cryptogen's layout: its peer0's
+        Gateway at `endpoint`, its Admin and User1 identities, User1's TLS client certificate."""
+        client = org.client
+        return cls(
+            msp_id=msp_id,
+            gateway=GatewayEndpoint(
+                endpoint=endpoint, server_name=org.peer(0).name, tls_ca_cert=org.tlsca_cert
+            ),
+            identities={"admin": org.admin.msp, "user": client.msp},
+            tls_client=TlsClient(client.tls_cert("client"), client.tls_key("client")),
+        )
 
     def identity(self, name: str) -> Path:
         try:

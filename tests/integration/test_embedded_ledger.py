@@ -7,8 +7,6 @@ the shared `ledger` fixture (tests/integration/test_client.py).
 
 from __future__ import annotations
 
-import random
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,25 +29,10 @@ from fedledger.network.definition import NetworkDefinition
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile
 
+from .conftest import free_port_base
+
 pytestmark = pytest.mark.ledger
 VALID = transaction_pb2.VALID
-
-
-def free_port_base() -> int:
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 200)
-        if all(_free(port) for port in range(base, base + 200)):
-            return base
-    raise RuntimeError("no free block of ports found")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def embedded_definition(**overrides: float) -> NetworkDefinition:

@@ -30,7 +30,7 @@ from fedledger.network.ports import port_free
 from fedledger.network.processes import wait_exited
 from fedledger.network.status import NodeStatus
 from fedledger.orgs import OrgLayout, generate_material
-from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
+from fedledger.profile import ConnectionProfile, OrgProfile
 
 READY_PROBE = ("health:Version",)
 STOP_TIMEOUT = 10.0
@@ -257,17 +257,8 @@ class EmbeddedLedger:
         crypto = Path("crypto") if relative else self.paths.crypto
         for org in self.config.members:
             layout = OrgLayout.under(crypto, org.domain)
-            client = layout.client
-            organizations[org.msp_id] = OrgProfile(
-                msp_id=org.msp_id,
-                gateway=GatewayEndpoint(
-                    endpoint=f"127.0.0.1:{org.gateway_port}",
-                    server_name=org.peer_name,
-                    tls_ca_cert=layout.tlsca_cert,
-                ),
-                identities={"admin": layout.admin.msp, "user": client.msp},
-                tls_client=TlsClient(client.tls_cert("client"), client.tls_key("client")),
-            )
+            endpoint = f"127.0.0.1:{org.gateway_port}"
+            organizations[org.msp_id] = OrgProfile.from_material(org.msp_id, layout, endpoint)
         return ConnectionProfile(
             name=self.definition.name,
             ledger="embedded",

@@ -281,3 +281,16 @@ def endorsed_action(transaction: Transaction, payload_data: bytes) -> EndorsedAc
         endorsements=list(endorsed.endorsements),
         action=chaincode_action,
     )
+
+
+def chaincode_action(envelope: common_pb2.Envelope) -> proposal_pb2.ChaincodeAction:
+    """The endorsed chaincode action (response, read/write set, event) of a transaction."""
+    payload = common_pb2.Payload.FromString(envelope.payload)
+    transaction = transaction_pb2.Transaction.FromString(payload.data)
+    action_payload = transaction_pb2.ChaincodeActionPayload.FromString(
+        transaction.actions[0].payload
+    )
+    response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
+        action_payload.action.proposal_response_payload
+    )
+    return proposal_pb2.ChaincodeAction.FromString(response_payload.extension)

@@ -21,13 +21,12 @@ from fabric_protos.peer import (
     chaincode_event_pb2,
     chaincode_pb2,
     proposal_pb2,
-    proposal_response_pb2,
     transaction_pb2,
 )
 from google.protobuf import timestamp_pb2
 
 from fedledger.embedded.identity import serialize_identity, sign_low_s
-from fedledger.embedded.messages import compute_txid
+from fedledger.embedded.messages import chaincode_action, compute_txid
 from fedledger.orgs import load_msp_identity
 from fedledger.profile import ConnectionProfile
 
@@ -110,16 +109,7 @@ def build_proposal(
 
 def transaction_result(envelope: common_pb2.Envelope) -> bytes:
     """The chaincode's response payload inside a prepared transaction."""
-    payload = common_pb2.Payload.FromString(envelope.payload)
-    transaction = transaction_pb2.Transaction.FromString(payload.data)
-    action_payload = transaction_pb2.ChaincodeActionPayload.FromString(
-        transaction.actions[0].payload
-    )
-    response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
-        action_payload.action.proposal_response_payload
-    )
-    action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
-    return action.response.payload  # type: ignore[no-any-return]
+    return chaincode_action(envelope).response.payload  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

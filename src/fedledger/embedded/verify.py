@@ -15,10 +15,11 @@ from pathlib import Path
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
-from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
+from fabric_protos.peer import transaction_pb2
 
 from fedledger.embedded.blocks import data_hash, header_hash
 from fedledger.embedded.config import RunPaths
+from fedledger.embedded.messages import chaincode_action
 
 State = dict[tuple[str, str], tuple[bytes, tuple[int, int]]]
 
@@ -115,16 +116,7 @@ def _replay(block: common_pb2.Block, state: State, report: VerifyReport) -> None
         if codes[position] != transaction_pb2.VALID:
             continue
         report.valid_transactions += 1
-        envelope = common_pb2.Envelope.FromString(envelope_bytes)
-        payload = common_pb2.Payload.FromString(envelope.payload)
-        transaction = transaction_pb2.Transaction.FromString(payload.data)
-        action_payload = transaction_pb2.ChaincodeActionPayload.FromString(
-            transaction.actions[0].payload
-        )
-        response_payload = proposal_response_pb2.ProposalResponsePayload.FromString(
-            action_payload.action.proposal_response_payload
-        )
-        action = proposal_pb2.ChaincodeAction.FromString(response_payload.extension)
+        action = chaincode_action(common_pb2.Envelope.FromString(envelope_bytes))
         txrw = rwset_pb2.TxReadWriteSet.FromString(action.results)
         for ns in txrw.ns_rwset:
             kv = kv_rwset_pb2.KVRWSet.FromString(ns.rwset)

@@ -37,7 +37,7 @@ from fedledger.network.ports import port_free
 from fedledger.network.processes import ProcessSpec, ProcessTable
 from fedledger.network.status import NodeStatus
 from fedledger.orgs import generate_material
-from fedledger.profile import ConnectionProfile, GatewayEndpoint, OrgProfile, TlsClient
+from fedledger.profile import ConnectionProfile, OrgProfile
 
 log = structlog.get_logger(__name__)
 Step = Callable[[str], None]
@@ -399,20 +399,14 @@ class NativeNetwork:
     # ---- profile, status, down -------------------------------------------------------------
 
     def connection_profile(self) -> ConnectionProfile:
-        organizations = {}
-        for i, member in enumerate(self.definition.members):
-            org = self.commands.org_layout(i)
-            peer = org.peer(0)
-            organizations[member.msp_id] = OrgProfile(
-                msp_id=member.msp_id,
-                gateway=GatewayEndpoint(
-                    endpoint=f"{LOCALHOST}:{self.definition.peer_ports(i).listen}",
-                    server_name=peer.name,
-                    tls_ca_cert=org.tlsca_cert,
-                ),
-                identities={"admin": org.admin.msp, "user": org.client.msp},
-                tls_client=TlsClient(org.client.tls_cert("client"), org.client.tls_key("client")),
+        organizations = {
+            member.msp_id: OrgProfile.from_material(
+                member.msp_id,
+                self.commands.org_layout(i),
+                f"{LOCALHOST}:{self.definition.peer_ports(i).listen}",
             )
+            for i, member in enumerate(self.definition.members)
+        }
         return ConnectionProfile(
             name=self.definition.name,
             ledger="fabric",
