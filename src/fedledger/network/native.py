@@ -489,12 +489,37 @@ class NativeNetwork:
             raise NetworkError(f"no node {name!r} in this network (known: {known})") from None
 
     def restart_node(self, name: str, timeout: float = 60.0) -> None:
-        """Start a stopped or crashed orderer or peer again and wait until it is healthy."""
+        """Start a stopped or crashed orderer or peer again; return once it is healthy and, for a
+        peer, has caught up with the channel and is known to its peers again (the Gateway picks
+        endorsers through gossip)."""
         node = next((n for n in self._fabric_nodes() if n.spec.name == name), None)
         if node is None:
             raise NetworkError(f"{name!r} is not an orderer or peer of this network")
         self._start(node, self.table.running())
         self._wait_healthy([node], timeout)
+        if node.kind == "peer":
+            self._wait_caught_up(node, timeout)
+            self._wait_for_gossip(timeout)
+
+    def _wait_caught_up(self, node: _Node, timeout: float) -> None:
+        labels = {"channel": self.definition.channel}
+
+        def height(port: int) -> float:
+            return health.metric(port, "ledger_blockchain_height", labels) or 0.0
+
+        ports = [
+            self.definition.orderer_ports(i).operations
+            for i in range(self.definition.ordering.orderers)
+        ]
+        target = max(height(port) for port in ports)
+        port = node.operations_port
+        if port is None:
+            return
+        health.wait_for(
+            lambda: height(port) >= target,
+            f"{node.spec.name} to catch up to block {target:.0f}",
+            timeout,
+        )
 
     def redeploy(self) -> Deployment:
         """Deploy the chaincode as built now; restarts the chaincode servers if it changed."""
