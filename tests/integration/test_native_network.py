@@ -5,8 +5,10 @@ These need a Fabric installation (marker `fabric`); without one they skip and sa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -209,3 +211,44 @@ def test_package_id_matches_fabrics_own_calculation(kind: str, tmp_path: Path) -
         env={**os.environ, "FABRIC_CFG_PATH": str(installation.config_dir)},
     ).stdout.strip()  # fmt: skip
     assert printed == calculated
+
+
+def test_a_changed_chaincode_is_deployed_at_the_next_sequence(tmp_path: Path) -> None:
+    skip_without_fabric()
+    real = NetworkDefinition.load().chaincode_source
+    source = tmp_path / "chaincode"
+    source.mkdir()
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(real / name, source / name)
+    shutil.copytree(real / "dist", source / "dist")
+    (source / "node_modules").symlink_to(real / "node_modules")
+    definition = dataclasses.replace(
+        NetworkDefinition.load().with_overrides(
+            port_base=free_port_base(), orgs=1, batch_timeout=0.1
+        ),
+        chaincode_source=source,
+    )
+    network = NativeNetwork(definition, tmp_path / "net", find_installation())
+    ledger = Ledger("fabric", network.up(timeout=60), network, definition)
+    try:
+        name = f"upgrade-{time.monotonic_ns()}"
+        assert invoke(ledger, "Org1MSP", ["health:Beat", name]).returncode == 0
+        unchanged = network.redeploy()
+        assert (unchanged.changed, unchanged.sequence) == (False, 1)
+
+        with (source / "dist" / "index.js").open("a") as main:
+            main.write("\n// a changed build\n")
+        upgraded = network.redeploy()
+        assert upgraded.changed
+        assert upgraded.sequence == 2
+        assert upgraded.package_id != unchanged.package_id
+        # The world state carries over the upgrade: the counter goes on from 1.
+        assert invoke(ledger, "Org1MSP", ["health:Beat", name]).returncode == 0
+        answer = query(ledger, "Org1MSP", ["health:Beat", name])
+        assert json.loads(answer.stdout) == 3
+        servers = [r for r in network.status() if r.kind == "chaincode"]
+        assert [
+            upgraded.package_id in " ".join(network.node_record(r.name).command) for r in servers
+        ] == [True]
+    finally:
+        network.down(purge=True)
