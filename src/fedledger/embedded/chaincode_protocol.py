@@ -156,8 +156,19 @@ class ChaincodeStream:
         key = (invocation.channel, invocation.txid)
         if key in self._contexts:
             raise ChaincodeError(f"transaction {invocation.txid} is already executing")
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._contexts[key] = _TxContext(simulator, future)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        context = _TxContext(simulator, future)
+        self._contexts[key] = context
+        # A timer rather than asyncio.wait_for, which wraps the future in a task of its own.
+        timer = loop.call_later(
+            timeout,
+            context.fail,
+            ChaincodeError(
+                f"failed to execute transaction {invocation.txid}: timeout expired while "
+                f"executing transaction ({timeout:g} s)"
+            ),
+        )
         self._outbox.put_nowait(
             Msg(
                 type=Msg.TRANSACTION,
@@ -168,13 +179,9 @@ class ChaincodeStream:
             )
         )
         try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise ChaincodeError(
-                f"failed to execute transaction {invocation.txid}: timeout expired while "
-                f"executing transaction ({timeout:g} s)"
-            ) from None
+            return await future
         finally:
+            timer.cancel()
             self._contexts.pop(key, None)
 
     def _terminate(self, reason: str) -> None:

@@ -64,13 +64,19 @@ class SignatureMemo:
         return (hashlib.sha256(signer).digest(), hashlib.sha256(data).digest(), signature)
 
     def remember(self, signer: bytes, data: bytes, signature: bytes) -> None:
+        self.remember_key(self.key(signer, data, signature))
+
+    def remember_key(self, key: tuple[bytes, bytes, bytes]) -> None:
         with self._lock:
-            self._known[self.key(signer, data, signature)] = None
+            self._known[key] = None
             if len(self._known) > self._capacity:
                 del self._known[next(iter(self._known))]
 
     def known(self, signer: bytes, data: bytes, signature: bytes) -> bool:
         return self.key(signer, data, signature) in self._known
+
+    def known_key(self, key: tuple[bytes, bytes, bytes]) -> bool:
+        return key in self._known
 
 
 @dataclass(frozen=True)
@@ -84,11 +90,14 @@ class Identity:
 
     def verify(self, data: bytes, signature: bytes) -> None:
         """Raise IdentityError unless `signature` is this identity's low-S signature of data."""
-        if self.memo is not None and self.memo.known(self.serialized, data, signature):
+        if self.memo is None:
+            check_signature(self.public_key, data, signature)
+            return
+        key = self.memo.key(self.serialized, data, signature)
+        if self.memo.known_key(key):
             return
         check_signature(self.public_key, data, signature)
-        if self.memo is not None:
-            self.memo.remember(self.serialized, data, signature)
+        self.memo.remember_key(key)
 
 
 def check_signature(key: ec.EllipticCurvePublicKey, data: bytes, signature: bytes) -> None:

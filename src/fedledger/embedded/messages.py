@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 from fabric_protos.common import common_pb2
@@ -79,17 +80,17 @@ class Proposal:
     def chaincode(self) -> str:
         return self.spec.chaincode_id.name  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def input(self) -> bytes:
         return self.spec.input.SerializeToString()  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def payload_without_transient(self) -> bytes:
         return proposal_pb2.ChaincodeProposalPayload(  # type: ignore[no-any-return]
             input=self.payload.input
         ).SerializeToString()
 
-    @property
+    @cached_property
     def hash(self) -> bytes:
         return proposal_hash(
             self.header.channel_header, self.header.signature_header, self.payload_without_transient

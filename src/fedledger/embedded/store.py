@@ -279,18 +279,22 @@ class Store:
                 "INSERT OR IGNORE INTO transactions (txid, block, tx, code) VALUES (?, ?, ?, ?)",
                 [(t.txid, block.number, t.number, t.code) for t in transactions if t.txid],
             )
-            for write in writes:
-                if write.value is None:
-                    connection.execute(
-                        "DELETE FROM state WHERE namespace = ? AND key = ?",
-                        (write.namespace, write.key.encode()),
-                    )
-                else:
-                    connection.execute(
-                        "INSERT OR REPLACE INTO state (namespace, key, value, block, tx) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (write.namespace, write.key.encode(), write.value, *write.version),
-                    )
+            # The block's last write of each key decides its state (several valid transactions
+            # of one block may write the same key blindly): one statement per kind.
+            last = {(w.namespace, w.key): w for w in writes}
+            connection.executemany(
+                "DELETE FROM state WHERE namespace = ? AND key = ?",
+                [(w.namespace, w.key.encode()) for w in last.values() if w.value is None],
+            )
+            connection.executemany(
+                "INSERT OR REPLACE INTO state (namespace, key, value, block, tx) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (w.namespace, w.key.encode(), w.value, *w.version)
+                    for w in last.values()
+                    if w.value is not None
+                ],
+            )
             connection.executemany(
                 "INSERT INTO history (namespace, key, block, tx, txid, value, is_delete, "
                 "seconds, nanos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
