@@ -15,7 +15,10 @@ transaction fails on an MVCC conflict. Runs:
 - bare: the chaincode process driven directly over the chaincode protocol, with no signing,
   ordering or storage: the limit on this machine.
 
-Also reports how long `EmbeddedLedger.up()` takes to ready. Prints a table; --json writes it.
+Also reports how long `EmbeddedLedger.up()` takes to ready, the CPU each process spent per
+transaction (the ledger, the chaincode, this client process; read from /proc and getrusage),
+and each embedded result's ratio to the bare path and to the native network at the same level.
+Prints a table; --json writes it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import socket
 import statistics
 import sys
@@ -62,6 +66,9 @@ class Result:
     p50_ms: float
     p95_ms: float
     failures: int
+    server_cpu_ms: float | None = None  # per transaction: the ledger process (None: not ours)
+    chaincode_cpu_ms: float | None = None
+    client_cpu_ms: float | None = None
 
 
 def summarise(
@@ -78,6 +85,56 @@ def summarise(
         round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 2),
         failures,
     )
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measured_level(
+    backend: str,
+    level: int,
+    duration: float,
+    transaction: Callable[[str], Awaitable[bool]],
+    server: int | None,
+    chaincode: list[int],
+) -> Result:
+    """One level, with the CPU each process spent per committed transaction."""
+    pids = ([server] if server else []) + chaincode
+    before = [process_cpu(p) for p in pids], own_cpu()
+    latencies, failures, seconds = await run_level(level, duration, transaction)
+    after = [process_cpu(p) for p in pids], own_cpu()
+    spent = [b - a for a, b in zip(before[0], after[0], strict=True)]
+    count = max(1, len(latencies))
+
+    def per_tx(cpu: float) -> float:
+        return round(cpu / count * 1000, 3)
+
+    result = summarise(backend, level, latencies, failures, seconds)
+    result.server_cpu_ms = per_tx(spent[0]) if server else None
+    result.chaincode_cpu_ms = per_tx(sum(spent[1:] if server else spent)) if chaincode else None
+    result.client_cpu_ms = per_tx(after[1] - before[1])
+    return result
 
 
 async def run_level(
@@ -158,15 +215,21 @@ class GatewaySubmitter:
 
 
 async def bench_gateway(
-    backend: str, profile: ConnectionProfile, levels: list[int], duration: float
+    backend: str,
+    profile: ConnectionProfile,
+    levels: list[int],
+    duration: float,
+    server: int | None = None,
 ) -> list[Result]:
     submitter = GatewaySubmitter(profile)
     results = []
+    chaincode = children(server) if server else []
     try:
         await run_level(2, 1.0, submitter.submit)  # warm up connections and the chaincode
         for level in levels:
-            latencies, failures, seconds = await run_level(level, duration, submitter.submit)
-            results.append(summarise(backend, level, latencies, failures, seconds))
+            results.append(
+                await measured_level(backend, level, duration, submitter.submit, server, chaincode)
+            )
             print(results[-1], file=sys.stderr)
     finally:
         await submitter.close()
@@ -195,7 +258,10 @@ async def bench_bare(
     """The chaincode alone: the peer's side of the protocol with an in-memory state."""
     port = free_port()
     source = definition.chaincode_source
-    environment = dict(os.environ, CORE_CHAINCODE_LOGGING_LEVEL="warning")
+    # The same logging as the embedded ledger gives its chaincode (chaincode_process.py).
+    environment = dict(
+        os.environ, CORE_CHAINCODE_LOGGING_LEVEL="warning", CORE_CHAINCODE_LOGGING_SHIM="warning"
+    )
     process = await asyncio.create_subprocess_exec(
         str(source / NODE_SERVER),
         "server",
@@ -242,8 +308,11 @@ async def bench_bare(
 
         await run_level(2, 1.0, unsigned)
         for level in levels:
-            latencies, failures, seconds = await run_level(level, duration, unsigned)
-            results.append(summarise("bare chaincode", level, latencies, failures, seconds))
+            results.append(
+                await measured_level(
+                    "bare chaincode", level, duration, unsigned, None, [process.pid]
+                )
+            )
             print(results[-1], file=sys.stderr)
     finally:
         await stream.close()
@@ -279,7 +348,8 @@ def embedded_run(
     profile = ledger.up()
     ready = time.monotonic() - started
     try:
-        results = asyncio.run(bench_gateway(label, profile, levels, duration))
+        server = int(json.loads(ledger.paths.pid.read_text())["pid"])
+        results = asyncio.run(bench_gateway(label, profile, levels, duration, server))
     finally:
         ledger.down()
     return results, ready
@@ -301,6 +371,23 @@ def native_run(
         return asyncio.run(bench_gateway("fabric", profile, levels, duration))
     finally:
         network.down()
+
+
+def ratios(rows: list[dict[str, Any]]) -> list[str]:
+    """Each embedded result against the baselines of this run at the same level."""
+    by = {(r["backend"], r["in_flight"]): r["tx_per_s"] for r in rows}
+    lines = []
+    for (backend, level), value in by.items():
+        if not backend.startswith("embedded"):
+            continue
+        for baseline in ("bare chaincode", "fabric"):
+            base = by.get((baseline, level))
+            if base:
+                lines.append(
+                    f"{backend} / {baseline} at {level} in flight: {value / base:.0%} "
+                    f"({value} / {base} tx/s)"
+                )
+    return lines
 
 
 def main() -> int:
@@ -351,12 +438,24 @@ def main() -> int:
         report["results"] += asyncio.run(bench_bare(base, client, levels, arguments.duration))
     rows = [asdict(r) for r in report["results"]]
     report["results"] = rows
-    print(f"{'backend':<24}{'in flight':>10}{'tx/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'fail':>6}")
+    print(
+        f"{'backend':<24}{'in flight':>10}{'tx/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'fail':>6}"
+        f"{'CPU ms/tx: server':>19}{'chaincode':>10}{'client':>8}"
+    )
+
+    def cpu(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+
     for row in rows:
         print(
             f"{row['backend']:<24}{row['in_flight']:>10}{row['tx_per_s']:>10}"
             f"{row['p50_ms']:>10}{row['p95_ms']:>10}{row['failures']:>6}"
+            f"{cpu(row['server_cpu_ms']):>19}{cpu(row['chaincode_cpu_ms']):>10}"
+            f"{cpu(row['client_cpu_ms']):>8}"
         )
+    report["ratios"] = ratios(rows)
+    for line in report["ratios"]:
+        print(line)
     print(f"embedded ledger up to ready: {report['embedded_up_s']} s")
     if "fabric" in report:
         print(f"fabric: {report['fabric']}")
