@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 
 import grpc
@@ -30,6 +31,7 @@ from fedledger.embedded.validator import Validator
 
 log = structlog.get_logger("fedledger.embedded.server")
 SHUTDOWN_GRACE = 5.0
+BIND_RETRY_SECONDS = 15.0  # a crashed server's connections can hold its ports briefly
 
 
 def configure_logging() -> None:
@@ -96,10 +98,37 @@ async def serve(run_dir: Path) -> None:
 async def _start_gateway(
     ledger: Ledger, config: EmbeddedConfig, crypto: Path, org: OrgConfig
 ) -> grpc.aio.Server:
+    """Listen on the organisation's Gateway port. Right after a crash the kernel may still hold
+    the old server's closing connections on that port for a moment: retry, then give up naming
+    the port."""
+    address = f"127.0.0.1:{org.gateway_port}"
+    deadline = time.monotonic() + BIND_RETRY_SECONDS
+    while True:
+        server = _gateway_server(ledger, config, crypto, org)
+        try:
+            server.add_secure_port(address, _credentials(config, crypto, org))
+            break
+        except RuntimeError as error:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"cannot listen on {address} for {org.msp_id}: {error}"
+                ) from None
+            log.warning("gateway port busy, retrying", address=address, organization=org.msp_id)
+            await asyncio.sleep(0.2)
+    await server.start()
+    return server
+
+
+def _credentials(config: EmbeddedConfig, crypto: Path, org: OrgConfig) -> grpc.ServerCredentials:
     tls = config.org_layout(crypto, org).peer(0)
-    credentials = grpc.ssl_server_credentials(
+    return grpc.ssl_server_credentials(
         [(tls.tls_key("server").read_bytes(), tls.tls_cert("server").read_bytes())]
     )
+
+
+def _gateway_server(
+    ledger: Ledger, config: EmbeddedConfig, crypto: Path, org: OrgConfig
+) -> grpc.aio.Server:
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -108,12 +137,6 @@ async def _start_gateway(
         ]
     )
     gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ledger, org), server)
-    address = f"127.0.0.1:{org.gateway_port}"
-    try:
-        server.add_secure_port(address, credentials)
-    except RuntimeError as error:
-        raise RuntimeError(f"cannot listen on {address} for {org.msp_id}: {error}") from None
-    await server.start()
     return server
 
 
