@@ -39,6 +39,7 @@ from fabric_protos.common import common_pb2, configtx_pb2
 from fabric_protos.orderer import configuration_pb2
 
 from fedledger.fabric import Contract, FabricError, connect
+from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
 
 NODE_CLIENT = Path(__file__).parent / "node-client"
@@ -205,7 +206,7 @@ def own_network(batch_timeout_seconds: float) -> Iterator[ConnectionProfile]:
 
     with tempfile.TemporaryDirectory(prefix="fedledger-bench-") as run_dir:
         definition = NetworkDefinition.load().with_overrides(
-            port_base=random.randrange(20000, 60000, 200), batch_timeout=batch_timeout_seconds
+            port_base=free_port_base(), batch_timeout=batch_timeout_seconds
         )
         network = NativeNetwork(definition, Path(run_dir), find_installation())
         print(f"starting a native Fabric network in {run_dir} …", flush=True)

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import resource
 import socket
 import statistics
@@ -51,6 +50,7 @@ from fedledger.embedded.probe import Client, build_proposal
 from fedledger.embedded.simulator import TxSimulator
 from fedledger.embedded.store import HistoryEntry, StateEntry
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
 
 FUNCTION = "health:Beat"
@@ -325,19 +325,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def free_port_base() -> int:
-    for _ in range(50):
-        base = random.randrange(20000, 60000, 200)
-        try:
-            for port in range(base, base + 200):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free block of ports")
 
 
 def embedded_run(

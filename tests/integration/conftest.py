@@ -7,8 +7,6 @@ runs in its own temporary folder on a free block of ports.
 
 from __future__ import annotations
 
-import random
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,27 +19,8 @@ from fedledger.installation import InstallationError, find_installation
 from fedledger.installation.discover import how_to_install
 from fedledger.network.definition import NetworkDefinition
 from fedledger.network.native import NativeNetwork
+from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
-
-PORT_SPAN = 200
-
-
-def free_port_base() -> int:
-    """A base whose whole port block is free now (the network checks again when it binds)."""
-    for _ in range(50):
-        base = random.randrange(20000, 60000, PORT_SPAN)
-        if all(_free(port) for port in range(base, base + PORT_SPAN)):
-            return base
-    raise RuntimeError("no free block of ports found")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def fabric_installed() -> bool:

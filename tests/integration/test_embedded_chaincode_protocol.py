@@ -9,7 +9,6 @@ bookmarks, key history with deletes, phantom reads, and the calls the embedded l
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -20,6 +19,7 @@ from fabric_protos.peer import transaction_pb2
 from fedledger.embedded import EmbeddedLedger
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
 
 pytestmark = pytest.mark.ledger
@@ -103,7 +103,7 @@ def kv_ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectionPr
         pytest.skip(f"needs the chaincode's dependencies: run `npm ci` in {base.chaincode_source}")
     (source / "node_modules").symlink_to(installed)
     definition = replace(
-        base.with_overrides(port_base=random.randrange(20000, 60000, 200), batch_timeout=0.05),
+        base.with_overrides(port_base=free_port_base(), batch_timeout=0.05),
         chaincode_source=source,
     )
     ledger = EmbeddedLedger(definition, tmp_path_factory.mktemp("kv-run"))

@@ -23,15 +23,14 @@ from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_
 from fedledger.embedded import EmbeddedLedger, verify_ledger
 from fedledger.embedded.probe import GatewayProbe, Proposed
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
 
 pytestmark = [pytest.mark.ledger, pytest.mark.fabric, pytest.mark.slow]
 
 
 def definition() -> NetworkDefinition:
-    return NetworkDefinition.load().with_overrides(
-        port_base=random.randrange(20000, 60000, 200), batch_timeout=0.1
-    )
+    return NetworkDefinition.load().with_overrides(port_base=free_port_base(), batch_timeout=0.1)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from google.rpc import status_pb2
 from fedledger.embedded import EmbeddedLedger, verify_ledger
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
@@ -34,11 +35,8 @@ WORKERS = 4
 
 
 def definition() -> NetworkDefinition:
-    from random import randrange
 
-    return NetworkDefinition.load().with_overrides(
-        port_base=randrange(20000, 60000, 200), batch_timeout=0.05
-    )
+    return NetworkDefinition.load().with_overrides(port_base=free_port_base(), batch_timeout=0.05)
 
 
 class Submitter(threading.Thread):

@@ -18,6 +18,7 @@ import pytest
 
 from fedledger.embedded import EmbeddedLedger
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import free_port_base
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 CLIENT = Path(__file__).resolve().parents[1] / "node-client"
@@ -36,10 +37,9 @@ def node_client() -> Path:
 
 @pytest.fixture(scope="module")
 def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedLedger]:
-    from random import randrange
 
     definition = NetworkDefinition.load().with_overrides(
-        port_base=randrange(20000, 60000, 200), batch_timeout=0.05
+        port_base=free_port_base(), batch_timeout=0.05
     )
     ledger = EmbeddedLedger(definition, tmp_path_factory.mktemp("embedded-node"))
     ledger.up()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import socket
+from pathlib import Path
 
 LOCALHOST = "127.0.0.1"
 
@@ -28,3 +30,26 @@ def port_free(port: int, host: str = LOCALHOST) -> bool:
     (FIN_WAIT, TIME_WAIT) can refuse a test bind for a minute; the node itself binds
     through them, so only a listener counts as "in use"."""
     return _bindable(port, host) or not _listening(port, host)
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports: a listener chosen inside it can
+    find its port taken by some client's connection at any moment."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port_base(span: int = 200, lowest: int = 20000) -> int:
+    """A base for a whole block of `span` free ports, below the ephemeral range (for tests and
+    benchmarks that start several networks side by side)."""
+    highest = ephemeral_range()[0] - span
+    if highest < lowest:
+        raise RuntimeError(f"no room for {span} ports between {lowest} and the ephemeral range")
+    for _ in range(50):
+        base = random.randrange(lowest, highest + 1, span)  # noqa: S311 (not a secret)
+        if all(_bindable(port, LOCALHOST) for port in range(base, base + span)):
+            return base
+    raise RuntimeError(f"no free block of {span} ports found below the ephemeral range")
