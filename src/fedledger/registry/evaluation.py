@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from fedledger import evaluate
-from fedledger.registry.records import Task
+from fedledger.registry.records import Policy, Task
 from fedledger.schema import Schema
 
 
-def evaluation_task(task: Task) -> evaluate.Task:
-    """The evaluator's view of `task`; its schema must hash to what the chaincode recorded."""
+def evaluation_task(task: Task, policy: Policy | None = None) -> evaluate.Task:
+    """The evaluator's view of `task` under `policy` (a proposal's own; default the task's);
+    its schema must hash to what the chaincode recorded."""
+    policy = policy or task.policy
     schema = Schema.from_dict(task.schema)
     if schema.sha256() != task.schema_sha256:
         raise ValueError(
             f"task {task.id}: the schema on the ledger hashes to {schema.sha256()} here but the "
             f"chaincode recorded {task.schema_sha256}; the two canonical encodings disagree"
         )
-    policy = evaluate.TaskPolicy(
+    rules = evaluate.TaskPolicy(
         metric=task.metric,
         higher_is_better=task.higher_is_better,
-        min_score=task.policy.min_score,
-        max_regression=task.policy.max_regression,
-        max_model_bytes=task.policy.max_model_bytes,
+        min_score=policy.min_score,
+        max_regression=policy.max_regression,
+        max_model_bytes=policy.max_model_bytes,
     )
-    return evaluate.Task(task.id, schema, policy)
+    return evaluate.Task(task.id, schema, rules)

@@ -21,13 +21,11 @@ from fedledger.evaluate import (
     EvaluationReport,
     Evaluator,
     EvaluatorError,
-    TaskPolicy,
     evaluator_version,
 )
-from fedledger.evaluate import Task as EvaluationTask
 from fedledger.registry import Policy, Registry
 from fedledger.registry import Task as LedgerTask
-from fedledger.schema import Schema
+from fedledger.registry.evaluation import evaluation_task
 from fedledger.store import (
     HashMismatchError,
     InvalidUriError,
@@ -88,21 +86,6 @@ class Slots:
             with self._lock:
                 self.running -= 1
             self._semaphore.release()
-
-
-def evaluation_task(task: LedgerTask, policy: Policy) -> EvaluationTask:
-    """The evaluator's view of a ledger task under a given policy (a proposal's own)."""
-    return EvaluationTask(
-        task.id,
-        Schema.from_dict(task.schema),
-        TaskPolicy(
-            metric=task.metric,
-            higher_is_better=task.higher_is_better,
-            min_score=policy.min_score,
-            max_regression=policy.max_regression,
-            max_model_bytes=policy.max_model_bytes,
-        ),
-    )
 
 
 class EvaluationService:
