@@ -7,11 +7,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import grpc
 import typer
 
+from fedledger.cli.common import fail
 from fedledger.fabric import FabricError
 from fedledger.profile import ProfileError
 from fedledger.validator import ConfigError, ValidatorConfig, ValidatorService
@@ -26,16 +27,11 @@ ConfigOption = Annotated[
 ]
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
 def _load(config: Path) -> ValidatorConfig:
     try:
         return ValidatorConfig.load(config)
     except ConfigError as error:
-        _fail(f"{config}: {error}")
+        fail(f"{config}: {error}")
 
 
 @validator_app.command()
@@ -53,7 +49,7 @@ def serve(
         service.start()
     except (OSError, FabricError, ProfileError, ValueError) as error:
         service.stop(grace=0)
-        _fail(f"the validator did not start: {error}")
+        fail(f"the validator did not start: {error}")
     stopping.wait()
     service.stop(grace)
 
@@ -72,11 +68,11 @@ def status(
         with channel_for(settings, address) as channel:
             reply = stub(channel).Status(validator_pb2.StatusRequest(), timeout=10)
     except FileNotFoundError as error:
-        _fail(str(error))
+        fail(str(error))
     except grpc.RpcError as error:
         code = error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
         details = error.details() if isinstance(error, grpc.Call) else str(error)
-        _fail(f"the validator did not answer: {code}: {details}")
+        fail(f"the validator did not answer: {code}: {details}")
     document = {
         "organization": reply.organization,
         "version": reply.version,
