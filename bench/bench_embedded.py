@@ -18,6 +18,8 @@ transaction fails on an MVCC conflict. Runs:
 Also reports how long `EmbeddedLedger.up()` takes to ready, the CPU each process spent per
 transaction (the ledger, the chaincode, this client process; read from /proc and getrusage),
 and each embedded result's ratio to the bare path and to the native network at the same level.
+Last, the floors of bench_floor.py (gRPC calls and ECDSA, --no-floor skips them) with the bare
+path's CPU give the ceiling any Python Gateway has on this machine at the highest level.
 Prints a table; --json writes it.
 """
 
@@ -27,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import socket
 import statistics
 import sys
@@ -43,6 +44,8 @@ import grpc
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.peer import chaincode_pb2, transaction_pb2
 
+from bench_floor import Floor, measure_floor, print_floor
+from cpu import children, own_cpu, process_cpu
 from fedledger.embedded import EmbeddedLedger
 from fedledger.embedded.chaincode_process import NODE_SERVER
 from fedledger.embedded.chaincode_protocol import ChaincodeStream, Invocation
@@ -85,30 +88,6 @@ def summarise(
         round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 2),
         failures,
     )
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def measured_level(
@@ -377,12 +356,33 @@ def ratios(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def ceiling(floor: Floor, bare: dict[str, Any]) -> str:
+    """The most tx/s a Python Gateway can reach here: the cores over the CPU per Submit that
+    no design avoids (the floors, the bare path's chaincode exchange and chaincode)."""
+    cores = len(os.sched_getaffinity(0))
+    parts = {
+        "ledger calls and ECDSA": floor.ledger_ms(),
+        "chaincode exchange": bare["client_cpu_ms"],
+        "client": floor.client_ms(),
+        "chaincode": bare["chaincode_cpu_ms"],
+    }
+    total = sum(parts.values())
+    most = cores * 1000 / total
+    spelled = " + ".join(f"{name} {value:.2f}" for name, value in parts.items())
+    return (
+        f"ceiling at {bare['in_flight']} in flight: {spelled} = {total:.2f} ms CPU per Submit "
+        f"on {cores} cores = {most:.0f} tx/s, {most / bare['tx_per_s']:.0%} of the bare path "
+        f"({bare['tx_per_s']} tx/s)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--duration", type=float, default=4.0)
     parser.add_argument("--batch-timeout", type=float, default=0.1)
     parser.add_argument("--no-fabric", action="store_true")
+    parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument(
         "--chaincode", type=Path, help="a built chaincode folder (default: the definition's)"
@@ -444,6 +444,15 @@ def main() -> int:
     for line in report["ratios"]:
         print(line)
     print(f"embedded ledger up to ready: {report['embedded_up_s']} s")
+    if not arguments.no_floor:
+        floor = measure_floor(max(levels))
+        print_floor(floor)
+        bare = max(
+            (r for r in rows if r["backend"] == "bare chaincode"), key=lambda r: r["in_flight"]
+        )
+        report["floor"] = asdict(floor)
+        report["ceiling"] = ceiling(floor, bare)
+        print(report["ceiling"])
     if "fabric" in report:
         print(f"fabric: {report['fabric']}")
     if arguments.json:
