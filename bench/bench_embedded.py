@@ -18,7 +18,7 @@ transaction fails on an MVCC conflict. Runs:
 Also reports how long `EmbeddedLedger.up()` takes to ready, the CPU each process spent per
 transaction (the ledger, the chaincode, this client process; read from /proc and getrusage),
 and each embedded result's ratio to the bare path and to the native network at the same level.
-Last, the floors of bench_floor.py (gRPC calls and ECDSA, --no-floor skips them) with the bare
+Last, the floors bench/floor.py measures (gRPC calls, ECDSA; --no-floor skips them) with the bare
 path's CPU give the ceiling any Python Gateway has on this machine at the highest level.
 Prints a table; --json writes it.
 """
@@ -44,7 +44,6 @@ import grpc
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.peer import chaincode_pb2, transaction_pb2
 
-from bench_floor import Floor, measure_floor, print_floor
 from cpu import children, own_cpu, process_cpu
 from fedledger.embedded import EmbeddedLedger
 from fedledger.embedded.chaincode_process import NODE_SERVER
@@ -55,6 +54,7 @@ from fedledger.embedded.store import HistoryEntry, StateEntry
 from fedledger.network.definition import NetworkDefinition
 from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from floor import Floor, measure_floor, print_floor
 
 FUNCTION = "health:Beat"
 

@@ -1,6 +1,6 @@
 """The CPU a Python Gateway cannot go below on this machine, and the ceiling it puts on throughput.
 
-    uv run python bench/bench_floor.py [--in-flight 32] [--duration 3]
+    uv run python bench/floor.py [--in-flight 32] [--duration 3]
 
 A Submit through the Gateway is three TLS unary calls (Endorse, Submit, CommitStatus), three
 client signatures verified and two endorsements signed at the ledger, two signatures made by the
