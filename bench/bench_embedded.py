@@ -45,6 +45,7 @@ from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.peer import chaincode_pb2, transaction_pb2
 
 from cpu import children, own_cpu, process_cpu
+from fedledger.cli.logs import configure_logging
 from fedledger.embedded import EmbeddedLedger
 from fedledger.embedded.chaincode_process import NODE_SERVER
 from fedledger.embedded.chaincode_protocol import ChaincodeStream, Invocation
@@ -377,6 +378,7 @@ def ceiling(floor: Floor, bare: dict[str, Any]) -> str:
 
 
 def main() -> int:
+    configure_logging()  # logs on stderr, the table alone on stdout
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--duration", type=float, default=4.0)
