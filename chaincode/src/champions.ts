@@ -1,7 +1,7 @@
 /** The champion: the accepted model of a task, the members' scores on it, and the line of earlier ones. */
 import type { Context } from 'fabric-contract-api';
-import { deleteIndex, key, readRecord, requireRecord, writeIndex, writeRecord, type TxTime } from './ledger';
-import { KEYS, SCHEMA_VERSION, type Champion, type Proposal, type ProposalStatus } from './records';
+import { decodeRecord, deleteIndex, entries, key, readRecord, requireRecord, writeIndex, writeRecord, type TxTime } from './ledger';
+import { KEYS, SCHEMA_VERSION, type Champion, type Proposal, type ProposalStatus, type Vote } from './records';
 
 export function championKey(ctx: Context, taskId: string): string {
     return key(ctx, KEYS.champion, [taskId]);
@@ -30,13 +30,36 @@ export async function settleProposal(
     return settled;
 }
 
-function championFrom(ctx: Context, proposal: Proposal, lineage: string[], time: TxTime): Champion {
+/** The scores of the votes that decided a proposal (the deciding one is not yet readable as a record). */
+function tallyScores(proposal: Proposal): Record<string, number> {
     const scores: Record<string, number> = {};
     for (const [voter, vote] of Object.entries(proposal.tally.votes)) {
         if (vote.score !== null) {
             scores[voter] = vote.score;
         }
     }
+    return scores;
+}
+
+/** The scores of every vote recorded on a proposal, late votes on it as champion included. */
+async function recordedScores(ctx: Context, proposal: Proposal): Promise<Record<string, number>> {
+    const scores = tallyScores(proposal);
+    for (const entry of await entries(ctx, KEYS.vote, [proposal.id])) {
+        const vote = decodeRecord<Vote>('vote', key(ctx, KEYS.vote, entry.attributes), entry.value);
+        if (vote.score !== null) {
+            scores[vote.voter] = vote.score;
+        }
+    }
+    return scores;
+}
+
+function championFrom(
+    ctx: Context,
+    proposal: Proposal,
+    scores: Record<string, number>,
+    lineage: string[],
+    time: TxTime,
+): Champion {
     return {
         docType: 'champion',
         schemaVersion: SCHEMA_VERSION,
@@ -57,7 +80,7 @@ function championFrom(ctx: Context, proposal: Proposal, lineage: string[], time:
 export async function crown(ctx: Context, accepted: Proposal, time: TxTime): Promise<Champion> {
     const previous = await loadChampion(ctx, accepted.taskId);
     const lineage = previous === undefined ? [] : [...previous.lineage, previous.proposalId];
-    const champion = championFrom(ctx, accepted, lineage, time);
+    const champion = championFrom(ctx, accepted, tallyScores(accepted), lineage, time);
     await writeRecord(ctx, championKey(ctx, accepted.taskId), champion);
     return champion;
 }
@@ -80,7 +103,8 @@ export async function dethrone(
         return undefined;
     }
     const previous = await requireRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, previousId));
-    const champion = championFrom(ctx, previous, current.lineage.slice(0, -1), time);
+    const scores = await recordedScores(ctx, previous);
+    const champion = championFrom(ctx, previous, scores, current.lineage.slice(0, -1), time);
     await writeRecord(ctx, championKey(ctx, current.taskId), champion);
     return champion;
 }

@@ -5,7 +5,8 @@
  * Decision rules, applied after every vote, in this order:
  * 1. Veto: a vote (approve or reject) whose score on the task metric falls behind the voter's score
  *    for the current champion by more than maxRegression rejects the proposal. Voters without a
- *    champion score (no champion yet, or they did not vote on it) cannot veto. Differences within
+ *    champion score (no champion yet, or no vote with a score on it, in time or late) cannot veto.
+ *    Differences within
  *    1e-9 count as equal, so that 0.80 - 0.75 is not taken as more than 0.05.
  * 2. Minimum score: an approving vote whose score is worse than minScore (below it when higher is
  *    better, above it when lower is better) rejects the proposal.

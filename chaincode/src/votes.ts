@@ -1,12 +1,20 @@
-/** Votes: one per (proposal, member organisation); the deciding vote settles the proposal. */
+/**
+ * Votes: one per (proposal, member organisation); the deciding vote settles the proposal.
+ *
+ * A member of the electorate that had not voted when the proposal was decided (its validator was
+ * slower than the quorum, or down) may still vote while the proposal is the task's champion: the
+ * late vote decides nothing, but its score becomes the member's champion score, the base of its
+ * veto on the next proposals. Without it, a member outvoted by speed could never veto a successor
+ * that regresses on its holdout.
+ */
 import type { Context } from 'fabric-contract-api';
-import { crown, loadChampion, proposalKey, settleProposal } from './champions';
+import { championKey, crown, loadChampion, proposalKey, settleProposal } from './champions';
 import { Input } from './input';
 import { parseJsonArgument } from './json';
 import { callerMsp, emit, key, readRecord, reply, txTime, writeRecord } from './ledger';
 import { decide, summariseVote } from './policy';
 import { decidedEvent, loadProposal, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE } from './proposals';
-import { DECISIONS, KEYS, SCHEMA_VERSION, type Proposal, type Tally, type Vote } from './records';
+import { DECISIONS, KEYS, SCHEMA_VERSION, type Champion, type Proposal, type Tally, type Vote } from './records';
 import { loadTask, requireMember } from './tasks';
 
 export const MAX_VOTE_METRICS = 32;
@@ -64,13 +72,16 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
                 `only its electorate votes on it (${proposal.electorate.join(', ')})`,
         );
     }
-    if (proposal.status !== 'PENDING') {
+    const champion = await loadChampion(ctx, task.id);
+    const late = proposal.status !== 'PENDING';
+    if (late && !(proposal.status === 'ACCEPTED' && champion?.proposalId === id)) {
+        const superseded = proposal.status === 'ACCEPTED' ? `; it is no longer task ${task.id}'s champion, so a late vote would score nothing` : '';
         throw new Error(
-            `${REFUSAL}: proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})`,
+            `${REFUSAL}: proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})${superseded}`,
         );
     }
     const time = txTime(ctx);
-    if (time.ms >= Date.parse(proposal.deadline)) {
+    if (!late && time.ms >= Date.parse(proposal.deadline)) {
         throw new Error(`${REFUSAL}: voting on proposal ${id} ended at ${proposal.deadline}; close it with CloseExpired`);
     }
     const earlier = await readRecord<Vote>(ctx, 'vote', voteKey(ctx, id, voter));
@@ -102,8 +113,10 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
         txId: ctx.stub.getTxID(),
     };
     await writeRecord(ctx, voteKey(ctx, id, voter), vote);
+    if (late && champion !== undefined) {
+        return scoreChampion(ctx, vote, proposal, champion);
+    }
 
-    const champion = await loadChampion(ctx, task.id);
     const summary = summariseVote(proposal.higherIsBetter, vote.decision, score, champion?.scores[voter] ?? null);
     const tally: Tally = {
         approve: proposal.tally.approve + (vote.decision === 'approve' ? 1 : 0),
@@ -138,4 +151,21 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
     }
     emit(ctx, 'ProposalDecided', decidedEvent(settled, championId, voter));
     return reply({ vote, proposal: settled });
+}
+
+/** A late vote on the champion: it decides nothing; its score becomes the voter's champion score. */
+async function scoreChampion(ctx: Context, vote: Vote, proposal: Proposal, champion: Champion): Promise<string> {
+    let scored = champion;
+    if (vote.score !== null) {
+        scored = { ...champion, scores: { ...champion.scores, [vote.voter]: vote.score } };
+        await writeRecord(ctx, championKey(ctx, champion.taskId), scored);
+    }
+    emit(ctx, 'ChampionScored', {
+        taskId: champion.taskId,
+        proposalId: proposal.id,
+        voter: vote.voter,
+        decision: vote.decision,
+        score: vote.score,
+    });
+    return reply({ vote, proposal, champion: scored });
 }

@@ -128,6 +128,19 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
         expect(world.ledger.read('proposal', [first])).to.deep.include({ status: 'REVOKED', statusReason: `revoked by change ${again}` });
     });
 
+    it('restores the previous champion with the scores of its late votes', async () => {
+        const first = await world.accept(1);
+        await world.vote(ORG3, first, 'approve', 0.72);
+        await world.accept(2);
+        const id = (await proposed(ORG1, { type: 'revokeChampion' })).id as string;
+        await vote(ORG2, id, 'approve');
+        await vote(ORG3, id, 'approve');
+        expect(world.ledger.read('champion', [TASK])).to.deep.include({
+            proposalId: first,
+            scores: { [ORG1]: 0.75, [ORG2]: 0.74, [ORG3]: 0.72 },
+        });
+    });
+
     it('rejects a change on the first rejection', async () => {
         const id = (await proposed(ORG1, { type: 'addMember', member: ORG4 })).id as string;
         const rejected = JSON.parse(await vote(ORG2, id, 'reject')) as Record<string, unknown>;

@@ -138,12 +138,71 @@ describe('CastVote', () => {
         );
     });
 
-    it('refuses a vote on a decided proposal', async () => {
+    it('records a late vote on the champion: it decides nothing, scores the champion and announces it', async () => {
         await world.vote(ORG1, id, 'approve', 0.75);
         await world.vote(ORG2, id, 'approve', 0.74);
+        world.ledger.now = T0 + 2 * HOUR; // after the voting period: the champion still reigns
+        const result = await world.vote(ORG3, id, 'reject', 0.7);
+        expect(result.vote).to.deep.include({ voter: ORG3, decision: 'reject', score: 0.7, castAt: new Date(T0 + 2 * HOUR).toISOString() });
+        expect(world.ledger.read('vote', [id, ORG3])).to.deep.equal(result.vote);
+        expect(result.proposal).to.deep.include({ status: 'ACCEPTED', tally: (world.ledger.read('proposal', [id]) as Record<string, unknown>).tally });
+        expect((result.proposal as { tally: { reject: number } }).tally.reject).to.equal(0);
+        expect(world.ledger.read('champion', [TASK])).to.deep.include({ proposalId: id, scores: { [ORG1]: 0.75, [ORG2]: 0.74, [ORG3]: 0.7 } });
+        expect(result.champion).to.deep.equal(world.ledger.read('champion', [TASK]));
+        expect(world.ledger.lastEvent()).to.deep.equal({
+            name: 'ChampionScored',
+            payload: { taskId: TASK, proposalId: id, voter: ORG3, decision: 'reject', score: 0.7 },
+        });
+    });
+
+    it('lets a late voter veto a successor that regresses on its holdout', async () => {
+        await world.vote(ORG1, id, 'approve', 0.75);
+        await world.vote(ORG2, id, 'approve', 0.74);
+        await world.vote(ORG3, id, 'approve', 0.8);
+        const next = (await world.propose(ORG1, 2)).id as string;
+        const result = await world.vote(ORG3, next, 'approve', 0.7);
+        expect(result.proposal).to.deep.include({
+            status: 'REJECTED',
+            statusReason: `veto: Org3MSP's roc_auc is ${0.8 - 0.7} worse than its champion score, over the task's maxRegression 0.02`,
+        });
+    });
+
+    it('records a late abstention without touching the champion scores', async () => {
+        await world.vote(ORG1, id, 'approve', 0.75);
+        await world.vote(ORG2, id, 'approve', 0.74);
+        const result = await world.vote(ORG3, id, 'abstain', null, { holdoutRows: 0, reason: 'holdout not loaded' });
+        expect(result.vote).to.deep.include({ decision: 'abstain', score: null });
+        expect((world.ledger.read('champion', [TASK]) as { scores: unknown }).scores).to.deep.equal({ [ORG1]: 0.75, [ORG2]: 0.74 });
+        expect(world.ledger.lastEvent()?.payload).to.deep.include({ voter: ORG3, decision: 'abstain', score: null });
+    });
+
+    it('refuses a second late vote and names the first', async () => {
+        await world.vote(ORG1, id, 'approve', 0.75);
+        await world.vote(ORG2, id, 'approve', 0.74);
+        await world.vote(ORG3, id, 'approve', 0.8);
+        const first = world.ledger.lastStub?.getTxID() ?? '';
+        await expectRefusal(
+            cast(ORG3, voteInput(id, 'approve', 0.9)),
+            `vote refused: Org3MSP already voted on proposal ${id} (approve at ${new Date(T0).toISOString()}, transaction ${first})`,
+        );
+    });
+
+    it('refuses a vote on a rejected proposal', async () => {
+        await world.vote(ORG1, id, 'reject', 0.75);
+        await world.vote(ORG2, id, 'reject', 0.74);
         await expectRefusal(
             cast(ORG3, voteInput(id, 'approve', 0.8)),
-            `vote refused: proposal ${id} is ACCEPTED, not PENDING (decided at ${new Date(T0).toISOString()}: 2 of 2 approve or reject votes approve (threshold 0.5), 2 of 3 members voted (quorum 2))`,
+            `vote refused: proposal ${id} is REJECTED, not PENDING (decided at ${new Date(T0).toISOString()}: at most 1 of 3 votes can approve, below the threshold 0.5)`,
+        );
+    });
+
+    it('refuses a late vote on an accepted proposal that is no longer the champion', async () => {
+        await world.vote(ORG1, id, 'approve', 0.75);
+        await world.vote(ORG2, id, 'approve', 0.74);
+        await world.accept(2);
+        await expectRefusal(
+            cast(ORG3, voteInput(id, 'approve', 0.8)),
+            `vote refused: proposal ${id} is ACCEPTED, not PENDING (decided at ${new Date(T0).toISOString()}: 2 of 2 approve or reject votes approve (threshold 0.5), 2 of 3 members voted (quorum 2)); it is no longer task ${TASK}'s champion, so a late vote would score nothing`,
         );
     });
 
