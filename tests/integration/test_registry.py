@@ -21,6 +21,7 @@ from fedledger.fabric import ChaincodeEvent, Contract, EndorseError, connect
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.registry import (
     ChaincodeRefusalError,
+    ChampionScored,
     Policy,
     Proposal,
     ProposalDecided,
@@ -223,6 +224,44 @@ def test_three_organisations_accept_a_proposal_and_the_champion_changes(
 def block_height(ledger: Any) -> int:
     with connect(ledger.profile, "Org3MSP") as gateway:
         return gateway.network(ledger.profile.channel).block_height()
+
+
+def test_a_member_outvoted_by_speed_scores_the_champion_late_and_can_veto_its_successor(
+    ledger: Any, registries: dict[str, Registry]
+) -> None:
+    events = Collector(ledger, block_height(ledger))
+    try:
+        task_id = new_task(registries, quorum=2, max_regression=0.02)
+        first = propose(registries["Org1MSP"], task_id)
+        approve(registries["Org1MSP"], first.id, 0.80)
+        assert approve(registries["Org2MSP"], first.id, 0.81).proposal.status == "ACCEPTED"
+        assert registries["Org1MSP"].get_champion(task_id).scores == {
+            "Org1MSP": 0.80,
+            "Org2MSP": 0.81,
+        }
+
+        late = approve(registries["Org3MSP"], first.id, 0.90)
+        assert late.late
+        assert late.proposal.status == "ACCEPTED"
+        assert late.proposal.tally.approve == 2, "a late vote decides nothing"
+        champion = registries["Org2MSP"].get_champion(task_id)
+        assert champion == late.champion
+        assert champion.scores == {"Org1MSP": 0.80, "Org2MSP": 0.81, "Org3MSP": 0.90}
+        scored = events.wait_for(first.id, ChampionScored)
+        assert isinstance(scored, ChampionScored)
+        assert (scored.voter, scored.score) == ("Org3MSP", 0.90)
+        assert scored.origin.transaction_id == late.vote.transaction_id
+
+        successor = propose(registries["Org2MSP"], task_id)
+        approve(registries["Org1MSP"], successor.id, 0.85)
+        vetoed = approve(registries["Org3MSP"], successor.id, 0.85)
+        assert vetoed.proposal.status == "REJECTED"
+        assert vetoed.proposal.status_reason.startswith(
+            f"veto: Org3MSP's roc_auc is {0.90 - 0.85} worse than its champion score"
+        )
+        assert registries["Org1MSP"].get_champion(task_id).proposal_id == first.id
+    finally:
+        events.close()
 
 
 def test_a_second_vote_from_the_same_organisation_is_refused(

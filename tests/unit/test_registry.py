@@ -16,6 +16,7 @@ from fedledger.fabric import ChaincodeEvent, EndorseError, ErrorDetail, Evaluate
 from fedledger.fabric.proposal import Argument
 from fedledger.registry import (
     ChaincodeRefusalError,
+    ChampionScored,
     Policy,
     Proposal,
     ProposalDecided,
@@ -186,6 +187,36 @@ def test_calls_route_to_the_registry_contract_and_send_canonical_json() -> None:
         '{"decision":"approve","evaluatorVersion":"e/1","holdoutRows":100,'
         f'"metrics":{{"roc_auc":0.9}},"proposalId":"{PID}","reason":""}}'
     ]
+
+
+def test_a_late_vote_returns_the_champion_it_scored() -> None:
+    accepted = {**PROPOSAL, "status": "ACCEPTED"}
+    champion = {
+        "docType": "champion",
+        "schemaVersion": 1,
+        "taskId": "churn",
+        "proposalId": PID,
+        "modelSha256": SHA,
+        "uri": "file:///x",
+        "sizeBytes": 10,
+        "format": "onnx",
+        "scores": {"Org1MSP": 0.8, "Org2MSP": 0.75},
+        "lineage": [],
+        "since": "2026-01-02T03:04:07.000Z",
+        "txId": "tx9",
+    }
+    fake = FakeContract({"vote": VOTE, "proposal": accepted, "champion": champion})
+    result = Registry(fake).cast_vote(
+        PID, decision="approve", metrics={"roc_auc": 0.8}, holdout_rows=100, evaluator_version="e"
+    )
+    assert result.late
+    assert result.champion is not None
+    assert result.champion.scores == {"Org1MSP": 0.8, "Org2MSP": 0.75}
+    counted = Registry(FakeContract({"vote": VOTE, "proposal": PROPOSAL})).cast_vote(
+        PID, decision="approve", metrics={"roc_auc": 0.8}, holdout_rows=100, evaluator_version="e"
+    )
+    assert not counted.late
+    assert counted.champion is None
 
 
 def test_a_contract_already_named_registry_gets_bare_function_names() -> None:
@@ -367,6 +398,25 @@ def test_registry_events_are_parsed() -> None:
     )
     assert isinstance(decided, ProposalDecided)
     assert decided.champion == PID
+    scored = parse_event(
+        event(
+            "ChampionScored",
+            {
+                "taskId": "churn",
+                "proposalId": PID,
+                "voter": "Org3MSP",
+                "decision": "reject",
+                "score": 0.71,
+            },
+        )
+    )
+    assert isinstance(scored, ChampionScored)
+    assert (scored.proposal_id, scored.voter, scored.decision, scored.score) == (
+        PID,
+        "Org3MSP",
+        "reject",
+        0.71,
+    )
 
 
 def test_other_events_are_not_registry_events() -> None:

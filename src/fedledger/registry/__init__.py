@@ -19,6 +19,7 @@ from fedledger.registry.client import (
 )
 from fedledger.registry.events import (
     EVENT_NAMES,
+    ChampionScored,
     EventCounts,
     Origin,
     ProposalDecided,
@@ -57,6 +58,7 @@ __all__ = [
     "PROPOSAL_STATUSES",
     "ChaincodeRefusalError",
     "Champion",
+    "ChampionScored",
     "Change",
     "ChangeStatus",
     "ChangeType",

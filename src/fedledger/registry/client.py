@@ -228,7 +228,10 @@ class Registry:
         evaluator_version: str,
         reason: str = "",
     ) -> VoteResult:
-        """Vote for the caller's organisation (the chaincode takes it from the identity)."""
+        """Vote for the caller's organisation (the chaincode takes it from the identity).
+
+        On a PENDING proposal the vote is counted. On the task's champion, after its decision, it
+        is a late vote: it decides nothing and records the caller's champion score."""
         document = {
             "proposalId": proposal_id,
             "decision": decision,
@@ -238,9 +241,13 @@ class Registry:
             "reason": reason,
         }
         reply = Fields(self._submit("CastVote", _json(document)), "CastVote result")
+        champion = None
+        if "champion" in reply.names():
+            champion = Champion.from_dict(reply.raw("champion"), "CastVote result.champion")
         return VoteResult(
             vote=Vote.from_dict(reply.raw("vote"), "CastVote result.vote"),
             proposal=Proposal.from_dict(reply.raw("proposal"), "CastVote result.proposal"),
+            champion=champion,
         )
 
     def get_votes(self, proposal_id: str) -> tuple[Vote, ...]:

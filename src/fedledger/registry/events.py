@@ -2,7 +2,8 @@
 
 Each registry transaction emits at most one event (Fabric keeps only the last one a transaction
 sets): CreateTask emits TaskCreated, SubmitProposal ProposalSubmitted, a vote that leaves the
-proposal open VoteCast, and the deciding vote or CloseExpired ProposalDecided. Governance and
+proposal open VoteCast, the deciding vote or CloseExpired ProposalDecided, and a late vote on
+the champion ChampionScored. Governance and
 health events are not parsed here: `parse_event` returns None for them.
 """
 
@@ -83,6 +84,19 @@ class VoteCast:
 
 
 @dataclass(frozen=True)
+class ChampionScored:
+    """A late vote on the champion: it decided nothing; its score (None for an abstention) is
+    now the voter's champion score."""
+
+    origin: Origin
+    task_id: str
+    proposal_id: str
+    voter: str
+    decision: Decision
+    score: float | None
+
+
+@dataclass(frozen=True)
 class ProposalDecided:
     origin: Origin
     task_id: str
@@ -97,8 +111,8 @@ class ProposalDecided:
     tally: EventCounts
 
 
-RegistryEvent = TaskCreated | ProposalSubmitted | VoteCast | ProposalDecided
-EVENT_NAMES = ("TaskCreated", "ProposalSubmitted", "VoteCast", "ProposalDecided")
+RegistryEvent = TaskCreated | ProposalSubmitted | VoteCast | ProposalDecided | ChampionScored
+EVENT_NAMES = ("TaskCreated", "ProposalSubmitted", "VoteCast", "ProposalDecided", "ChampionScored")
 
 
 def parse_event(event: ChaincodeEvent) -> RegistryEvent | None:
@@ -148,6 +162,15 @@ def parse_event(event: ChaincodeEvent) -> RegistryEvent | None:
             decision=f.choice("decision", DECISIONS),
             score=f.optional_number("score"),
             tally=EventCounts.from_fields(f.child("tally")),
+        )
+    if event.event_name == "ChampionScored":
+        return ChampionScored(
+            origin,
+            task_id=f.text("taskId"),
+            proposal_id=f.text("proposalId"),
+            voter=f.text("voter"),
+            decision=f.choice("decision", DECISIONS),
+            score=f.optional_number("score"),
         )
     return ProposalDecided(
         origin,

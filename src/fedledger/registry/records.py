@@ -425,10 +425,16 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class VoteResult:
-    """What CastVote returns: the vote as recorded and the proposal after counting it."""
+    """What CastVote returns: the vote as recorded and the proposal after counting it; for a
+    late vote (on the champion, after its decision) also the champion it scored."""
 
     vote: Vote
     proposal: Proposal
+    champion: Champion | None = None
+
+    @property
+    def late(self) -> bool:
+        return self.champion is not None
 
     @property
     def decided(self) -> bool:
