@@ -106,11 +106,13 @@ class Setup:
     registries: dict[str, Registry]
     validators: dict[str, ValidatorProcess]
     model: bytes
+    quorum_two_task: str  # accepted on two votes: the third validator's vote comes late
+    quorum_two_model: bytes
 
 
-def policy() -> Policy:
+def policy(quorum: int = 3) -> Policy:
     return Policy(
-        quorum=3,
+        quorum=quorum,
         approval_threshold=0.6,
         min_score=0.6,
         max_regression=None,
@@ -134,6 +136,7 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
     )
     store = S3Store("models", "fl", endpoint_url=endpoint, region="us-east-1")
     task_id = f"validated-{uuid.uuid4().hex[:8]}"
+    quorum_two_task = f"quorum-two-{uuid.uuid4().hex[:8]}"
     with (
         connect(ledger.profile, "Org1MSP") as g1,
         connect(ledger.profile, "Org2MSP") as g2,
@@ -150,6 +153,13 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
             members=list(ORGS),
             policy=policy(),
         )
+        registries["Org1MSP"].create_task(
+            quorum_two_task,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=list(ORGS),
+            policy=policy(quorum=2),
+        )
         validators = {}
         for index, msp in enumerate(ORGS):
             holdout = root / f"holdout-{msp}.csv"
@@ -157,7 +167,7 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
             document = config_document(
                 ledger.profile,
                 msp,
-                tasks={task_id: holdout},
+                tasks={task_id: holdout, quorum_two_task: holdout},
                 store="s3://models/fl",
                 store_endpoint_url=endpoint,
                 state_dir=root / f"state-{msp}",
@@ -171,9 +181,19 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
         for validator in validators.values():
             validator.start()
         training = synthetic_frame(SCHEMA, 3000, seed=10)
-        model = convert(train(SCHEMA, training, LogisticRegression(max_iter=500)), task_id)
+        trained = train(SCHEMA, training, LogisticRegression(max_iter=500))
+        model, quorum_two_model = convert(trained, task_id), convert(trained, quorum_two_task)
         try:
-            yield Setup(task_id, store, moto, registries, validators, model)
+            yield Setup(
+                task_id,
+                store,
+                moto,
+                registries,
+                validators,
+                model,
+                quorum_two_task,
+                quorum_two_model,
+            )
         finally:
             for validator in validators.values():
                 validator.stop()
@@ -188,11 +208,17 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def propose_bytes(setup: Setup, data: bytes, msp: str = "Org2MSP") -> Proposal:
+def propose_bytes(
+    setup: Setup, data: bytes, msp: str = "Org2MSP", task_id: str | None = None
+) -> Proposal:
     uri = setup.store.put(data)
     sha = uri.rsplit("/", 1)[-1]
     return setup.registries[msp].submit_proposal(
-        setup.task_id, model_sha256=sha, uri=uri, size_bytes=len(data), metrics={"roc_auc": 0.9}
+        task_id or setup.task_id,
+        model_sha256=sha,
+        uri=uri,
+        size_bytes=len(data),
+        metrics={"roc_auc": 0.9},
     )
 
 
@@ -306,6 +332,35 @@ def test_a_validator_killed_while_it_evaluates_votes_exactly_once(setup: Setup) 
     with org3.channel() as channel:
         assert stub(channel).Status(validator_pb2.StatusRequest(), timeout=10).pending == 0
     assert sorted(v.voter for v in registry.get_votes(proposal.id)) == list(ORGS)
+
+
+def test_a_validator_down_at_the_decision_scores_the_champion_when_it_returns(
+    setup: Setup,
+) -> None:
+    org3 = setup.validators["Org3MSP"]
+    registry = setup.registries["Org1MSP"]
+    task_id = setup.quorum_two_task
+    org3.stop()
+    try:
+        proposal = propose_bytes(
+            setup, variant(setup.quorum_two_model), msp="Org1MSP", task_id=task_id
+        )
+        decided = wait_decided(registry, proposal.id)
+        assert decided.status == "ACCEPTED", decided.status_reason
+        assert sorted(registry.get_champion(task_id).scores) == ["Org1MSP", "Org2MSP"]
+    finally:
+        org3.start()
+    deadline = time.monotonic() + 60
+    while "Org3MSP" not in registry.get_champion(task_id).scores:
+        assert time.monotonic() < deadline, f"no late vote:\n{_lines_of(org3, proposal.id)}"
+        time.sleep(0.1)
+    late = registry.vote_of(proposal.id, "Org3MSP")
+    assert late is not None
+    assert late.decision == "approve"
+    assert late.holdout_rows == 3000
+    assert registry.get_champion(task_id).scores["Org3MSP"] == late.score
+    assert registry.get_proposal(proposal.id).tally == decided.tally, "it decided nothing"
+    assert '"late": true' in _lines_of(org3, proposal.id)
 
 
 def test_a_vote_waits_for_the_store_to_come_back(setup: Setup) -> None:
@@ -452,8 +507,10 @@ def test_a_client_without_an_accepted_certificate_cannot_call(setup: Setup, tmp_
     with validator.channel() as channel:
         status = stub(channel).Status(request, timeout=10)
     assert status.organization == "Org1MSP"
-    assert [t.task_id for t in status.tasks] == [setup.task_id]
-    assert status.tasks[0].holdout_rows == 2000
+    assert sorted(t.task_id for t in status.tasks) == sorted(
+        [setup.task_id, setup.quorum_two_task]
+    )
+    assert {t.holdout_rows for t in status.tasks} == {2000}
     assert status.last_block > 0
 
 

@@ -5,6 +5,11 @@ whether this organisation already voted, so a restarted validator never votes tw
 still PENDING without our vote is always voted on again, so none is lost. Faults of the model
 become REJECT votes saying why; faults of ours (store, peer, sandbox, holdout) are retried with
 backoff until the proposal's deadline.
+
+A proposal accepted before we voted (the quorum was faster, or we were down) is still voted on
+while it is the task's champion: the chaincode records it as a late vote, which decides nothing
+but makes our score the champion score our veto on its successors is measured against. Such a
+vote has no deadline.
 """
 
 from __future__ import annotations
@@ -143,7 +148,10 @@ class Voter:
     def _attempt(self, proposal_id: str, bound: structlog.typing.FilteringBoundLogger) -> str:
         registry = self.service.registry
         proposal = registry.get_proposal(proposal_id)
-        self._deadlines[proposal_id] = proposal.deadline
+        if proposal.pending:
+            self._deadlines[proposal_id] = proposal.deadline
+        else:
+            self._deadlines.pop(proposal_id, None)
         skip = self._skip_reason(proposal)
         if skip is not None:
             bound.info("not voting", why=skip, status=proposal.status)
@@ -205,14 +213,17 @@ class Voter:
             reason=vote.reason,
             transaction_id=vote.transaction_id,
             proposal_status=result.proposal.status,
+            late=result.late,
         )
         return "voted"
 
     def _skip_reason(self, proposal: Proposal) -> str | None:
-        if not proposal.pending:
-            return "closed"
         if self.organization not in proposal.electorate:
             return "not_in_electorate"
-        if self.clock() >= proposal.deadline:
-            return "expired"
-        return None
+        if proposal.pending:
+            return "expired" if self.clock() >= proposal.deadline else None
+        if proposal.status == "ACCEPTED":
+            champion = self.service.registry.find_champion(proposal.task_id)
+            if champion is not None and champion.proposal_id == proposal.id:
+                return None  # a late vote on the champion records our champion score
+        return "closed"

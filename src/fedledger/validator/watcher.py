@@ -3,7 +3,9 @@
 It follows the chaincode's events from its checkpoint (a file in the state folder) and hands
 every ProposalSubmitted for a task this organisation serves, and in whose electorate it is, to a
 pool of voters. Before following events, and after every interruption, it reconciles: every
-PENDING proposal of a served task is handed over too. So the checkpoint saves replaying history,
+PENDING proposal of a served task is handed over too, and each served task's champion (so a
+validator that was down when a proposal was accepted still scores it with a late vote). So the
+checkpoint saves replaying history,
 and correctness never depends on it: a proposal whose event was checkpointed just before a
 crash is still PENDING without our vote, and is found again.
 """
@@ -128,11 +130,15 @@ class Watcher:
         return event.task_id in self.tasks and self.organization in event.electorate
 
     def reconcile(self) -> None:
-        """Hand over every PENDING proposal of a served task in whose electorate we are."""
+        """Hand over every PENDING proposal of a served task in whose electorate we are, and
+        each served task's champion (the voter casts a late vote on it if we never voted)."""
         for task_id in sorted(self.tasks):
             for proposal in self.registry.all_proposals(task_id=task_id, status="PENDING"):
                 if self.organization in proposal.electorate:
                     self.schedule(proposal.id)
+            champion = self.registry.find_champion(task_id)
+            if champion is not None:
+                self.schedule(champion.proposal_id)
 
     def schedule(self, proposal_id: str) -> None:
         with self._lock:
