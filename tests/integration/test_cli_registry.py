@@ -92,6 +92,11 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
     listed = fedledger(ledger, store, "proposal", "list", "--task", task_id)
     assert proposal_id in listed.output
 
+    champion = json.loads(fedledger(ledger, store, "task", "show", task_id).stdout)["champion"]
+    assert champion["proposalId"] == proposal_id
+    assert champion["scores"] == {"Org2MSP": 0.9, "Org3MSP": 0.9}
+    assert champion["unscored"] == ["Org1MSP"]
+
     fetched_path = tmp_path / "champion.onnx"
     fetched = fedledger(
         ledger, store, "models", "fetch", "--task", task_id, "--out", str(fetched_path)

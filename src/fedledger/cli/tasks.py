@@ -20,7 +20,7 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
-from fedledger.registry import Policy, Task
+from fedledger.registry import Champion, Policy, Task
 from fedledger.schema import Schema, SchemaError
 
 task_app = typer.Typer(help="Create and inspect tasks.", no_args_is_help=True)
@@ -110,14 +110,14 @@ def show(
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
-    """A task, its policy and its champion, as JSON."""
+    """A task, its policy and its champion (with each member's score on it), as JSON."""
     with registry_for(run_dir, profile, org) as registry:
         task = registry.get_task(task_id)
         champion = registry.find_champion(task_id)
-    out.print_json(data=describe(task, champion.proposal_id if champion else None))
+    out.print_json(data=describe(task, champion))
 
 
-def describe(task: Task, champion: str | None) -> dict[str, Any]:
+def describe(task: Task, champion: Champion | None) -> dict[str, Any]:
     return {
         "id": task.id,
         "description": task.description,
@@ -126,5 +126,18 @@ def describe(task: Task, champion: str | None) -> dict[str, Any]:
         "members": list(task.members),
         "schemaSha256": task.schema_sha256,
         "policy": task.policy.to_dict(),
-        "champion": champion,
+        "champion": None if champion is None else describe_champion(task, champion),
+    }
+
+
+def describe_champion(task: Task, champion: Champion) -> dict[str, Any]:
+    """The champion, its members' scores (the base of their vetoes) and who has none yet."""
+    return {
+        "proposalId": champion.proposal_id,
+        "modelSha256": champion.model_sha256,
+        "uri": champion.uri,
+        "since": champion.since.isoformat(),
+        "scores": dict(sorted(champion.scores.items())),
+        "unscored": [m for m in task.members if m not in champion.scores],
+        "lineage": list(champion.lineage),
     }
