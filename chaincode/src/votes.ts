@@ -1,11 +1,11 @@
 /**
  * Votes: one per (proposal, member organisation); the deciding vote settles the proposal.
  *
- * A member of the electorate that had not voted when the proposal was decided (its validator was
- * slower than the quorum, or down) may still vote while the proposal is the task's champion: the
- * late vote decides nothing, but its score becomes the member's champion score, the base of its
- * veto on the next proposals. Without it, a member outvoted by speed could never veto a successor
- * that regresses on its holdout.
+ * A member that had not voted when the proposal was decided (its validator was slower than the
+ * quorum, or down, or it joined the task later) may still vote while the proposal is the task's
+ * champion: the late vote decides nothing, but its score becomes the member's champion score, the
+ * base of its veto on the next proposals. Without it, a member outvoted by speed could never veto
+ * a successor that regresses on its holdout.
  */
 import type { Context } from 'fabric-contract-api';
 import { championKey, crown, loadChampion, proposalKey, settleProposal } from './champions';
@@ -66,18 +66,20 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
     const voter = callerMsp(ctx);
     requireMember(task, voter, REFUSAL);
     const id = proposal.id;
-    if (!proposal.electorate.includes(voter)) {
-        throw new Error(
-            `${REFUSAL}: ${voter} joined task ${task.id} after proposal ${id} was submitted; ` +
-                `only its electorate votes on it (${proposal.electorate.join(', ')})`,
-        );
-    }
     const champion = await loadChampion(ctx, task.id);
     const late = proposal.status !== 'PENDING';
     if (late && !(proposal.status === 'ACCEPTED' && champion?.proposalId === id)) {
         const superseded = proposal.status === 'ACCEPTED' ? `; it is no longer task ${task.id}'s champion, so a late vote would score nothing` : '';
         throw new Error(
             `${REFUSAL}: proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})${superseded}`,
+        );
+    }
+    // The electorate decides; any current member may score the champion (a member that joined
+    // since needs a champion score as much as one that was slow).
+    if (!late && !proposal.electorate.includes(voter)) {
+        throw new Error(
+            `${REFUSAL}: ${voter} joined task ${task.id} after proposal ${id} was submitted; ` +
+                `only its electorate votes on it (${proposal.electorate.join(', ')})`,
         );
     }
     const time = txTime(ctx);

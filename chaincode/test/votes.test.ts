@@ -221,6 +221,17 @@ describe('CastVote', () => {
         );
     });
 
+    it('lets a member that joined after the proposal score it late once it is the champion', async () => {
+        await world.vote(ORG1, id, 'approve', 0.75);
+        await world.vote(ORG2, id, 'approve', 0.74);
+        const task = world.ledger.read('task', [TASK]) as { members: string[] };
+        task.members.push(ORG4);
+        world.ledger.state.set(world.ledger.lastStub?.createCompositeKey('task', [TASK]) ?? '', Buffer.from(JSON.stringify(task)));
+        const result = await world.vote(ORG4, id, 'approve', 0.77);
+        expect(result.champion).to.deep.include({ scores: { [ORG1]: 0.75, [ORG2]: 0.74, [ORG4]: 0.77 } });
+        expect((result.proposal as { electorate: string[] }).electorate).to.deep.equal([ORG1, ORG2, ORG3]);
+    });
+
     it('refuses a member that joined after the proposal', async () => {
         const task = world.ledger.read('task', [TASK]) as { members: string[] };
         task.members.push(ORG4);

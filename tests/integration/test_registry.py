@@ -264,6 +264,29 @@ def test_a_member_outvoted_by_speed_scores_the_champion_late_and_can_veto_its_su
         events.close()
 
 
+def test_a_member_that_joined_after_the_champion_was_proposed_scores_it_late(
+    registries: dict[str, Registry],
+) -> None:
+    task_id = unique("task")
+    registries["Org1MSP"].create_task(
+        task_id,
+        schema=SCHEMA,
+        metric="roc_auc",
+        members=["Org1MSP", "Org2MSP"],
+        policy=policy(quorum=2),
+    )
+    champion = propose(registries["Org1MSP"], task_id)
+    approve(registries["Org1MSP"], champion.id, 0.80)
+    approve(registries["Org2MSP"], champion.id, 0.81)
+    change = registries["Org1MSP"].propose_change(task_id, "addMember", member="Org3MSP")
+    assert registries["Org2MSP"].vote_change(change.id, "approve").status == "APPLIED"
+
+    late = approve(registries["Org3MSP"], champion.id, 0.78)
+    assert late.late
+    assert late.proposal.electorate == ("Org1MSP", "Org2MSP")
+    assert registries["Org1MSP"].get_champion(task_id).scores["Org3MSP"] == 0.78
+
+
 def test_a_second_vote_from_the_same_organisation_is_refused(
     registries: dict[str, Registry],
 ) -> None:

@@ -6,8 +6,8 @@ still PENDING without our vote is always voted on again, so none is lost. Faults
 become REJECT votes saying why; faults of ours (store, peer, sandbox, holdout) are retried with
 backoff until the proposal's deadline.
 
-A proposal accepted before we voted (the quorum was faster, or we were down) is still voted on
-while it is the task's champion: the chaincode records it as a late vote, which decides nothing
+A proposal accepted before we voted (the quorum was faster, we were down, or we joined the task
+since) is still voted on while it is the task's champion: the chaincode records it as a late vote, which decides nothing
 but makes our score the champion score our veto on its successors is measured against. Such a
 vote has no deadline.
 """
@@ -218,9 +218,9 @@ class Voter:
         return "voted"
 
     def _skip_reason(self, proposal: Proposal) -> str | None:
-        if self.organization not in proposal.electorate:
-            return "not_in_electorate"
         if proposal.pending:
+            if self.organization not in proposal.electorate:
+                return "not_in_electorate"
             return "expired" if self.clock() >= proposal.deadline else None
         if proposal.status == "ACCEPTED":
             champion = self.service.registry.find_champion(proposal.task_id)
