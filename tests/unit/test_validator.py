@@ -1,18 +1,26 @@
-"""fedledger.validator without a ledger: configuration errors, ballots, status codes, codegen."""
+"""fedledger.validator without a ledger: configuration errors, ballots, which proposals it votes
+on, status codes, codegen."""
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import grpc
 import pytest
 
 from fedledger.evaluate import Decision, EvaluationReport
+from fedledger.registry import Policy, Proposal, Tally
 from fedledger.validator import ConfigError, ModelRejectedError, NotFoundError, ValidatorConfig
 from fedledger.validator.codegen import is_current
+from fedledger.validator.config import RetryConfig
+from fedledger.validator.metrics import ValidatorMetrics
+from fedledger.validator.reports import ReportBook
 from fedledger.validator.servicer import status_code
-from fedledger.validator.voting import ballot_for
+from fedledger.validator.voting import Voter, ballot_for
 
 
 @pytest.fixture
@@ -166,3 +174,81 @@ def test_the_generated_code_matches_the_proto() -> None:
     import fedledger.validator.api  # noqa: F401  (regenerates if needed)
 
     assert is_current()
+
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def proposal(status: str, electorate: tuple[str, ...], deadline: datetime) -> Proposal:
+    return Proposal(
+        id="p-1",
+        task_id="churn",
+        model_sha256="ab" * 32,
+        uri="file:///m",
+        size_bytes=10,
+        format="onnx",
+        proposer="Org2MSP",
+        metrics={},
+        parent=None,
+        round=None,
+        electorate=electorate,
+        policy=Policy(2, 0.5, None, None, 60, 1000, 3),
+        metric="roc_auc",
+        higher_is_better=True,
+        status=status,  # type: ignore[arg-type]
+        status_reason="",
+        tally=Tally(0, 0, 0, {}),
+        created_at=NOW - timedelta(minutes=1),
+        deadline=deadline,
+        decided_at=None,
+        transaction_id="t1",
+    )
+
+
+class LedgerWithOneProposal:
+    """The registry calls a voter makes before it evaluates; any vote found ends the attempt."""
+
+    def __init__(self, found: Proposal, champion: str | None) -> None:
+        self.found = found
+        self.champion = champion
+
+    def get_proposal(self, proposal_id: str) -> Proposal:
+        return self.found
+
+    def find_champion(self, task_id: str) -> Any:
+        return None if self.champion is None else SimpleNamespace(proposal_id=self.champion)
+
+    def vote_of(self, proposal_id: str, msp_id: str) -> Any:
+        return SimpleNamespace(decision="approve", transaction_id="t2")
+
+
+@pytest.mark.parametrize(
+    ("status", "electorate", "deadline", "champion", "outcome"),
+    [
+        ("PENDING", ("Org1MSP", "Org2MSP"), NOW + timedelta(minutes=1), None, "already_voted"),
+        ("PENDING", ("Org2MSP",), NOW + timedelta(minutes=1), None, "not_in_electorate"),
+        ("PENDING", ("Org1MSP", "Org2MSP"), NOW, None, "expired"),
+        # Accepted before we voted, still the champion: a late vote, whatever the deadline and
+        # even if we joined the task after it was proposed.
+        ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW - timedelta(hours=1), "p-1", "already_voted"),
+        ("ACCEPTED", ("Org2MSP",), NOW - timedelta(hours=1), "p-1", "already_voted"),
+        ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW, "p-2", "closed"),
+        ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW, None, "closed"),
+        ("REJECTED", ("Org1MSP", "Org2MSP"), NOW, "p-1", "closed"),
+        ("EXPIRED", ("Org1MSP", "Org2MSP"), NOW, None, "closed"),
+    ],
+)
+def test_which_proposals_a_validator_votes_on(
+    tmp_path: Path,
+    status: str,
+    electorate: tuple[str, ...],
+    deadline: datetime,
+    champion: str | None,
+    outcome: str,
+) -> None:
+    ledger = LedgerWithOneProposal(proposal(status, electorate, deadline), champion)
+    service = SimpleNamespace(organization="Org1MSP", registry=ledger)
+    voter = Voter(
+        cast(Any, service), ReportBook(tmp_path), ValidatorMetrics(), RetryConfig(), lambda: NOW
+    )
+    assert voter.vote_on("p-1", threading.Event()) == outcome
