@@ -7,9 +7,9 @@ become REJECT votes saying why; faults of ours (store, peer, sandbox, holdout) a
 backoff until the proposal's deadline.
 
 A proposal accepted before we voted (the quorum was faster, we were down, or we joined the task
-since) is still voted on while it is the task's champion: the chaincode records it as a late vote, which decides nothing
-but makes our score the champion score our veto on its successors is measured against. Such a
-vote has no deadline.
+since) is still voted on while it is the task's champion: the chaincode records it as a late
+vote, which decides nothing but makes our score the champion score our veto on its successors
+is measured against. Such a vote has no deadline.
 """
 
 from __future__ import annotations
