@@ -43,7 +43,7 @@ function tallyScores(proposal: Proposal): Record<string, number> {
 
 /** The scores of every vote recorded on a proposal, late votes on it as champion included. */
 async function recordedScores(ctx: Context, proposal: Proposal): Promise<Record<string, number>> {
-    const scores = tallyScores(proposal);
+    const scores: Record<string, number> = {};
     for (const entry of await entries(ctx, KEYS.vote, [proposal.id])) {
         const vote = decodeRecord<Vote>('vote', key(ctx, KEYS.vote, entry.attributes), entry.value);
         if (vote.score !== null) {
