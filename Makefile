@@ -9,7 +9,7 @@ NPM_DIRS := chaincode $(wildcard tests/node-client bench/node-client)
 setup:  ## Python environment from the lock file, chaincode dependencies and build
 	@command -v $(UV) >/dev/null || python3 -m pip install --quiet "uv>=0.5"
 	$(UV) sync --locked
-	$(UV) run python -m fedledger.validator.codegen
+	$(UV) run python src/fedledger/validator/codegen.py
 	@for dir in $(NPM_DIRS); do (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done
 	cd chaincode && npm run build
 
