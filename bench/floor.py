@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cpu import own_cpu, process_cpu
 from fedledger.embedded.identity import check_signature, sign_low_s
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.ports import free_port_base
 from fedledger.orgs import OrgLayout, generate_material
 
 REQUEST = b"r" * 2048
@@ -156,8 +157,6 @@ async def _drive(port: int, ca: bytes, in_flight: int, duration: float) -> int:
 def measure_call(
     kind: str, tls: tuple[bytes, bytes], ca: bytes, in_flight: int, duration: float
 ) -> CallCost:
-    from fedledger.network.ports import free_port_base
-
     port = free_port_base()
     spawn = multiprocessing.get_context("spawn")
     ready = spawn.Event()

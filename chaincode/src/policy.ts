@@ -6,8 +6,7 @@
  * 1. Veto: a vote (approve or reject) whose score on the task metric falls behind the voter's score
  *    for the current champion by more than maxRegression rejects the proposal. Voters without a
  *    champion score (no champion yet, or no vote with a score on it, in time or late) cannot veto.
- *    Differences within
- *    1e-9 count as equal, so that 0.80 - 0.75 is not taken as more than 0.05.
+ *    Differences within 1e-9 count as equal, so that 0.80 - 0.75 is not taken as more than 0.05.
  * 2. Minimum score: an approving vote whose score is worse than minScore (below it when higher is
  *    better, above it when lower is better) rejects the proposal.
  * 3. Accept when at least `quorum` members voted (abstentions count towards the quorum) and
