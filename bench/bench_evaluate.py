@@ -28,9 +28,14 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from fedledger.evaluate import Evaluator, Holdout, SandboxLimits, Task, TaskPolicy
-from fedledger.models import convert, frame_to_feeds, prepare_frame, train
+from fedledger.evaluate.engine import Evaluator
+from fedledger.evaluate.holdout import Holdout
+from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.policy import Task, TaskPolicy
+from fedledger.models.conversion import convert
+from fedledger.models.inputs import frame_to_feeds, prepare_frame
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
 
 MODELS: dict[str, Callable[[], Any]] = {
     "LogisticRegression": lambda: LogisticRegression(max_iter=300),

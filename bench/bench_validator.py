@@ -18,16 +18,20 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from fedledger.embedded import EmbeddedLedger
-from fedledger.evaluate import Evaluator, Holdout
+from fedledger.evaluate.engine import Evaluator
+from fedledger.evaluate.holdout import Holdout
 from fedledger.fabric import connect
-from fedledger.models import convert, train
+from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
 from fedledger.network.definition import NetworkDefinition
 from fedledger.registry import Policy, Registry
-from fedledger.validator import ValidatorConfig, ValidatorService, config_document, write_config
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.client import channel_for, stub
+from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.evaluation import evaluation_task
+from fedledger.validator.profile_config import config_document, write_config
+from fedledger.validator.service import ValidatorService
 
 ROWS = 100_000
 REPEATS = 5

@@ -12,8 +12,9 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from fedledger.cli.app import app
-from fedledger.models import convert, train
+from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
 from fedledger.registry import open_registry
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fedledger.demo import run_demo
+from fedledger.demo.story import run_demo
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 

@@ -13,11 +13,12 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 
-from fedledger.models import convert, train
+from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Policy, open_registry
-from fedledger.store import open_store
+from fedledger.store.factory import open_store
 
 from .conftest import free_port_base
 

@@ -25,14 +25,17 @@ from moto.server import ThreadedMotoServer
 from sklearn.linear_model import LogisticRegression
 
 from fedledger.fabric import connect
-from fedledger.models import convert, train
+from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.registry import Policy, Proposal, Registry
-from fedledger.store import S3Store
-from fedledger.validator import ValidatorConfig, config_document, read_endpoint, write_config
+from fedledger.store.s3 import S3Store
 from fedledger.validator.api import SERVICE_NAME, validator_pb2
 from fedledger.validator.client import channel_for, open_channel, stub
+from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.endpoint import read_endpoint
+from fedledger.validator.profile_config import config_document, write_config
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 

@@ -19,16 +19,14 @@ import pytest
 from onnx import TensorProto, helper
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from fedledger.evaluate import (
+from fedledger.evaluate import sandbox as sandbox_module
+from fedledger.evaluate.engine import Evaluator
+from fedledger.evaluate.errors import (
     CustomOperatorError,
-    Decision,
-    EvaluationReport,
     EvaluationTimeoutError,
-    Evaluator,
     EvaluatorError,
     ExternalDataError,
     GraphTooComplexError,
-    Holdout,
     HoldoutError,
     InferenceFailedError,
     InputSignatureError,
@@ -36,15 +34,18 @@ from fedledger.evaluate import (
     ModelSizeError,
     OutputSignatureError,
     ResourceLimitError,
-    SandboxLimits,
-    Task,
-    TaskPolicy,
-    check_model,
 )
-from fedledger.evaluate import sandbox as sandbox_module
-from fedledger.models import MalformedModelError, ModelMetadata, SchemaMismatchError, convert, train
+from fedledger.evaluate.holdout import Holdout
+from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.policy import Decision, Task, TaskPolicy
+from fedledger.evaluate.report import EvaluationReport
+from fedledger.evaluate.static import check_model
+from fedledger.models.conversion import convert
+from fedledger.models.errors import MalformedModelError, SchemaMismatchError
+from fedledger.models.metadata import ModelMetadata
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
-from fedledger.schema import Schema
+from fedledger.models.train import train
+from fedledger.schema.types import Schema
 
 SCHEMA = synthetic_schema(6)
 DATA = synthetic_frame(SCHEMA, 1600, seed=3)
@@ -129,7 +130,7 @@ def test_good_model_is_approved_with_a_full_report(evaluator: Evaluator, holdout
 def test_scores_match_scikit_learn(evaluator: Evaluator, holdout: Holdout) -> None:
     from sklearn.metrics import roc_auc_score
 
-    from fedledger.models import encode_target, prepare_frame
+    from fedledger.models.inputs import encode_target, prepare_frame
 
     trained = train(SCHEMA, TRAIN, LogisticRegression(max_iter=500))
     proba = trained.pipeline.predict_proba(prepare_frame(HOLDOUT, SCHEMA, "float64"))[:, 1]

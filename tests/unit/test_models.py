@@ -13,25 +13,21 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from fedledger.models import (
+from fedledger.models import conversion as convert_module
+from fedledger.models.conversion import convert, to_onnx
+from fedledger.models.errors import (
     ConversionError,
     MalformedModelError,
     MetadataError,
     SchemaMismatchError,
     TaskMismatchError,
-    build_pipeline,
-    convert,
-    encode_target,
-    frame_to_feeds,
-    load_model,
-    numeric_dtype_for,
-    prepare_frame,
-    to_onnx,
-    train,
 )
-from fedledger.models import conversion as convert_module
+from fedledger.models.inputs import encode_target, frame_to_feeds, prepare_frame
+from fedledger.models.metadata import load_model
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
-from fedledger.schema import Schema, validate_frame
+from fedledger.models.train import build_pipeline, numeric_dtype_for, train
+from fedledger.schema.types import Schema
+from fedledger.schema.validate import validate_frame
 
 SCHEMA = synthetic_schema(6)
 FRAME = synthetic_frame(SCHEMA, 600, seed=1)

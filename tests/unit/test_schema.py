@@ -10,15 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fedledger.schema import (
-    Schema,
-    SchemaError,
-    SchemaValidationError,
-    normalise_categories,
-    sanitise_frame,
-    validate_file,
-    validate_frame,
-)
+from fedledger.schema.sanitise import normalise_categories, sanitise_frame
+from fedledger.schema.types import Schema, SchemaError
+from fedledger.schema.validate import SchemaValidationError, validate_file, validate_frame
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[2] / "testdata" / "schema-vectors.json").read_text("utf-8")

@@ -17,19 +17,18 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-from fedledger.store import (
+from fedledger.store.base import read_verified
+from fedledger.store.errors import (
     HashMismatchError,
     InvalidUriError,
-    LocalStore,
     ModelTooLargeError,
     ObjectNotFoundError,
-    S3Store,
     StoreError,
     StoreUnavailableError,
-    open_store,
-    read_verified,
-    store_root_of,
 )
+from fedledger.store.factory import open_store, store_root_of
+from fedledger.store.local import LocalStore
+from fedledger.store.s3 import S3Store
 
 DATA = b"onnx model bytes " * 100
 SHA = hashlib.sha256(DATA).hexdigest()

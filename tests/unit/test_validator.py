@@ -12,11 +12,12 @@ from typing import Any, cast
 import grpc
 import pytest
 
-from fedledger.evaluate import Decision, EvaluationReport
+from fedledger.evaluate.policy import Decision
+from fedledger.evaluate.report import EvaluationReport
 from fedledger.registry import Policy, Proposal, Tally
-from fedledger.validator import ConfigError, ModelRejectedError, NotFoundError, ValidatorConfig
 from fedledger.validator.codegen import is_current
-from fedledger.validator.config import RetryConfig
+from fedledger.validator.config import ConfigError, RetryConfig, ValidatorConfig
+from fedledger.validator.errors import ModelRejectedError, NotFoundError
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.reports import ReportBook
 from fedledger.validator.servicer import status_code

@@ -16,8 +16,9 @@ from fedledger.fabric.errors import FabricError
 from fedledger.orgs.msp import MspFolderError
 from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.registry import Registry, RegistryError, open_registry
-from fedledger.store import ModelStore, open_store
+from fedledger.store.base import ModelStore
 from fedledger.store.errors import StoreError
+from fedledger.store.factory import open_store
 
 console = Console(stderr=True, soft_wrap=True)
 # Piped output keeps whole ids and paths rather than wrapping tables at 80 columns.

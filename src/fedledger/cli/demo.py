@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
 from fedledger.cli.network import START_ERRORS
-from fedledger.demo import DemoResult, run_demo
-from fedledger.demo.validators import ValidatorStartError
 from fedledger.fabric import FabricError
 from fedledger.network.backends import open_backend, resolve_record
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import RegistryError
+
+if TYPE_CHECKING:
+    from fedledger.demo.story import DemoResult
 
 
 def demo(
@@ -31,6 +32,9 @@ def demo(
     Starts the network if it is not running (and leaves it running), one validator per
     organisation for the demo's duration, then proposes three models in turn.
     """
+    from fedledger.demo.story import run_demo  # scikit-learn and pandas: only for the demo
+    from fedledger.demo.validators import ValidatorStartError
+
     started = time.monotonic()
     try:
         record, note = resolve_record(run_dir, ledger, port_base=port_base)

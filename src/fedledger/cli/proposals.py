@@ -20,7 +20,7 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
-from fedledger.evaluate import SandboxLimits, check_model
+from fedledger.evaluate.limits import SandboxLimits
 from fedledger.models.errors import ModelError
 from fedledger.registry import PROPOSAL_STATUSES, Proposal, ProposalStatus
 from fedledger.registry.evaluation import evaluation_task
@@ -51,6 +51,10 @@ def propose(
     profile: ProfileOption = None,
 ) -> None:
     """Check a model against the task, put it in the store and register its hash on-chain."""
+    from fedledger.evaluate.static import (
+        check_model,  # onnx: only for the commands that read models
+    )
+
     try:
         model_bytes = model.read_bytes()
     except OSError as error:

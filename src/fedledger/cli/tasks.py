@@ -21,7 +21,7 @@ from fedledger.cli.common import (
     registry_for,
 )
 from fedledger.registry import Champion, Policy, Task
-from fedledger.schema import Schema, SchemaError
+from fedledger.schema.types import Schema, SchemaError
 
 task_app = typer.Typer(help="Create and inspect tasks.", no_args_is_help=True)
 

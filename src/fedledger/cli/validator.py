@@ -15,9 +15,9 @@ import typer
 from fedledger.cli.common import fail
 from fedledger.fabric import FabricError
 from fedledger.profile import ProfileError
-from fedledger.validator import ConfigError, ValidatorConfig, ValidatorService
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.client import channel_for, stub
+from fedledger.validator.config import ConfigError, ValidatorConfig
 
 validator_app = typer.Typer(
     help="Run and inspect this organisation's validator.", no_args_is_help=True
@@ -40,6 +40,8 @@ def serve(
     grace: Annotated[float, typer.Option(help="Seconds to let work in flight finish.")] = 10.0,
 ) -> None:
     """Serve gRPC and vote on every proposal for this organisation's tasks until stopped."""
+    from fedledger.validator.service import ValidatorService  # the evaluation stack
+
     settings = _load(config)
     service = ValidatorService(settings)
     stopping = threading.Event()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 FEATURES = 10
 SEED = 2026

@@ -24,12 +24,13 @@ from sklearn.metrics import roc_auc_score
 
 from fedledger.demo.data import OrgData, demo_schema, poisoned, split_between
 from fedledger.demo.validators import start_validators, stop_validators
-from fedledger.models import convert, encode_target, frame_to_feeds, train
-from fedledger.models.inputs import NumericDType
+from fedledger.models.conversion import convert
+from fedledger.models.inputs import NumericDType, encode_target, frame_to_feeds
+from fedledger.models.train import train
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Policy, Proposal, Registry, Vote, open_registry
-from fedledger.schema import Schema
-from fedledger.store import open_store
+from fedledger.schema.types import Schema
+from fedledger.store.factory import open_store
 
 DECISION_TIMEOUT = 180.0
 Say = Callable[[str], None]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fedledger.profile import ConnectionProfile
-from fedledger.validator import config_document, read_endpoint, write_config
-from fedledger.validator.service import ENDPOINT_FILE
+from fedledger.validator.endpoint import ENDPOINT_FILE, read_endpoint
+from fedledger.validator.profile_config import config_document, write_config
 
 START_TIMEOUT = 90.0
 

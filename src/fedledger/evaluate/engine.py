@@ -22,7 +22,7 @@ from fedledger.evaluate.report import EvaluationReport, evaluator_version
 from fedledger.evaluate.runner import Sandbox, SandboxProcess
 from fedledger.evaluate.static import check_model
 from fedledger.evaluate.zygote import ForkedSandbox, Zygote, ZygoteGoneError
-from fedledger.models import ModelError
+from fedledger.models.errors import ModelError
 
 _PROBABILITY_TOLERANCE = 1e-4
 

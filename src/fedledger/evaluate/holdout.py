@@ -12,9 +12,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from fedledger.evaluate.errors import HoldoutError
-from fedledger.models import encode_target, frame_to_feeds
-from fedledger.models.inputs import NumericDType
-from fedledger.schema import Schema, validate_file, validate_frame
+from fedledger.models.inputs import NumericDType, encode_target, frame_to_feeds
+from fedledger.schema.types import Schema
+from fedledger.schema.validate import validate_file, validate_frame
 
 
 class Holdout:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 CLASSIFICATION_METRICS = ("roc_auc", "accuracy", "f1", "log_loss", "brier")
 REGRESSION_METRICS = ("rmse", "mae", "r2")

@@ -18,8 +18,8 @@ from fedledger.evaluate.errors import (
 )
 from fedledger.evaluate.limits import SandboxLimits
 from fedledger.evaluate.policy import Task
-from fedledger.models import CLASSIFIER_OUTPUTS, ModelMetadata, check_metadata, parse_model
-from fedledger.models import read_metadata as read_model_metadata
+from fedledger.models.metadata import CLASSIFIER_OUTPUTS, ModelMetadata, check_metadata, parse_model
+from fedledger.models.metadata import read_metadata as read_model_metadata
 
 ALLOWED_DOMAINS = frozenset({"", "ai.onnx", "ai.onnx.ml"})
 _NUMERIC: dict[int, str] = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64"}

@@ -13,8 +13,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from fedledger.installation.discover import (
     FABRIC_VERSION,
     Installation,
@@ -33,6 +31,8 @@ Progress = Callable[[int, int | None], None]
 
 
 def _download(url: str, target: Path, progress: Progress | None, timeout: float) -> None:
+    import httpx  # only `network install` downloads; every other command starts without it
+
     try:
         with (
             httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as response,

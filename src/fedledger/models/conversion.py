@@ -16,11 +16,10 @@ from fedledger.models.errors import ConversionError
 from fedledger.models.inputs import NumericDType
 from fedledger.models.metadata import ModelMetadata
 from fedledger.models.train import TrainedModel, numeric_dtype_for
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 # Opsets onnxruntime >= 1.18 runs; pinned so a library upgrade does not change the files we write.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
-CLASSIFIER_OUTPUTS = ("label", "probabilities")
 _LIBRARIES = ("scikit-learn", "skl2onnx", "onnx", "numpy", "protobuf")
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 NumericDType = Literal["float32", "float64"]
 MISSING_CATEGORY = ""

@@ -14,9 +14,11 @@ from fedledger.models.errors import (
     SchemaMismatchError,
     TaskMismatchError,
 )
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 FORMAT_VERSION = "1"
+# skl2onnx's output names for a classifier without ZipMap: the label, then the probabilities.
+CLASSIFIER_OUTPUTS = ("label", "probabilities")
 _PREFIX = "fedledger."
 ModelKind = Literal["classification", "regression"]
 

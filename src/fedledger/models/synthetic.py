@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification, make_regression
 
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 _REGIONS = ("north", "south", "east", "west")
 

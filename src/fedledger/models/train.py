@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from fedledger.models.errors import ConversionError
 from fedledger.models.inputs import NumericDType, encode_target, prepare_frame
-from fedledger.schema import Schema
+from fedledger.schema.types import Schema
 
 _TREE_MODULES = ("sklearn.tree", "sklearn.ensemble")
 

@@ -33,8 +33,10 @@ from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.processes import ProcessSpec, ProcessTable
 from fedledger.network.status import NodeStatus
 from fedledger.profile import ConnectionProfile
-from fedledger.validator import ValidatorConfig, config_document, read_endpoint, write_config
 from fedledger.validator.client import channel_for
+from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.endpoint import read_endpoint
+from fedledger.validator.profile_config import config_document, write_config
 
 START_TIMEOUT = 90.0
 

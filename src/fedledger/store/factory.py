@@ -8,7 +8,6 @@ from urllib.parse import unquote, urlparse
 from fedledger.store.base import DEFAULT_MAX_BYTES, ModelStore
 from fedledger.store.errors import InvalidUriError
 from fedledger.store.local import LocalStore
-from fedledger.store.s3 import S3Store
 
 
 def open_store(
@@ -25,6 +24,8 @@ def open_store(
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise InvalidUriError(f"{location!r} names no bucket")
+        from fedledger.store.s3 import S3Store  # boto3 only for the commands that use S3
+
         return S3Store(
             parsed.netloc,
             parsed.path.strip("/"),

@@ -9,7 +9,7 @@ import grpc
 
 from fedledger.validator.api import ValidatorStub
 from fedledger.validator.config import ValidatorConfig
-from fedledger.validator.service import read_endpoint
+from fedledger.validator.endpoint import read_endpoint
 from fedledger.validator.tls import client_credentials
 
 

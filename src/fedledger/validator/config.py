@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from fedledger.evaluate import SandboxLimits
+from fedledger.evaluate.limits import SandboxLimits
 
 MIB = 1024 * 1024
 

@@ -3,7 +3,7 @@ watcher retries the ones that are our fault and turns the model's faults into RE
 
 from __future__ import annotations
 
-from fedledger.evaluate import EvaluationReport
+from fedledger.evaluate.report import EvaluationReport
 
 
 class ValidatorError(Exception):

@@ -16,20 +16,17 @@ from dataclasses import dataclass
 
 import structlog
 
-from fedledger.evaluate import (
-    Decision,
-    EvaluationReport,
-    Evaluator,
-    EvaluatorError,
-    evaluator_version,
-)
+from fedledger.evaluate.engine import Evaluator
+from fedledger.evaluate.errors import EvaluatorError
+from fedledger.evaluate.policy import Decision
+from fedledger.evaluate.report import EvaluationReport, evaluator_version
 from fedledger.registry import Policy, Registry
 from fedledger.registry import Task as LedgerTask
 from fedledger.registry.evaluation import evaluation_task
-from fedledger.store import (
+from fedledger.store.base import ModelStore
+from fedledger.store.errors import (
     HashMismatchError,
     InvalidUriError,
-    ModelStore,
     ModelTooLargeError,
     ObjectNotFoundError,
     StoreError,

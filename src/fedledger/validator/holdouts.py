@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fedledger.evaluate import Holdout, HoldoutError
+from fedledger.evaluate.errors import HoldoutError
+from fedledger.evaluate.holdout import Holdout
 from fedledger.registry import ChaincodeRefusalError
 from fedledger.registry import Task as LedgerTask
-from fedledger.schema import Schema, SchemaError
+from fedledger.schema.types import Schema, SchemaError
 from fedledger.validator.errors import NotFoundError, NotReadyError
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fedledger.evaluate import EvaluationReport
+from fedledger.evaluate.report import EvaluationReport
 from fedledger.validator.errors import InvalidRequestError, NotFoundError
 
 _PROPOSAL_ID = re.compile(r"p-[0-9a-f]{32}")

@@ -9,13 +9,10 @@ addresses are written to `<stateDir>/endpoint.json` for `fedledger validator sta
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 from concurrent import futures
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import grpc
 import structlog
@@ -23,7 +20,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from fedledger import __version__
-from fedledger.evaluate import Evaluator
+from fedledger.evaluate.engine import Evaluator
 from fedledger.fabric import (
     Backoff,
     FabricError,
@@ -34,9 +31,10 @@ from fedledger.fabric import (
 )
 from fedledger.registry import ChaincodeRefusalError, Registry
 from fedledger.registry import Task as LedgerTask
-from fedledger.store import open_store
+from fedledger.store.factory import open_store
 from fedledger.validator.api import SERVICE_NAME, add_validator_servicer, validator_pb2
 from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.endpoint import remove_endpoint, write_endpoint
 from fedledger.validator.errors import (
     InvalidRequestError,
     LimitExceededError,
@@ -55,7 +53,6 @@ from fedledger.validator.watcher import Watcher
 
 log = structlog.get_logger("fedledger.validator")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-ENDPOINT_FILE = "endpoint.json"
 # Room above the largest inline model for the rest of the request.
 _MESSAGE_OVERHEAD = 64 * 1024
 
@@ -253,15 +250,14 @@ class ValidatorService:
         self._server = server
 
     def _write_endpoint(self) -> None:
-        document = {
-            "address": self.address,
-            "metrics": self._metrics_server.address if self._metrics_server else None,
-            "pid": os.getpid(),
-        }
-        path = self.config.state_dir / ENDPOINT_FILE
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(document))
-        temporary.replace(path)
+        write_endpoint(
+            self.config.state_dir,
+            {
+                "address": self.address,
+                "metrics": self._metrics_server.address if self._metrics_server else None,
+                "pid": os.getpid(),
+            },
+        )
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop taking calls, let calls and votes in flight finish within `grace`, release all."""
@@ -280,7 +276,7 @@ class ValidatorService:
             self._evaluator.close()
         if self._gateway is not None:
             self._gateway.close()
-        (self.config.state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
+        remove_endpoint(self.config.state_dir)
         log.info("validator stopped")
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -290,17 +286,4 @@ class ValidatorService:
         return bool(self._server.wait_for_termination(timeout))
 
 
-def read_endpoint(state_dir: Path) -> dict[str, Any]:
-    """What a running validator wrote at start-up: its gRPC and metrics addresses, its PID."""
-    path = state_dir / ENDPOINT_FILE
-    try:
-        document: dict[str, Any] = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"no running validator recorded in {state_dir} (no {ENDPOINT_FILE}): "
-            "start one with `fedledger validator serve --config …`"
-        ) from None
-    return document
-
-
-__all__ = ["Status", "ValidatorService", "read_endpoint", "validator_pb2"]
+__all__ = ["Status", "ValidatorService", "validator_pb2"]

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import grpc
 
-from fedledger.evaluate import EvaluationReport
+from fedledger.evaluate.report import EvaluationReport
 from fedledger.validator.api import validator_pb2, validator_pb2_grpc
 from fedledger.validator.errors import (
     InvalidRequestError,

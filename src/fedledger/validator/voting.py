@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from fedledger.evaluate import EvaluationReport
+from fedledger.evaluate.report import EvaluationReport
 from fedledger.fabric import Backoff, FabricError
 from fedledger.registry import ChaincodeRefusalError, Decision, Proposal, RecordError
 from fedledger.validator.config import RetryConfig
