@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from fedledger.cli.app import COMMANDS, load_command
 from fedledger.network.backends import NetworkRecord
 from fedledger.network.definition import DEFAULT_DEFINITION
 
@@ -29,7 +30,11 @@ except SystemExit as stop:
     code = stop.code
 else:
     code = 0
-print(json.dumps({"code": code, "heavy": sorted(m for m in HEAVY if m in sys.modules)}))
+print(json.dumps({
+    "code": code,
+    "heavy": sorted(m for m in HEAVY if m in sys.modules),
+    "fedledger": sorted(m for m in sys.modules if m.startswith("fedledger")),
+}))
 """.replace("HEAVY", repr(HEAVY))
 
 
@@ -61,7 +66,17 @@ def imports_of(*args: str) -> dict[str, Any]:
 )
 def test_help_imports_no_model_stack(args: tuple[str, ...]) -> None:
     result = imports_of(*args)
-    assert result == {"code": 0, "heavy": []}
+    assert (result["code"], result["heavy"]) == (0, [])
+
+
+def test_the_root_help_loads_no_command() -> None:
+    result = imports_of("--help")
+    assert result["fedledger"] == [
+        "fedledger",
+        "fedledger.cli",
+        "fedledger.cli.app",
+        "fedledger.cli.logs",
+    ]
 
 
 @pytest.mark.ledger
@@ -74,7 +89,7 @@ def test_network_status_imports_no_model_stack(ledger: Any) -> None:
         }
         NetworkRecord(ledger.backend, DEFAULT_DEFINITION, overrides).save(run_dir)
     result = imports_of("network", "status", "--run-dir", str(run_dir))
-    assert result == {"code": 0, "heavy": []}
+    assert (result["code"], result["heavy"]) == (0, [])
 
 
 def test_the_validator_imports_no_training_stack() -> None:
@@ -92,3 +107,10 @@ def test_the_validator_imports_no_training_stack() -> None:
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_listed_summary_is_the_commands_own_help(name: str) -> None:
+    """`fedledger --help` lists the summaries of COMMANDS without loading the commands."""
+    loaded = load_command(name)
+    assert (loaded.help or "").splitlines()[0] == COMMANDS[name][2]

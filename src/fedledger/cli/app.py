@@ -1,35 +1,101 @@
-"""`fedledger`: the command line's root; each command group lives in its own module."""
+"""`fedledger`: the command line's root; each command group lives in its own module.
+
+The groups are loaded when they are run, not when the command line starts (click's lazy
+subcommand pattern): `fedledger --help` lists them from the table below without importing any
+of them, and `fedledger network status` imports the network's modules and nothing else. Each
+summary must equal the first line of its command's own help; a test keeps the two equal.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import typer
+import typer.core
+import typer.main
+
+# Typer vendors click and passes its own click classes around; overrides must use those.
+from typer import _click as click
 
 from fedledger import __version__
-from fedledger.cli.chaincode import chaincode_app
-from fedledger.cli.demo import demo
-from fedledger.cli.ledger import ledger_app
 from fedledger.cli.logs import configure_logging
-from fedledger.cli.models import models_app
-from fedledger.cli.network import network_app
-from fedledger.cli.proposals import proposal_app, propose
-from fedledger.cli.tasks import task_app
-from fedledger.cli.validator import validator_app
+
+# name → (module, attribute: a Typer group or a command function, summary for the listing)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "network": (
+        "fedledger.cli.network",
+        "network_app",
+        "Start, inspect and stop a fedledger network.",
+    ),
+    "validator": (
+        "fedledger.cli.validator",
+        "validator_app",
+        "Run and inspect this organisation's validator.",
+    ),
+    "chaincode": ("fedledger.cli.chaincode", "chaincode_app", "Package the chaincode."),
+    "ledger": ("fedledger.cli.ledger", "ledger_app", "Inspect the embedded ledger."),
+    "task": ("fedledger.cli.tasks", "task_app", "Create and inspect tasks."),
+    "propose": (
+        "fedledger.cli.proposals",
+        "propose",
+        "Check a model against the task, put it in the store and register its hash on-chain.",
+    ),
+    "demo": (
+        "fedledger.cli.demo",
+        "demo",
+        "Three organisations govern one credit-risk model: propose, validate, vote, use.",
+    ),
+    "proposal": ("fedledger.cli.proposals", "proposal_app", "Inspect proposals and their votes."),
+    "models": ("fedledger.cli.models", "models_app", "Fetch and verify models."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module of command `name` and build its click command."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(module), attribute)
+    command: click.Command
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """Commands imported on first use; until then each is a stand-in holding its summary, which
+    is all the help listing and typo suggestions need."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (_, _, summary) in COMMANDS.items():
+            self.add_command(typer.core.TyperCommand(name, help=summary))
+        self._listing = False
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if self._listing or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        return load_command(cmd_name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
     name="fedledger",
+    cls=LazyGroup,
     help="Govern a shared machine-learning model across organisations on a Fabric ledger.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(network_app, name="network")
-app.add_typer(validator_app, name="validator")
-app.add_typer(chaincode_app, name="chaincode")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(task_app, name="task")
-app.command()(propose)
-app.command()(demo)
-app.add_typer(proposal_app, name="proposal")
-app.add_typer(models_app, name="models")
 
 
 def _version(value: bool) -> None:

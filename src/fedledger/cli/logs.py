@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
-import structlog
-
 
 def configure_logging(level: str = "info", json_lines: bool = False) -> None:
+    import structlog  # loaded here, not at start: `fedledger --help` logs nothing
+
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if json_lines
