@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from fedledger.orgs.layout import OrgLayout
+from fedledger.paths import read_path, with_written_paths
 
 
 class ProfileError(ValueError):
@@ -125,35 +126,37 @@ class ConnectionProfile:
             path=path,
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, folder: Path) -> dict[str, Any]:
+        """The profile as a document for a file in `folder` (paths below it relative)."""
+
         def org_dict(org: OrgProfile) -> dict[str, Any]:
             entry: dict[str, Any] = {
                 "mspId": org.msp_id,
                 "gateway": {
                     "endpoint": org.gateway.endpoint,
                     "serverName": org.gateway.server_name,
-                    "tlsCaCert": str(org.gateway.tls_ca_cert),
+                    "tlsCaCert": org.gateway.tls_ca_cert,
                 },
-                "identities": {name: str(p) for name, p in org.identities.items()},
+                "identities": dict(org.identities),
             }
             if org.tls_client is not None:
-                entry["tlsClient"] = {
-                    "cert": str(org.tls_client.cert),
-                    "key": str(org.tls_client.key),
-                }
+                entry["tlsClient"] = {"cert": org.tls_client.cert, "key": org.tls_client.key}
             return entry
 
-        return {
-            "name": self.name,
-            "ledger": self.ledger,
-            "channel": self.channel,
-            "chaincode": self.chaincode,
-            "organizations": {m: org_dict(o) for m, o in self.organizations.items()},
-        }
+        return with_written_paths(
+            {
+                "name": self.name,
+                "ledger": self.ledger,
+                "channel": self.channel,
+                "chaincode": self.chaincode,
+                "organizations": {m: org_dict(o) for m, o in self.organizations.items()},
+            },
+            folder,
+        )
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        path.write_text(yaml.safe_dump(self.to_dict(path.parent), sort_keys=False))
 
 
 class _Reader:
@@ -184,8 +187,7 @@ class _Reader:
         return value
 
     def path(self, key: str) -> Path:
-        value = Path(self.text(key))
-        return value if value.is_absolute() else self.base / value
+        return read_path(self.text(key), self.base)
 
     def mapping(self, key: str) -> dict[str, Any]:
         value = self._get(key)

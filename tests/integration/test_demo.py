@@ -17,7 +17,7 @@ def test_the_demo_accepts_two_models_and_rejects_the_poisoned_one(
     ledger: Any, tmp_path: Path
 ) -> None:
     lines: list[str] = []
-    result = run_demo(ledger.profile, tmp_path, lines.append, rows=3000)
+    result = run_demo(ledger.profile, tmp_path, tmp_path / "store", lines.append, rows=3000)
     statuses = [r.proposal.status for r in result.rounds]
     assert statuses == ["ACCEPTED", "ACCEPTED", "REJECTED"]
     first, second, poisoned = result.rounds

@@ -54,7 +54,7 @@ def test_the_official_node_client_submits_evaluates_and_reads_events(
 
     profile = ConnectionProfile.load(embedded.run_dir / "connection-profile.yaml")
     profile_json = tmp_path / "profile.json"
-    profile_json.write_text(json.dumps(profile.to_dict()))
+    profile_json.write_text(json.dumps(profile.to_dict(tmp_path)))
     name = f"node{uuid.uuid4().hex[:10]}"
     completed = subprocess.run(
         ["node", str(node_client), str(profile_json), name],

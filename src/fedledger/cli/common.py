@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from fedledger.fabric.errors import FabricError
+from fedledger.network.layout import RunLayout
 from fedledger.orgs.msp import MspFolderError
 from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.registry import Registry, RegistryError, open_registry
@@ -29,6 +30,7 @@ RunDir = Annotated[
     Path,
     typer.Option(
         envvar="FEDLEDGER_RUN_DIR",
+        resolve_path=True,  # absolute from here on: processes started elsewhere read its paths
         help="The network's folder: state, logs, records and its connection profile.",
     ),
 ]
@@ -74,7 +76,7 @@ def acting_org(loaded: ConnectionProfile, org: str | None) -> str:
 
 def model_store(run_dir: Path, location: str | None) -> ModelStore:
     try:
-        return open_store(location or (run_dir / "store"))
+        return open_store(location or RunLayout(run_dir).store)
     except StoreError as error:
         fail(str(error))
 

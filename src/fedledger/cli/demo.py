@@ -12,6 +12,7 @@ from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
 from fedledger.cli.network import START_ERRORS
 from fedledger.fabric import FabricError
 from fedledger.network.backends import open_backend, resolve_record
+from fedledger.network.layout import RunLayout
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import RegistryError
 
@@ -55,7 +56,7 @@ def demo(
                 console.print(f"  {line}")
                 status.update(line)
 
-            result = run_demo(profile, folder, say, rows=rows)
+            result = run_demo(profile, folder, RunLayout(run_dir).store, say, rows=rows)
     except (ValidatorStartError, RegistryError, FabricError, TimeoutError) as error:
         fail(str(error))
     show(result)

@@ -77,7 +77,9 @@ def up(
     orderers: Annotated[int | None, typer.Option(help="Raft orderers (fabric; default 1).")] = None,
     port_base: Annotated[int | None, typer.Option(help="First port of the port block.")] = None,
     batch_timeout: Annotated[str | None, typer.Option(help="Block timeout, e.g. 500ms.")] = None,
-    definition: Annotated[Path, typer.Option(help="Network definition file.")] = DEFAULT_DEFINITION,
+    definition: Annotated[
+        Path, typer.Option(resolve_path=True, help="Network definition file.")
+    ] = DEFAULT_DEFINITION,
     validators: Annotated[
         Path | None,
         typer.Option(help="Also run one validator per organisation (docs/validator.md)."),

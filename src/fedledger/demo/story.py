@@ -98,11 +98,11 @@ def propose(
     org: OrgData,
     task_id: str,
     model: bytes,
-    store: str,
+    store: Path,
     say: Say,
 ) -> tuple[Proposal, tuple[Vote, ...], float]:
     started = time.monotonic()
-    uri = open_store(Path(store)).put(model)
+    uri = open_store(store).put(model)
     with open_registry(profile, org.msp_id) as registry:
         champion = registry.find_champion(task_id)
         proposal = registry.submit_proposal(
@@ -131,11 +131,14 @@ def score_locally(model: bytes, org: OrgData, schema: Schema) -> float:
     return float(roc_auc_score(encode_target(holdout, schema), probabilities[:, 1]))
 
 
-def run_demo(profile: ConnectionProfile, folder: Path, say: Say, rows: int = 9000) -> DemoResult:
+def run_demo(
+    profile: ConnectionProfile, folder: Path, store: Path, say: Say, rows: int = 9000
+) -> DemoResult:
+    """The demo's story on the network of `profile`, with its files in `folder` and the models
+    in the store at `store` (the network's, so that `fedledger models fetch` finds them)."""
     schema = demo_schema()
     members = profile.msp_ids[:3]
     first, second, third = (members * 3)[:3]
-    store = str(folder / "store")
     data = split_between(members, rows, folder / "organisations")
     with open_registry(profile, first) as registry:
         task_id = new_task_id(registry)
@@ -150,7 +153,7 @@ def run_demo(profile: ConnectionProfile, folder: Path, say: Say, rows: int = 900
     say(f"{first} created task {task_id}: every member votes, 66 % must approve")
     result = DemoResult(task_id)
     holdouts = {m: {task_id: data[m].holdout_path} for m in members}
-    validators = start_validators(profile, holdouts, store, folder / "organisations")
+    validators = start_validators(profile, holdouts, str(store), folder / "organisations")
     say(f"validators of {', '.join(members)} are watching the ledger")
     try:
         candidates = [
@@ -174,7 +177,7 @@ def run_demo(profile: ConnectionProfile, folder: Path, say: Say, rows: int = 900
         stop_validators(validators)
     with open_registry(profile, third) as registry:
         champion = registry.get_champion(task_id)
-    model = open_store(Path(store)).get(champion.uri, champion.model_sha256)
+    model = open_store(store).get(champion.uri, champion.model_sha256)
     result.champion = champion.proposal_id
     result.consumer_auc = score_locally(model, data[third], schema)
     return result

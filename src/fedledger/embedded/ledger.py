@@ -120,7 +120,7 @@ class EmbeddedLedger:
         except BaseException:
             self.down()
             raise
-        self._profile(relative=True).write(self.paths.profile)
+        self._profile().write(self.paths.profile)
         return ConnectionProfile.load(self.paths.profile)
 
     def _check_ports(self) -> None:
@@ -251,12 +251,10 @@ class EmbeddedLedger:
             connection.close()
         return None if row[0] is None else int(row[0]) + 1
 
-    def _profile(self, relative: bool = False) -> ConnectionProfile:
-        """The connection profile; with relative paths (to the run folder) for writing."""
+    def _profile(self) -> ConnectionProfile:
         organizations = {}
-        crypto = Path("crypto") if relative else self.paths.crypto
         for org in self.config.members:
-            layout = OrgLayout.under(crypto, org.domain)
+            layout = OrgLayout.under(self.paths.crypto, org.domain)
             endpoint = f"127.0.0.1:{org.gateway_port}"
             organizations[org.msp_id] = OrgProfile.from_material(org.msp_id, layout, endpoint)
         return ConnectionProfile(

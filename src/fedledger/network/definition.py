@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from fedledger.orgs import MemberOrg, OrdererOrg
+from fedledger.paths import read_path
 
 DEFAULT_DEFINITION = Path(__file__).resolve().parents[3] / "network" / "fedledger.yaml"
 
@@ -82,12 +83,12 @@ class NetworkDefinition:
         chaincode = get(document, "chaincode", "network")
         ordering = get(document, "ordering", "network")
         organizations = get(document, "organizations", "network")
-        source = Path(get(chaincode, "source", "chaincode"))
+        source = read_path(str(get(chaincode, "source", "chaincode")), base)
         definition = cls(
             name=str(get(document, "name", "network")),
             channel=str(get(document, "channel", "network")),
             chaincode_name=str(get(chaincode, "name", "chaincode")),
-            chaincode_source=(source if source.is_absolute() else base / source).resolve(),
+            chaincode_source=source,
             ordering=OrdererOrg(
                 name=str(get(ordering, "name", "ordering")),
                 msp_id=str(get(ordering, "mspId", "ordering")),

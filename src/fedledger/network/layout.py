@@ -39,6 +39,11 @@ class RunLayout:
     def profile(self) -> Path:
         return self.root / "connection-profile.yaml"
 
+    @property
+    def store(self) -> Path:
+        """The model store every command, validator and the demo use unless told otherwise."""
+        return self.root / "store"
+
     def node(self, name: str) -> Path:
         return self.root / "nodes" / name
 

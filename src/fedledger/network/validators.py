@@ -29,9 +29,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from fedledger.network import health, processes
 from fedledger.network.definition import NetworkDefinition
+from fedledger.network.layout import RunLayout
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.processes import ProcessSpec, ProcessTable
 from fedledger.network.status import NodeStatus
+from fedledger.paths import read_path
 from fedledger.profile import ConnectionProfile
 from fedledger.validator.client import channel_for
 from fedledger.validator.config import ValidatorConfig
@@ -66,11 +68,11 @@ class ValidatorsSpec:
                     f"{path}: organizations.{msp_id}.tasks must map task ids to holdout files"
                 )
             tasks[msp_id] = {
-                task: (path.parent / str(file)).resolve() for task, file in served.items()
+                task: read_path(str(file), path.parent) for task, file in served.items()
             }
         store = document.get("store")
         if store is not None and "://" not in str(store):
-            store = str((path.parent / str(store)).resolve())
+            store = str(read_path(str(store), path.parent))
         return cls(store, tasks)
 
 
@@ -136,7 +138,7 @@ class NetworkValidators:
             profile,
             msp_id,
             tasks=tasks,
-            store=store or str(self.run_dir / "store"),
+            store=store or str(RunLayout(self.run_dir).store),
             state_dir=org_folder / "state",
             listen=f"{LOCALHOST}:{self.definition.peer_ports(index).validator}",
         )

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import yaml
 
 from fedledger.evaluate.limits import SandboxLimits
+from fedledger.paths import read_path
 
 MIB = 1024 * 1024
 
@@ -216,7 +217,7 @@ def _store(reader: _Reader) -> StoreConfig:
             f"got {location!r}"
         )
     return StoreConfig(
-        location=str(reader.base / location) if scheme == "" else location,
+        location=str(read_path(location, reader.base)) if scheme == "" else location,
         endpoint_url=reader.optional_text("endpointUrl"),
         region=reader.optional_text("region"),
     )
@@ -345,8 +346,7 @@ class _Reader:
         return value
 
     def path(self, key: str) -> Path:
-        value = Path(self.text(key)).expanduser()
-        return value if value.is_absolute() else self.base / value
+        return read_path(self.text(key), self.base)
 
     def existing_file(self, key: str) -> Path:
         value = self.path(key)
@@ -358,8 +358,7 @@ class _Reader:
         items = self.strings(key)
         paths = []
         for index, item in enumerate(items):
-            value = Path(item).expanduser()
-            value = value if value.is_absolute() else self.base / value
+            value = read_path(item, self.base)
             if not value.is_file():
                 raise ConfigError(f"{self.name(key)}[{index}]: no file at {value}")
             paths.append(value)

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from fedledger.paths import with_written_paths
 from fedledger.profile import ConnectionProfile, ProfileError
 
 
@@ -50,27 +51,27 @@ def config_document(
     gateway: dict[str, Any] = {
         "endpoint": org.gateway.endpoint,
         "serverName": org.gateway.server_name,
-        "tlsCaCert": str(org.gateway.tls_ca_cert),
+        "tlsCaCert": org.gateway.tls_ca_cert,
     }
     if org.tls_client is not None:
-        gateway["tlsClient"] = {"cert": str(org.tls_client.cert), "key": str(org.tls_client.key)}
+        gateway["tlsClient"] = {"cert": org.tls_client.cert, "key": org.tls_client.key}
     document: dict[str, Any] = {
         "organization": msp_id,
-        "identity": str(identity_msp),
+        "identity": identity_msp,
         "channel": profile.channel,
         "chaincode": profile.chaincode,
         "gateway": gateway,
-        "tasks": {task: {"holdout": str(path)} for task, path in tasks.items()},
-        "store": {"location": store}
+        "tasks": {task: {"holdout": path} for task, path in tasks.items()},
+        "store": {"location": store if "://" in store else Path(store)}
         | ({"endpointUrl": store_endpoint_url} if store_endpoint_url else {}),
         "listen": {
             "address": listen,
             "tls": {
-                "issueFrom": {"caCert": str(ca_cert), "caKey": str(ca_key)},
-                "clientCaCerts": [str(ca_cert)],
+                "issueFrom": {"caCert": ca_cert, "caKey": ca_key},
+                "clientCaCerts": [ca_cert],
             },
         },
-        "stateDir": str(state_dir),
+        "stateDir": state_dir,
     }
     if metrics is not None:
         document["metrics"] = {"address": metrics}
@@ -82,6 +83,8 @@ def config_document(
 
 
 def write_config(path: Path, document: dict[str, Any]) -> Path:
+    """Write `document` to `path`; its `Path` values become paths relative to the file's folder
+    when below it, absolute otherwise (docs/validator-config.md)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    path.write_text(yaml.safe_dump(with_written_paths(document, path.parent), sort_keys=False))
     return path
