@@ -1,13 +1,17 @@
-"""Readiness from what the nodes report (operations endpoints, metrics), never from sleeping."""
+"""Readiness from what the nodes report (operations endpoints, metrics), never from sleeping.
+
+The operations endpoints are plain HTTP on loopback, so the standard library's client serves:
+an HTTP library would cost an import and a CA bundle load per call that `network status` pays.
+"""
 
 from __future__ import annotations
 
 import re
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
-
-import httpx
 
 T = TypeVar("T")
 
@@ -16,12 +20,18 @@ class NotReadyError(TimeoutError):
     """A node did not become ready in time; the message names it and what was awaited."""
 
 
-def healthz(port: int, timeout: float = 1.0) -> bool:
+def _get(port: int, path: str, timeout: float) -> str | None:
+    """The body of a 200 answer from the operations endpoint on `port`, or None."""
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
     try:
-        response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return response.status_code == 200
+        with direct.open(f"http://127.0.0.1:{port}{path}", timeout=timeout) as reply:
+            return str(reply.read().decode()) if reply.status == 200 else None
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def healthz(port: int, timeout: float = 1.0) -> bool:
+    return _get(port, "/healthz", timeout) is not None
 
 
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)")
@@ -29,9 +39,8 @@ _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+(
 
 def metric(port: int, name: str, labels: dict[str, str], timeout: float = 1.0) -> float | None:
     """One sample of a Prometheus metric from a node's operations endpoint, or None."""
-    try:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=timeout).text
-    except httpx.HTTPError:
+    text = _get(port, "/metrics", timeout)
+    if text is None:
         return None
     for line in text.splitlines():
         match = _SAMPLE.match(line)
