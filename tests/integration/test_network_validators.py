@@ -87,12 +87,66 @@ def test_validators_run_with_the_network_and_vote(tmp_path: Path) -> None:
         assert decided.status == "ACCEPTED"
         assert voters == ORGS
 
+        pids = validator_pids(run_dir)
+        other = tmp_path / "Org3MSP-other.parquet"
+        frame.iloc[:400].to_parquet(other)
+        spec["Org3MSP"] = {"tasks": {"net-validators": str(other)}}
+        spec_file.write_text(yaml.safe_dump({"organizations": spec}))
+        changed = fedledger(run_dir, "up", "--validators", str(spec_file))
+        assert changed.returncode == 0, changed.stderr
+        assert "the network was already running" in changed.stderr
+        assert "restarted (configuration changed) validator.org3.fedledger.local" in changed.stderr
+        assert "unchanged validator.org1.fedledger.local, validator.org2" in changed.stderr
+        now = validator_pids(run_dir)
+        assert now["validator.org1.fedledger.local"] == pids["validator.org1.fedledger.local"]
+        assert now["validator.org3.fedledger.local"] != pids["validator.org3.fedledger.local"]
+
+        del spec["Org3MSP"]
+        spec_file.write_text(yaml.safe_dump({"organizations": spec}))
+        fewer = fedledger(run_dir, "up", "--validators", str(spec_file))
+        assert fewer.returncode == 0, fewer.stderr
+        assert "stopped (no longer listed) validator.org3.fedledger.local" in fewer.stderr
+        assert set(validator_pids(run_dir)) == {
+            "validator.org1.fedledger.local",
+            "validator.org2.fedledger.local",
+        }
+
         down = fedledger(run_dir, "down")
         assert down.returncode == 0, down.stderr
-        assert "stopped 5 processes" in down.stderr  # 3 validators, the ledger, its chaincode
+        assert "stopped 4 processes" in down.stderr  # 2 validators, the ledger, its chaincode
         again = fedledger(run_dir, "up")
         assert again.returncode == 0, again.stderr
         assert "started validator.org1.fedledger.local" in again.stderr
     finally:
         fedledger(run_dir, "down", "--purge")
     assert not run_dir.exists()
+
+
+def validator_pids(run_dir: Path) -> dict[str, int]:
+    """Running validators by name, with their PIDs, from `network status`."""
+    status = fedledger(run_dir, "status")
+    pids = {}
+    for line in status.stdout.splitlines():
+        cells = [cell.strip() for cell in line.split("│") if cell.strip()]
+        if cells and cells[0].startswith("validator.") and "healthy" in cells:
+            pids[cells[0]] = int(cells[4])
+    return pids
+
+
+def test_up_refuses_options_that_differ_from_the_running_network(tmp_path: Path) -> None:
+    run_dir = tmp_path / "net"
+    base = free_port_base()
+    up = fedledger(run_dir, "up", "--ledger", "embedded", "--port-base", str(base))
+    try:
+        assert up.returncode == 0, up.stderr
+        same = fedledger(run_dir, "up", "--port-base", str(base))
+        assert same.returncode == 0, same.stderr
+        assert "the network was already running; nothing of it changed" in same.stderr
+        other = fedledger(run_dir, "up", "--port-base", str(base + 500), "--orgs", "3")
+        assert other.returncode == 1
+        message = " ".join(other.stderr.split())
+        assert f"--port-base {base + 500} (this network has {base})" in message
+        assert "--orgs" not in message  # 3 is what it has
+        assert "fedledger network down --purge" in message
+    finally:
+        fedledger(run_dir, "down", "--purge")

@@ -21,7 +21,7 @@ from fedledger.network.backends import (
     open_backend,
     resolve_record,
 )
-from fedledger.network.definition import DEFAULT_DEFINITION, DefinitionError, parse_duration
+from fedledger.network.definition import DefinitionError, parse_duration
 from fedledger.network.health import NotReadyError
 from fedledger.network.native import AlreadyRunningError, NativeNetwork, NetworkError
 from fedledger.network.packaging import PackagingError
@@ -78,8 +78,9 @@ def up(
     port_base: Annotated[int | None, typer.Option(help="First port of the port block.")] = None,
     batch_timeout: Annotated[str | None, typer.Option(help="Block timeout, e.g. 500ms.")] = None,
     definition: Annotated[
-        Path, typer.Option(resolve_path=True, help="Network definition file.")
-    ] = DEFAULT_DEFINITION,
+        Path | None,
+        typer.Option(resolve_path=True, help="Network definition file (default: the bundled one)."),
+    ] = None,
     validators: Annotated[
         Path | None,
         typer.Option(help="Also run one validator per organisation (docs/validator.md)."),
@@ -104,18 +105,17 @@ def up(
         with console.status("starting") as status:
             try:
                 profile = backend.up(step=lambda message: status.update(message))
+                outcome = f"network up in {time.monotonic() - started:.1f} s"
             except (AlreadyRunningError, EmbeddedAlreadyRunningError):
-                if validators is None:
-                    raise
                 profile = ConnectionProfile.load(run_dir / "connection-profile.yaml")
+                outcome = "the network was already running; nothing of it changed"
             status.update("starting validators")
-            names = NetworkValidators(record.definition(), run_dir).start(profile, validators)
+            changes = NetworkValidators(record.definition(), run_dir).start(profile, validators)
     except (*START_ERRORS, ValidatorsSpecError) as error:
         fail(str(error))
-    console.print(
-        f"network up in {time.monotonic() - started:.1f} s; connection profile: {profile.path}"
-        + (f"; started {', '.join(names)}" if names else "")
-    )
+    console.print(f"{outcome}; connection profile: {profile.path}")
+    if validators is not None or changes.started or changes.restarted or changes.stopped:
+        console.print(changes.summary())
 
 
 @network_app.command()

@@ -102,11 +102,13 @@ def open_backend(record: NetworkRecord, run_dir: Path) -> LedgerBackend:
 def resolve_record(
     run_dir: Path,
     requested: str,
-    definition: Path = DEFAULT_DEFINITION,
+    definition: Path | None = None,
     **overrides: Any,
 ) -> tuple[NetworkRecord, str]:
     """The network already in `run_dir`, or a new record for the requested ledger (validated
-    and saved); and a line saying which ledger it is and why."""
+    and saved); and a line saying which ledger it is and why. Options given (not None) must
+    match an existing network: BackendError names each one that differs."""
+    given = {key: value for key, value in overrides.items() if value is not None}
     if (run_dir / RECORD).exists():
         existing = NetworkRecord.load(run_dir)
         if requested != "auto" and existing.ledger != requested:
@@ -114,10 +116,36 @@ def resolve_record(
                 f"{run_dir} holds a {existing.ledger} network; stop and purge it "
                 "(`fedledger network down --purge`) before starting a different ledger"
             )
+        _refuse_changes(existing, run_dir, definition, given)
         return existing, f"ledger: {existing.ledger} (the network in {run_dir})"
     choice = choose_ledger(requested)
-    given = {key: value for key, value in overrides.items() if value is not None}
-    record = NetworkRecord(choice.ledger, definition, given)
+    record = NetworkRecord(choice.ledger, definition or DEFAULT_DEFINITION, given)
     record.definition()  # validate before writing anything
     record.save(run_dir)
     return record, f"ledger: {choice.ledger} ({choice.reason})"
+
+
+def _refuse_changes(
+    existing: NetworkRecord, run_dir: Path, definition: Path | None, given: dict[str, Any]
+) -> None:
+    """An `up` on an existing network may not quietly ignore options that differ from it."""
+    recorded = existing.definition()
+    has: dict[str, Any] = {
+        "definition": existing.definition_path,
+        "orgs": len(recorded.members),
+        "orderers": recorded.ordering.orderers,
+        "port_base": recorded.port_base,
+        "batch_timeout": recorded.batch_timeout,
+    }
+    asked = given | ({"definition": definition} if definition is not None else {})
+    differences = [
+        f"--{key.replace('_', '-')} {value} (this network has {has[key]})"
+        for key, value in asked.items()
+        if value != has[key]
+    ]
+    if differences:
+        raise BackendError(
+            f"{run_dir} holds a network started with other options: {'; '.join(differences)}. "
+            "Run `fedledger network up` without them to use it, or `fedledger network down "
+            "--purge` first to start afresh (that deletes its ledger), or pass another --run-dir"
+        )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from fedledger.profile import ConnectionProfile
 from fedledger.validator.client import channel_for
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.endpoint import read_endpoint
-from fedledger.validator.profile_config import config_document, write_config
+from fedledger.validator.profile_config import config_document, render_config
 
 START_TIMEOUT = 90.0
 
@@ -76,6 +76,29 @@ class ValidatorsSpec:
         return cls(store, tasks)
 
 
+@dataclass
+class ValidatorChanges:
+    """What `NetworkValidators.start` did, by validator name."""
+
+    started: list[str] = field(default_factory=list)
+    restarted: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"{what} {', '.join(names)}"
+            for what, names in (
+                ("started", self.started),
+                ("restarted (configuration changed)", self.restarted),
+                ("stopped (no longer listed)", self.stopped),
+                ("unchanged", self.unchanged),
+            )
+            if names
+        ]
+        return "validators: " + "; ".join(parts) if parts else "no validators"
+
+
 class NetworkValidators:
     def __init__(self, definition: NetworkDefinition, run_dir: Path) -> None:
         self.definition = definition
@@ -87,8 +110,10 @@ class NetworkValidators:
     def spec_copy(self) -> Path:
         return self.folder / "spec.yaml"
 
-    def start(self, profile: ConnectionProfile, spec_file: Path | None = None) -> list[str]:
-        """Start the validators of `spec_file` (or of the kept copy); the names started."""
+    def start(self, profile: ConnectionProfile, spec_file: Path | None = None) -> ValidatorChanges:
+        """Bring the validators in line with `spec_file` (or the kept copy of the last one):
+        start those not running, restart those whose configuration changed, stop those the
+        file no longer lists, leave the rest alone; and wait until every one started serves."""
         if spec_file is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             spec = ValidatorsSpec.load(spec_file)
@@ -96,18 +121,32 @@ class NetworkValidators:
         elif self.spec_copy.exists():
             spec = ValidatorsSpec.load(self.spec_copy)
         else:
-            return []
+            return ValidatorChanges()
         running = self.table.running()
-        started = []
+        changes = ValidatorChanges()
         for msp_id, tasks in spec.tasks.items():
-            name, process = self._process(profile, msp_id, tasks, spec.store)
-            if name in running:
+            name, process, config, text = self._plan(profile, msp_id, tasks, spec.store)
+            unchanged = config.exists() and config.read_text() == text
+            if name in running and unchanged:
+                changes.unchanged.append(name)
                 continue
+            if name in running:
+                processes.stop(running[name])
+                changes.restarted.append(name)
+            else:
+                changes.started.append(name)
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(text)
             self.table.add(processes.start(process))
-            started.append(name)
-        for name in started:
+        listed = {self._name(msp_id) for msp_id in spec.tasks}
+        for name, record in running.items():
+            if name not in listed:
+                processes.stop(record)
+                self.table.remove([name])
+                changes.stopped.append(name)
+        for name in changes.started + changes.restarted:
             self._wait_ready(name)
-        return started
+        return changes
 
     def _keep(self, spec: ValidatorsSpec, profile: ConnectionProfile) -> None:
         """A copy with absolute paths, for later `up`s."""
@@ -127,11 +166,16 @@ class NetworkValidators:
             document["store"] = spec.store
         self.spec_copy.write_text(yaml.safe_dump(document, sort_keys=False))
 
-    def _process(
+    def _name(self, msp_id: str) -> str:
+        return f"validator.{self.definition.member(msp_id)[1].domain}"
+
+    def _plan(
         self, profile: ConnectionProfile, msp_id: str, tasks: dict[str, Path], store: str | None
-    ) -> tuple[str, ProcessSpec]:
-        index, member = self.definition.member(msp_id)
-        name = f"validator.{member.domain}"
+    ) -> tuple[str, ProcessSpec, Path, str]:
+        """The validator of `msp_id`: its name, process, configuration file and that file's
+        text as it should be now."""
+        index, _ = self.definition.member(msp_id)
+        name = self._name(msp_id)
         org_folder = self.folder / msp_id
         config = org_folder / "validator.yaml"
         document = config_document(
@@ -142,10 +186,14 @@ class NetworkValidators:
             state_dir=org_folder / "state",
             listen=f"{LOCALHOST}:{self.definition.peer_ports(index).validator}",
         )
-        write_config(config, document)
         command = [sys.executable, "-m", "fedledger", "validator", "serve", "--config", str(config)]
         log = self.run_dir / "logs" / f"{name}.log"
-        return name, ProcessSpec(name, command, log, org_folder)
+        return (
+            name,
+            ProcessSpec(name, command, log, org_folder),
+            config,
+            render_config(config, document),
+        )
 
     def _config(self, name: str) -> ValidatorConfig:
         msp_id = next(m.msp_id for m in self.definition.members if name.endswith(m.domain))

@@ -82,9 +82,13 @@ def config_document(
     return document
 
 
+def render_config(path: Path, document: dict[str, Any]) -> str:
+    """The text of `document` as a file at `path`: its `Path` values relative to the file's
+    folder when below it, absolute otherwise (docs/validator-config.md)."""
+    return yaml.safe_dump(with_written_paths(document, path.parent), sort_keys=False)
+
+
 def write_config(path: Path, document: dict[str, Any]) -> Path:
-    """Write `document` to `path`; its `Path` values become paths relative to the file's folder
-    when below it, absolute otherwise (docs/validator-config.md)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(with_written_paths(document, path.parent), sort_keys=False))
+    path.write_text(render_config(path, document))
     return path
