@@ -221,9 +221,6 @@ class Store:
         ).fetchall()
         return [EventRow(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
-    def state_count(self) -> int:
-        return int(self._reader.execute("SELECT COUNT(*) FROM state").fetchone()[0])
-
     # Committer (its own thread, its own connection).
 
     def committed_version(self, namespace: str, key: str) -> Version | None:

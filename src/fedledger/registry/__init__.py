@@ -28,7 +28,6 @@ from fedledger.registry.events import (
     TaskCreated,
     VoteCast,
     parse_event,
-    registry_events,
 )
 from fedledger.registry.records import (
     DECISIONS,
@@ -87,5 +86,4 @@ __all__ = [
     "open_registry",
     "parse_event",
     "proposal_id_for",
-    "registry_events",
 ]

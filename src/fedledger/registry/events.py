@@ -10,7 +10,6 @@ health events are not parsed here: `parse_event` returns None for them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -185,15 +184,3 @@ def parse_event(event: ChaincodeEvent) -> RegistryEvent | None:
         champion=f.optional_str("champion"),
         tally=EventCounts.from_fields(f.child("tally")),
     )
-
-
-def registry_events(
-    events: Iterable[ChaincodeEvent],
-) -> Iterator[tuple[ChaincodeEvent, RegistryEvent | None]]:
-    """Each raw event with its parsed form (None for other contracts' events), in order.
-
-    The raw event stays beside the parsed one so a caller can checkpoint every event, parsed
-    or not, once it has dealt with it.
-    """
-    for event in events:
-        yield event, parse_event(event)
