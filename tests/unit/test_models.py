@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -182,3 +184,148 @@ def test_dtype_choice_by_estimator_family() -> None:
     assert numeric_dtype_for(Pipeline([("m", HistGradientBoostingClassifier())])) == "float32"
     assert numeric_dtype_for(LogisticRegression()) == "float64"
     assert numeric_dtype_for(MLPClassifier()) == "float64"
+
+
+BOOL_SCHEMA = Schema.from_dict(
+    {
+        "features": [
+            {"name": "amount", "type": "float"},
+            {"name": "count", "type": "int"},
+            {"name": "paid", "type": "bool"},
+            {"name": "joint", "type": "bool", "nullable": True},
+            {"name": "region", "type": "category", "categories": ["north", "south"]},
+        ],
+        "target": {"name": "label", "type": "category", "classes": ["no", "yes"]},
+    }
+)
+
+
+def _bool_frame(rows: int, seed: int) -> pd.DataFrame:
+    """Rows whose label depends on both bool features, so the model must use them."""
+    rng = np.random.default_rng(seed)
+    amount = rng.normal(size=rows)
+    paid = rng.random(rows) < 0.4
+    joint = pd.array(rng.random(rows) < 0.5, dtype="boolean")
+    joint[rng.random(rows) < 0.1] = pd.NA
+    logit = amount + 2.0 * paid - 1.5 * joint.fillna(False).to_numpy(dtype=bool)
+    label = np.where(logit + rng.normal(scale=0.5, size=rows) > 0.2, "yes", "no")
+    return pd.DataFrame(
+        {
+            "amount": amount,
+            "count": rng.integers(0, 5, rows),
+            "paid": paid,
+            "joint": joint,
+            "region": pd.Series(rng.choice(["north", "south"], rows), dtype="string"),
+            "label": pd.Series(label, dtype="string"),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LogisticRegression(max_iter=500),
+        RandomForestClassifier(20, max_depth=6, random_state=0),
+        HistGradientBoostingClassifier(max_iter=20, random_state=0),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_bool_features_train_convert_and_evaluate_end_to_end(
+    estimator: object, tmp_path: Path
+) -> None:
+    from fedledger.evaluate.engine import Evaluator
+    from fedledger.evaluate.holdout import Holdout
+    from fedledger.evaluate.limits import SandboxLimits
+    from fedledger.evaluate.policy import Decision, Task, TaskPolicy
+    from fedledger.schema.validate import validate_file
+
+    train_frame, holdout_frame = _bool_frame(800, seed=1), _bool_frame(300, seed=2)
+    assert validate_frame(train_frame, BOOL_SCHEMA).ok
+    trained = train(BOOL_SCHEMA, train_frame, estimator)
+    model_bytes = convert(trained, task_id="bools")
+
+    dtype = trained.numeric_dtype
+    elem = onnx.TensorProto.FLOAT if dtype == "float32" else onnx.TensorProto.DOUBLE
+    inputs = {
+        i.name: i.type.tensor_type.elem_type for i in onnx.load_from_string(model_bytes).graph.input
+    }
+    assert inputs == {
+        "amount": elem,
+        "count": elem,
+        "paid": elem,
+        "joint": elem,
+        "region": onnx.TensorProto.STRING,
+    }
+
+    # The holdout arrives as CSV text: booleans written as true/FALSE/1/0, gaps left empty.
+    csv = tmp_path / "holdout.csv"
+    text = holdout_frame.copy()
+    text["paid"] = np.where(holdout_frame["paid"], " TRUE", "0")
+    text["joint"] = holdout_frame["joint"].map({True: "1", False: "false"}, na_action="ignore")
+    text.to_csv(csv, index=False)
+    read, report = validate_file(csv, BOOL_SCHEMA)
+    assert report.ok, report.problems
+    assert read["paid"].tolist() == holdout_frame["paid"].tolist()
+
+    feeds = frame_to_feeds(read, BOOL_SCHEMA, dtype)
+    assert feeds["paid"].dtype == np.dtype(dtype)
+    assert set(np.unique(feeds["paid"])) == {0.0, 1.0}
+    assert np.isnan(feeds["joint"]).sum() == holdout_frame["joint"].isna().sum()
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    _, proba = session.run(None, feeds)  # type: ignore[arg-type]
+    expected = trained.pipeline.predict_proba(prepare_frame(holdout_frame, BOOL_SCHEMA, dtype))
+    assert np.abs(proba - expected).max() <= 1e-6
+
+    task = Task("bools", BOOL_SCHEMA, TaskPolicy("roc_auc", higher_is_better=True, min_score=0.7))
+    limits = SandboxLimits(memory_bytes=1024**3, cpu_seconds=20, wall_seconds=60)
+    with Holdout.load(csv, BOOL_SCHEMA) as holdout:
+        result = Evaluator(limits).evaluate(model_bytes, task, holdout)
+    from sklearn.metrics import roc_auc_score
+
+    assert result.decision is Decision.APPROVE, result.reasons
+    score = roc_auc_score(encode_target(holdout_frame, BOOL_SCHEMA), expected[:, 1])
+    assert result.score == pytest.approx(score, abs=1e-6)
+
+
+def test_nullable_bool_is_imputed_with_its_most_frequent_value() -> None:
+    pipeline = build_pipeline(BOOL_SCHEMA, LogisticRegression())
+    transformers = {n: t for n, t, _ in pipeline.named_steps["preprocess"].transformers}
+    assert transformers["joint"].named_steps["impute"].strategy == "most_frequent"
+    assert transformers["paid"].named_steps.keys() == {"scale"}
+
+
+@pytest.mark.parametrize(
+    ("estimator", "tolerance"),
+    [(LogisticRegression(), 1e-12), (RandomForestClassifier(10, random_state=0), 1e-6)],
+    ids=lambda p: type(p).__name__ if not isinstance(p, float) else str(p),
+)
+def test_nullable_numeric_features_run_in_onnxruntime(estimator: object, tolerance: float) -> None:
+    """onnxruntime has no float64 Imputer: nullable features are imputed with IsNaN/Where."""
+    schema = Schema.from_dict(
+        {
+            "features": [
+                {"name": "a", "type": "float", "nullable": True},
+                {"name": "b", "type": "int", "nullable": True},
+            ],
+            "target": {"name": "y", "type": "category", "classes": ["n", "y"]},
+        }
+    )
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=300)
+    frame = pd.DataFrame(
+        {
+            "a": np.where(rng.random(300) < 0.2, np.nan, a),
+            "b": pd.array(rng.integers(0, 4, 300), dtype="Int64"),
+            "y": np.where(a > 0, "y", "n"),
+        }
+    )
+    frame.loc[::7, "b"] = pd.NA
+    trained = train(schema, frame, estimator)
+    model_bytes = convert(trained, task_id="t")
+    ops = {node.op_type for node in onnx.load_from_string(model_bytes).graph.node}
+    assert {"IsNaN", "Where"} <= ops
+    assert "Imputer" not in ops
+    session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    _, proba = session.run(None, frame_to_feeds(frame, schema, trained.numeric_dtype))  # type: ignore[arg-type]
+    expected = trained.pipeline.predict_proba(prepare_frame(frame, schema, trained.numeric_dtype))
+    assert np.abs(proba - expected).max() <= tolerance

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from fedledger.schema.sanitise import normalise_categories, sanitise_frame
-from fedledger.schema.types import Schema, SchemaError
+from fedledger.schema.text import MISSING, js_number, show
+from fedledger.schema.types import Feature, Schema, SchemaError, Target
 from fedledger.schema.validate import SchemaValidationError, validate_file, validate_frame
 
 VECTORS = json.loads(
@@ -27,9 +28,21 @@ def test_valid_vectors_encode_and_hash_exactly(vector: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("vector", VECTORS["invalid"], ids=lambda v: v["name"])
-def test_invalid_vectors_are_refused(vector: dict[str, Any]) -> None:
-    with pytest.raises(SchemaError):
+def test_invalid_vectors_are_refused_with_the_chaincodes_words(vector: dict[str, Any]) -> None:
+    with pytest.raises(SchemaError) as info:
         Schema.from_dict(vector["schema"])
+    assert info.value.problems == (vector["error"],)
+    assert str(info.value) == vector["error"]
+
+
+def test_vectors_cover_bool_features() -> None:
+    bool_valid = [v for v in VECTORS["valid"] if '"type":"bool"' in v["canonical"]]
+    assert bool_valid
+    schema = Schema.from_dict(bool_valid[0]["schema"])
+    assert [f.type for f in schema.features].count("bool") == 2
+    assert all(f.is_numeric for f in schema.features if f.type == "bool")
+    names = {v["name"] for v in VECTORS["invalid"]}
+    assert {"categories on a bool feature", "class labels written as numbers"} <= names
 
 
 X = {"name": "x", "type": "float"}
@@ -37,26 +50,110 @@ Y = {"name": "y", "type": "float"}
 
 
 @pytest.mark.parametrize(
-    ("feature", "target", "message"),
+    ("doc", "message"),
     [
-        ({**X, "unit": "m"}, Y, "unknown field"),
-        (X, {**Y, "type": "int"}, "use 'float' for regression"),
-        ({**X, "nullable": "yes"}, Y, "nullable must be true or false"),
-        ({**X, "type": "category"}, Y, "categories is required"),
-        (X, None, "target is required"),
-        (X, {**Y, "classes": ["a", "b"]}, "only allowed on a category target"),
-        ({**X, "type": "category", "categories": ["a", 1]}, Y, "list of strings"),
-        ({**X, "type": "category", "categories": ["\ud800"]}, Y, "lone surrogate"),
+        ([], "schema must be an object with features and target, got an array"),
+        (
+            {"features": [X], "target": Y, "extra": 1},
+            "unknown field schema.extra (allowed: features, target)",
+        ),
+        (
+            {"features": [{**X, "type": "Float"}], "target": Y},
+            'schema.features[0].type must be one of float, int, bool, category, got "Float"; '
+            "use float",
+        ),
+        (
+            {"features": [{"name": "x"}], "target": Y},
+            "schema.features[0].type must be one of float, int, bool, category, got nothing",
+        ),
+        (
+            {"features": [{**X, "type": "category", "categories": "a, b"}], "target": Y},
+            'schema.features[0].categories must be a list of strings, got "a, b"',
+        ),
+        (
+            {"features": [{**X, "type": "category", "categories": ["a", "b" * 257]}], "target": Y},
+            "schema.features[0].categories[1] is 257 characters, over the limit of 256",
+        ),
+        (
+            {"features": [{**X, "type": "category", "categories": ["\ud800"]}], "target": Y},
+            "schema.features[0].categories[0] is not valid Unicode text (lone surrogate)",
+        ),
+        (
+            {"features": [{**X, "name": "x" * 129}], "target": Y},
+            "schema.features[0].name is 129 characters, over the limit of 128",
+        ),
+        (
+            {"features": [X], "target": {**Y, "type": "category", "classes": [False, True]}},
+            "schema.target.classes[0] must be a string, got false; class labels are strings, "
+            'so quote them: classes: ["false", "true"]',
+        ),
+        (
+            {"features": [X], "target": {**Y, "type": "category", "classes": [0, 1, 2, 3, 4, 5]}},
+            "schema.target.classes[0] must be a string, got 0; class labels are strings, "
+            'so quote them: classes: ["0", "1", "2", "3", "4", ...]',
+        ),
+        (
+            {"features": [X], "target": {**Y, "type": "category", "classes": ["a", {"b": 1}]}},
+            "schema.target.classes[1] must be a string, got an object; class labels are strings",
+        ),
+        (
+            {"features": [X], "target": {"type": "float"}},
+            "schema.target.name must be a non-empty string, got nothing",
+        ),
+        (
+            {"features": [X], "target": "y"},
+            'schema.target must be an object with name and type, got "y"',
+        ),
     ],
 )
-def test_schema_errors_name_the_field(
-    feature: dict[str, Any], target: dict[str, Any] | None, message: str
-) -> None:
-    doc: dict[str, Any] = {"features": [feature]}
-    if target is not None:
-        doc["target"] = target
-    with pytest.raises(SchemaError, match=message):
+def test_schema_errors_name_the_field_and_the_fix(doc: Any, message: str) -> None:
+    with pytest.raises(SchemaError) as info:
         Schema.from_dict(doc)
+    assert info.value.problems == (message,)
+
+
+def test_every_schema_problem_is_reported_at_once() -> None:
+    doc = {
+        "features": [
+            {"name": "a b", "type": "float"},
+            {"name": "paid", "type": "bool", "categories": ["n", "y"]},
+            {"name": "grade", "type": "category"},
+        ],
+        "target": {"name": "y", "type": "bool"},
+    }
+    with pytest.raises(SchemaError) as info:
+        Schema.from_dict(doc)
+    assert [p.split(" ")[0] for p in info.value.problems] == [
+        "schema.features[0].name",
+        "schema.features[1].categories",
+        "schema.features[2].categories",
+        "schema.target.type",
+    ]
+    assert str(info.value) == "; ".join(info.value.problems)
+
+
+def test_schemas_built_directly_are_checked_too() -> None:
+    with pytest.raises(SchemaError, match=r"schema\.features\[0\]\.type must be one of"):
+        Schema((Feature("x", "string"),), Target("y", "float"))  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="only allowed on category features"):
+        Schema((Feature("x", "bool", categories=("a",)),), Target("y", "float"))
+    with pytest.raises(SchemaError, match="only allowed on a category target"):
+        Schema((Feature("x", "bool"),), Target("y", "float", classes=("a", "b")))
+
+
+def test_text_rendering_follows_javascript() -> None:
+    assert [js_number(v) for v in (1.0, 0.5, 1e-7, 1e21, 123456789012.0, -2.5e-6, 1e-6)] == [
+        "1",
+        "0.5",
+        "1e-7",
+        "1e+21",
+        "123456789012",
+        "-0.0000025",
+        "0.000001",
+    ]
+    assert show("x" * 100) == '"' + "x" * 76 + "..."
+    assert show(MISSING) == "nothing"
+    assert show(None) == "null"
 
 
 def test_round_trip_through_canonical_json() -> None:
@@ -188,3 +285,174 @@ def test_sanitise_frame_keeps_unparseable_numbers_for_validation(schema: Schema)
     frame["amount"] = ["1", "two", "3"]
     clean = sanitise_frame(frame, schema)
     assert validate_frame(clean, schema).kinds() == {"wrong_type"}
+
+
+@pytest.fixture
+def bool_schema() -> Schema:
+    return Schema.from_dict(
+        {
+            "features": [
+                {"name": "amount", "type": "float"},
+                {"name": "paid", "type": "bool"},
+                {"name": "joint", "type": "bool", "nullable": True},
+                {"name": "delinq", "type": "int"},
+            ],
+            "target": {"name": "Class", "type": "category", "classes": ["bad", "good"]},
+        }
+    )
+
+
+def test_csv_bool_column_reads_true_false_1_0_in_any_case(
+    bool_schema: Schema, tmp_path: Path
+) -> None:
+    csv = tmp_path / "data.csv"
+    csv.write_text(
+        "amount,paid,joint,delinq,Class\n"
+        "1.5,true, FALSE ,0,good\n"
+        "2.5,TRUE,,1,bad\n"
+        "3.5, 1 ,0,2,good\n"
+        "4.5,False,True,0,bad\n"
+        "5.5,0,1,0,good\n"
+    )
+    frame, report = validate_file(csv, bool_schema)
+    assert report.ok, report.problems
+    assert frame["paid"].tolist() == [True, True, True, False, False]
+    assert frame["joint"].tolist()[:2] == [False, pd.NA]
+    assert str(frame["paid"].dtype) == "boolean"
+
+
+def test_csv_bool_column_names_rows_and_column_of_other_values(
+    bool_schema: Schema, tmp_path: Path
+) -> None:
+    csv = tmp_path / "data.csv"
+    csv.write_text(
+        "amount,paid,joint,delinq,Class\n"
+        "1.5,yes,0,0,good\n"
+        "2.5,true,1,1,bad\n"
+        "3.5,2,maybe,2,good\n"
+        "4.5,,1,0,bad\n"
+    )
+    frame, report = validate_file(csv, bool_schema)
+    assert [(p.kind, p.column, p.message) for p in report.problems] == [
+        (
+            "null_not_allowed",
+            "paid",
+            "column 'paid' has 1 missing value(s) (rows 4); schema.features[1].nullable is "
+            "false: fill them in or declare the feature nullable: true",
+        ),
+        (
+            "wrong_type",
+            "paid",
+            "column 'paid' (schema.features[1] is bool) has 2 value(s) that are not true, "
+            "false, 1 or 0: row 1: 'yes', row 3: '2'; write each as one of those",
+        ),
+        (
+            "wrong_type",
+            "joint",
+            "column 'joint' (schema.features[2] is bool) has 1 value(s) that are not true, "
+            "false, 1 or 0: row 3: 'maybe'; write each as one of those",
+        ),
+    ]
+    wrong = report.problems[1]
+    assert wrong.rows == (1, 3)
+    assert wrong.examples == ("yes", "2")
+    assert frame["paid"].dtype == "string"  # left as read: it does not parse
+
+
+def test_parquet_booleans_are_taken_as_they_are(bool_schema: Schema, tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "amount": [1.0, 2.0],
+            "paid": [True, False],
+            "joint": pd.array([None, True], dtype="boolean"),
+            "delinq": [0, 1],
+            "Class": ["good", "bad"],
+        }
+    )
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path)
+    read, report = validate_file(path, bool_schema)
+    assert report.ok, report.problems
+    assert read["paid"].tolist() == [True, False]
+
+
+def test_numbers_0_and_1_pass_for_a_bool_feature_others_do_not(bool_schema: Schema) -> None:
+    frame = pd.DataFrame(
+        {
+            "amount": [1.0, 2.0, 3.0],
+            "paid": [1, 0, 1],
+            "joint": [0.0, np.nan, 3.0],
+            "delinq": [0, 1, 2],
+            "Class": ["good", "bad", "good"],
+        }
+    )
+    report = validate_frame(frame, bool_schema)
+    [problem] = report.problems
+    assert problem.message == (
+        "column 'joint' (schema.features[2] is bool) has 1 value(s) that are not true, false, "
+        "1 or 0: row 3: 3.0; write each as one of those"
+    )
+
+
+def test_int_column_holding_booleans_says_to_declare_bool(bool_schema: Schema) -> None:
+    frame = pd.DataFrame(
+        {
+            "amount": [1.0, 2.0],
+            "paid": [True, False],
+            "joint": [True, False],
+            "delinq": [True, False],
+            "Class": ["good", "bad"],
+        }
+    )
+    [problem] = validate_frame(frame, bool_schema).problems
+    assert problem.kind == "wrong_type"
+    assert problem.message == (
+        "column 'delinq' holds booleans (e.g. ['True', 'False']) but schema.features[3].type "
+        "is int; declare the feature as type: bool"
+    )
+
+
+def test_csv_int_column_with_true_false_text_says_to_declare_bool(
+    bool_schema: Schema, tmp_path: Path
+) -> None:
+    csv = tmp_path / "data.csv"
+    csv.write_text("amount,paid,joint,delinq,Class\n1.5,1,0,true,good\n2.5,0,1,,bad\n")
+    _, report = validate_file(csv, bool_schema)
+    wrong = [p for p in report.problems if p.kind == "wrong_type"]
+    assert [p.message for p in wrong] == [
+        "column 'delinq' holds booleans (e.g. ['True']) but schema.features[3].type is int; "
+        "declare the feature as type: bool"
+    ]
+
+
+def test_sanitise_parses_bool_text_only_when_all_of_it_parses(bool_schema: Schema) -> None:
+    frame = pd.DataFrame(
+        {
+            "amount": [1.0, 2.0],
+            "paid": [" Yes", "no"],
+            "joint": [" TRUE ", "0"],
+            "delinq": [0, 1],
+            "Class": ["good", "bad"],
+        }
+    )
+    clean = sanitise_frame(frame, bool_schema)
+    assert clean["joint"].tolist() == [True, False]
+    assert clean["paid"].tolist() == [" Yes", "no"]
+    assert validate_frame(clean, bool_schema).kinds() == {"wrong_type"}
+
+
+def test_data_messages_name_the_schema_field(schema: Schema) -> None:
+    frame = _frame()
+    frame["delinq"] = [0.0, 1.5, 2.0]
+    frame["amount"] = [1.0, np.nan, np.inf]
+    frame = frame.drop(columns=["Class"])
+    report = validate_frame(frame, schema)
+    assert [p.message for p in report.problems] == [
+        "column 'amount' has 1 missing value(s) (rows 2); schema.features[0].nullable is false: "
+        "fill them in or declare the feature nullable: true",
+        "column 'amount' has 1 infinite value(s); schema.features[0] takes finite numbers only",
+        "column 'delinq' should be int but has 1 fractional value(s), e.g. ['1.5']; declare "
+        "schema.features[2] as type: float, or round them",
+        "missing target column 'Class' (schema.target.name); the data has columns "
+        "['amount', 'income', 'delinq', 'country']",
+    ]

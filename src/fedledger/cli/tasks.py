@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from fedledger.cli.common import (
@@ -15,73 +14,129 @@ from fedledger.cli.common import (
     OrgOption,
     ProfileOption,
     RunDir,
+    acting_org,
+    console,
     fail,
     load_profile,
     out,
     registry_for,
 )
+from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.registry import Champion, Policy, Task
-from fedledger.schema.types import Schema, SchemaError
+from fedledger.schema.task_file import (
+    POLICY_DEFAULTS,
+    TaskFileCheck,
+    TaskSpec,
+    dump_yaml,
+    read_task_file,
+)
+
+__all__ = ["POLICY_DEFAULTS", "task_app"]
 
 task_app = typer.Typer(help="Create and inspect tasks.", no_args_is_help=True)
 
-POLICY_DEFAULTS: dict[str, Any] = {
-    "approvalThreshold": 0.5,
-    "minScore": None,
-    "maxRegression": None,
-    "votingPeriodSeconds": 3600,
-    "maxModelBytes": 64 * 1024 * 1024,
-    "maxOpenProposalsPerOrg": 3,
-}
+SpecFile = Annotated[Path, typer.Argument(help="Task file (YAML or JSON), docs/task-file.md.")]
 
 
-def read_spec(path: Path, members: list[str]) -> dict[str, Any]:
-    """A task file (YAML or JSON): id, description, schema (inline or a file), metric, policy."""
-    try:
-        spec = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        fail(f"cannot read the task file {path}: {error}")
-    if not isinstance(spec, dict):
-        fail(f"{path}: a task file is a mapping with id, schema, metric and policy")
-    for field in ("id", "schema", "metric"):
-        if field not in spec:
-            fail(f"{path}: `{field}` is missing")
-    schema = spec["schema"]
-    if isinstance(schema, str):
-        schema_path = (path.parent / schema).resolve()
-        try:
-            schema = json.loads(schema_path.read_text())
-        except (OSError, ValueError) as error:
-            fail(f"{path}: schema file {schema_path}: {error}")
-    try:
-        Schema.from_dict(schema)
-    except SchemaError as error:
-        fail(f"{path}: schema: {error}")
-    chosen = spec.get("members", members)
-    policy = {**POLICY_DEFAULTS, "quorum": len(chosen), **spec.get("policy", {})}
-    return {**spec, "schema": schema, "members": chosen, "policy": policy}
+@task_app.command()
+def validate(
+    spec_file: SpecFile,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Check a task file offline and print the task it describes, defaults filled in.
+
+    Needs no network: the connection profile, when there is one, only supplies the default
+    members. Exits 1 and lists every problem, each with its field path, if the file is wrong.
+    """
+    members, source, notes = _offline_members(run_dir, profile)
+    check = read_task_file(spec_file, default_members=members, members_source=source)
+    spec = _require_valid(check, notes)
+    header = [
+        f"{spec_file} is a valid task file; `fedledger task create` would submit this task,",
+        "with every default filled in.",
+        f"schema SHA-256: {spec.schema.sha256()}",
+        *(f"note: {note}" for note in [*notes, *check.notes]),
+    ]
+    typer.echo("".join(f"# {line}\n" for line in header) + dump_yaml(spec.to_document()), nl=False)
 
 
 @task_app.command()
 def create(
-    spec_file: Annotated[Path, typer.Argument(help="Task file (YAML or JSON).")],
+    spec_file: SpecFile,
     org: OrgOption = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
-    """Create a task; the acting organisation must be one of its members."""
-    members = load_profile(run_dir, profile).msp_ids
-    spec = read_spec(spec_file, members)
+    """Create a task; the acting organisation must be one of its members.
+
+    The task file gets the checks of `task validate` first; nothing is submitted unless it passes.
+    """
+    loaded = load_profile(run_dir, profile)
+    creator = acting_org(loaded, org)
+    check = read_task_file(
+        spec_file,
+        default_members=loaded.msp_ids,
+        members_source=f"the connection profile ({', '.join(loaded.msp_ids)})",
+    )
+    if check.spec is not None and check.spec.members and creator not in check.spec.members:
+        check = TaskFileCheck(
+            check.source,
+            None,
+            (
+                f"members does not include {creator}, the organisation creating the task "
+                "(--org): add it to members or create the task as one of them",
+            ),
+            check.notes,
+        )
+    spec = _require_valid(check, [], creating=True)
     with registry_for(run_dir, profile, org) as registry:
         task = registry.create_task(
-            spec["id"],
-            schema=spec["schema"],
-            metric=spec["metric"],
-            members=spec["members"],
-            policy=Policy.from_dict(spec["policy"], f"{spec_file}: policy"),
-            description=spec.get("description", ""),
+            spec.id,
+            schema=spec.schema.to_dict(),
+            metric=spec.metric,
+            members=list(spec.members or loaded.msp_ids),
+            policy=Policy.from_dict(spec.policy, f"{spec_file}: policy"),
+            description=spec.description,
         )
     out.print(f"created task {task.id} (schema {task.schema_sha256[:12]}…)")
+
+
+def _offline_members(
+    run_dir: Path, profile: Path | None
+) -> tuple[list[str] | None, str, list[str]]:
+    """The members `task create` would default to, if a connection profile is at hand."""
+    path = profile or run_dir / "connection-profile.yaml"
+    if profile is None and not path.exists():
+        return None, "", []
+    try:
+        loaded = ConnectionProfile.load(path)
+    except ProfileError as error:
+        if profile is not None:
+            fail(str(error))
+        return (
+            None,
+            "",
+            [f"the connection profile {path} cannot be read ({error}), so it is not used"],
+        )
+    return loaded.msp_ids, f"the connection profile {path} ({', '.join(loaded.msp_ids)})", []
+
+
+def _require_valid(check: TaskFileCheck, notes: list[str], *, creating: bool = False) -> TaskSpec:
+    """The checked task, or every problem on stderr and exit status 1."""
+    if check.ok and check.spec is not None:
+        return check.spec
+    count = len(check.problems)
+    console.print(
+        f"[red]error:[/red] {escape(check.source)}: "
+        f"{count} problem{'' if count == 1 else 's'}"
+        + (", nothing was submitted" if creating else "")
+    )
+    for problem in check.problems:
+        console.print(f"  - {escape(problem)}", highlight=False)
+    for note in [*notes, *check.notes]:
+        console.print(f"  note: {escape(note)}", highlight=False)
+    raise typer.Exit(1)
 
 
 @task_app.command("list")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import onnx
 from sklearn.base import is_classifier
+from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
@@ -24,7 +25,7 @@ _LIBRARIES = ("scikit-learn", "skl2onnx", "onnx", "numpy", "protobuf")
 
 
 def initial_types(schema: Schema, dtype: NumericDType) -> list[tuple[str, Any]]:
-    """One [None, 1] input per feature: numeric as `dtype`, category as string."""
+    """One [None, 1] input per feature: float, int and bool as `dtype`, category as string."""
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
 
     numeric = FloatTensorType if dtype == "float32" else DoubleTensorType
@@ -66,6 +67,7 @@ def to_onnx(
             initial_types=initial_types(schema, dtype),
             options=options,
             target_opset=TARGET_OPSET,
+            custom_conversion_functions={SimpleImputer: _convert_simple_imputer},
         )
     except Exception as exc:
         raise ConversionError(f"skl2onnx cannot convert {_describe(pipeline)}: {exc}") from exc
@@ -81,6 +83,50 @@ def to_onnx(
         ),
     )
     return bytes(model.SerializeToString())
+
+
+def _convert_simple_imputer(scope: Any, operator: Any, container: Any) -> None:
+    """A numeric SimpleImputer as `Where(IsNaN(x), statistics, x)` in the input's own dtype.
+
+    skl2onnx writes the ai.onnx.ml Imputer operator, which onnxruntime implements for float32
+    and int64 only: a float64 pipeline with a nullable feature would convert and then fail to
+    load. IsNaN and Where run in both float dtypes and keep the statistics at full precision.
+    Text imputers and other missing-value markers keep skl2onnx's converter.
+    """
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    from skl2onnx.operator_converters.common import concatenate_variables
+    from skl2onnx.operator_converters.imputer_op import convert_sklearn_imputer
+
+    imputer = operator.raw_operator
+    kind = type(operator.inputs[0].type)
+    missing = imputer.missing_values
+    if kind not in (DoubleTensorType, FloatTensorType) or not (
+        isinstance(missing, float) and np.isnan(missing)
+    ):
+        convert_sklearn_imputer(scope, operator, container)
+        return
+    statistics = np.asarray(imputer.statistics_, dtype=np.float64)
+    if np.isnan(statistics).any():
+        raise ConversionError(
+            "a SimpleImputer saw no values at all for a column in training; it would drop it"
+        )
+    double = kind is DoubleTensorType
+    fill = scope.get_unique_variable_name("fill")
+    container.add_initializer(
+        fill,
+        onnx.TensorProto.DOUBLE if double else onnx.TensorProto.FLOAT,
+        [len(statistics)],
+        statistics.astype(np.float64 if double else np.float32).tolist(),
+    )
+    values = concatenate_variables(scope, operator.inputs, container)
+    is_nan = scope.get_unique_variable_name("is_nan")
+    container.add_node("IsNaN", [values], [is_nan], name=scope.get_unique_operator_name("IsNaN"))
+    container.add_node(
+        "Where",
+        [is_nan, fill, values],
+        [operator.outputs[0].full_name],
+        name=scope.get_unique_operator_name("Where"),
+    )
 
 
 def library_versions() -> dict[str, str]:

@@ -1,8 +1,9 @@
 """Turn schema-conforming frames into model inputs: the one encoding training and scoring share.
 
 Input signature (see docs/model-pipeline.md): one ONNX input per feature, named after it, shape
-[N, 1]. Numeric features (float and int alike) are float32 for tree ensembles and float64 for
-everything else; category features are strings, a missing category is the empty string.
+[N, 1]. Numeric features (float, int and bool alike; bool as 0/1) are float32 for tree ensembles
+and float64 for everything else; category features are strings, a missing category is the empty
+string. A missing bool is NaN, like a missing number.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fedledger.schema.types import Schema
+from fedledger.schema.types import Feature, Schema
+from fedledger.schema.validate import parse_bools
 
 NumericDType = Literal["float32", "float64"]
 MISSING_CATEGORY = ""
@@ -28,7 +30,7 @@ def prepare_frame(frame: pd.DataFrame, schema: Schema, dtype: NumericDType) -> p
             text = column.astype("string").fillna(MISSING_CATEGORY)
             columns[f.name] = text.astype(object)
         else:
-            columns[f.name] = pd.to_numeric(column).astype(dtype)
+            columns[f.name] = pd.Series(numeric_values(column, f, dtype), index=frame.index)
     return pd.DataFrame(columns, index=frame.index)
 
 
@@ -43,9 +45,24 @@ def frame_to_feeds(
             text = column.astype("string").fillna(MISSING_CATEGORY).to_numpy(dtype=str)
             feeds[f.name] = text.reshape(-1, 1)
         else:
-            values = pd.to_numeric(column).to_numpy(dtype=dtype, na_value=np.nan)
-            feeds[f.name] = values.reshape(-1, 1)
+            feeds[f.name] = numeric_values(column, f, dtype).reshape(-1, 1)
     return feeds
+
+
+def numeric_values(
+    column: pd.Series, feature: Feature, dtype: NumericDType
+) -> npt.NDArray[np.floating]:
+    """A numeric feature's values in `dtype`, NaN where missing; a bool feature as 0.0 / 1.0."""
+    if feature.type == "bool":
+        values, bad = parse_bools(column)
+        if bad.any():
+            raise ValueError(
+                f"column {feature.name!r} has values that are not booleans; validate the data first"
+            )
+        flags: npt.NDArray[np.floating] = values.to_numpy(dtype=dtype, na_value=np.nan)
+        return flags
+    result: npt.NDArray[np.floating] = pd.to_numeric(column).to_numpy(dtype=dtype, na_value=np.nan)
+    return result
 
 
 def encode_target(frame: pd.DataFrame, schema: Schema) -> npt.NDArray[np.generic]:
@@ -58,7 +75,8 @@ def encode_target(frame: pd.DataFrame, schema: Schema) -> npt.NDArray[np.generic
     codes = pd.Categorical(column.astype("string"), categories=list(target.classes)).codes
     if (codes < 0).any():
         raise ValueError(
-            f"target column {target.name!r} has values outside the classes {list(target.classes)}"
+            f"target column {target.name!r} has values outside schema.target.classes "
+            f"{list(target.classes)}; validate the data against the schema first"
         )
     indices: npt.NDArray[np.int64] = np.asarray(codes, dtype=np.int64)
     return indices

@@ -32,8 +32,10 @@ def numeric_dtype_for(estimator: Any) -> NumericDType:
 def build_pipeline(schema: Schema, estimator: BaseEstimator) -> Pipeline:
     """Preprocessing for every feature of the schema, in its order, followed by `estimator`.
 
-    Numeric features are scaled (not for trees) and imputed with the median when nullable;
-    category features are one-hot encoded over the schema's categories, unknowns as all zeros.
+    Numeric features are scaled (not for trees) and imputed with the median when nullable; bool
+    features are numbers (0/1) like them, imputed with the most frequent value so that a filled
+    gap is 0 or 1; category features are one-hot encoded over the schema's categories, unknowns
+    as all zeros.
     """
     is_tree = numeric_dtype_for(estimator) == "float32"
     parts: list[tuple[str, Any, list[str]]] = []
@@ -46,7 +48,8 @@ def build_pipeline(schema: Schema, estimator: BaseEstimator) -> Pipeline:
             continue
         steps: list[tuple[str, Any]] = []
         if f.nullable:
-            steps.append(("impute", SimpleImputer(strategy="median")))
+            strategy = "most_frequent" if f.type == "bool" else "median"
+            steps.append(("impute", SimpleImputer(strategy=strategy)))
         if not is_tree:
             steps.append(("scale", StandardScaler()))
         parts.append((f.name, Pipeline(steps) if steps else "passthrough", [f.name]))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from fedledger.schema.types import Schema
+from fedledger.schema.validate import parse_bools
 
 
 def normalise_categories(values: pd.Series, categories: Sequence[str]) -> pd.Series:
@@ -35,7 +36,11 @@ def normalise_categories(values: pd.Series, categories: Sequence[str]) -> pd.Ser
 
 
 def sanitise_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Return a copy with trimmed column names, normalised categories and numeric text parsed."""
+    """A copy with trimmed column names, normalised categories, numeric and boolean text parsed.
+
+    A bool column is only converted when every value reads as a boolean; otherwise it is left
+    for validation to name the rows that do not.
+    """
     out = frame.copy()
     out.columns = [str(c).strip() for c in out.columns]
     for feature in schema.features:
@@ -44,6 +49,10 @@ def sanitise_frame(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         column = out[feature.name]
         if feature.type == "category":
             out[feature.name] = normalise_categories(column, feature.categories)
+        elif feature.type == "bool":
+            values, bad = parse_bools(column)
+            if not bad.any():
+                out[feature.name] = values
         elif not pd.api.types.is_numeric_dtype(column):
             out[feature.name] = _parse_numeric_text(column)
     target = schema.target

@@ -1,4 +1,10 @@
-"""Check a local CSV or Parquet file against the task schema, reporting every problem found."""
+"""Check a local CSV or Parquet file against the task schema, reporting every problem found.
+
+Every message names the column and the schema field it answers to (`schema.features[3]`) and,
+where one exists, the fix. Bool features accept booleans (Parquet), the text true/false/1/0 in
+any case with surrounding spaces (CSV), and the numbers 0 and 1; `parse_bools` is the one reading
+of them, shared with the model inputs.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ ProblemKind = Literal[
 ]
 _EXAMPLES = 5
 _CSV_NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
+BOOL_TRUE = ("true", "1")
+BOOL_FALSE = ("false", "0")
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class Problem:
     message: str
     count: int = 0
     examples: tuple[str, ...] = ()
+    rows: tuple[int, ...] = ()  # 1-based data rows (the header is not a row), when named
 
     def __str__(self) -> str:
         return self.message
@@ -74,10 +83,12 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
         text_columns = [f.name for f in schema.features if f.type == "category"]
         if schema.target.is_classification:
             text_columns.append(schema.target.name)
+        bool_columns = [f.name for f in schema.features if f.type == "bool"]
         # Category values such as "NA" or "01" must stay text; numeric columns get the usual NAs.
+        # Bool columns are read as text and parsed by parse_bools, so "yes" can be reported.
         header = pd.read_csv(p, nrows=0).columns
         na_values = {c: ([""] if c in text_columns else _CSV_NA) for c in header}
-        dtypes = {c: "string" for c in text_columns if c in header}
+        dtypes = {c: "string" for c in [*text_columns, *bool_columns] if c in header}
         return pd.read_csv(p, dtype=dtypes, na_values=na_values, keep_default_na=False)
     raise ValueError(f"{p}: unsupported file type {suffix!r}; use .csv or .parquet")
 
@@ -91,7 +102,47 @@ def validate_file(
     except (OSError, ValueError) as exc:
         problem = Problem("unreadable", None, f"{path}: cannot be read: {exc}")
         return pd.DataFrame(), ValidationReport(rows=0, problems=(problem,))
-    return frame, validate_frame(frame, schema, require_target=require_target, min_rows=min_rows)
+    report = validate_frame(frame, schema, require_target=require_target, min_rows=min_rows)
+    for feature in schema.features:
+        # Text such as "TRUE" or " 0" becomes booleans once every value of the column reads as one.
+        if feature.type == "bool" and feature.name in frame.columns:
+            values, bad = parse_bools(frame[feature.name])
+            if not bad.any():
+                frame[feature.name] = values
+    return frame, report
+
+
+def parse_bools(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The column as pandas booleans (NA where missing), and a mask of values that are not.
+
+    Booleans are taken as they are; text is true/false/1/0 in any case, surrounding spaces
+    ignored (empty text is missing); numbers must be 0 or 1.
+    """
+    missing = column.isna()
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype("boolean"), pd.Series(False, index=column.index)
+    if pd.api.types.is_numeric_dtype(column):
+        bad = ~missing & ~column.isin([0, 1])
+        values = column.where(~bad & ~missing).astype("Float64").astype("boolean")
+        return values, bad
+    text = column.map(_bool_text, na_action="ignore").astype("string").str.strip().str.casefold()
+    true = text.isin(BOOL_TRUE).fillna(False).astype(bool)
+    false = text.isin(BOOL_FALSE).fillna(False).astype(bool)
+    empty = (text == "").fillna(False).astype(bool)
+    bad = ~missing & ~true & ~false & ~empty
+    values = pd.Series(pd.NA, index=column.index, dtype="boolean")
+    values[true] = True
+    values[false] = False
+    return values, bad
+
+
+def _bool_text(value: object) -> object:
+    """Booleans and 0/1 in an object column as the text they stand for; other values as text."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.integer | np.floating) and value in (0, 1):
+        return str(int(value))
+    return str(value) if not isinstance(value, str) else value
 
 
 def validate_frame(
@@ -102,79 +153,164 @@ def validate_frame(
         problems.append(
             Problem("row_count", None, f"has {len(frame)} rows; at least {min_rows} required")
         )
-    for feature in schema.features:
+    for index, feature in enumerate(schema.features):
+        where = f"schema.features[{index}]"
         if feature.name not in frame.columns:
             problems.append(
-                Problem("missing_column", feature.name, f"missing column {feature.name!r}")
+                Problem(
+                    "missing_column",
+                    feature.name,
+                    f"missing column {feature.name!r} ({where}.name){_columns_hint(frame)}",
+                )
             )
             continue
-        problems.extend(_check_feature(frame[feature.name], feature))
+        problems.extend(_check_feature(frame[feature.name], feature, where))
     target = schema.target
     if require_target:
         if target.name not in frame.columns:
             problems.append(
-                Problem("missing_column", target.name, f"missing target column {target.name!r}")
+                Problem(
+                    "missing_column",
+                    target.name,
+                    f"missing target column {target.name!r} (schema.target.name)"
+                    f"{_columns_hint(frame)}",
+                )
             )
         elif target.is_classification:
             as_feature = Feature(target.name, "category", categories=target.classes)
-            problems.extend(_check_feature(frame[target.name], as_feature, what="class"))
+            problems.extend(
+                _check_feature(frame[target.name], as_feature, "schema.target", what="class")
+            )
         else:
-            problems.extend(_check_feature(frame[target.name], Feature(target.name, "float")))
+            as_float = Feature(target.name, "float")
+            problems.extend(_check_feature(frame[target.name], as_float, "schema.target"))
     return ValidationReport(rows=len(frame), problems=tuple(problems))
+
+
+def _columns_hint(frame: pd.DataFrame) -> str:
+    names = [str(c) for c in frame.columns]
+    if not names:
+        return "; the data has no columns"
+    shown = names[:20] + (["..."] if len(names) > 20 else [])
+    return f"; the data has columns {shown}"
+
+
+def _rows(mask: pd.Series) -> tuple[int, ...]:
+    """1-based positions of the True entries (the first data row is row 1)."""
+    return tuple(int(i) + 1 for i in np.flatnonzero(mask.to_numpy(dtype=bool)))
+
+
+def _holds_booleans(column: pd.Series, present: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column):
+        return True
+    return (
+        column.dtype == object
+        and len(present) > 0
+        and all(isinstance(v, bool | np.bool_) for v in present)
+    )
 
 
 def _examples(values: pd.Series) -> tuple[str, ...]:
     return tuple(str(v) for v in pd.unique(values)[:_EXAMPLES])
 
 
-def _check_feature(column: pd.Series, feature: Feature, what: str = "category") -> list[Problem]:
+def _check_feature(
+    column: pd.Series, feature: Feature, where: str, what: str = "category"
+) -> list[Problem]:
+    """Problems of one column; `where` is the schema field it answers to."""
     name = feature.name
+    is_target = where == "schema.target"
     problems: list[Problem] = []
     missing = column.isna()
     if missing.any() and not feature.nullable:
         n = int(missing.sum())
+        fix = (
+            "the target must be present in every row"
+            if is_target
+            else f"{where}.nullable is false: fill them in or declare the feature nullable: true"
+        )
         problems.append(
-            Problem("null_not_allowed", name, f"column {name!r} has {n} missing value(s)", n)
+            Problem(
+                "null_not_allowed",
+                name,
+                f"column {name!r} has {n} missing value(s) (rows {_listed(_rows(missing))}); {fix}",
+                n,
+                rows=_rows(missing)[:_EXAMPLES],
+            )
         )
     present = column[~missing]
     if feature.type == "category":
-        text = present.astype("string")
-        unknown = text[~text.isin(feature.categories)]
-        if len(unknown):
-            kind: ProblemKind = "unknown_class" if what == "class" else "unknown_category"
-            examples = _examples(unknown)
+        problems.extend(_check_labels(column, present, feature, where, what))
+        return problems
+    if feature.type == "bool":
+        _, bad = parse_bools(column)
+        if bad.any():
+            rows = _rows(bad)
+            shown = ", ".join(
+                f"row {row}: {_cell(column.iloc[row - 1])}" for row in rows[:_EXAMPLES]
+            ) + (", ..." if len(rows) > _EXAMPLES else "")
+            examples = tuple(str(column.iloc[row - 1]) for row in rows[:_EXAMPLES])
             problems.append(
                 Problem(
-                    kind,
+                    "wrong_type",
                     name,
-                    f"column {name!r} has {len(unknown)} value(s) outside the {what} list, "
-                    f"e.g. {list(examples)}",
-                    len(unknown),
+                    f"column {name!r} ({where} is bool) has {len(rows)} value(s) that are not "
+                    f"true, false, 1 or 0: {shown}; write each as one of those",
+                    len(rows),
                     examples,
+                    rows[:_EXAMPLES],
                 )
             )
         return problems
-    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-        parsed = pd.to_numeric(present, errors="coerce")
-        bad = present[parsed.isna()]
-        examples = _examples(bad) if len(bad) else _examples(present)
+    if _holds_booleans(column, present) or _booleans_as_text(column, present):
+        examples = _examples(present)
         problems.append(
             Problem(
                 "wrong_type",
                 name,
-                f"column {name!r} should be {feature.type} but has type {column.dtype} "
-                f"(e.g. {list(examples)})",
-                len(bad),
+                f"column {name!r} holds booleans (e.g. {list(examples)}) but {where}.type is "
+                f"{feature.type}; "
+                + (
+                    "a yes/no target is a category target with two classes"
+                    if is_target
+                    else "declare the feature as type: bool"
+                ),
+                len(present),
                 examples,
             )
         )
+        return problems
+    if not pd.api.types.is_numeric_dtype(column):
+        parsed = pd.to_numeric(present, errors="coerce")
+        bad = present[parsed.isna()]
+        if len(bad):
+            examples = _examples(bad)
+            message = (
+                f"column {name!r} should hold numbers ({where}.type is {feature.type}) but has "
+                f"{len(bad)} text value(s), e.g. {list(examples)}; correct them, or declare "
+                + ("the target" if is_target else "the feature")
+                + " with the type its values have"
+            )
+        else:
+            examples = _examples(present)
+            message = (
+                f"column {name!r} holds numbers written as text (type {column.dtype}, e.g. "
+                f"{list(examples)}); read it as numbers (fedledger.schema.sanitise.sanitise_frame "
+                "parses them)"
+            )
+        problems.append(Problem("wrong_type", name, message, len(bad), examples))
         return problems
     values = present.to_numpy(dtype=np.float64)
     infinite = ~np.isfinite(values)
     if infinite.any():
         n = int(infinite.sum())
         problems.append(
-            Problem("non_finite", name, f"column {name!r} has {n} infinite value(s)", n)
+            Problem(
+                "non_finite",
+                name,
+                f"column {name!r} has {n} infinite value(s); {where} takes finite numbers only",
+                n,
+            )
         )
     if feature.type == "int":
         fractional = np.isfinite(values) & (values != np.round(values))
@@ -186,9 +322,52 @@ def _check_feature(column: pd.Series, feature: Feature, what: str = "category") 
                     "wrong_type",
                     name,
                     f"column {name!r} should be int but has {n} fractional value(s), "
-                    f"e.g. {list(examples)}",
+                    f"e.g. {list(examples)}; declare {where} as type: float, or round them",
                     n,
                     examples,
                 )
             )
     return problems
+
+
+def _check_labels(
+    column: pd.Series, present: pd.Series, feature: Feature, where: str, what: str
+) -> list[Problem]:
+    text = present.astype("string")
+    unknown = text[~text.isin(feature.categories)]
+    if not len(unknown):
+        return []
+    kind: ProblemKind = "unknown_class" if what == "class" else "unknown_category"
+    field = f"{where}.classes" if what == "class" else f"{where}.categories"
+    examples = _examples(unknown)
+    message = (
+        f"column {feature.name!r} has {len(unknown)} value(s) outside the {what} list, "
+        f"e.g. {list(examples)}; add them to {field} or correct the data"
+    )
+    if _holds_booleans(column, present):
+        message += (
+            f" (the column holds booleans: write them as the labels in {field})"
+            if what == "class"
+            else " (the column holds booleans: declare the feature as type: bool)"
+        )
+    return [Problem(kind, feature.name, message, len(unknown), examples)]
+
+
+def _booleans_as_text(column: pd.Series, present: pd.Series) -> bool:
+    """Text that is all true/false/1/0 with at least one true or false (CSV "true", "0", ...)."""
+    if pd.api.types.is_numeric_dtype(column) or not len(present):
+        return False
+    if parse_bools(present)[1].any():
+        return False
+    words = present.astype("string").str.strip().str.casefold()
+    return bool(words.isin(("true", "false")).any())
+
+
+def _cell(value: object) -> str:
+    """A value as it reads in a message: text quoted, numbers as they are."""
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _listed(rows: tuple[int, ...]) -> str:
+    shown = ", ".join(str(r) for r in rows[:_EXAMPLES])
+    return shown + (", ..." if len(rows) > _EXAMPLES else "")
