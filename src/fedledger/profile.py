@@ -1,15 +1,33 @@
-"""The connection profile: how everything above the ledger finds it (docs/connection-profile.md)."""
+"""The connection profile: how everything above the ledger finds it (docs/connection-profile.md).
+
+The file is declared by the pydantic models at the end of this module (`_File` and its parts,
+with the rules of `fedledger.configfile`) and turned into the frozen classes above them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 
+from fedledger.configfile import (
+    Address,
+    AnyPath,
+    File,
+    Key,
+    Section,
+    Text,
+    check_each,
+    mapping_of,
+    not_empty,
+    read_document,
+    validate,
+    wrong,
+)
 from fedledger.orgs.layout import OrgLayout
-from fedledger.paths import read_path, with_written_paths
+from fedledger.paths import with_written_paths
 
 
 class ProfileError(ValueError):
@@ -85,44 +103,40 @@ class ConnectionProfile:
     @classmethod
     def load(cls, path: Path) -> ConnectionProfile:
         try:
-            document = yaml.safe_load(path.read_text())
+            document = read_document(path)
         except FileNotFoundError:
             raise ProfileError(
                 f"no connection profile at {path}: start a network with "
                 "`fedledger network up` or write one (docs/connection-profile.md)"
             ) from None
+        except ValueError as error:
+            raise ProfileError(str(error)) from None
         return cls.from_dict(document, base=path.parent, path=path)
 
     @classmethod
     def from_dict(cls, document: Any, base: Path, path: Path | None = None) -> ConnectionProfile:
-        reader = _Reader(document, "profile", base)
-        organizations = {}
-        for msp_id, org in reader.mapping("organizations").items():
-            org_reader = _Reader(org, f"organizations.{msp_id}", base)
-            gateway = org_reader.child("gateway")
-            tls_client = None
-            if org_reader.has("tlsClient"):
-                client = org_reader.child("tlsClient")
-                tls_client = TlsClient(client.path("cert"), client.path("key"))
-            identities = org_reader.child("identities")
-            organizations[msp_id] = OrgProfile(
-                msp_id=org_reader.text("mspId"),
-                gateway=GatewayEndpoint(
-                    endpoint=gateway.text("endpoint"),
-                    server_name=gateway.text("serverName"),
-                    tls_ca_cert=gateway.path("tlsCaCert"),
-                ),
-                identities={name: identities.path(name) for name in identities.names()},
-                tls_client=tls_client,
-            )
-        if not organizations:
-            raise ProfileError("profile.organizations is empty: list at least one organisation")
+        try:
+            file = validate(_File, document, base, "the profile")
+        except ValueError as error:
+            raise ProfileError(str(error)) from None
         return cls(
-            name=reader.text("name"),
-            ledger=reader.text("ledger"),
-            channel=reader.text("channel"),
-            chaincode=reader.text("chaincode"),
-            organizations=organizations,
+            name=file.name,
+            ledger=file.ledger,
+            channel=file.channel,
+            chaincode=file.chaincode,
+            organizations={
+                msp_id: OrgProfile(
+                    msp_id=org.msp_id,
+                    gateway=GatewayEndpoint(
+                        org.gateway.endpoint, org.gateway.server_name, org.gateway.tls_ca_cert
+                    ),
+                    identities=dict(org.identities),
+                    tls_client=TlsClient(org.tls_client.cert, org.tls_client.key)
+                    if org.tls_client
+                    else None,
+                )
+                for msp_id, org in file.organizations.items()
+            },
             path=path,
         )
 
@@ -159,41 +173,45 @@ class ConnectionProfile:
         path.write_text(yaml.safe_dump(self.to_dict(path.parent), sort_keys=False))
 
 
-class _Reader:
-    """Field access that names the full path of a missing or mistyped field."""
+# The file, as written (docs/connection-profile.md#fields).
 
-    def __init__(self, document: Any, where: str, base: Path) -> None:
-        if not isinstance(document, dict):
-            raise ProfileError(f"{where} must be a mapping")
-        self.document: dict[str, Any] = document
-        self.where = where
-        self.base = base
 
-    def has(self, key: str) -> bool:
-        return key in self.document
+class _Gateway(Section):
+    endpoint: Address
+    server_name: Text
+    tls_ca_cert: File
 
-    def names(self) -> list[str]:
-        return list(self.document)
 
-    def _get(self, key: str) -> Any:
-        if key not in self.document:
-            raise ProfileError(f"{self.where}.{key} is missing")
-        return self.document[key]
+class _TlsClient(Section):
+    cert: File
+    key: File
 
-    def text(self, key: str) -> str:
-        value = self._get(key)
-        if not isinstance(value, str) or not value:
-            raise ProfileError(f"{self.where}.{key} must be a non-empty string")
-        return value
 
-    def path(self, key: str) -> Path:
-        return read_path(self.text(key), self.base)
+class _Org(Section):
+    msp_id: Text
+    gateway: _Gateway
+    identities: Annotated[dict[Key, AnyPath], mapping_of("identity names to MSP folders")]
+    tls_client: _TlsClient | None = None
 
-    def mapping(self, key: str) -> dict[str, Any]:
-        value = self._get(key)
-        if not isinstance(value, dict):
-            raise ProfileError(f"{self.where}.{key} must be a mapping")
-        return value
 
-    def child(self, key: str) -> _Reader:
-        return _Reader(self.mapping(key), f"{self.where}.{key}", self.base)
+def _msp_id_is_its_key(msp_id: str, org: _Org) -> None:
+    if org.msp_id != msp_id:
+        raise wrong(
+            "must be the MSP ID it is listed under, {msp_id}, got {got}",
+            field=f"{msp_id}.mspId",
+            msp_id=msp_id,
+            got=org.msp_id,
+        )
+
+
+class _File(Section):
+    name: Text
+    ledger: Text
+    channel: Text
+    chaincode: Text
+    organizations: Annotated[
+        dict[Key, _Org],
+        mapping_of("MSP IDs to organisations (mspId, gateway, identities)"),
+        not_empty("is empty: list at least one organisation"),
+        check_each(_msp_id_is_its_key),
+    ]

@@ -77,6 +77,8 @@ def test_a_profile_written_from_a_relative_run_folder_loads_from_anywhere(
     monkeypatch.chdir(tmp_path)
     run = Path(".fedledger")
     crypto = run / "crypto" / "org1"
+    crypto.mkdir(parents=True)
+    (crypto / "tlsca.pem").write_text("x")  # the profile's files must exist when it is read
     org = OrgProfile(
         "Org1MSP",
         GatewayEndpoint("127.0.0.1:7051", "peer0.org1", crypto / "tlsca.pem"),

@@ -16,7 +16,7 @@ from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.report import EvaluationReport
 from fedledger.registry import Policy, Proposal, Tally
 from fedledger.validator.codegen import is_current
-from fedledger.validator.config import ConfigError, RetryConfig, ValidatorConfig
+from fedledger.validator.config import RetryConfig, ValidatorConfig
 from fedledger.validator.errors import ModelRejectedError, NotFoundError
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.reports import ReportBook
@@ -62,46 +62,6 @@ def test_a_valid_configuration_resolves_paths_from_its_folder(files: Path) -> No
     assert config.limits.max_concurrent_evaluations == 2
     assert config.channel == "fedledger"
     assert "key" not in str(config.summary()).lower().replace("cakey", "")
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"organization": None}, "organization is missing"),
-        ({"colour": "blue"}, "colour is not a known field"),
-        (
-            {"limits": {"maxConcurrentEvaluations": 0}},
-            "limits.maxConcurrentEvaluations must be an integer >= 1, got 0",
-        ),
-        ({"tasks": {}}, "tasks is empty"),
-        ({"tasks": {"churn": {"holdout": "missing.csv"}}}, "tasks.churn.holdout: no file at"),
-        ({"store": {"location": "ftp://x"}}, "store.location must be a folder"),
-        ({"retry": {"initialSeconds": 5, "maxSeconds": 1}}, "retry.maxSeconds must be at least"),
-        (
-            {
-                "listen": {
-                    "address": "nowhere",
-                    "tls": {"cert": "ca.pem", "key": "ca.key", "clientCaCerts": ["ca.pem"]},
-                }
-            },
-            "listen.address must be host:port, got 'nowhere'",
-        ),
-        (
-            {"listen": {"address": "127.0.0.1:1", "tls": {"clientCaCerts": ["ca.pem"]}}},
-            "listen.tls needs either cert and key",
-        ),
-        (
-            {"gateway": {"endpoint": "127.0.0.1:7051", "serverName": "p", "tlsCaCert": "none.pem"}},
-            "gateway.tlsCaCert: no file at",
-        ),
-    ],
-)
-def test_configuration_errors_name_the_field(
-    files: Path, changes: dict[str, Any], message: str
-) -> None:
-    with pytest.raises(ConfigError) as error:
-        ValidatorConfig.from_dict(document(**changes), files)
-    assert message in str(error.value)
 
 
 def report(**changes: Any) -> EvaluationReport:

@@ -89,5 +89,5 @@ def registry_for(run_dir: Path, profile: Path | None, org: str | None) -> Iterat
     try:
         with open_registry(loaded, msp_id) as registry:
             yield registry
-    except (RegistryError, FabricError, StoreError, MspFolderError) as error:
+    except (RegistryError, FabricError, StoreError, MspFolderError, ProfileError) as error:
         fail(str(error))

@@ -27,7 +27,8 @@ from fedledger.network.native import AlreadyRunningError, NativeNetwork, Network
 from fedledger.network.packaging import PackagingError
 from fedledger.network.peercli import CommandError
 from fedledger.network.validators import NetworkValidators, ValidatorsSpecError
-from fedledger.profile import ConnectionProfile
+from fedledger.profile import ConnectionProfile, ProfileError
+from fedledger.validator.config import ConfigError
 
 # What starting a network can fail with, each with a message that says what to do.
 START_ERRORS = (
@@ -111,8 +112,10 @@ def up(
                 outcome = "the network was already running; nothing of it changed"
             status.update("starting validators")
             changes = NetworkValidators(record.definition(), run_dir).start(profile, validators)
-    except (*START_ERRORS, ValidatorsSpecError) as error:
+    except (*START_ERRORS, ValidatorsSpecError, ProfileError) as error:
         fail(str(error))
+    except ConfigError as error:
+        fail(_validator_config_error(error))
     console.print(f"{outcome}; connection profile: {profile.path}")
     if validators is not None or changes.started or changes.restarted or changes.stopped:
         console.print(changes.summary())
@@ -141,6 +144,8 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
         rows = open_backend(record, run_dir).status() + _validators(record, run_dir).status()
     except (BackendError, InstallationError) as error:
         fail(str(error))
+    except ConfigError as error:
+        fail(_validator_config_error(error))
     table = Table(title=f"{record.ledger} network in {run_dir}")
     for column in ("node", "kind", "organisation", "ports", "pid", "health", "height"):
         table.add_column(column)
@@ -166,6 +171,14 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
 
 def _validators(record: NetworkRecord, run_dir: Path) -> NetworkValidators:
     return NetworkValidators(record.definition(), run_dir)
+
+
+def _validator_config_error(error: ConfigError) -> str:
+    """A generated validator configuration that does not load: which one, and what to do."""
+    return (
+        f"the validator configuration {error.file} does not load: {error}; fix the validators "
+        "file and run `fedledger network up --validators FILE` again, or `network down --purge`"
+    )
 
 
 @network_app.command()

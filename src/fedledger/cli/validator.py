@@ -40,16 +40,19 @@ def serve(
     grace: Annotated[float, typer.Option(help="Seconds to let work in flight finish.")] = 10.0,
 ) -> None:
     """Serve gRPC and vote on every proposal for this organisation's tasks until stopped."""
-    from fedledger.validator.service import ValidatorService  # the evaluation stack
+    from fedledger.validator.service import StartError, ValidatorService  # the evaluation stack
 
     settings = _load(config)
-    service = ValidatorService(settings)
+    try:
+        service = ValidatorService(settings)
+    except StartError as error:
+        fail(f"the validator did not start: {error}")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     try:
         service.start()
-    except (OSError, FabricError, ProfileError, ValueError) as error:
+    except (StartError, OSError, FabricError, ProfileError, ValueError) as error:
         service.stop(grace=0)
         fail(f"the validator did not start: {error}")
     stopping.wait()

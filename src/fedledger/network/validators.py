@@ -2,16 +2,8 @@
 
 `fedledger network up --validators validators.yaml` starts them after the ledger, each with its
 own holdouts, as recorded processes beside the nodes; `status` shows their gRPC health and
-`down` stops them first. The file:
-
-    store: /shared/models          # optional; default: <run dir>/store
-    organizations:
-      Org1MSP:
-        tasks: {credit-risk-1: /data/org1/holdout.parquet}
-      Org2MSP:
-        tasks: {credit-risk-1: /data/org2/holdout.parquet}
-
-Relative paths resolve against the file's folder. A copy is kept in the run folder, so a later
+`down` stops them first. The validators file is documented in docs/validators-file.md;
+relative paths in it are taken from its folder. A copy is kept in the run folder, so a later
 `up` (after `down`, or a crash) starts the same validators again.
 """
 
@@ -21,19 +13,28 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import grpc
 import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from fedledger.configfile import (
+    File,
+    Key,
+    Section,
+    StoreLocation,
+    mapping_of,
+    not_empty,
+    read_document,
+    validate,
+)
 from fedledger.network import health, processes
 from fedledger.network.definition import NetworkDefinition
 from fedledger.network.layout import RunLayout
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.processes import ProcessSpec, ProcessTable
 from fedledger.network.status import NodeStatus
-from fedledger.paths import read_path
 from fedledger.profile import ConnectionProfile
 from fedledger.validator.client import channel_for
 from fedledger.validator.config import ValidatorConfig
@@ -49,31 +50,42 @@ class ValidatorsSpecError(ValueError):
 
 @dataclass(frozen=True)
 class ValidatorsSpec:
+    """The validators file (docs/validators-file.md), checked whole when it is read: every
+    holdout must exist and the store must be one the validators can open."""
+
     store: str | None
     tasks: dict[str, dict[str, Path]]  # organisation → task → holdout file
 
     @classmethod
     def load(cls, path: Path) -> ValidatorsSpec:
         try:
-            document: Any = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as error:
+            document = read_document(path)
+        except FileNotFoundError as error:
             raise ValidatorsSpecError(f"cannot read {path}: {error}") from None
-        if not isinstance(document, dict) or not isinstance(document.get("organizations"), dict):
-            raise ValidatorsSpecError(f"{path}: `organizations` (a mapping) is missing")
-        tasks: dict[str, dict[str, Path]] = {}
-        for msp_id, entry in document["organizations"].items():
-            served = entry.get("tasks") if isinstance(entry, dict) else None
-            if not isinstance(served, dict) or not served:
-                raise ValidatorsSpecError(
-                    f"{path}: organizations.{msp_id}.tasks must map task ids to holdout files"
-                )
-            tasks[msp_id] = {
-                task: read_path(str(file), path.parent) for task, file in served.items()
-            }
-        store = document.get("store")
-        if store is not None and "://" not in str(store):
-            store = str(read_path(str(store), path.parent))
-        return cls(store, tasks)
+        except ValueError as error:
+            raise ValidatorsSpecError(str(error)) from None
+        try:
+            file = validate(_File, document, path.parent, "the file")
+        except ValueError as error:
+            raise ValidatorsSpecError(f"{path}: {error}") from None
+        tasks = {msp_id: dict(org.tasks) for msp_id, org in file.organizations.items()}
+        return cls(file.store, tasks)
+
+
+class _Org(Section):
+    shape = " ({tasks: {task id: holdout file}})"
+    tasks: Annotated[
+        dict[Key, File],
+        mapping_of("task ids to holdout files"),
+        not_empty("is empty: list at least one task and its holdout file"),
+    ]
+
+
+class _File(Section):
+    store: StoreLocation | None = None
+    organizations: Annotated[
+        dict[Key, _Org], mapping_of("MSP IDs to {tasks: {task id: holdout file}}")
+    ]
 
 
 @dataclass

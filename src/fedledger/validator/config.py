@@ -1,28 +1,54 @@
 """The validator's configuration: one YAML file per organisation, validated once at start-up.
 
-Every error names the field (`limits.maxConcurrentEvaluations must be an integer >= 1, got 0`).
-Relative paths are taken from the file's folder. `summary()` is what start-up logs: paths and
-settings, never key material (none is read here) nor credentials in URLs.
+The file is declared by the pydantic models at the end of this module (`_File` and its parts,
+with the rules of `fedledger.configfile`) and turned into the frozen settings above them, which
+the rest of the validator uses. Every error names the field
+(`limits.maxConcurrentEvaluations must be a whole number >= 1, e.g. 2, got 0`). `summary()` is
+what start-up logs: paths and settings, never key material (none is read here) nor credentials
+in URLs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlparse
 
-import yaml
+from pydantic import Field, model_validator
 
+from fedledger.configfile import (
+    Address,
+    AnyPath,
+    Bytes,
+    Count,
+    File,
+    Files,
+    Folder,
+    Key,
+    Seconds,
+    Section,
+    StoreLocation,
+    Text,
+    Texts,
+    mapping_of,
+    not_empty,
+    read_document,
+    validate,
+    wrong,
+)
 from fedledger.evaluate.limits import SandboxLimits
-from fedledger.paths import read_path
 
 MIB = 1024 * 1024
 
 
 class ConfigError(ValueError):
-    """The configuration file is missing, unreadable, or a field is wrong; names the field."""
+    """The configuration file is missing, unreadable, or a field is wrong; names the field.
+    `file` is the configuration file, when the error came from one."""
+
+    def __init__(self, message: str, file: Path | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
 @dataclass(frozen=True)
@@ -100,50 +126,50 @@ class ValidatorConfig:
     @classmethod
     def load(cls, path: Path) -> ValidatorConfig:
         try:
-            document = yaml.safe_load(path.read_text())
+            document = read_document(path)
         except FileNotFoundError:
-            raise ConfigError(f"no validator configuration at {path}") from None
-        except (OSError, yaml.YAMLError) as error:
-            raise ConfigError(f"cannot read the validator configuration {path}: {error}") from None
+            raise ConfigError(f"no validator configuration at {path}", path) from None
+        except ValueError as error:
+            raise ConfigError(str(error), path) from None
         return cls.from_dict(document, base=path.resolve().parent, path=path)
 
     @classmethod
     def from_dict(cls, document: Any, base: Path, path: Path | None = None) -> ValidatorConfig:
-        top = _Reader(
-            document,
-            "",
-            base,
-            (
-                "organization",
-                "identity",
-                "channel",
-                "chaincode",
-                "gateway",
-                "tasks",
-                "store",
-                "listen",
-                "stateDir",
-                "limits",
-                "retry",
-                "metrics",
-            ),
-        )
-        metrics = top.optional_child("metrics", ("address",))
+        try:
+            file = validate(_File, document, base, "the configuration")
+        except ValueError as error:
+            raise ConfigError(str(error), path) from None
+        gateway, listen, tls = file.gateway, file.listen, file.listen.tls
+        issue = tls.issue_from
         return cls(
-            organization=top.text("organization"),
-            identity=top.path("identity"),
-            channel=top.text("channel", "fedledger"),
-            chaincode=top.text("chaincode", "fedledger"),
-            gateway=_gateway(
-                top.child("gateway", ("endpoint", "serverName", "tlsCaCert", "tlsClient"))
+            organization=file.organization,
+            identity=file.identity,
+            channel=file.channel,
+            chaincode=file.chaincode,
+            gateway=GatewayConfig(
+                endpoint=gateway.endpoint,
+                server_name=gateway.server_name,
+                tls_ca_cert=gateway.tls_ca_cert,
+                tls_client=TlsFiles(gateway.tls_client.cert, gateway.tls_client.key)
+                if gateway.tls_client
+                else None,
             ),
-            tasks=_tasks(top),
-            store=_store(top.child("store", ("location", "endpointUrl", "region"))),
-            listen=_listen(top.child("listen", ("address", "tls"))),
-            state_dir=top.path("stateDir"),
-            limits=_limits(top.optional_child("limits", LIMIT_FIELDS)),
-            retry=_retry(top.optional_child("retry", ("initialSeconds", "maxSeconds"))),
-            metrics_address=metrics.address("address") if metrics else None,
+            tasks={task_id: task.holdout for task_id, task in file.tasks.items()},
+            store=StoreConfig(file.store.location, file.store.endpoint_url, file.store.region),
+            listen=ListenConfig(
+                address=listen.address,
+                client_ca_certs=tuple(tls.client_ca_certs),
+                server=TlsFiles(tls.cert, tls.key) if tls.cert and tls.key else None,
+                issue_from=IssueFrom(
+                    issue.ca_cert, issue.ca_key, tuple(issue.hostnames) or IssueFrom.hostnames
+                )
+                if issue
+                else None,
+            ),
+            state_dir=file.state_dir,
+            limits=file.limits.settings(),
+            retry=RetryConfig(file.retry.initial_seconds, file.retry.max_seconds),
+            metrics_address=file.metrics.address if file.metrics else None,
             path=path,
         )
 
@@ -173,119 +199,6 @@ class ValidatorConfig:
         }
 
 
-LIMIT_FIELDS = (
-    "maxConcurrentEvaluations",
-    "maxInlineModelBytes",
-    "maxModelBytes",
-    "slotWaitSeconds",
-    "memoryBytes",
-    "cpuSeconds",
-    "wallSeconds",
-    "threads",
-)
-
-
-def _gateway(reader: _Reader) -> GatewayConfig:
-    client = reader.optional_child("tlsClient", ("cert", "key"))
-    return GatewayConfig(
-        endpoint=reader.address("endpoint"),
-        server_name=reader.text("serverName"),
-        tls_ca_cert=reader.existing_file("tlsCaCert"),
-        tls_client=TlsFiles(client.existing_file("cert"), client.existing_file("key"))
-        if client
-        else None,
-    )
-
-
-def _tasks(top: _Reader) -> dict[str, Path]:
-    tasks = top.mapping("tasks")
-    if not tasks:
-        raise ConfigError("tasks is empty: list at least one task and its holdout file")
-    found = {}
-    for task_id in tasks:
-        entry = top.child("tasks", (), nested=(str(task_id), ("holdout",)))
-        found[str(task_id)] = entry.existing_file("holdout")
-    return found
-
-
-def _store(reader: _Reader) -> StoreConfig:
-    location = reader.text("location")
-    scheme = urlparse(location).scheme
-    if scheme not in ("", "file", "s3"):
-        raise ConfigError(
-            "store.location must be a folder, file:///folder or s3://bucket/prefix, "
-            f"got {location!r}"
-        )
-    return StoreConfig(
-        location=str(read_path(location, reader.base)) if scheme == "" else location,
-        endpoint_url=reader.optional_text("endpointUrl"),
-        region=reader.optional_text("region"),
-    )
-
-
-def _listen(reader: _Reader) -> ListenConfig:
-    tls = reader.child("tls", ("cert", "key", "issueFrom", "clientCaCerts"))
-    issue = tls.optional_child("issueFrom", ("caCert", "caKey", "hostnames"))
-    has_files = tls.has("cert") or tls.has("key")
-    if has_files == (issue is not None):
-        raise ConfigError(
-            "listen.tls needs either cert and key (the server certificate) or issueFrom "
-            "(the organisation's TLS CA certificate and key, to issue one at start-up), not both"
-        )
-    cas = tls.path_list("clientCaCerts")
-    if not cas:
-        raise ConfigError(
-            "listen.tls.clientCaCerts is empty: list the CA certificates whose clients may call"
-        )
-    return ListenConfig(
-        address=reader.address("address"),
-        client_ca_certs=cas,
-        server=TlsFiles(tls.existing_file("cert"), tls.existing_file("key")) if has_files else None,
-        issue_from=IssueFrom(
-            issue.existing_file("caCert"),
-            issue.existing_file("caKey"),
-            tuple(issue.strings("hostnames")) or IssueFrom.hostnames,
-        )
-        if issue
-        else None,
-    )
-
-
-def _limits(reader: _Reader | None) -> Limits:
-    if reader is None:
-        return Limits()
-    defaults, sandbox = Limits(), SandboxLimits()
-    return Limits(
-        max_concurrent_evaluations=reader.integer(
-            "maxConcurrentEvaluations", defaults.max_concurrent_evaluations
-        ),
-        max_inline_model_bytes=reader.integer(
-            "maxInlineModelBytes", defaults.max_inline_model_bytes
-        ),
-        max_model_bytes=reader.integer("maxModelBytes", defaults.max_model_bytes),
-        slot_wait_seconds=reader.seconds("slotWaitSeconds", defaults.slot_wait_seconds),
-        sandbox=SandboxLimits(
-            memory_bytes=reader.integer("memoryBytes", sandbox.memory_bytes),
-            cpu_seconds=reader.integer("cpuSeconds", sandbox.cpu_seconds),
-            wall_seconds=reader.seconds("wallSeconds", sandbox.wall_seconds),
-            threads=reader.integer("threads", sandbox.threads),
-        ),
-    )
-
-
-def _retry(reader: _Reader | None) -> RetryConfig:
-    if reader is None:
-        return RetryConfig()
-    defaults = RetryConfig()
-    retry = RetryConfig(
-        initial_seconds=reader.seconds("initialSeconds", defaults.initial_seconds),
-        max_seconds=reader.seconds("maxSeconds", defaults.max_seconds),
-    )
-    if retry.max_seconds < retry.initial_seconds:
-        raise ConfigError("retry.maxSeconds must be at least retry.initialSeconds")
-    return retry
-
-
 def _without_credentials(url: str) -> str:
     parsed = urlparse(url)
     if parsed.password is None and parsed.username is None:
@@ -293,116 +206,134 @@ def _without_credentials(url: str) -> str:
     return parsed._replace(netloc=f"***@{parsed.hostname}:{parsed.port}").geturl()
 
 
-_MISSING = object()
+# The file, as written (docs/validator-config.md#fields).
 
 
-class _Reader:
-    """Field access naming the full path of a wrong field; unknown fields are refused."""
+class _TlsFiles(Section):
+    cert: File
+    key: File
 
-    def __init__(self, document: Any, where: str, base: Path, allowed: tuple[str, ...]) -> None:
-        if not isinstance(document, Mapping):
-            raise ConfigError(f"{where or 'the configuration'} must be a mapping")
-        unknown = sorted(str(k) for k in document if k not in allowed)
-        if unknown and allowed:
-            raise ConfigError(
-                f"{self._name(where, unknown[0])} is not a known field "
-                f"(known: {', '.join(allowed)})"
+
+class _Gateway(Section):
+    endpoint: Address
+    server_name: Text
+    tls_ca_cert: File
+    tls_client: _TlsFiles | None = None
+
+
+class _Task(Section):
+    shape = " (holdout: <file>)"
+    holdout: File
+
+
+class _Store(Section):
+    location: StoreLocation
+    endpoint_url: Text | None = None
+    region: Text | None = None
+
+
+class _IssueFrom(Section):
+    ca_cert: File
+    ca_key: File
+    hostnames: Texts = Field(default_factory=list)
+
+
+class _Tls(Section):
+    cert: File | None = None
+    key: File | None = None
+    issue_from: _IssueFrom | None = None
+    client_ca_certs: Files
+
+    @model_validator(mode="after")
+    def _one_server_certificate(self) -> Self:
+        has_files = self.cert is not None or self.key is not None
+        if has_files and self.issue_from is not None:
+            raise wrong(
+                "has both cert and key and issueFrom: keep cert and key (the server certificate) "
+                "or issueFrom (the organisation's TLS CA, to issue one at start-up), not both"
             )
-        self.document: Mapping[str, Any] = document
-        self.where = where
-        self.base = base
+        if not has_files and self.issue_from is None:
+            raise wrong(
+                "needs either cert and key (the server certificate) or issueFrom (the "
+                "organisation's TLS CA certificate and key, to issue one at start-up)"
+            )
+        if has_files and (self.cert is None or self.key is None):
+            raise wrong("is missing", field="key" if self.key is None else "cert")
+        if not self.client_ca_certs:
+            raise wrong(
+                "is empty: list the CA certificates whose clients may call",
+                field="clientCaCerts",
+            )
+        return self
 
-    @staticmethod
-    def _name(where: str, key: str) -> str:
-        return f"{where}.{key}" if where else key
 
-    def name(self, key: str) -> str:
-        return self._name(self.where, key)
+class _Listen(Section):
+    address: Address
+    tls: _Tls
 
-    def has(self, key: str) -> bool:
-        return self.document.get(key) is not None
 
-    def _get(self, key: str, default: Any = _MISSING) -> Any:
-        if not self.has(key):
-            if default is _MISSING:
-                raise ConfigError(f"{self.name(key)} is missing")
-            return default
-        return self.document[key]
+_DEFAULT_LIMITS, _DEFAULT_SANDBOX = Limits(), SandboxLimits()
 
-    def text(self, key: str, default: Any = _MISSING) -> str:
-        value = self._get(key, default)
-        if not isinstance(value, str) or not value:
-            raise ConfigError(f"{self.name(key)} must be a non-empty string, got {value!r}")
-        return value
 
-    def optional_text(self, key: str) -> str | None:
-        return self.text(key) if self.has(key) else None
+class _Limits(Section):
+    max_concurrent_evaluations: Count = _DEFAULT_LIMITS.max_concurrent_evaluations
+    max_inline_model_bytes: Bytes = _DEFAULT_LIMITS.max_inline_model_bytes
+    max_model_bytes: Bytes = _DEFAULT_LIMITS.max_model_bytes
+    slot_wait_seconds: Seconds = _DEFAULT_LIMITS.slot_wait_seconds
+    memory_bytes: Bytes = _DEFAULT_SANDBOX.memory_bytes
+    cpu_seconds: Count = _DEFAULT_SANDBOX.cpu_seconds
+    wall_seconds: Seconds = _DEFAULT_SANDBOX.wall_seconds
+    threads: Count = _DEFAULT_SANDBOX.threads
 
-    def address(self, key: str) -> str:
-        value = self.text(key)
-        host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or int(port) > 65535:
-            raise ConfigError(f"{self.name(key)} must be host:port, got {value!r}")
-        return value
+    def settings(self) -> Limits:
+        return Limits(
+            max_concurrent_evaluations=self.max_concurrent_evaluations,
+            max_inline_model_bytes=self.max_inline_model_bytes,
+            max_model_bytes=self.max_model_bytes,
+            slot_wait_seconds=self.slot_wait_seconds,
+            sandbox=SandboxLimits(
+                memory_bytes=self.memory_bytes,
+                cpu_seconds=self.cpu_seconds,
+                wall_seconds=self.wall_seconds,
+                threads=self.threads,
+            ),
+        )
 
-    def path(self, key: str) -> Path:
-        return read_path(self.text(key), self.base)
 
-    def existing_file(self, key: str) -> Path:
-        value = self.path(key)
-        if not value.is_file():
-            raise ConfigError(f"{self.name(key)}: no file at {value}")
-        return value
+class _Retry(Section):
+    initial_seconds: Seconds = RetryConfig.initial_seconds
+    max_seconds: Seconds = RetryConfig.max_seconds
 
-    def path_list(self, key: str) -> tuple[Path, ...]:
-        items = self.strings(key)
-        paths = []
-        for index, item in enumerate(items):
-            value = read_path(item, self.base)
-            if not value.is_file():
-                raise ConfigError(f"{self.name(key)}[{index}]: no file at {value}")
-            paths.append(value)
-        return tuple(paths)
+    @model_validator(mode="after")
+    def _max_at_least_initial(self) -> Self:
+        if self.max_seconds < self.initial_seconds:
+            raise wrong(
+                "must be at least retry.initialSeconds ({initial}), got {got}",
+                field="maxSeconds",
+                initial=self.initial_seconds,
+                got=self.max_seconds,
+            )
+        return self
 
-    def strings(self, key: str) -> list[str]:
-        value = self._get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise ConfigError(f"{self.name(key)} must be a list of non-empty strings")
-        return value
 
-    def integer(self, key: str, default: int) -> int:
-        value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{self.name(key)} must be an integer >= 1, got {value!r}")
-        return value
+class _Metrics(Section):
+    address: Address
 
-    def seconds(self, key: str, default: float) -> float:
-        value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"{self.name(key)} must be a number of seconds > 0, got {value!r}")
-        return float(value)
 
-    def mapping(self, key: str) -> Mapping[str, Any]:
-        value = self._get(key)
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{self.name(key)} must be a mapping")
-        return value
-
-    def child(
-        self,
-        key: str,
-        allowed: tuple[str, ...],
-        nested: tuple[str, tuple[str, ...]] | None = None,
-    ) -> _Reader:
-        value = self.mapping(key)
-        if nested is None:
-            return _Reader(value, self.name(key), self.base, allowed)
-        inner, inner_allowed = nested
-        where = f"{self.name(key)}.{inner}"
-        entry = value.get(inner)
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{where} must be a mapping (holdout: <file>)")
-        return _Reader(entry, where, self.base, inner_allowed)
-
-    def optional_child(self, key: str, allowed: tuple[str, ...]) -> _Reader | None:
-        return self.child(key, allowed) if self.has(key) else None
+class _File(Section):
+    organization: Text
+    identity: AnyPath
+    channel: Text = "fedledger"
+    chaincode: Text = "fedledger"
+    gateway: _Gateway
+    tasks: Annotated[
+        dict[Key, _Task],
+        mapping_of("task ids to {holdout: <file>}"),
+        not_empty("is empty: list at least one task and its holdout file"),
+    ]
+    store: _Store
+    listen: _Listen
+    state_dir: Folder
+    limits: _Limits = _Limits()
+    retry: _Retry = _Retry()
+    metrics: _Metrics | None = None

@@ -9,8 +9,10 @@ addresses are written to `<stateDir>/endpoint.json` for `fedledger validator sta
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
+import socket
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ from fedledger.fabric import (
     SigningIdentity,
     TlsConfig,
 )
+from fedledger.orgs.msp import MspFolderError
 from fedledger.registry import ChaincodeRefusalError, Registry
 from fedledger.registry import Task as LedgerTask
 from fedledger.store.factory import open_store
@@ -57,6 +60,10 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MESSAGE_OVERHEAD = 64 * 1024
 
 
+class StartError(Exception):
+    """The validator cannot start with its configuration; names the field to change."""
+
+
 @dataclass
 class Status:
     organization: str
@@ -80,7 +87,7 @@ class ValidatorService:
         self._watcher: Watcher | None = None
         self._evaluation: EvaluationService | None = None
         self._evaluator: Evaluator | None = None
-        self._reports = ReportBook(config.state_dir / "reports")
+        self._reports = _report_book(config)
 
     # Domain calls behind the servicer
 
@@ -153,8 +160,10 @@ class ValidatorService:
     def start(self) -> None:
         config = self.config
         log.info("validator starting", **config.summary())
-        config.state_dir.mkdir(parents=True, exist_ok=True)
-        signer = SigningIdentity.from_msp_folder(config.identity, config.organization)
+        try:
+            signer = SigningIdentity.from_msp_folder(config.identity, config.organization)
+        except (MspFolderError, OSError) as error:
+            raise StartError(f"identity: {error}") from error
         gateway_tls = TlsConfig.from_files(
             config.gateway.tls_ca_cert,
             server_name=config.gateway.server_name,
@@ -191,7 +200,7 @@ class ValidatorService:
             log.info("holdout", task_id=state.task_id, rows=state.rows, error=state.error)
         self._start_server()
         if config.metrics_address is not None:
-            self._metrics_server = self.metrics.serve(config.metrics_address)
+            self._metrics_server = serve_metrics(self.metrics, config.metrics_address)
         checkpointer = FileCheckpointer(config.state_dir / "checkpoint.json")
         voter = Voter(self._evaluation, self._reports, self.metrics, config.retry)
         backoff = Backoff(config.retry.initial_seconds, config.retry.max_seconds)
@@ -226,6 +235,8 @@ class ValidatorService:
             options=[
                 ("grpc.max_receive_message_length", message_limit),
                 ("grpc.max_send_message_length", 4 * 1024 * 1024),
+                # Another server on the same port is an error, not a silent share of its calls.
+                ("grpc.so_reuseport", 0),
             ],
         )
         add_validator_servicer(ValidatorServicer(self), server)
@@ -240,9 +251,7 @@ class ValidatorService:
             dt.datetime.now(dt.UTC),
         )
         host, _, _ = self.config.listen.address.rpartition(":")
-        port = server.add_secure_port(self.config.listen.address, tls.credentials())
-        if port == 0:
-            raise OSError(f"cannot listen on {self.config.listen.address} (listen.address)")
+        port = listen_on(server, self.config.listen.address, tls.credentials())
         self.address = f"{host}:{port}"
         server.start()
         for name in ("", SERVICE_NAME):
@@ -286,4 +295,54 @@ class ValidatorService:
         return bool(self._server.wait_for_termination(timeout))
 
 
-__all__ = ["Status", "ValidatorService", "validator_pb2"]
+def _report_book(config: ValidatorConfig) -> ReportBook:
+    try:
+        return ReportBook(config.state_dir / "reports")
+    except OSError as error:
+        raise StartError(
+            f"stateDir: cannot create {config.state_dir / 'reports'}: {error.strerror}; "
+            "name a folder the validator may write"
+        ) from error
+
+
+def listen_on(server: grpc.Server, address: str, credentials: grpc.ServerCredentials) -> int:
+    """Bind `server` to `address` (listen.address); the port bound. grpcio says only that the
+    bind failed, so the reason is found by binding a plain socket there."""
+    try:
+        port: int = server.add_secure_port(address, credentials)
+    except RuntimeError as error:
+        raise StartError(_cannot_listen(address, "listen.address", _bind_error(address))) from error
+    if port == 0:
+        raise StartError(_cannot_listen(address, "listen.address", _bind_error(address)))
+    return port
+
+
+def serve_metrics(metrics: ValidatorMetrics, address: str) -> MetricsServer:
+    """Serve `metrics` on `address` (metrics.address)."""
+    try:
+        return metrics.serve(address)
+    except OSError as error:
+        raise StartError(_cannot_listen(address, "metrics.address", error)) from error
+
+
+def _bind_error(address: str) -> OSError | None:
+    host, _, port = address.rpartition(":")
+    try:
+        family, kind, _, _, where = socket.getaddrinfo(
+            host.strip("[]"), int(port), type=socket.SOCK_STREAM
+        )[0]
+        with socket.socket(family, kind) as probe:
+            probe.bind(where)
+    except OSError as error:
+        return error
+    return None
+
+
+def _cannot_listen(address: str, field: str, error: OSError | None) -> str:
+    if error is not None and error.errno == errno.EADDRINUSE:
+        return f"cannot listen on {address} ({field}): in use; pick another port"
+    reason = error.strerror or str(error) if error is not None else "the bind failed"
+    return f"cannot listen on {address} ({field}): {reason}"
+
+
+__all__ = ["StartError", "Status", "ValidatorService", "listen_on", "validator_pb2"]
