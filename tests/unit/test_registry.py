@@ -429,3 +429,13 @@ def test_a_broken_event_payload_is_named() -> None:
         parse_event(ChaincodeEvent(7, "tx7", "fedledger", "VoteCast", b"{not json"))
     with pytest.raises(RecordError, match=r"VoteCast event of transaction tx7\.voter is missing"):
         parse_event(event("VoteCast", {"taskId": "churn", "proposalId": PID}))
+
+
+def test_every_error_of_the_package_has_one_root() -> None:
+    """Callers catch RegistryError: a record the chaincode wrote and we cannot read is one."""
+    from fedledger.registry.errors import ChaincodeRefusalError, RecordError, RegistryError
+
+    assert issubclass(RecordError, RegistryError)
+    assert issubclass(ChaincodeRefusalError, RegistryError)
+    with pytest.raises(RegistryError, match="VoteCast event of transaction tx7: the payload"):
+        parse_event(ChaincodeEvent(7, "tx7", "fedledger", "VoteCast", b"{not json"))

@@ -9,14 +9,13 @@ Or `Registry(contract)` over a `fedledger.fabric.Contract` the caller already ho
 """
 
 from fedledger.registry.client import (
-    ChaincodeRefusalError,
     ContractLike,
     Page,
     Registry,
-    RegistryError,
     open_registry,
     proposal_id_for,
 )
+from fedledger.registry.errors import ChaincodeRefusalError, RecordError, RegistryError
 from fedledger.registry.events import (
     EVENT_NAMES,
     ChampionScored,
@@ -42,7 +41,6 @@ from fedledger.registry.records import (
     Policy,
     Proposal,
     ProposalStatus,
-    RecordError,
     Tally,
     Task,
     Vote,

@@ -22,6 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from fedledger.fabric import GatewayError, connect
 from fedledger.fabric.proposal import Argument
 from fedledger.profile import ConnectionProfile
+from fedledger.registry.errors import ChaincodeRefusalError, RecordError
 from fedledger.registry.records import (
     HISTORY_TYPES,
     Champion,
@@ -33,7 +34,6 @@ from fedledger.registry.records import (
     Policy,
     Proposal,
     ProposalStatus,
-    RecordError,
     Task,
     Vote,
     VoteResult,
@@ -53,23 +53,6 @@ class ContractLike(Protocol):
     def evaluate(self, function: str, args: Sequence[Argument] = ()) -> bytes: ...
 
     def submit(self, function: str, args: Sequence[Argument] = ()) -> bytes: ...
-
-
-class RegistryError(Exception):
-    """Base of the errors this package raises (records it cannot read, refusals)."""
-
-
-class ChaincodeRefusalError(RegistryError):
-    """The chaincode refused the transaction; `message` is its own, verbatim.
-
-    Nothing was written. `function` is the transaction and `transaction_id` the refused one.
-    """
-
-    def __init__(self, function: str, message: str, transaction_id: str) -> None:
-        self.function = function
-        self.message = message
-        self.transaction_id = transaction_id
-        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fedledger.fabric import ChaincodeEvent
+from fedledger.registry.errors import RecordError
 from fedledger.registry.records import (
     DECISIONS,
     PROPOSAL_STATUSES,
     Decision,
     Fields,
     ProposalStatus,
-    RecordError,
 )
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+from fedledger.registry.errors import RecordError
+
 ProposalStatus = Literal["PENDING", "ACCEPTED", "REJECTED", "EXPIRED", "REVOKED"]
 Decision = Literal["approve", "reject", "abstain"]
 ChangeStatus = Literal["PENDING", "APPLIED", "REJECTED", "EXPIRED"]
@@ -32,10 +34,6 @@ CHANGE_TYPES: tuple[ChangeType, ...] = (
     "revokeChampion",
 )
 CHANGE_STATUSES: tuple[ChangeStatus, ...] = ("PENDING", "APPLIED", "REJECTED", "EXPIRED")
-
-
-class RecordError(ValueError):
-    """A record from the chaincode lacks a field or holds a value of the wrong type."""
 
 
 T = TypeVar("T")
