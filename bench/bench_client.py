@@ -39,8 +39,8 @@ from fabric_protos.common import common_pb2, configtx_pb2
 from fabric_protos.orderer import configuration_pb2
 
 from fedledger.fabric import Contract, FabricError, connect
-from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.ports import free_port_base
 
 NODE_CLIENT = Path(__file__).parent / "node-client"
 TRANSACTION = "health:Beat"
@@ -201,8 +201,8 @@ def batch_timeout(cscc: Contract, channel: str) -> str:
 @contextmanager
 def own_network(batch_timeout_seconds: float) -> Iterator[ConnectionProfile]:
     from fedledger.installation import find_installation
-    from fedledger.network.definition import NetworkDefinition
     from fedledger.network.native import NativeNetwork
+    from fedledger.runtime.definition import NetworkDefinition
 
     with tempfile.TemporaryDirectory(prefix="fedledger-bench-") as run_dir:
         definition = NetworkDefinition.load().with_overrides(

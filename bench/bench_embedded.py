@@ -52,9 +52,9 @@ from fedledger.embedded.chaincode_protocol import ChaincodeStream, Invocation
 from fedledger.embedded.probe import Client, build_proposal
 from fedledger.embedded.simulator import TxSimulator
 from fedledger.embedded.store import HistoryEntry, StateEntry
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 from floor import Floor, measure_floor, print_floor
 
 FUNCTION = "health:Beat"

@@ -24,8 +24,8 @@ from fedledger.fabric import connect
 from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
-from fedledger.network.definition import NetworkDefinition
 from fedledger.registry import Policy, Registry
+from fedledger.runtime.definition import NetworkDefinition
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.client import channel_for, stub
 from fedledger.validator.config import ValidatorConfig

@@ -38,9 +38,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from cpu import own_cpu, process_cpu
 from fedledger.embedded.identity import check_signature, sign_low_s
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import free_port_base
 from fedledger.orgs import OrgLayout, generate_material
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 
 REQUEST = b"r" * 2048
 ANSWER = b"a" * 3072

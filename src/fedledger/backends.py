@@ -3,6 +3,11 @@
 `--ledger auto` picks `fabric` when an installation is found and `embedded` otherwise, and the
 caller always says which. The choice and the effective definition are written to the run folder
 so that `down`, `status` and the tests find the same network again.
+
+Layering: `fedledger.runtime` (definition, ports, run folder, recorded processes, readiness,
+status rows) is the floor; `fedledger.network` (native Fabric) and `fedledger.embedded` (the
+embedded ledger) each stand on it and never import each other; this module, one floor up, is
+the only place that knows both.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from fedledger.installation import InstallationError, find_installation
-from fedledger.network.definition import DEFAULT_DEFINITION, NetworkDefinition
-from fedledger.network.status import NodeStatus
+from fedledger.runtime.definition import DEFAULT_DEFINITION, NetworkDefinition
+from fedledger.runtime.status import NodeStatus
 
 LedgerKind = Literal["fabric", "embedded"]
 RECORD = "network.json"

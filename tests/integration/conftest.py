@@ -17,10 +17,10 @@ import pytest
 
 from fedledger.installation import InstallationError, find_installation
 from fedledger.installation.discover import how_to_install
-from fedledger.network.definition import NetworkDefinition
 from fedledger.network.native import NativeNetwork
-from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 
 
 def fabric_installed() -> bool:
@@ -65,7 +65,7 @@ class Ledger:
             self.network.down()
             self.network.up()
             return
-        from fedledger.network import processes
+        from fedledger.runtime import processes
 
         index, _ = self.definition.member(msp_id)
         name = self.network.commands.peer_name(index)

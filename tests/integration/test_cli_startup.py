@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from fedledger.backends import NetworkRecord
 from fedledger.cli.app import COMMANDS, load_command
-from fedledger.network.backends import NetworkRecord
-from fedledger.network.definition import DEFAULT_DEFINITION
+from fedledger.runtime.definition import DEFAULT_DEFINITION
 
 HEAVY = ("sklearn", "scipy", "pandas", "pyarrow", "onnx", "onnxruntime", "boto3", "skl2onnx")
 

@@ -31,8 +31,8 @@ from fedledger.fabric import (
     TlsConfig,
     connect,
 )
-from fedledger.network.health import wait_for
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
+from fedledger.runtime.health import wait_for
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 

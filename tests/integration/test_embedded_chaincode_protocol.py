@@ -18,9 +18,9 @@ from fabric_protos.peer import transaction_pb2
 
 from fedledger.embedded import EmbeddedLedger
 from fedledger.embedded.probe import GatewayProbe
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 
 pytestmark = pytest.mark.ledger
 

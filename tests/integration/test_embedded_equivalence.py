@@ -22,9 +22,9 @@ from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_
 
 from fedledger.embedded import EmbeddedLedger, verify_ledger
 from fedledger.embedded.probe import GatewayProbe, Proposed
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 
 pytestmark = [pytest.mark.ledger, pytest.mark.fabric, pytest.mark.slow]
 

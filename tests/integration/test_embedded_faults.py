@@ -26,9 +26,9 @@ from google.rpc import status_pb2
 
 from fedledger.embedded import EmbeddedLedger, verify_ledger
 from fedledger.embedded.probe import GatewayProbe
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import free_port_base
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 WORKERS = 4

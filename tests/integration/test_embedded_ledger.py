@@ -25,9 +25,9 @@ from google.rpc import status_pb2
 from fedledger.embedded import EmbeddedLedger, EmbeddedLedgerError, verify_ledger
 from fedledger.embedded.identity import P256_ORDER
 from fedledger.embedded.probe import Client, GatewayProbe, build_proposal
-from fedledger.network.definition import NetworkDefinition
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import NetworkDefinition
 
 from .conftest import free_port_base
 

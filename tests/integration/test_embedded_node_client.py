@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from fedledger.embedded import EmbeddedLedger
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import free_port_base
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 CLIENT = Path(__file__).resolve().parents[1] / "node-client"

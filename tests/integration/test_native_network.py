@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from fedledger.installation import find_installation
-from fedledger.network import health, processes
-from fedledger.network.definition import NetworkDefinition
 from fedledger.network.native import AlreadyRunningError, NativeNetwork, NetworkError
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime import health, processes
+from fedledger.runtime.definition import NetworkDefinition
 
 from .conftest import Ledger, free_port_base, skip_without_fabric
 

@@ -8,14 +8,14 @@ import pytest
 import yaml
 
 from fedledger.network.configtx import PROFILE, build_configtx
-from fedledger.network.definition import (
+from fedledger.network.nodeconfig import merge, orderer_overrides, peer_overrides, write_config
+from fedledger.orgs import OrdererOrgLayout, OrgLayout
+from fedledger.runtime.definition import (
     DEFAULT_DEFINITION,
     DefinitionError,
     NetworkDefinition,
     parse_duration,
 )
-from fedledger.network.nodeconfig import merge, orderer_overrides, peer_overrides, write_config
-from fedledger.orgs import OrdererOrgLayout, OrgLayout
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from fedledger.network.definition import NetworkDefinition
 from fedledger.network.packaging import PackagingError, package_ccaas, package_node
+from fedledger.runtime.definition import NetworkDefinition
 
 chaincode_app = typer.Typer(help="Package the chaincode.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from fedledger.fabric.errors import FabricError
-from fedledger.network.layout import RunLayout
 from fedledger.orgs.msp import MspFolderError
 from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.registry import Registry, RegistryError, open_registry
+from fedledger.runtime.layout import RunLayout
 from fedledger.store.base import ModelStore
 from fedledger.store.errors import StoreError
 from fedledger.store.factory import open_store

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from fedledger.backends import open_backend, resolve_record
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
 from fedledger.cli.network import START_ERRORS
 from fedledger.fabric import FabricError
-from fedledger.network.backends import open_backend, resolve_record
-from fedledger.network.layout import RunLayout
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import RegistryError
+from fedledger.runtime.layout import RunLayout
 
 if TYPE_CHECKING:
     from fedledger.demo.story import DemoResult

@@ -10,24 +10,24 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
-from fedledger.embedded import EmbeddedLedgerError
-from fedledger.embedded.chaincode_process import ChaincodeNotBuiltError
-from fedledger.embedded.ledger import EmbeddedAlreadyRunningError
-from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
-from fedledger.network.backends import (
+from fedledger.backends import (
     BackendError,
     NetworkRecord,
     open_backend,
     resolve_record,
 )
-from fedledger.network.definition import DefinitionError, parse_duration
-from fedledger.network.health import NotReadyError
+from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
+from fedledger.embedded import EmbeddedLedgerError
+from fedledger.embedded.chaincode_process import ChaincodeNotBuiltError
+from fedledger.embedded.ledger import EmbeddedAlreadyRunningError
+from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
 from fedledger.network.native import AlreadyRunningError, NativeNetwork, NetworkError
 from fedledger.network.packaging import PackagingError
 from fedledger.network.peercli import CommandError
 from fedledger.network.validators import NetworkValidators, ValidatorsSpecError
 from fedledger.profile import ConnectionProfile, ProfileError
+from fedledger.runtime.definition import DefinitionError, parse_duration
+from fedledger.runtime.health import NotReadyError
 from fedledger.validator.config import ConfigError
 
 # What starting a network can fail with, each with a message that says what to do.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Annotated
 
@@ -20,10 +19,9 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
-from fedledger.evaluate.limits import SandboxLimits
 from fedledger.models.errors import ModelError
+from fedledger.proposing import propose_model
 from fedledger.registry import PROPOSAL_STATUSES, Proposal, ProposalStatus
-from fedledger.registry.evaluation import evaluation_task
 
 proposal_app = typer.Typer(help="Inspect proposals and their votes.", no_args_is_help=True)
 
@@ -51,30 +49,18 @@ def propose(
     profile: ProfileOption = None,
 ) -> None:
     """Check a model against the task, put it in the store and register its hash on-chain."""
-    from fedledger.evaluate.static import (
-        check_model,  # onnx: only for the commands that read models
-    )
-
     try:
         model_bytes = model.read_bytes()
     except OSError as error:
         fail(f"cannot read {model}: {error}")
+    own_metrics = parse_metrics(metric or [])
     with registry_for(run_dir, profile, org) as registry:
-        task = registry.get_task(task_id)
         try:
-            check_model(model_bytes, evaluation_task(task), SandboxLimits())
+            proposal = propose_model(
+                registry, model_store(run_dir, store), task_id, model_bytes, metrics=own_metrics
+            )
         except ModelError as error:
             fail(f"{model} does not fit task {task_id}, nothing was proposed: {error}")
-        uri = model_store(run_dir, store).put(model_bytes)
-        champion = registry.find_champion(task_id)
-        proposal = registry.submit_proposal(
-            task_id,
-            model_sha256=hashlib.sha256(model_bytes).hexdigest(),
-            uri=uri,
-            size_bytes=len(model_bytes),
-            metrics=parse_metrics(metric or []),
-            parent=champion.proposal_id if champion else None,
-        )
     out.print(
         f"proposed {proposal.id} (sha256 {proposal.model_sha256[:12]}…), voting until "
         f"{proposal.deadline:%Y-%m-%d %H:%M:%S} UTC; follow it with "

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from fedledger.models.conversion import convert
 from fedledger.models.inputs import NumericDType, encode_target, frame_to_feeds
 from fedledger.models.train import train
 from fedledger.profile import ConnectionProfile
+from fedledger.proposing import propose_model
 from fedledger.registry import Policy, Proposal, Registry, Vote, open_registry
 from fedledger.schema.types import Schema
 from fedledger.store.factory import open_store
@@ -102,16 +102,8 @@ def propose(
     say: Say,
 ) -> tuple[Proposal, tuple[Vote, ...], float]:
     started = time.monotonic()
-    uri = open_store(store).put(model)
     with open_registry(profile, org.msp_id) as registry:
-        champion = registry.find_champion(task_id)
-        proposal = registry.submit_proposal(
-            task_id,
-            model_sha256=hashlib.sha256(model).hexdigest(),
-            uri=uri,
-            size_bytes=len(model),
-            parent=champion.proposal_id if champion else None,
-        )
+        proposal = propose_model(registry, open_store(store), task_id, model)
         say(f"{org.msp_id} proposed {proposal.id}; the validators are evaluating it")
         decided = wait_for_decision(registry, proposal.id, say)
         votes = registry.get_votes(proposal.id)

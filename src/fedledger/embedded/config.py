@@ -10,8 +10,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fedledger.network.definition import NetworkDefinition
 from fedledger.orgs import OrdererOrgLayout, OrgLayout
+from fedledger.runtime.definition import NetworkDefinition
 
 CHAINCODE_VERSION = "1.0"
 CHAINCODE_LABEL = "embedded"

@@ -25,12 +25,12 @@ from fedledger.embedded.chaincode_process import check_built
 from fedledger.embedded.config import EmbeddedConfig, RunPaths
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.ports import port_free
-from fedledger.network.processes import wait_exited
-from fedledger.network.status import NodeStatus
 from fedledger.orgs import OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, OrgProfile
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import port_free
+from fedledger.runtime.processes import wait_exited
+from fedledger.runtime.status import NodeStatus
 
 READY_PROBE = ("health:Version",)
 STOP_TIMEOUT = 10.0

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedledger.network.definition import NetworkDefinition
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.orgs.layout import OrdererOrgLayout, OrgLayout
+from fedledger.runtime.definition import NetworkDefinition
 
 PROFILE = "FedledgerChannel"
 CAPABILITIES = {"V2_0": True}

@@ -20,10 +20,7 @@ import structlog
 import yaml
 
 from fedledger.installation import Installation
-from fedledger.network import health, processes
 from fedledger.network.configtx import PROFILE, build_configtx
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.layout import RunLayout
 from fedledger.network.lifecycle import Deployment, deploy
 from fedledger.network.nodeconfig import (
     LOCALHOST,
@@ -33,11 +30,14 @@ from fedledger.network.nodeconfig import (
 )
 from fedledger.network.packaging import chaincode_version, package_ccaas
 from fedledger.network.peercli import FabricCommands
-from fedledger.network.ports import port_free
-from fedledger.network.processes import ProcessSpec, ProcessTable
-from fedledger.network.status import NodeStatus
 from fedledger.orgs import generate_material
 from fedledger.profile import ConnectionProfile, OrgProfile
+from fedledger.runtime import health, processes
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.layout import RunLayout
+from fedledger.runtime.ports import port_free
+from fedledger.runtime.processes import ProcessSpec, ProcessTable
+from fedledger.runtime.status import NodeStatus
 
 log = structlog.get_logger(__name__)
 Step = Callable[[str], None]

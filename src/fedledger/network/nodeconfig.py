@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from fedledger.network.definition import OrdererPorts, PeerPorts
 from fedledger.orgs.layout import NodeLayout
+from fedledger.runtime.definition import OrdererPorts, PeerPorts
 
 LOCALHOST = "127.0.0.1"
 

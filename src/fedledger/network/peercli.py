@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fedledger.installation import Installation
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.layout import RunLayout
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.orgs.layout import OrdererOrgLayout, OrgLayout
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.layout import RunLayout
 
 
 class CommandError(RuntimeError):

@@ -29,13 +29,13 @@ from fedledger.configfile import (
     read_document,
     validate,
 )
-from fedledger.network import health, processes
-from fedledger.network.definition import NetworkDefinition
-from fedledger.network.layout import RunLayout
 from fedledger.network.nodeconfig import LOCALHOST
-from fedledger.network.processes import ProcessSpec, ProcessTable
-from fedledger.network.status import NodeStatus
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime import health, processes
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.layout import RunLayout
+from fedledger.runtime.processes import ProcessSpec, ProcessTable
+from fedledger.runtime.status import NodeStatus
 from fedledger.validator.client import channel_for
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.endpoint import read_endpoint
