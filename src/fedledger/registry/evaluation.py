@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from fedledger.evaluate.policy import Task as EvaluationTask
 from fedledger.evaluate.policy import TaskPolicy
+from fedledger.registry.errors import RegistryError
 from fedledger.registry.records import Policy, Task
 from fedledger.schema.types import Schema
 
 
+class SchemaHashMismatchError(RegistryError):
+    """The task's schema, encoded here, does not hash to what the chaincode recorded: this
+    package and the chaincode disagree on the canonical encoding (a version skew), which is
+    never the fault of a model evaluated against that schema."""
+
+    def __init__(self, task_id: str, computed: str, recorded: str) -> None:
+        self.task_id = task_id
+        self.computed = computed
+        self.recorded = recorded
+        super().__init__(
+            f"task {task_id}: the schema on the ledger hashes to {computed} here but the "
+            f"chaincode recorded {recorded}; the two canonical encodings disagree"
+        )
+
+
 def evaluation_task(task: Task, policy: Policy | None = None) -> EvaluationTask:
     """The evaluator's view of `task` under `policy` (a proposal's own; default the task's);
-    its schema must hash to what the chaincode recorded."""
+    its schema must hash to what the chaincode recorded (SchemaHashMismatchError if not)."""
     policy = policy or task.policy
     schema = Schema.from_dict(task.schema)
     if schema.sha256() != task.schema_sha256:
-        raise ValueError(
-            f"task {task.id}: the schema on the ledger hashes to {schema.sha256()} here but the "
-            f"chaincode recorded {task.schema_sha256}; the two canonical encodings disagree"
-        )
+        raise SchemaHashMismatchError(task.id, schema.sha256(), task.schema_sha256)
     rules = TaskPolicy(
         metric=task.metric,
         higher_is_better=task.higher_is_better,
