@@ -30,8 +30,8 @@ from fedledger.validator.api import validator_pb2
 from fedledger.validator.client import channel_for, stub
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.evaluation import evaluation_task
+from fedledger.validator.factory import build_validator
 from fedledger.validator.profile_config import config_document, write_config
-from fedledger.validator.service import ValidatorService
 
 ROWS = 100_000
 REPEATS = 5
@@ -77,7 +77,7 @@ def main() -> None:
             state_dir=root / "state",
         )
         config = ValidatorConfig.load(write_config(root / "validator.yaml", document))
-        service = ValidatorService(config)
+        service = build_validator(config)
         service.start()
         task = evaluation_task(ledger_task, ledger_task.policy)
         try:

@@ -18,8 +18,9 @@ from fedledger.cli.network import _validator_config_error
 from fedledger.network.validators import ValidatorsSpec, ValidatorsSpecError
 from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.validator.config import ConfigError, ValidatorConfig
+from fedledger.validator.factory import build_validator
 from fedledger.validator.metrics import ValidatorMetrics
-from fedledger.validator.service import StartError, ValidatorService, listen_on, serve_metrics
+from fedledger.validator.service import StartError, listen_on, serve_metrics
 
 
 @pytest.fixture
@@ -439,7 +440,7 @@ def test_a_state_dir_that_cannot_hold_reports_is_named(files: Path) -> None:
     (files / "state" / "reports").write_text("a file where the reports folder goes")
     config = ValidatorConfig.from_dict(validator_document(), files)
     with pytest.raises(StartError) as error:
-        ValidatorService(config)
+        build_validator(config)
     assert str(error.value) == (
         f"stateDir: cannot create {files}/state/reports: File exists; "
         "name a folder the validator may write"
@@ -448,9 +449,8 @@ def test_a_state_dir_that_cannot_hold_reports_is_named(files: Path) -> None:
 
 def test_an_identity_that_is_not_an_msp_folder_is_named(files: Path) -> None:
     config = ValidatorConfig.from_dict(validator_document(), files)
-    service = ValidatorService(config)
     with pytest.raises(StartError) as error:
-        service.start()
+        build_validator(config)
     assert str(error.value) == (
         f"identity: {files}/msp/signcerts does not exist: an MSP folder needs signcerts/"
     )

@@ -15,9 +15,11 @@ import typer
 from fedledger.cli.common import fail
 from fedledger.fabric import FabricError
 from fedledger.profile import ProfileError
+from fedledger.store.errors import StoreError
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.client import channel_for, stub
 from fedledger.validator.config import ConfigError, ValidatorConfig
+from fedledger.validator.errors import StartError
 
 validator_app = typer.Typer(
     help="Run and inspect this organisation's validator.", no_args_is_help=True
@@ -40,12 +42,12 @@ def serve(
     grace: Annotated[float, typer.Option(help="Seconds to let work in flight finish.")] = 10.0,
 ) -> None:
     """Serve gRPC and vote on every proposal for this organisation's tasks until stopped."""
-    from fedledger.validator.service import StartError, ValidatorService  # the evaluation stack
+    from fedledger.validator.factory import build_validator  # the evaluation stack
 
     settings = _load(config)
     try:
-        service = ValidatorService(settings)
-    except StartError as error:
+        service = build_validator(settings)
+    except (StartError, OSError, FabricError, StoreError, ValueError) as error:
         fail(f"the validator did not start: {error}")
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

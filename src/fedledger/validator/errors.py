@@ -3,7 +3,10 @@ watcher retries the ones that are our fault and turns the model's faults into RE
 
 from __future__ import annotations
 
-from fedledger.evaluate.report import EvaluationReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fedledger.evaluate.report import EvaluationReport
 
 
 class ValidatorError(Exception):
@@ -36,3 +39,7 @@ class ModelRejectedError(ValidatorError):
     def __init__(self, report: EvaluationReport) -> None:
         self.report = report
         super().__init__("; ".join(report.reasons))
+
+
+class StartError(Exception):
+    """The validator cannot start with its configuration; names the field to change."""

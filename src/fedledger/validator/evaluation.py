@@ -1,28 +1,29 @@
-"""Evaluating a model for a task on this organisation's holdout: fetch, verify, score, decide.
+"""Assessing a model for a task on this organisation's holdout: champion, fetch, score.
 
-Shared by the Evaluate RPC and the watcher. Faults are sorted here, once:
+`EvaluationService.assess` is the one sequence behind both the Evaluate RPC and the voter.
+Faults are sorted here, once:
 - the model's (bytes not matching the hash, too large, malformed, wrong signature): a REJECT
-  report with an `error_code` (the watcher votes it, the RPC answers INVALID_ARGUMENT);
-- ours (store unreachable, holdout unusable, sandbox broken): an exception to retry on.
+  report with an `error_code` (the voter votes it, the RPC answers with ModelRejectedError);
+- ours (store unreachable, holdout unusable, sandbox broken, a schema this package encodes
+  differently from the chaincode): an exception to retry on.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
-from fedledger.evaluate.engine import Evaluator
 from fedledger.evaluate.errors import EvaluatorError
+from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.policy import Decision
+from fedledger.evaluate.policy import Task as EvaluationTask
 from fedledger.evaluate.report import EvaluationReport, evaluator_version
-from fedledger.registry import Policy, Registry
+from fedledger.registry import ChaincodeRefusalError, Policy, Registry
 from fedledger.registry import Task as LedgerTask
-from fedledger.registry.evaluation import evaluation_task
+from fedledger.registry.evaluation import SchemaHashMismatchError, evaluation_task
 from fedledger.store.base import ModelStore
 from fedledger.store.errors import (
     HashMismatchError,
@@ -34,12 +35,14 @@ from fedledger.store.errors import (
 )
 from fedledger.validator.config import Limits
 from fedledger.validator.errors import (
-    LimitExceededError,
+    ModelRejectedError,
+    NotFoundError,
     NotReadyError,
     UnavailableError,
 )
 from fedledger.validator.holdouts import Holdouts
 from fedledger.validator.metrics import ValidatorMetrics
+from fedledger.validator.slots import Slots
 
 log = structlog.get_logger("fedledger.validator")
 
@@ -52,37 +55,51 @@ _STORE_FAULTS: dict[type[StoreError], str] = {
 }
 
 
+class ModelEvaluator(Protocol):
+    """What the service needs of `fedledger.evaluate.engine.Evaluator` (a fake in unit tests)."""
+
+    def evaluate(
+        self,
+        model_bytes: bytes,
+        task: EvaluationTask,
+        holdout: Holdout,
+        *,
+        champion_score: float | None = None,
+    ) -> EvaluationReport: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelReference:
+    """A model in the store: its URI and the SHA-256 its bytes must have."""
+
+    uri: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model to assess for a task: a proposal's (by reference, under the proposal's policy)
+    or one sent to Evaluate (by reference or inline, under the task's current policy)."""
+
+    task_id: str
+    model: ModelReference | bytes
+    policy: Policy | None = None
+
+
 @dataclass(frozen=True)
 class Assessment:
     """A report and the context it was made in."""
 
     report: EvaluationReport
     champion_score: float | None
+    holdout_rows: int
 
-
-class Slots:
-    """At most `size` evaluations at once; a caller waits at most `wait` seconds for a slot."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._semaphore = threading.BoundedSemaphore(size)
-        self._lock = threading.Lock()
-        self.running = 0
-
-    @contextmanager
-    def hold(self, wait: float | None) -> Iterator[None]:
-        if not self._semaphore.acquire(timeout=wait):
-            raise LimitExceededError(
-                f"all {self.size} evaluation slot(s) of this validator are busy; retry later"
-            )
-        with self._lock:
-            self.running += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.running -= 1
-            self._semaphore.release()
+    @property
+    def model_fault(self) -> bool:
+        """The model could not be scored at all (the report says why in `error_code`)."""
+        return self.report.error_code is not None
 
 
 class EvaluationService:
@@ -92,7 +109,7 @@ class EvaluationService:
         registry: Registry,
         store: ModelStore,
         holdouts: Holdouts,
-        evaluator: Evaluator,
+        evaluator: ModelEvaluator,
         limits: Limits,
         metrics: ValidatorMetrics,
     ) -> None:
@@ -105,86 +122,132 @@ class EvaluationService:
         self.metrics = metrics
         self.slots = Slots(limits.max_concurrent_evaluations)
 
+    def assess(self, candidate: Candidate, *, wait: float | None) -> Assessment:
+        """The candidate's report on our holdout, against our score of the task's champion.
+
+        The model's faults are in the report; ours raise NotFoundError (task not served or not
+        on the ledger), NotReadyError (holdout, schema), UnavailableError (store, evaluator),
+        LimitExceededError (no slot within `wait` seconds) or FabricError (the ledger)."""
+        task = self.ledger_task(candidate.task_id)
+        policy = candidate.policy or task.policy
+        rules = self._rules(task, policy)
+        holdout = self._holdout(task)
+        champion_score = self.champion_score(task.id)
+        try:
+            if isinstance(candidate.model, ModelReference):
+                model = self.fetch(task, policy, candidate.model)
+            else:
+                model = candidate.model
+            report = self.score(rules, holdout, model, champion_score, wait=wait)
+        except ModelRejectedError as rejected:
+            report = rejected.report
+        return Assessment(report, champion_score, holdout.rows)
+
+    def ledger_task(self, task_id: str) -> LedgerTask:
+        self.holdouts.require_served(task_id)
+        try:
+            return self.registry.get_task(task_id)
+        except ChaincodeRefusalError as refusal:
+            raise NotFoundError(refusal.message) from refusal
+
     def champion_score(self, task_id: str) -> float | None:
         champion = self.registry.find_champion(task_id)
         return None if champion is None else champion.scores.get(self.organization)
 
-    def fetch(
-        self, task: LedgerTask, policy: Policy, uri: str, sha256: str
-    ) -> bytes | EvaluationReport:
-        """The verified bytes, or a REJECT report when the store's answer is the model's fault."""
+    def fetch(self, task: LedgerTask, policy: Policy, reference: ModelReference) -> bytes:
+        """The verified bytes; ModelRejectedError when the store's answer is the model's fault."""
         # The store stops reading at limits.maxModelBytes; the task's own limit is checked here
         # (and again by the evaluator's static checks).
         limit = min(policy.max_model_bytes, self.limits.max_model_bytes)
         started = time.perf_counter()
         try:
-            data = self.store.get(uri, sha256)
+            data = self.store.get(reference.uri, reference.sha256)
         except StoreUnavailableError as error:
             self.metrics.errors.labels(kind="store_unavailable").inc()
             raise UnavailableError(f"the model store is unavailable: {error}") from error
         except tuple(_STORE_FAULTS) as error:
             code = _STORE_FAULTS[type(error)]
-            return self._fault_report(task, sha256, code, str(error), started)
+            raise ModelRejectedError(
+                _fault_report(task, reference.sha256, code, str(error), started)
+            ) from error
         except StoreError as error:
             self.metrics.errors.labels(kind="store").inc()
-            raise UnavailableError(f"the model store refused to serve {uri}: {error}") from error
+            raise UnavailableError(
+                f"the model store refused to serve {reference.uri}: {error}"
+            ) from error
         if len(data) > limit:
             message = f"model is {len(data)} bytes, over the limit of {limit} bytes"
-            return self._fault_report(task, sha256, "too_large", message, started)
+            raise ModelRejectedError(
+                _fault_report(task, reference.sha256, "too_large", message, started)
+            )
         return data
-
-    def _fault_report(
-        self, task: LedgerTask, sha256: str, code: str, message: str, started: float
-    ) -> EvaluationReport:
-        return EvaluationReport(
-            model_sha256=sha256,
-            task_id=task.id,
-            decision=Decision.REJECT,
-            reasons=(f"{code}: {message}",),
-            metric=task.metric,
-            score=None,
-            metrics={},
-            rows=0,
-            duration_seconds=time.perf_counter() - started,
-            evaluator_version=evaluator_version(),
-            error_code=code,
-        )
 
     def score(
         self,
-        task: LedgerTask,
-        policy: Policy,
+        rules: EvaluationTask,
+        holdout: Holdout,
         model: bytes,
         champion_score: float | None,
         *,
         wait: float | None,
     ) -> EvaluationReport:
-        """Evaluate under a slot. Raises NotReadyError, UnavailableError, LimitExceededError."""
-        holdout = self.holdouts.get(task)
+        """Evaluate under a slot. Raises UnavailableError, LimitExceededError."""
         with self.slots.hold(wait):
             started = time.perf_counter()
             try:
                 report = self.evaluator.evaluate(
-                    model, evaluation_task(task, policy), holdout, champion_score=champion_score
+                    model, rules, holdout, champion_score=champion_score
                 )
             except EvaluatorError as error:
                 self.metrics.errors.labels(kind="evaluator").inc()
                 raise UnavailableError(f"the evaluator failed: {error}") from error
             finally:
-                self.metrics.evaluation_seconds.labels(task=task.id).observe(
+                self.metrics.evaluation_seconds.labels(task=rules.task_id).observe(
                     time.perf_counter() - started
                 )
         outcome = report.error_code or report.decision.value
-        self.metrics.evaluations.labels(task=task.id, outcome=outcome).inc()
+        self.metrics.evaluations.labels(task=rules.task_id, outcome=outcome).inc()
         return report
 
-    def ledger_task(self, task_id: str) -> LedgerTask:
-        self.holdouts.require_served(task_id)
-        return self.registry.get_task(task_id)
-
-    def require_holdout(self, task: LedgerTask) -> None:
+    def _rules(self, task: LedgerTask, policy: Policy) -> EvaluationTask:
         try:
-            self.holdouts.get(task)
+            return evaluation_task(task, policy)
+        except SchemaHashMismatchError as error:
+            self.metrics.errors.labels(kind="schema").inc()
+            raise NotReadyError(str(error)) from error
+
+    def _holdout(self, task: LedgerTask) -> Holdout:
+        try:
+            return self.holdouts.get(task)
         except NotReadyError:
             self.metrics.errors.labels(kind="holdout").inc()
             raise
+
+
+def _fault_report(
+    task: LedgerTask, sha256: str, code: str, message: str, started: float
+) -> EvaluationReport:
+    return EvaluationReport(
+        model_sha256=sha256,
+        task_id=task.id,
+        decision=Decision.REJECT,
+        reasons=(f"{code}: {message}",),
+        metric=task.metric,
+        score=None,
+        metrics={},
+        rows=0,
+        duration_seconds=time.perf_counter() - started,
+        evaluator_version=evaluator_version(),
+        error_code=code,
+    )
+
+
+__all__ = [
+    "Assessment",
+    "Candidate",
+    "EvaluationService",
+    "ModelEvaluator",
+    "ModelReference",
+    "Slots",
+    "evaluation_task",
+]

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 
 import structlog
 
@@ -29,7 +30,12 @@ from fedledger.fabric import Backoff, FabricError
 from fedledger.registry import ChaincodeRefusalError, Decision, Proposal, RecordError
 from fedledger.validator.config import RetryConfig
 from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
-from fedledger.validator.evaluation import EvaluationService
+from fedledger.validator.evaluation import (
+    Assessment,
+    Candidate,
+    EvaluationService,
+    ModelReference,
+)
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.reports import ReportBook, VoteRecord
 
@@ -53,6 +59,23 @@ _METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 Clock = Callable[[], datetime]
+Logger = structlog.typing.FilteringBoundLogger
+# Faults of ours, retried with backoff until the proposal's deadline.
+_OUR_FAULTS = (UnavailableError, NotReadyError, LimitExceededError, FabricError)
+
+
+class Outcome(StrEnum):
+    """What `Voter.vote_on` did with a proposal (its value is what the logs say)."""
+
+    VOTED = "voted"
+    ALREADY_VOTED = "already_voted"
+    NOT_IN_ELECTORATE = "not_in_electorate"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    REFUSED = "refused"
+    GAVE_UP = "gave_up"
+    UNREADABLE = "unreadable"
+    STOPPED = "stopped"
 
 
 def utc_now() -> datetime:
@@ -105,7 +128,7 @@ class Voter:
     def organization(self) -> str:
         return self.service.organization
 
-    def vote_on(self, proposal_id: str, stop: threading.Event) -> str:
+    def vote_on(self, proposal_id: str, stop: threading.Event) -> Outcome:
         """Vote once on the proposal, retrying our own faults; returns what happened."""
         bound = log.bind(proposal_id=proposal_id)
         seen = time.perf_counter()
@@ -113,24 +136,10 @@ class Voter:
         while not stop.is_set():
             try:
                 outcome = self._attempt(proposal_id, bound)
-            except (UnavailableError, NotReadyError, LimitExceededError, FabricError) as error:
-                kind = "ledger" if isinstance(error, FabricError) else type(error).__name__
+            except _OUR_FAULTS as error:
                 delay = next(delays)
-                deadline = self._deadlines.get(proposal_id)
-                if (
-                    deadline is not None
-                    and self.clock().timestamp() + delay >= deadline.timestamp()
-                ):
-                    self.metrics.errors.labels(kind="gave_up").inc()
-                    bound.error(
-                        "no vote: the deadline passes before the next attempt",
-                        error=str(error),
-                        deadline=deadline.isoformat(),
-                    )
-                    return "gave_up"
-                if isinstance(error, FabricError):
-                    self.metrics.errors.labels(kind="ledger").inc()
-                bound.warning("vote postponed", kind=kind, error=str(error), retry_in=delay)
+                if not self._postpone(proposal_id, error, delay, bound):
+                    return Outcome.GAVE_UP
                 stop.wait(delay)
                 continue
             except RecordError as error:
@@ -139,45 +148,69 @@ class Voter:
                     "no vote: the ledger's records are not what this version reads",
                     error=str(error),
                 )
-                return "unreadable"
-            if outcome == "voted":
+                return Outcome.UNREADABLE
+            if outcome is Outcome.VOTED:
                 self.metrics.proposal_to_vote_seconds.observe(time.perf_counter() - seen)
             return outcome
-        return "stopped"
+        return Outcome.STOPPED
 
-    def _attempt(self, proposal_id: str, bound: structlog.typing.FilteringBoundLogger) -> str:
-        registry = self.service.registry
-        proposal = registry.get_proposal(proposal_id)
-        if proposal.pending:
-            self._deadlines[proposal_id] = proposal.deadline
-        else:
-            self._deadlines.pop(proposal_id, None)
+    def _postpone(self, proposal_id: str, error: Exception, delay: float, bound: Logger) -> bool:
+        """Log a fault of ours to be retried in `delay` seconds; False when the proposal's
+        deadline passes before then (the vote is given up)."""
+        deadline = self._deadlines.get(proposal_id)
+        if deadline is not None and self.clock().timestamp() + delay >= deadline.timestamp():
+            self.metrics.errors.labels(kind="gave_up").inc()
+            bound.error(
+                "no vote: the deadline passes before the next attempt",
+                error=str(error),
+                deadline=deadline.isoformat(),
+            )
+            return False
+        kind = "ledger" if isinstance(error, FabricError) else type(error).__name__
+        if isinstance(error, FabricError):
+            self.metrics.errors.labels(kind="ledger").inc()
+        bound.warning("vote postponed", kind=kind, error=str(error), retry_in=delay)
+        return True
+
+    def _attempt(self, proposal_id: str, bound: Logger) -> Outcome:
+        proposal = self._proposal(proposal_id)
         skip = self._skip_reason(proposal)
         if skip is not None:
-            bound.info("not voting", why=skip, status=proposal.status)
+            bound.info("not voting", why=skip.value, status=proposal.status)
             return skip
-        earlier = registry.vote_of(proposal_id, self.organization)
+        earlier = self.service.registry.vote_of(proposal_id, self.organization)
         if earlier is not None:
             bound.info(
                 "already voted", decision=earlier.decision, transaction_id=earlier.transaction_id
             )
-            return "already_voted"
-        task = self.service.ledger_task(proposal.task_id)
-        self.service.require_holdout(task)
-        rows = self.service.holdouts.get(task).rows
-        champion_score = self.service.champion_score(task.id)
+            return Outcome.ALREADY_VOTED
         bound.info(
-            "evaluating", task_id=task.id, model_sha256=proposal.model_sha256, uri=proposal.uri
+            "evaluating",
+            task_id=proposal.task_id,
+            model_sha256=proposal.model_sha256,
+            uri=proposal.uri,
         )
-        fetched = self.service.fetch(task, proposal.policy, proposal.uri, proposal.model_sha256)
-        if isinstance(fetched, EvaluationReport):
-            report = fetched
+        model = ModelReference(proposal.uri, proposal.model_sha256)
+        assessment = self.service.assess(
+            Candidate(proposal.task_id, model, proposal.policy), wait=None
+        )
+        return self._cast(proposal, assessment, bound)
+
+    def _proposal(self, proposal_id: str) -> Proposal:
+        """The proposal as the ledger has it now; its deadline is remembered while PENDING."""
+        proposal = self.service.registry.get_proposal(proposal_id)
+        if proposal.pending:
+            self._deadlines[proposal_id] = proposal.deadline
         else:
-            report = self.service.score(task, proposal.policy, fetched, champion_score, wait=None)
-        ballot = ballot_for(report, proposal.metric, rows)
+            self._deadlines.pop(proposal_id, None)
+        return proposal
+
+    def _cast(self, proposal: Proposal, assessment: Assessment, bound: Logger) -> Outcome:
+        report = assessment.report
+        ballot = ballot_for(report, proposal.metric, assessment.holdout_rows)
         try:
-            result = registry.cast_vote(
-                proposal_id,
+            result = self.service.registry.cast_vote(
+                proposal.id,
                 decision=ballot.decision,
                 metrics=ballot.metrics,
                 holdout_rows=ballot.holdout_rows,
@@ -185,24 +218,17 @@ class Voter:
                 reason=ballot.reason,
             )
         except ChaincodeRefusalError as refusal:
-            if f"{self.organization} already voted" in refusal.message:
-                bound.info("already voted", detail=refusal.message)
-                return "already_voted"
-            self.metrics.errors.labels(kind="vote_refused").inc()
-            bound.error(
-                "vote refused", reason=refusal.message, transaction_id=refusal.transaction_id
-            )
-            return "refused"
+            return self._refused(refusal, bound)
         vote = result.vote
         self.reports.save(
             VoteRecord(
-                proposal_id=proposal_id,
+                proposal_id=proposal.id,
                 report=report,
                 decision=vote.decision,
                 reason=vote.reason,
                 transaction_id=vote.transaction_id,
                 voted_at=vote.cast_at.isoformat(),
-                champion_score=champion_score,
+                champion_score=assessment.champion_score,
             )
         )
         self.metrics.votes.labels(decision=vote.decision).inc()
@@ -215,15 +241,23 @@ class Voter:
             proposal_status=result.proposal.status,
             late=result.late,
         )
-        return "voted"
+        return Outcome.VOTED
 
-    def _skip_reason(self, proposal: Proposal) -> str | None:
+    def _refused(self, refusal: ChaincodeRefusalError, bound: Logger) -> Outcome:
+        if f"{self.organization} already voted" in refusal.message:
+            bound.info("already voted", detail=refusal.message)
+            return Outcome.ALREADY_VOTED
+        self.metrics.errors.labels(kind="vote_refused").inc()
+        bound.error("vote refused", reason=refusal.message, transaction_id=refusal.transaction_id)
+        return Outcome.REFUSED
+
+    def _skip_reason(self, proposal: Proposal) -> Outcome | None:
         if proposal.pending:
             if self.organization not in proposal.electorate:
-                return "not_in_electorate"
-            return "expired" if self.clock() >= proposal.deadline else None
+                return Outcome.NOT_IN_ELECTORATE
+            return Outcome.EXPIRED if self.clock() >= proposal.deadline else None
         if proposal.status == "ACCEPTED":
             champion = self.service.registry.find_champion(proposal.task_id)
             if champion is not None and champion.proposal_id == proposal.id:
                 return None  # a late vote on the champion records our champion score
-        return "closed"
+        return Outcome.CLOSED

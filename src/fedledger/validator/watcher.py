@@ -21,7 +21,7 @@ import structlog
 from fedledger.fabric import Backoff, ChaincodeEvent, FabricError, FileCheckpointer
 from fedledger.registry import ProposalSubmitted, RecordError, Registry, parse_event
 from fedledger.validator.metrics import ValidatorMetrics
-from fedledger.validator.voting import Voter
+from fedledger.validator.voting import Outcome, Voter
 
 log = structlog.get_logger("fedledger.validator")
 
@@ -48,7 +48,7 @@ class Watcher:
         self.metrics = metrics
         self._backoff = backoff
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fedledger-vote")
-        self._pending: dict[str, Future[str]] = {}
+        self._pending: dict[str, Future[Outcome]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stream: Iterable[ChaincodeEvent] | None = None
@@ -81,7 +81,8 @@ class Watcher:
         close = getattr(stream, "close", None)
         if close is not None:
             close()
-        self._thread.join(timeout)
+        if self._thread.ident is not None:
+            self._thread.join(timeout)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self) -> None:
@@ -149,7 +150,7 @@ class Watcher:
             self.metrics.pending.set(len(self._pending))
         future.add_done_callback(lambda done: self._finished(proposal_id, done))
 
-    def _finished(self, proposal_id: str, future: Future[str]) -> None:
+    def _finished(self, proposal_id: str, future: Future[Outcome]) -> None:
         with self._lock:
             self._pending.pop(proposal_id, None)
             self.metrics.pending.set(len(self._pending))

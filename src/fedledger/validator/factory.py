@@ -1,0 +1,137 @@
+"""`build_validator`: one organisation's validator composed from its configuration.
+
+Each outside part can be passed in (a fake in unit tests; a gateway, store or evaluator the
+caller already holds); the ones not passed are built from the configuration:
+
+    service = build_validator(config)
+    service.start()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+import structlog
+
+from fedledger.evaluate.engine import Evaluator
+from fedledger.fabric import (
+    Backoff,
+    ChaincodeEvent,
+    FileCheckpointer,
+    Gateway,
+    SigningIdentity,
+    TlsConfig,
+)
+from fedledger.orgs.msp import MspFolderError
+from fedledger.registry import ContractLike, Registry
+from fedledger.store.base import ModelStore
+from fedledger.store.factory import open_store
+from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.errors import StartError
+from fedledger.validator.evaluation import EvaluationService, ModelEvaluator
+from fedledger.validator.holdouts import Holdouts
+from fedledger.validator.metrics import ValidatorMetrics
+from fedledger.validator.reports import ReportBook
+from fedledger.validator.service import ValidatorParts, ValidatorService
+from fedledger.validator.voting import Clock, Voter, utc_now
+from fedledger.validator.watcher import Watcher
+
+log = structlog.get_logger("fedledger.validator")
+
+
+class NetworkLike(Protocol):
+    """What the validator needs of `fedledger.fabric.Network`."""
+
+    def contract(self, chaincode: str) -> ContractLike: ...
+
+    def chaincode_events(
+        self, chaincode: str, *, checkpointer: FileCheckpointer, backoff: Backoff
+    ) -> Iterable[ChaincodeEvent]: ...
+
+
+class GatewayLike(Protocol):
+    """What the validator needs of `fedledger.fabric.Gateway`."""
+
+    def network(self, channel: str) -> NetworkLike: ...
+
+    def close(self) -> None: ...
+
+
+def build_validator(
+    config: ValidatorConfig,
+    *,
+    clock: Clock = utc_now,
+    gateway: GatewayLike | None = None,
+    store: ModelStore | None = None,
+    evaluator: ModelEvaluator | None = None,
+) -> ValidatorService:
+    """The validator of `config`, not started; StartError names the field that stops it."""
+    log.info("validator starting", **config.summary())
+    reports = report_book(config)
+    gateway = gateway if gateway is not None else connect_gateway(config)
+    network = gateway.network(config.channel)
+    registry = Registry(network.contract(config.chaincode))
+    metrics = ValidatorMetrics()
+    evaluation = EvaluationService(
+        config.organization,
+        registry,
+        store if store is not None else model_store(config),
+        Holdouts(config.tasks, registry.get_task),
+        evaluator if evaluator is not None else Evaluator(config.limits.sandbox),
+        config.limits,
+        metrics,
+    )
+    voter = Voter(evaluation, reports, metrics, config.retry, clock)
+    checkpointer = FileCheckpointer(config.state_dir / "checkpoint.json")
+    backoff = Backoff(config.retry.initial_seconds, config.retry.max_seconds)
+    watcher = Watcher(
+        voter,
+        registry,
+        evaluation.holdouts.task_ids,
+        lambda: network.chaincode_events(
+            config.chaincode, checkpointer=checkpointer, backoff=backoff
+        ),
+        checkpointer,
+        metrics,
+        workers=config.limits.max_concurrent_evaluations + 2,
+        backoff=backoff,
+    )
+    return ValidatorService(config, ValidatorParts(gateway, evaluation, reports, watcher))
+
+
+def connect_gateway(config: ValidatorConfig) -> Gateway:
+    """The organisation's gateway peer (gateway.*), as its identity (identity)."""
+    try:
+        signer = SigningIdentity.from_msp_folder(config.identity, config.organization)
+    except (MspFolderError, OSError) as error:
+        raise StartError(f"identity: {error}") from error
+    client_tls = config.gateway.tls_client
+    tls = TlsConfig.from_files(
+        config.gateway.tls_ca_cert,
+        server_name=config.gateway.server_name,
+        client_certificate=client_tls.cert if client_tls else None,
+        client_key=client_tls.key if client_tls else None,
+    )
+    return Gateway.connect(config.gateway.endpoint, signer, tls)
+
+
+def model_store(config: ValidatorConfig) -> ModelStore:
+    """The store the proposals' models are read from (store.*), under limits.maxModelBytes."""
+    return open_store(
+        config.store.location,
+        endpoint_url=config.store.endpoint_url,
+        region=config.store.region,
+        max_bytes=config.limits.max_model_bytes,
+    )
+
+
+def report_book(config: ValidatorConfig) -> ReportBook:
+    """The reports behind our votes, in stateDir/reports."""
+    try:
+        return ReportBook(config.state_dir / "reports")
+    except OSError as error:
+        raise StartError(
+            f"stateDir: cannot create {config.state_dir / 'reports'}: {error.strerror}; "
+            "name a folder the validator may write"
+        ) from error
