@@ -1,0 +1,497 @@
+"""The validator built by `build_validator` from fakes (a ledger answering the registry's calls,
+a store, an evaluator, a fixed clock): what the voter does with each proposal, and `assess`
+behind both the voter and the Evaluate RPC, without a ledger or a sandbox."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+
+from fedledger.evaluate.holdout import Holdout
+from fedledger.evaluate.policy import Decision
+from fedledger.evaluate.policy import Task as EvaluationTask
+from fedledger.evaluate.report import EvaluationReport
+from fedledger.fabric import ChaincodeEvent, ErrorDetail, EvaluateError, SubmitError
+from fedledger.fabric.proposal import Argument
+from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.registry import proposal_id_for
+from fedledger.store.errors import HashMismatchError, StoreUnavailableError
+from fedledger.validator.config import RetryConfig, ValidatorConfig
+from fedledger.validator.errors import (
+    InvalidRequestError,
+    ModelRejectedError,
+    NotFoundError,
+    UnavailableError,
+)
+from fedledger.validator.evaluation import Candidate, ModelReference
+from fedledger.validator.factory import build_validator
+from fedledger.validator.service import ValidatorService
+from fedledger.validator.voting import Outcome
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+SCHEMA = synthetic_schema()
+MODEL = b"an onnx model"
+SHA = hashlib.sha256(MODEL).hexdigest()
+URI = f"file:///store/sha256/{SHA}"
+PID = proposal_id_for("churn", SHA)
+POLICY = {
+    "quorum": 2,
+    "approvalThreshold": 0.5,
+    "minScore": None,
+    "maxRegression": None,
+    "votingPeriodSeconds": 60,
+    "maxModelBytes": 1000,
+    "maxOpenProposalsPerOrg": 3,
+}
+
+
+def stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def task_record(**changes: Any) -> dict[str, Any]:
+    record = {
+        "id": "churn",
+        "description": "",
+        "schema": SCHEMA.to_dict(),
+        "schemaSha256": SCHEMA.sha256(),
+        "metric": "roc_auc",
+        "higherIsBetter": True,
+        "members": ["Org1MSP", "Org2MSP"],
+        "policy": POLICY,
+        "createdBy": "Org2MSP",
+        "createdAt": stamp(NOW),
+        "updatedAt": stamp(NOW),
+        "txId": "t0",
+    }
+    return record | changes
+
+
+def proposal_record(**changes: Any) -> dict[str, Any]:
+    record = {
+        "docType": "proposal",
+        "schemaVersion": 1,
+        "id": PID,
+        "taskId": "churn",
+        "modelSha256": SHA,
+        "uri": URI,
+        "sizeBytes": len(MODEL),
+        "format": "onnx",
+        "proposer": "Org2MSP",
+        "metrics": {},
+        "parent": None,
+        "round": None,
+        "electorate": ["Org1MSP", "Org2MSP"],
+        "policy": POLICY,
+        "metric": "roc_auc",
+        "higherIsBetter": True,
+        "status": "PENDING",
+        "statusReason": "",
+        "tally": {"approve": 0, "reject": 0, "abstain": 0, "votes": {}},
+        "createdAt": stamp(NOW - timedelta(minutes=1)),
+        "deadline": stamp(NOW + timedelta(minutes=1)),
+        "decidedAt": None,
+        "txId": "t1",
+    }
+    return record | changes
+
+
+def vote_record(cast: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "docType": "vote",
+        "schemaVersion": 1,
+        "proposalId": cast["proposalId"],
+        "taskId": "churn",
+        "voter": "Org1MSP",
+        "decision": cast["decision"],
+        "metrics": cast["metrics"],
+        "score": cast["metrics"].get("roc_auc"),
+        "holdoutRows": cast["holdoutRows"],
+        "evaluatorVersion": cast["evaluatorVersion"],
+        "reason": cast["reason"],
+        "castAt": stamp(NOW),
+        "txId": "t2",
+    }
+
+
+CAST = {
+    "proposalId": PID,
+    "decision": "approve",
+    "metrics": {"roc_auc": 0.7},
+    "holdoutRows": 10,
+    "evaluatorVersion": "e",
+    "reason": "",
+}
+
+
+def refusal(message: str, error_type: type = EvaluateError) -> Exception:
+    detail = ErrorDetail("peer0:7051", "Org1MSP", f"chaincode response 500, {message}")
+    error: Exception = error_type("tx9", grpc.StatusCode.ABORTED, "refused", [detail])
+    return error
+
+
+class FakeLedger:
+    """The registry contract as the validator calls it: one task, its proposals, our votes."""
+
+    contract_name = "registry"
+
+    def __init__(self) -> None:
+        self.task: dict[str, Any] | None = task_record()
+        self.proposals: dict[str, dict[str, Any]] = {PID: proposal_record()}
+        self.champion: dict[str, Any] | None = None
+        self.votes: list[dict[str, Any]] = []
+        self.cast_refusal: str | None = None
+        self.down = False
+
+    def evaluate(self, function: str, args: Sequence[Argument] = ()) -> bytes:
+        if self.down:
+            raise EvaluateError("", grpc.StatusCode.UNAVAILABLE, "the peer is down", [])
+        arg = str(args[0])
+        if function == "GetTask":
+            if self.task is None or arg != self.task["id"]:
+                raise refusal(f"task {arg} does not exist")
+            return json.dumps(self.task).encode()
+        if function == "GetProposal":
+            return json.dumps(self.proposals[arg]).encode()
+        if function == "GetVotes":
+            return json.dumps([v for v in self.votes if v["proposalId"] == arg]).encode()
+        if function == "GetChampion":
+            if self.champion is None:
+                raise refusal(f"task {arg} has no champion yet")
+            return json.dumps(self.champion).encode()
+        raise AssertionError(f"unexpected evaluate {function}")
+
+    def submit(self, function: str, args: Sequence[Argument] = ()) -> bytes:
+        assert function == "CastVote"
+        if self.cast_refusal is not None:
+            raise refusal(self.cast_refusal, SubmitError)
+        cast = json.loads(str(args[0]))
+        vote = vote_record(cast)
+        self.votes.append(vote)
+        proposal = self.proposals[cast["proposalId"]]
+        return json.dumps({"vote": vote, "proposal": proposal}).encode()
+
+    def champion_of(self, proposal_id: str, score: float) -> None:
+        self.champion = {
+            "taskId": "churn",
+            "proposalId": proposal_id,
+            "modelSha256": "cd" * 32,
+            "uri": "file:///store/champion",
+            "sizeBytes": 10,
+            "format": "onnx",
+            "scores": {"Org1MSP": score},
+            "lineage": [proposal_id],
+            "since": stamp(NOW - timedelta(hours=1)),
+            "txId": "t3",
+        }
+
+
+class FakeNetwork:
+    def __init__(self, ledger: FakeLedger) -> None:
+        self.ledger = ledger
+
+    def contract(self, chaincode: str) -> FakeLedger:
+        return self.ledger
+
+    def chaincode_events(self, chaincode: str, **_: Any) -> Iterable[ChaincodeEvent]:
+        return iter(())
+
+
+class FakeGateway:
+    def __init__(self, ledger: FakeLedger) -> None:
+        self.ledger = ledger
+        self.closed = False
+
+    def network(self, channel: str) -> FakeNetwork:
+        return FakeNetwork(self.ledger)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeStore:
+    """Holds MODEL; `fault` is raised instead when set."""
+
+    def __init__(self) -> None:
+        self.fault: Exception | None = None
+
+    def get(self, uri: str, expected_sha256: str) -> bytes:
+        if self.fault is not None:
+            raise self.fault
+        return MODEL
+
+    def put(self, data: bytes | Path) -> str:
+        raise AssertionError("a validator never writes to the store")
+
+    def uri_for(self, sha256: str) -> str:
+        return f"file:///store/sha256/{sha256}"
+
+
+class FakeEvaluator:
+    """Scores every model `score` (a REJECT with `error_code` when set), recording the calls."""
+
+    def __init__(self) -> None:
+        self.score = 0.9
+        self.error_code: str | None = None
+        self.calls: list[tuple[bytes, str, int, float | None]] = []
+        self.closed = False
+
+    def evaluate(
+        self,
+        model_bytes: bytes,
+        task: EvaluationTask,
+        holdout: Holdout,
+        *,
+        champion_score: float | None = None,
+    ) -> EvaluationReport:
+        self.calls.append((model_bytes, task.task_id, holdout.rows, champion_score))
+        faulty = self.error_code is not None
+        return EvaluationReport(
+            model_sha256=hashlib.sha256(model_bytes).hexdigest(),
+            task_id=task.task_id,
+            decision=Decision.REJECT if faulty else Decision.APPROVE,
+            reasons=(f"{self.error_code}: bad graph",) if faulty else ("meets the policy",),
+            metric="roc_auc",
+            score=None if faulty else self.score,
+            metrics={} if faulty else {"roc_auc": self.score},
+            rows=0 if faulty else holdout.rows,
+            duration_seconds=0.01,
+            evaluator_version="fake/1",
+            error_code=self.error_code,
+        )
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclasses.dataclass
+class Built:
+    service: ValidatorService
+    ledger: FakeLedger
+    gateway: FakeGateway
+    store: FakeStore
+    evaluator: FakeEvaluator
+
+    def vote(self, proposal_id: str = PID) -> Outcome:
+        return self.service.parts.watcher.voter.vote_on(proposal_id, threading.Event())
+
+    def errors(self, kind: str) -> float:
+        value = self.service.metrics.registry.get_sample_value(
+            "fedledger_validator_errors_total", {"kind": kind}
+        )
+        return value or 0.0
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Iterable[Built]:
+    for name in ("ca.pem", "ca.key", "peer-ca.pem"):
+        (tmp_path / name).write_text("x")
+    synthetic_frame(SCHEMA, 200, seed=3).to_csv(tmp_path / "holdout.csv", index=False)
+    document = {
+        "organization": "Org1MSP",
+        "identity": "msp",
+        "gateway": {
+            "endpoint": "127.0.0.1:7051",
+            "serverName": "peer0",
+            "tlsCaCert": "peer-ca.pem",
+        },
+        "tasks": {"churn": {"holdout": "holdout.csv"}},
+        "store": {"location": "store"},
+        "listen": {
+            "address": "127.0.0.1:0",
+            "tls": {
+                "issueFrom": {"caCert": "ca.pem", "caKey": "ca.key"},
+                "clientCaCerts": ["ca.pem"],
+            },
+        },
+        "stateDir": "state",
+    }
+    config = ValidatorConfig.from_dict(document, tmp_path)
+    # Every fault of ours outlives a proposal one second from its deadline: no waiting.
+    config = dataclasses.replace(config, retry=RetryConfig(initial_seconds=5, max_seconds=5))
+    ledger, store, evaluator = FakeLedger(), FakeStore(), FakeEvaluator()
+    gateway = FakeGateway(ledger)
+    service = build_validator(
+        config, clock=lambda: NOW, gateway=gateway, store=store, evaluator=evaluator
+    )
+    yield Built(service, ledger, gateway, store, evaluator)
+    service.stop(grace=0)
+
+
+def test_a_proposal_is_fetched_scored_against_our_champion_score_and_voted(built: Built) -> None:
+    built.ledger.champion_of("p-0", 0.85)
+    assert built.vote() == Outcome.VOTED
+    assert built.evaluator.calls == [(MODEL, "churn", 200, 0.85)]
+    (vote,) = built.ledger.votes
+    assert (vote["decision"], vote["metrics"], vote["holdoutRows"]) == (
+        "approve",
+        {"roc_auc": 0.9},
+        200,
+    )
+    record = built.service.report(PID)
+    assert (record.decision, record.champion_score, record.transaction_id) == (
+        "approve",
+        0.85,
+        "t2",
+    )
+
+
+def test_a_model_the_store_refuses_is_rejected_with_the_worst_score(built: Built) -> None:
+    built.store.fault = HashMismatchError(URI, SHA, "00" * 32)
+    assert built.vote() == Outcome.VOTED
+    (vote,) = built.ledger.votes
+    assert vote["decision"] == "reject"
+    assert vote["metrics"] == {"roc_auc": 0.0}
+    assert vote["reason"].startswith("not scored, hash_mismatch: object at")
+    assert built.evaluator.calls == []
+
+
+def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
+    built: Built,
+) -> None:
+    built.ledger.task = task_record(schemaSha256="ee" * 32)
+    built.ledger.proposals[PID] = proposal_record(deadline=stamp(NOW + timedelta(seconds=1)))
+    assert built.vote() == Outcome.GAVE_UP
+    assert built.ledger.votes == []
+    assert built.evaluator.calls == []
+    assert (built.errors("schema"), built.errors("gave_up")) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("setup", "outcome"),
+    [
+        (lambda b: None, Outcome.VOTED),
+        (lambda b: b.ledger.votes.append(vote_record(CAST)), Outcome.ALREADY_VOTED),
+        (
+            lambda b: b.ledger.proposals.update({PID: proposal_record(electorate=["Org2MSP"])}),
+            Outcome.NOT_IN_ELECTORATE,
+        ),
+        (
+            lambda b: b.ledger.proposals.update({PID: proposal_record(deadline=stamp(NOW))}),
+            Outcome.EXPIRED,
+        ),
+        (
+            lambda b: b.ledger.proposals.update({PID: proposal_record(status="REJECTED")}),
+            Outcome.CLOSED,
+        ),
+        # Accepted before we voted and still the champion: a late vote.
+        (
+            lambda b: (
+                b.ledger.proposals.update({PID: proposal_record(status="ACCEPTED")}),
+                b.ledger.champion_of(PID, 0.8),
+            ),
+            Outcome.VOTED,
+        ),
+        (
+            lambda b: (
+                b.ledger.proposals.update({PID: proposal_record(status="ACCEPTED")}),
+                b.ledger.champion_of("p-2", 0.8),
+            ),
+            Outcome.CLOSED,
+        ),
+        (
+            lambda b: setattr(b.ledger, "cast_refusal", f"Org1MSP already voted on {PID}"),
+            Outcome.ALREADY_VOTED,
+        ),
+        (
+            lambda b: setattr(b.ledger, "cast_refusal", f"the voting period of {PID} ended"),
+            Outcome.REFUSED,
+        ),
+        (
+            lambda b: b.ledger.proposals.update({PID: proposal_record(status="UNHEARD")}),
+            Outcome.UNREADABLE,
+        ),
+        # Faults of ours one second before the deadline: retried no more.
+        (
+            lambda b: (
+                b.ledger.proposals.update(
+                    {PID: proposal_record(deadline=stamp(NOW + timedelta(seconds=1)))}
+                ),
+                setattr(b.store, "fault", StoreUnavailableError("connection refused")),
+            ),
+            Outcome.GAVE_UP,
+        ),
+        (
+            lambda b: (
+                b.ledger.proposals.update(
+                    {PID: proposal_record(deadline=stamp(NOW + timedelta(seconds=1)))}
+                ),
+                (b.service.config.tasks["churn"]).write_text("not,the,schema\n1,2,3\n"),
+            ),
+            Outcome.GAVE_UP,
+        ),
+    ],
+    ids=[
+        "pending",
+        "our-vote-on-the-ledger",
+        "not-in-electorate",
+        "deadline-passed",
+        "decided",
+        "accepted-still-champion",
+        "accepted-since-replaced",
+        "chaincode-says-we-voted",
+        "chaincode-refuses",
+        "unreadable-record",
+        "store-down-near-deadline",
+        "holdout-broken-near-deadline",
+    ],
+)
+def test_what_the_voter_does_with_each_proposal(built: Built, setup: Any, outcome: Outcome) -> None:
+    setup(built)
+    assert built.vote() == outcome
+    assert outcome.value == str(outcome)
+
+
+def test_assess_scores_an_inline_model_without_the_store(built: Built) -> None:
+    built.store.fault = StoreUnavailableError("never asked")
+    assessment = built.service.evaluation.assess(Candidate("churn", b"inline"), wait=1)
+    assert (assessment.report.score, assessment.champion_score, assessment.holdout_rows) == (
+        0.9,
+        None,
+        200,
+    )
+    assert not assessment.model_fault
+
+
+def test_assess_reports_the_models_fault_and_raises_ours(built: Built) -> None:
+    candidate = Candidate("churn", ModelReference(URI, SHA))
+    built.store.fault = HashMismatchError(URI, SHA, "00" * 32)
+    assert built.service.evaluation.assess(candidate, wait=1).report.error_code == "hash_mismatch"
+    built.store.fault = StoreUnavailableError("connection refused")
+    with pytest.raises(UnavailableError, match="the model store is unavailable"):
+        built.service.evaluation.assess(candidate, wait=1)
+
+
+def test_the_evaluate_call_turns_faults_into_its_errors(built: Built) -> None:
+    evaluate = built.service.evaluate
+    assert evaluate("churn", reference=(URI, SHA), inline=None).report.score == 0.9
+    with pytest.raises(InvalidRequestError, match="either by reference"):
+        evaluate("churn", reference=(URI, SHA), inline=MODEL)
+    with pytest.raises(InvalidRequestError, match="64 lowercase hex"):
+        evaluate("churn", reference=(URI, "ABC"), inline=None)
+    with pytest.raises(NotFoundError, match="not served by this validator"):
+        evaluate("other", reference=None, inline=MODEL)
+    built.evaluator.error_code = "bad_graph"
+    with pytest.raises(ModelRejectedError, match="bad_graph: bad graph"):
+        evaluate("churn", reference=None, inline=MODEL)
+    built.ledger.task = None
+    with pytest.raises(NotFoundError, match="task churn does not exist"):
+        evaluate("churn", reference=None, inline=MODEL)
+    built.ledger.down = True
+    with pytest.raises(UnavailableError, match="the ledger is unavailable"):
+        evaluate("churn", reference=None, inline=MODEL)
+
+
+def test_stopping_a_validator_that_never_started_closes_its_parts(built: Built) -> None:
+    built.service.stop(grace=0)
+    assert built.gateway.closed
+    assert built.evaluator.closed
