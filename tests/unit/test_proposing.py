@@ -1,0 +1,115 @@
+"""fedledger.proposing without a ledger: what is checked before anything is stored or proposed."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from fedledger.models.conversion import convert
+from fedledger.models.errors import ModelError
+from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
+from fedledger.proposing import propose_model
+from fedledger.registry import Policy, Registry, RegistryError, Task
+from fedledger.registry.evaluation import SchemaHashMismatchError
+from fedledger.store.base import ModelStore
+
+SCHEMA = synthetic_schema()
+NOW = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def task(schema_sha256: str = SCHEMA.sha256()) -> Task:
+    return Task(
+        id="churn",
+        description="",
+        schema=SCHEMA.to_dict(),
+        schema_sha256=schema_sha256,
+        metric="roc_auc",
+        higher_is_better=True,
+        members=("Org1MSP",),
+        policy=Policy(1, 0.5, None, None, 60, 10_000_000, 3),
+        created_by="Org1MSP",
+        created_at=NOW,
+        updated_at=NOW,
+        transaction_id="t0",
+    )
+
+
+class FakeRegistry:
+    def __init__(self, found: Task, champion: str | None) -> None:
+        self.found = found
+        self.champion = champion
+        self.submitted: list[dict[str, Any]] = []
+
+    def get_task(self, task_id: str) -> Task:
+        return self.found
+
+    def find_champion(self, task_id: str) -> Any:
+        return None if self.champion is None else type("C", (), {"proposal_id": self.champion})
+
+    def submit_proposal(self, task_id: str, **fields: Any) -> str:
+        self.submitted.append({"task_id": task_id, **fields})
+        return "proposed"
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.stored: list[bytes] = []
+
+    def put(self, data: bytes | Path) -> str:
+        assert isinstance(data, bytes)
+        self.stored.append(data)
+        return f"file:///store/{hashlib.sha256(data).hexdigest()}"
+
+
+@pytest.fixture(scope="module")
+def model() -> bytes:
+    trained = train(SCHEMA, synthetic_frame(SCHEMA, 300, seed=2), LogisticRegression(max_iter=200))
+    return convert(trained, task_id="churn")
+
+
+def propose(registry: FakeRegistry, store: FakeStore, model: bytes) -> Any:
+    return propose_model(
+        cast(Registry, registry), cast(ModelStore, store), "churn", model, metrics={"roc_auc": 0.8}
+    )
+
+
+def test_a_fitting_model_is_stored_and_proposed_with_the_champion_as_parent(model: bytes) -> None:
+    registry, store = FakeRegistry(task(), champion="p-0"), FakeStore()
+    assert propose(registry, store, model) == "proposed"
+    assert store.stored == [model]
+    sha256 = hashlib.sha256(model).hexdigest()
+    assert registry.submitted == [
+        {
+            "task_id": "churn",
+            "model_sha256": sha256,
+            "uri": f"file:///store/{sha256}",
+            "size_bytes": len(model),
+            "metrics": {"roc_auc": 0.8},
+            "parent": "p-0",
+        }
+    ]
+
+
+def test_a_model_that_does_not_fit_is_neither_stored_nor_proposed() -> None:
+    registry, store = FakeRegistry(task(), champion=None), FakeStore()
+    with pytest.raises(ModelError):
+        propose(registry, store, b"not an onnx model")
+    assert (store.stored, registry.submitted) == ([], [])
+
+
+def test_a_schema_the_chaincode_hashes_otherwise_stops_the_proposal(model: bytes) -> None:
+    registry, store = FakeRegistry(task(schema_sha256="ee" * 32), champion=None), FakeStore()
+    with pytest.raises(SchemaHashMismatchError) as error:
+        propose(registry, store, model)
+    assert isinstance(error.value, RegistryError)
+    assert str(error.value) == (
+        f"task churn: the schema on the ledger hashes to {SCHEMA.sha256()} here but the "
+        f"chaincode recorded {'ee' * 32}; the two canonical encodings disagree"
+    )
+    assert (store.stored, registry.submitted) == ([], [])
