@@ -1,19 +1,25 @@
-"""The demo's validators: one `fedledger validator serve` process per organisation."""
+"""The demo's validators: one `fedledger validator serve` process per organisation, started,
+awaited and stopped by the same code as a network's validators (`fedledger.network.validators`).
+"""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fedledger.network.validators import (
+    START_TIMEOUT,
+    ValidatorExitedError,
+    validator_process,
+    wait_serving,
+)
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime import processes
+from fedledger.runtime.health import NotReadyError
+from fedledger.runtime.processes import ProcessRecord
+from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.endpoint import ENDPOINT_FILE, read_endpoint
 from fedledger.validator.profile_config import config_document, write_config
-
-START_TIMEOUT = 90.0
 
 
 class ValidatorStartError(RuntimeError):
@@ -26,7 +32,7 @@ class ValidatorProcess:
     config: Path
     state_dir: Path
     log: Path
-    process: subprocess.Popen[bytes]
+    record: ProcessRecord
 
     def address(self) -> str | None:
         try:
@@ -35,57 +41,47 @@ class ValidatorProcess:
             return None
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return processes.log_tail(self.log, lines)
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.record, timeout)
+
+    def wait_serving(self) -> None:
+        try:
+            wait_serving(self.record, ValidatorConfig.load(self.config), self.log, START_TIMEOUT)
+        except ValidatorExitedError:
+            raise ValidatorStartError(
+                f"the validator of {self.msp_id} exited while starting:\n{self.log_tail()}"
+            ) from None
+        except NotReadyError:
+            raise ValidatorStartError(
+                f"the validator of {self.msp_id} did not start in {START_TIMEOUT:.0f} s:\n"
+                f"{self.log_tail()}"
+            ) from None
 
 
 def start_validators(
     profile: ConnectionProfile, holdouts: dict[str, dict[str, Path]], store: str, folder: Path
 ) -> list[ValidatorProcess]:
-    """Start one validator per organisation (tasks → holdout) and wait until all listen."""
+    """Start one validator per organisation (tasks → holdout) and wait until all serve."""
     started = []
-    for msp_id, tasks in holdouts.items():
-        org_folder = folder / msp_id
-        state_dir = org_folder / "validator-state"
-        config = org_folder / "validator.yaml"
-        document = config_document(profile, msp_id, tasks=tasks, store=store, state_dir=state_dir)
-        write_config(config, document)
-        (state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
-        log = org_folder / "validator.log"
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "fedledger", "validator", "serve", "--config", str(config)],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        started.append(ValidatorProcess(msp_id, config, state_dir, log, process))
-    deadline = time.monotonic() + START_TIMEOUT
     try:
+        for msp_id, tasks in holdouts.items():
+            org_folder = folder / msp_id
+            state_dir = org_folder / "validator-state"
+            config = org_folder / "validator.yaml"
+            document = config_document(
+                profile, msp_id, tasks=tasks, store=store, state_dir=state_dir
+            )
+            write_config(config, document)
+            (state_dir / ENDPOINT_FILE).unlink(missing_ok=True)
+            log = org_folder / "validator.log"
+            record = processes.start(
+                validator_process(f"validator {msp_id}", config, log, Path.cwd())
+            )
+            started.append(ValidatorProcess(msp_id, config, state_dir, log, record))
         for validator in started:
-            while validator.address() is None:
-                if validator.process.poll() is not None:
-                    raise ValidatorStartError(
-                        f"the validator of {validator.msp_id} exited while starting:\n"
-                        f"{validator.log_tail()}"
-                    )
-                if time.monotonic() > deadline:
-                    raise ValidatorStartError(
-                        f"the validator of {validator.msp_id} did not start in "
-                        f"{START_TIMEOUT:.0f} s:\n{validator.log_tail()}"
-                    )
-                time.sleep(0.1)
+            validator.wait_serving()
     except BaseException:
         stop_validators(started)
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 from pathlib import Path
 
 import structlog
@@ -23,10 +24,9 @@ from fedledger.embedded.chaincode_protocol import (
 )
 from fedledger.embedded.config import EmbeddedConfig
 from fedledger.embedded.simulator import TxSimulator
+from fedledger.runtime.chaincode_server import NODE_SERVER, chaincode_server_command
 
 log = structlog.get_logger("fedledger.embedded.chaincode")
-
-NODE_SERVER = Path("node_modules") / ".bin" / "fabric-chaincode-node"
 
 
 class ChaincodeNotBuiltError(RuntimeError):
@@ -100,14 +100,12 @@ class ChaincodeRunner:
         # The shim logs every transaction at INFO, which costs a fifth of its throughput.
         environment.setdefault("CORE_CHAINCODE_LOGGING_LEVEL", "warning")
         environment.setdefault("CORE_CHAINCODE_LOGGING_SHIM", "warning")
+        command = chaincode_server_command(
+            shutil.which("node") or "node", source, self.address, self.config.chaincode_id
+        )
         with self.log_path.open("ab") as output:
             self._process = await asyncio.create_subprocess_exec(
-                str(source / NODE_SERVER),
-                "server",
-                "--chaincode-address",
-                self.address,
-                "--chaincode-id",
-                self.config.chaincode_id,
+                *command,
                 cwd=source,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=output,

@@ -8,11 +8,8 @@ connection profile. `down` stops exactly that process group: SIGTERM, then SIGKI
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,13 +24,15 @@ from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
 from fedledger.orgs import OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, OrgProfile
+from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
-from fedledger.runtime.ports import port_free
-from fedledger.runtime.processes import wait_exited
+from fedledger.runtime.ports import refuse_ports_in_use
+from fedledger.runtime.processes import ProcessRecord, ProcessSpec
 from fedledger.runtime.status import NodeStatus
 
 READY_PROBE = ("health:Version",)
 STOP_TIMEOUT = 10.0
+SERVER = "embedded-ledger"
 
 
 class EmbeddedLedgerError(RuntimeError):
@@ -44,21 +43,6 @@ class EmbeddedAlreadyRunningError(EmbeddedLedgerError):
     pass
 
 
-def _start_time(pid: int) -> str | None:
-    """The kernel's start time of a process, or None if there is no such process."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Fields count from after the command name, which may itself hold spaces: the state is
-    # field 3, the start time field 22.
-    fields = stat.rsplit(")", 1)[1].split()
-    if fields[0] == "Z":
-        _reap(pid)
-        return None
-    return fields[19]
-
-
 class EmbeddedLedger:
     def __init__(self, definition: NetworkDefinition, run_dir: Path) -> None:
         self.definition = definition
@@ -66,28 +50,31 @@ class EmbeddedLedger:
         self.paths = RunPaths(run_dir)
         self.config = EmbeddedConfig.from_definition(definition)
 
-    # Process records.
-
-    def _recorded(self) -> tuple[int, str] | None:
+    def _recorded(self) -> ProcessRecord | None:
+        """The server `up` started, from server.pid: its PID and the kernel's start time of it."""
         try:
-            record = json.loads(self.paths.pid.read_text())
-            return int(record["pid"]), str(record["start"])
+            document = json.loads(self.paths.pid.read_text())
+            pid, start = int(document["pid"]), str(document["start"])
         except (OSError, ValueError, KeyError):
             return None
+        return ProcessRecord(SERVER, pid, self._command(), 0.0, start=start)
 
     def running(self) -> bool:
-        recorded = self._recorded()
-        return recorded is not None and _start_time(recorded[0]) == recorded[1]
+        record = self._recorded()
+        return record is not None and processes.is_running(record)
+
+    def _command(self) -> list[str]:
+        return [sys.executable, "-m", "fedledger.embedded", "serve", "--run-dir", str(self.run_dir)]
 
     def up(
         self, step: Callable[[str], None] | None = None, timeout: float = 30.0
     ) -> ConnectionProfile:
         say = step or (lambda message: None)
-        if self.running():
-            pid = self._recorded()[0]  # type: ignore[index]
+        record = self._recorded()
+        if record is not None and processes.is_running(record):
             raise EmbeddedAlreadyRunningError(
                 f"the embedded ledger of network {self.definition.name!r} is already running "
-                f"(PID {pid}, {self.run_dir}); stop it with `fedledger network down` first"
+                f"(PID {record.pid}, {self.run_dir}); stop it with `fedledger network down` first"
             )
         self._sweep_leftovers()
         check_built(self.config.chaincode_source)
@@ -98,22 +85,9 @@ class EmbeddedLedger:
         profile = self._profile()
         started = time.monotonic()
         say("starting the embedded ledger and its chaincode")
-        with self.paths.server_log.open("ab") as output:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "fedledger.embedded",
-                    "serve",
-                    "--run-dir",
-                    str(self.run_dir),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                start_new_session=True,
-            )
-        start = _start_time(process.pid)
+        spec = ProcessSpec(SERVER, self._command(), self.paths.server_log, Path.cwd())
+        process = processes.spawn(spec, banner=False)
+        start = processes.start_time(process.pid)
         self.paths.pid.write_text(json.dumps({"pid": process.pid, "start": start}) + "\n")
         try:
             self._wait_ready(process, profile, started + timeout)
@@ -124,17 +98,13 @@ class EmbeddedLedger:
         return ConnectionProfile.load(self.paths.profile)
 
     def _check_ports(self) -> None:
+        wanted = []
         for index, org in enumerate(self.config.members):
             ports = self.definition.peer_ports(index)
-            wanted = [("gateway", ports.listen)]
+            wanted.append((ports.listen, f"{org.msp_id} gateway"))
             if index == 0:
-                wanted.append(("chaincode server", ports.chaincode_server))
-            for purpose, port in wanted:
-                if not port_free(port):
-                    raise EmbeddedLedgerError(
-                        f"port {port} ({org.msp_id} {purpose}) is in use by another program: "
-                        "stop it, or choose another port base with --port-base"
-                    )
+                wanted.append((ports.chaincode_server, f"{org.msp_id} chaincode server"))
+        refuse_ports_in_use(wanted, EmbeddedLedgerError)
 
     def _wait_ready(
         self, process: subprocess.Popen[bytes], profile: ConnectionProfile, deadline: float
@@ -160,38 +130,30 @@ class EmbeddedLedger:
                 last_error = f"{error.code().name}: {error.details()}"
                 time.sleep(0.05)
 
-    def _log_tail(self, lines: int = 30) -> str:
-        try:
-            text = self.paths.server_log.read_text(errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+    def _log_tail(self) -> str:
+        return processes.log_tail(self.paths.server_log, lines=30, missing="(no log)")
 
     def _sweep_leftovers(self) -> None:
         """Kill what is left of a ledger that died without stopping its chaincode: processes
         still in the recorded process group that run our server or chaincode, nothing else (a
         recycled PID may lead an unrelated group)."""
-        recorded = self._recorded()
-        if recorded is None:
+        record = self._recorded()
+        if record is None:
             return
-        leftovers = _our_group_members(recorded[0], self.config.chaincode_id)
-        for pid in leftovers:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        for pid in leftovers:  # until their ports and files are closed
-            wait_exited(pid, STOP_TIMEOUT)
+        chaincode_id = self.config.chaincode_id.encode()
+        leftovers = processes.group_members(
+            record.pid, lambda command: b"fedledger.embedded" in command or chaincode_id in command
+        )
+        processes.kill_all(leftovers, STOP_TIMEOUT)
         self.paths.pid.unlink(missing_ok=True)
 
     def down(self, purge: bool = False) -> list[str]:
         """Stop the ledger process (and its chaincode); the names of what was running."""
-        recorded = self._recorded()
+        record = self._recorded()
         stopped = []
-        if recorded is not None and self.running():
-            stopped = ["embedded-ledger", "chaincode"]
-            pid = recorded[0]
-            os.killpg(pid, signal.SIGTERM)
-            wait_exited(pid, STOP_TIMEOUT)
-            _reap(pid)
+        # What SIGTERM leaves of the group after the grace, the sweep kills.
+        if record is not None and processes.terminate(record, STOP_TIMEOUT):
+            stopped = [SERVER, "chaincode"]
         self._sweep_leftovers()
         if purge and self.run_dir.exists():
             shutil.rmtree(self.run_dir)
@@ -200,18 +162,15 @@ class EmbeddedLedger:
     def kill(self) -> None:
         """SIGKILL the ledger's process group, as a crash would (for fault tests); `up` then
         starts it again on the same state."""
-        recorded = self._recorded()
-        if recorded is None or not self.running():
-            return
-        os.killpg(recorded[0], signal.SIGKILL)
-        wait_exited(recorded[0], STOP_TIMEOUT)  # every thread, so its ports are free again
-        _reap(recorded[0])
+        record = self._recorded()
+        if record is not None:
+            processes.kill(record, STOP_TIMEOUT)  # every thread, so its ports are free again
 
     def status(self) -> list[NodeStatus]:
         height = self._height()
         alive = self.running()
         recorded = self._recorded()
-        pid = recorded[0] if recorded and alive else None
+        pid = recorded.pid if recorded and alive else None
         profile = self._profile()
         rows = []
         for index, org in enumerate(self.config.members):
@@ -265,26 +224,3 @@ class EmbeddedLedger:
             organizations=organizations,
             path=self.paths.profile,
         )
-
-
-def _our_group_members(group: int, chaincode_id: str) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[2]) != group:
-            continue
-        if b"fedledger.embedded" in command or chaincode_id.encode() in command:
-            members.append(int(entry.name))
-    return members
-
-
-def _reap(pid: int) -> None:
-    """Collect our own child's exit status, so that it does not linger as a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)

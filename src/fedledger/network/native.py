@@ -33,9 +33,10 @@ from fedledger.network.peercli import FabricCommands
 from fedledger.orgs import generate_material
 from fedledger.profile import ConnectionProfile, OrgProfile
 from fedledger.runtime import health, processes
+from fedledger.runtime.chaincode_server import chaincode_server, chaincode_server_command
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.layout import RunLayout
-from fedledger.runtime.ports import port_free
+from fedledger.runtime.ports import refuse_ports_in_use
 from fedledger.runtime.processes import ProcessSpec, ProcessTable
 from fedledger.runtime.status import NodeStatus
 
@@ -125,7 +126,7 @@ class NativeNetwork:
 
     def _chaincode_nodes(self, package_id: str) -> list[_Node]:
         source = self.definition.chaincode_source
-        server = (source / "node_modules" / ".bin" / "fabric-chaincode-node").resolve()
+        server = chaincode_server(source)
         node_binary = shutil.which("node")
         if node_binary is None or not server.exists():
             raise NetworkError(
@@ -138,15 +139,9 @@ class NativeNetwork:
             name = f"chaincode.{member.domain}"
             spec = ProcessSpec(
                 name=name,
-                command=[
-                    node_binary,
-                    str(server),
-                    "server",
-                    "--chaincode-address",
-                    f"{LOCALHOST}:{port}",
-                    "--chaincode-id",
-                    package_id,
-                ],
+                command=chaincode_server_command(
+                    node_binary, source, f"{LOCALHOST}:{port}", package_id
+                ),
                 log=self.layout.log(name),
                 cwd=source,
                 env={"CORE_CHAINCODE_LOGGING_LEVEL": "info", "CORE_CHAINCODE_LOGGING_SHIM": "warn"},
@@ -273,12 +268,10 @@ class NativeNetwork:
     def _start(self, node: _Node, running: dict[str, processes.ProcessRecord]) -> None:
         if node.spec.name in running:
             return
-        for purpose, port in node.ports.items():
-            if not port_free(port):
-                raise NetworkError(
-                    f"port {port} ({node.spec.name}, {purpose}) is in use by another program: "
-                    "stop it, or choose another port base with --port-base"
-                )
+        refuse_ports_in_use(
+            ((port, f"{node.spec.name}, {purpose}") for purpose, port in node.ports.items()),
+            NetworkError,
+        )
         node.spec.cwd.mkdir(parents=True, exist_ok=True)
         self.table.add(processes.start(node.spec))
         log.info("started", node=node.spec.name, pid=self.table.records[node.spec.name].pid)
@@ -294,17 +287,12 @@ class NativeNetwork:
                 if not processes.is_running(record):
                     raise NetworkError(
                         f"{record.name} exited while starting; its log: "
-                        f"{self.layout.log(record.name)}\n{self._log_tail(record.name)}"
+                        f"{self.layout.log(record.name)}\n"
+                        f"{processes.log_tail(self.layout.log(record.name))}"
                     )
                 return health.healthz(port)
 
             health.wait_for(check, f"{node.spec.name} /healthz on port {port}", timeout)
-
-    def _log_tail(self, name: str, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.layout.log(name).read_text().splitlines()[-lines:])
-        except OSError:
-            return ""
 
     def _join_orderers(self) -> None:
         for i in range(self.definition.ordering.orderers):

@@ -34,7 +34,7 @@ from fedledger.profile import ConnectionProfile
 from fedledger.runtime import health, processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.layout import RunLayout
-from fedledger.runtime.processes import ProcessSpec, ProcessTable
+from fedledger.runtime.processes import ProcessRecord, ProcessSpec, ProcessTable
 from fedledger.runtime.status import NodeStatus
 from fedledger.validator.client import channel_for
 from fedledger.validator.config import ValidatorConfig
@@ -42,6 +42,48 @@ from fedledger.validator.endpoint import read_endpoint
 from fedledger.validator.profile_config import config_document, render_config
 
 START_TIMEOUT = 90.0
+
+
+class ValidatorExitedError(health.NotReadyError):
+    """A validator process exited before it served; the message carries its log's tail."""
+
+
+def validator_process(name: str, config: Path, log: Path, cwd: Path) -> ProcessSpec:
+    """`fedledger validator serve` with the configuration file `config`."""
+    command = [sys.executable, "-m", "fedledger", "validator", "serve", "--config", str(config)]
+    return ProcessSpec(name, command, log, cwd)
+
+
+def wait_serving(
+    record: ProcessRecord, config: ValidatorConfig, log: Path, timeout: float = START_TIMEOUT
+) -> None:
+    """Return once the validator `record` started has written its endpoint and answers gRPC
+    health checks as SERVING; ValidatorExitedError if it dies first, NotReadyError on time."""
+
+    def ready() -> bool:
+        if not processes.is_running(record):
+            raise ValidatorExitedError(
+                f"{record.name} exited while starting; its log {log}:\n{processes.log_tail(log)}"
+            )
+        try:
+            read_endpoint(config.state_dir)
+        except FileNotFoundError:
+            return False
+        return serving(config)
+
+    health.wait_for(ready, f"{record.name} to serve", timeout)
+
+
+def serving(config: ValidatorConfig) -> bool:
+    """The validator `config` describes answers a gRPC health check with SERVING."""
+    try:
+        with channel_for(config) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=2.0
+            )
+    except (grpc.RpcError, FileNotFoundError, OSError):
+        return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 class ValidatorsSpecError(ValueError):
@@ -198,11 +240,10 @@ class NetworkValidators:
             state_dir=org_folder / "state",
             listen=f"{LOCALHOST}:{self.definition.peer_ports(index).validator}",
         )
-        command = [sys.executable, "-m", "fedledger", "validator", "serve", "--config", str(config)]
-        log = self.run_dir / "logs" / f"{name}.log"
+        log = RunLayout(self.run_dir).log(name)
         return (
             name,
-            ProcessSpec(name, command, log, org_folder),
+            validator_process(name, config, log, org_folder),
             config,
             render_config(config, document),
         )
@@ -213,31 +254,7 @@ class NetworkValidators:
 
     def _wait_ready(self, name: str) -> None:
         record = self.table.records[name]
-        config = self._config(name)
-
-        def ready() -> bool:
-            if not processes.is_running(record):
-                log = self.run_dir / "logs" / f"{name}.log"
-                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-                raise health.NotReadyError(f"{name} exited while starting; its log {log}:\n{tail}")
-            try:
-                read_endpoint(config.state_dir)
-            except FileNotFoundError:
-                return False
-            return self._healthy(config)
-
-        health.wait_for(ready, f"{name} to serve", START_TIMEOUT)
-
-    @staticmethod
-    def _healthy(config: ValidatorConfig) -> bool:
-        try:
-            with channel_for(config) as channel:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=2.0
-                )
-        except (grpc.RpcError, FileNotFoundError, OSError):
-            return False
-        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+        wait_serving(record, self._config(name), RunLayout(self.run_dir).log(name))
 
     def status(self) -> list[NodeStatus]:
         rows = []
@@ -252,7 +269,7 @@ class NetworkValidators:
                     ports=f"grpc {config.listen.address.rpartition(':')[2]}",
                     pid=record.pid,
                     running=running,
-                    healthy=running and self._healthy(config),
+                    healthy=running and serving(config),
                     height=None,
                 )
             )

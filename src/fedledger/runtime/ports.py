@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 
 LOCALHOST = "127.0.0.1"
@@ -30,6 +31,16 @@ def port_free(port: int, host: str = LOCALHOST) -> bool:
     (FIN_WAIT, TIME_WAIT) can refuse a test bind for a minute; the node itself binds
     through them, so only a listener counts as "in use"."""
     return _bindable(port, host) or not _listening(port, host)
+
+
+def refuse_ports_in_use(wanted: Iterable[tuple[int, str]], error: type[Exception]) -> None:
+    """Raise `error` naming the first port (and what it is for) another program listens on."""
+    for port, purpose in wanted:
+        if not port_free(port):
+            raise error(
+                f"port {port} ({purpose}) is in use by another program: "
+                "stop it, or choose another port base with --port-base"
+            )
 
 
 def ephemeral_range() -> tuple[int, int]:

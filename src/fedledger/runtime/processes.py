@@ -1,19 +1,22 @@
-"""Starting node processes detached, recording them, and stopping exactly those.
+"""Starting processes detached, recording them, and stopping exactly those.
 
-Nodes outlive the command that started them (`fedledger network up` returns; the network keeps
-running), so each process starts in a session of its own and is recorded with its PID and
-command line. A record is only trusted while the PID still runs the recorded program: PIDs are
-reused, and `down` must never signal a stranger.
+The one supervisor of every process fedledger starts beside a network: Fabric's nodes and
+chaincode servers, the embedded ledger's server, the validators. They outlive the command that
+started them (`fedledger network up` returns; the network keeps running), so each process
+starts in a session of its own and is recorded with its PID and command line. A record is only
+trusted while the PID still runs the recorded program: PIDs are reused, and `down` must never
+signal a stranger.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,19 +32,73 @@ class ProcessSpec:
 
 @dataclass(frozen=True)
 class ProcessRecord:
+    """A started process. Its identity is the kernel's start time of its PID when that was
+    recorded (`start`), otherwise the program its command line names."""
+
     name: str
     pid: int
     command: list[str]
     started_at: float
+    start: str | None = None
 
 
-def _proc_state(pid: int) -> str | None:
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from the state on (field 3), or None if there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    # The state follows the parenthesised command name, which may itself contain spaces.
-    return stat.rsplit(")", 1)[1].split()[0]
+    # The fields follow the parenthesised command name, which may itself contain spaces.
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _proc_state(pid: int) -> str | None:
+    fields = _stat_fields(pid)
+    return None if fields is None else fields[0]
+
+
+def start_time(pid: int) -> str | None:
+    """The kernel's start time of a live process (with its PID, an identity no reuse can fake),
+    or None if it is gone; a zombie child of ours is reaped on the way."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    if fields[0] == "Z":
+        reap(pid)
+        return None
+    return fields[19]  # field 22
+
+
+def reap(pid: int) -> None:
+    """Collect our own child's exit status, so that it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def group_members(group: int, matches: Callable[[bytes], bool]) -> list[int]:
+    """The processes of process group `group` whose command line (NUL-separated) `matches`:
+    what a leader that died without stopping its children left behind."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields is not None and int(fields[2]) == group and matches(command):
+            members.append(int(entry.name))
+    return members
+
+
+def log_tail(path: Path, lines: int = 15, missing: str = "") -> str:
+    """The last `lines` lines of a process's log, for the error that says it died."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return missing
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _exited(pid: int) -> bool:
@@ -71,6 +128,8 @@ def wait_exited(pid: int, timeout: float) -> bool:
 
 
 def is_running(record: ProcessRecord) -> bool:
+    if record.start is not None:
+        return start_time(record.pid) == record.start
     state = _proc_state(record.pid)
     if state is None or state in ("Z", "X"):
         return False
@@ -81,13 +140,17 @@ def is_running(record: ProcessRecord) -> bool:
     return bool(argv) and argv[0].decode(errors="replace") == record.command[0]
 
 
-def start(spec: ProcessSpec) -> ProcessRecord:
+def spawn(spec: ProcessSpec, banner: bool = True) -> subprocess.Popen[bytes]:
+    """Start `spec` in a session of its own (its PID leads its process group), output to its
+    log; for a caller that also wants the child's exit status."""
     spec.log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **spec.env}
     with spec.log.open("ab") as log:
-        log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} starting {spec.name}\n".encode())
-        log.flush()
-        process = subprocess.Popen(
+        if banner:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+            log.write(f"\n=== {stamp} starting {spec.name}\n".encode())
+            log.flush()
+        return subprocess.Popen(
             spec.command,
             cwd=spec.cwd,
             env=env,
@@ -96,6 +159,10 @@ def start(spec: ProcessSpec) -> ProcessRecord:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def start(spec: ProcessSpec) -> ProcessRecord:
+    process = spawn(spec)
     return ProcessRecord(spec.name, process.pid, spec.command, time.time())
 
 
@@ -107,6 +174,18 @@ def stop(record: ProcessRecord, grace: float = 10.0) -> bool:
     if not wait_exited(record.pid, grace):
         _signal_group(record.pid, signal.SIGKILL)
         wait_exited(record.pid, 5.0)
+    reap(record.pid)
+    return True
+
+
+def terminate(record: ProcessRecord, wait: float = 10.0) -> bool:
+    """SIGTERM the process's group and wait up to `wait` seconds for its leader, without
+    escalating (for a caller that sweeps the group itself); True if it was running."""
+    if not is_running(record):
+        return False
+    _signal_group(record.pid, signal.SIGTERM)
+    wait_exited(record.pid, wait)
+    reap(record.pid)
     return True
 
 
@@ -116,6 +195,17 @@ def kill(record: ProcessRecord, wait: float = 10.0) -> None:
     if is_running(record):
         _signal_group(record.pid, signal.SIGKILL)
         wait_exited(record.pid, wait)
+        reap(record.pid)
+
+
+def kill_all(pids: list[int], wait: float = 10.0) -> None:
+    """SIGKILL each of `pids` (found by `group_members`) and wait until their ports and files
+    are closed."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in pids:
+        wait_exited(pid, wait)
 
 
 def _signal_group(pid: int, signum: signal.Signals) -> None:
