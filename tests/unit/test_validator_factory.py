@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -25,6 +25,7 @@ from fedledger.fabric.proposal import Argument
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.registry import proposal_id_for
 from fedledger.store.errors import HashMismatchError, StoreUnavailableError
+from fedledger.validator.api import validator_pb2
 from fedledger.validator.config import RetryConfig, ValidatorConfig
 from fedledger.validator.errors import (
     InvalidRequestError,
@@ -35,6 +36,7 @@ from fedledger.validator.errors import (
 from fedledger.validator.evaluation import Candidate, ModelReference
 from fedledger.validator.factory import build_validator
 from fedledger.validator.service import ValidatorService
+from fedledger.validator.servicer import ValidatorServicer
 from fedledger.validator.voting import Outcome
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -495,3 +497,37 @@ def test_stopping_a_validator_that_never_started_closes_its_parts(built: Built) 
     built.service.stop(grace=0)
     assert built.gateway.closed
     assert built.evaluator.closed
+
+
+class AbortedError(Exception):
+    pass
+
+
+class Context:
+    """The part of grpc.ServicerContext the servicer uses: abort ends the call."""
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        raise AbortedError(code, details)
+
+
+def test_the_servicer_answers_with_the_report_or_the_status_code_of_the_error(
+    built: Built,
+) -> None:
+    servicer = ValidatorServicer(built.service)
+    request = validator_pb2.EvaluateRequest(task_id="churn", inline=MODEL)
+    context = cast(grpc.ServicerContext, Context())
+    reply = servicer.Evaluate(request, context)
+    assert (reply.report.decision, reply.report.score, reply.report.holdout_rows) == (
+        "approve",
+        0.9,
+        200,
+    )
+    built.evaluator.error_code = "bad_graph"
+    with pytest.raises(AbortedError) as refused:
+        servicer.Evaluate(request, context)
+    assert refused.value.args == (grpc.StatusCode.INVALID_ARGUMENT, "bad_graph: bad graph")
+    built.ledger.task = task_record(schemaSha256="ee" * 32)
+    with pytest.raises(AbortedError) as not_ready:
+        servicer.Evaluate(request, context)
+    assert not_ready.value.args[0] == grpc.StatusCode.FAILED_PRECONDITION
+    assert "the two canonical encodings disagree" in not_ready.value.args[1]
