@@ -36,6 +36,28 @@ def write_config(sample: Path, overrides: dict[str, Any], target: Path) -> None:
     target.write_text(yaml.safe_dump(merge(document, overrides), sort_keys=False))
 
 
+def _peer_gossip(address: str) -> dict[str, Any]:
+    """Gossip for one peer per organisation, all on one host."""
+    return {
+        "bootstrap": address,
+        "endpoint": address,
+        "externalEndpoint": address,
+        # One peer per organisation: it pulls blocks from the orderer itself at once,
+        # instead of waiting out a leader election's start-up grace period (15 s).
+        "useLeaderElection": False,
+        "orgLeader": True,
+        # The first probe of another organisation's peer races the channel's TLS roots;
+        # the default 25 s retry would make the Gateway wait that long for endorsers.
+        "reconnectInterval": "1s",
+        "aliveTimeInterval": "2s",
+        # Channel membership travels in state-info messages (every 4 s by default).
+        "publishStateInfoInterval": "1s",
+        "requestStateInfoInterval": "1s",
+        # How often the membership metric that readiness waits on is refreshed.
+        "membershipTrackerInterval": "500ms",
+    }
+
+
 def peer_overrides(
     *,
     node: NodeLayout,
@@ -55,24 +77,7 @@ def peer_overrides(
             "chaincodeListenAddress": f"{LOCALHOST}:{ports.chaincode}",
             "chaincodeAddress": f"{LOCALHOST}:{ports.chaincode}",
             "gateway": {"enabled": True},
-            "gossip": {
-                "bootstrap": address,
-                "endpoint": address,
-                "externalEndpoint": address,
-                # One peer per organisation: it pulls blocks from the orderer itself at once,
-                # instead of waiting out a leader election's start-up grace period (15 s).
-                "useLeaderElection": False,
-                "orgLeader": True,
-                # The first probe of another organisation's peer races the channel's TLS roots;
-                # the default 25 s retry would make the Gateway wait that long for endorsers.
-                "reconnectInterval": "1s",
-                "aliveTimeInterval": "2s",
-                # Channel membership travels in state-info messages (every 4 s by default).
-                "publishStateInfoInterval": "1s",
-                "requestStateInfoInterval": "1s",
-                # How often the membership metric that readiness waits on is refreshed.
-                "membershipTrackerInterval": "500ms",
-            },
+            "gossip": _peer_gossip(address),
             "tls": {
                 "enabled": True,
                 "clientAuthRequired": False,

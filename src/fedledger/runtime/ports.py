@@ -20,7 +20,8 @@ def _bindable(port: int, host: str) -> bool:
     return True
 
 
-def _listening(port: int, host: str) -> bool:
+def listening(port: int, host: str = LOCALHOST) -> bool:
+    """Something accepts connections on `port`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         return probe.connect_ex((host, port)) == 0
@@ -30,7 +31,7 @@ def port_free(port: int, host: str = LOCALHOST) -> bool:
     """True unless another program listens there. Connections a killed node left closing
     (FIN_WAIT, TIME_WAIT) can refuse a test bind for a minute; the node itself binds
     through them, so only a listener counts as "in use"."""
-    return _bindable(port, host) or not _listening(port, host)
+    return _bindable(port, host) or not listening(port, host)
 
 
 def refuse_ports_in_use(wanted: Iterable[tuple[int, str]], error: type[Exception]) -> None:

@@ -1,0 +1,75 @@
+"""The channel: organisation material and the genesis block from `configtxgen`, orderers joined
+with `osnadmin` (channel participation, no system channel), peers joined with the block.
+
+Every step is idempotent, so `up` after `down` or a crash finds what is already done.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import structlog
+import yaml
+
+from fedledger.network.configtx import PROFILE, build_configtx
+from fedledger.network.errors import NetworkError
+from fedledger.network.peercli import FabricCommands
+from fedledger.orgs import generate_material
+
+log = structlog.get_logger(__name__)
+
+
+def write_material(commands: FabricCommands) -> None:
+    """Organisation material, kept across `down`/`up`: created only where missing."""
+    definition, layout = commands.definition, commands.layout
+    layout.root.mkdir(parents=True, exist_ok=True)
+    created = generate_material(layout.crypto, definition.members, definition.ordering)
+    if created:
+        log.info("organisation material created", domains=created)
+
+
+def write_genesis_block(commands: FabricCommands) -> None:
+    definition, layout = commands.definition, commands.layout
+    members = [commands.org_layout(i) for i in range(len(definition.members))]
+    configtx = build_configtx(definition, commands.orderer_org, members)
+    folder = layout.channel_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "configtx.yaml").write_text(yaml.safe_dump(configtx, sort_keys=False))
+    result = subprocess.run(
+        [
+            str(commands.installation.binary("configtxgen")),
+            "-profile", PROFILE,
+            "-channelID", definition.channel,
+            "-outputBlock", str(layout.genesis_block),
+            "-configPath", str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise NetworkError(f"configtxgen failed: {result.stderr.strip()[-800:]}")
+
+
+def join_orderers(commands: FabricCommands) -> None:
+    definition = commands.definition
+    for i in range(definition.ordering.orderers):
+        listed = commands.osnadmin(
+            i, "channel", "list", "--channelID", definition.channel, check=False
+        )
+        if listed.returncode == 0 and '"name"' in listed.stdout:
+            continue
+        commands.osnadmin(
+            i,
+            "channel", "join",
+            "--channelID", definition.channel,
+            "--config-block", str(commands.layout.genesis_block),
+        )  # fmt: skip
+
+
+def join_peers(commands: FabricCommands) -> None:
+    for i in range(len(commands.definition.members)):
+        channels = commands.peer(i, "channel", "list").stdout
+        if commands.definition.channel in channels.split():
+            continue
+        commands.peer(i, "channel", "join", "-b", str(commands.layout.genesis_block))

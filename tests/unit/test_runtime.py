@@ -1,0 +1,77 @@
+"""The runtime layer's process and port mechanics, as every backend and the validators use them."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from fedledger.runtime import processes
+from fedledger.runtime.chaincode_server import NODE_SERVER, chaincode_server_command
+from fedledger.runtime.ports import refuse_ports_in_use
+from fedledger.runtime.processes import ProcessRecord, ProcessSpec
+
+
+def sleeper(tmp_path: Path, name: str = "sleeper") -> ProcessSpec:
+    command = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+    return ProcessSpec(name, command, tmp_path / f"{name}.log", tmp_path)
+
+
+def test_a_port_something_listens_on_is_refused_with_its_purpose() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(RuntimeError) as raised:
+            refuse_ports_in_use([(port, "peer0.org1.example.com, listen")], RuntimeError)
+    assert str(raised.value) == (
+        f"port {port} (peer0.org1.example.com, listen) is in use by another program: "
+        "stop it, or choose another port base with --port-base"
+    )
+    refuse_ports_in_use([(port, "now free")], RuntimeError)
+
+
+def test_a_record_with_a_start_time_is_running_until_killed(tmp_path: Path) -> None:
+    process = processes.spawn(sleeper(tmp_path), banner=False)
+    start = processes.start_time(process.pid)
+    record = ProcessRecord("sleeper", process.pid, ["anything"], 0.0, start=start)
+    assert processes.is_running(record)
+    assert not processes.is_running(ProcessRecord("sleeper", process.pid, ["x"], 0.0, start="1"))
+    processes.kill(record)
+    assert not processes.is_running(record)
+    assert processes.start_time(process.pid) is None
+
+
+def test_stop_ends_a_started_process_and_its_log_tail_is_kept(tmp_path: Path) -> None:
+    record = processes.start(sleeper(tmp_path))
+    assert processes.is_running(record)
+    assert processes.stop(record, grace=5.0)
+    assert not processes.stop(record)
+    tail = processes.log_tail(tmp_path / "sleeper.log", lines=2)
+    assert "starting sleeper" in tail
+    assert processes.log_tail(tmp_path / "missing.log", missing="(no log)") == "(no log)"
+
+
+def test_group_members_finds_what_a_group_leader_started(tmp_path: Path) -> None:
+    record = processes.start(sleeper(tmp_path))
+    try:
+        members = processes.group_members(record.pid, lambda command: b"time.sleep" in command)
+        assert members == [record.pid]
+        assert processes.group_members(record.pid, lambda command: False) == []
+    finally:
+        processes.kill(record)
+
+
+def test_the_chaincode_server_command_line() -> None:
+    source = Path("/chaincode")
+    assert chaincode_server_command("node", source, "127.0.0.1:7", "cc:1") == [
+        "node",
+        str(source / NODE_SERVER),
+        "server",
+        "--chaincode-address",
+        "127.0.0.1:7",
+        "--chaincode-id",
+        "cc:1",
+    ]
