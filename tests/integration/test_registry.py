@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fedledger.fabric import ChaincodeEvent, Contract, EndorseError, connect
+from fedledger.fabric import ChaincodeEvent, Contract, EndorseError, Network, connect
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.registry import (
     ChaincodeRefusalError,
@@ -33,6 +33,8 @@ from fedledger.registry import (
     parse_event,
     proposal_id_for,
 )
+
+from .everywhere import CommittedEverywhere
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
@@ -56,21 +58,28 @@ def policy(**overrides: Any) -> Policy:
 
 
 @pytest.fixture(scope="module")
-def contracts(ledger: Any) -> Iterator[dict[str, Contract]]:
+def networks(ledger: Any) -> Iterator[dict[str, Network]]:
     """One connection per organisation, as its own user, for the whole module."""
     with ExitStack() as stack:
-        found = {}
-        for msp_id in ORGS:
-            gateway = stack.enter_context(connect(ledger.profile, msp_id))
-            found[msp_id] = gateway.network(ledger.profile.channel).contract(
-                ledger.profile.chaincode
+        yield {
+            msp_id: stack.enter_context(connect(ledger.profile, msp_id)).network(
+                ledger.profile.channel
             )
-        yield found
+            for msp_id in ORGS
+        }
 
 
 @pytest.fixture(scope="module")
-def registries(contracts: dict[str, Contract]) -> dict[str, Registry]:
-    return {msp_id: Registry(contract) for msp_id, contract in contracts.items()}
+def contracts(ledger: Any, networks: dict[str, Network]) -> dict[str, Contract]:
+    return {msp: network.contract(ledger.profile.chaincode) for msp, network in networks.items()}
+
+
+@pytest.fixture(scope="module")
+def registries(contracts: dict[str, Contract], networks: dict[str, Network]) -> dict[str, Registry]:
+    """Each organisation's registry; a write returns once every peer has committed it, as the
+    tests act as one organisation after another."""
+    peers = list(networks.values())
+    return {msp: Registry(CommittedEverywhere(c, peers)) for msp, c in contracts.items()}
 
 
 def unique(prefix: str) -> str:
