@@ -139,3 +139,16 @@ def test_msp_folder_without_keystore_is_refused(crypto: Path, tmp_path: Path) ->
     (tmp_path / "signcerts" / "cert.pem").write_bytes(signcert.read_bytes())
     with pytest.raises(MspFolderError, match="keystore does not exist"):
         load_msp_identity(tmp_path, "Org1MSP")
+
+
+def test_a_users_msp_folder_leads_to_its_organisation(crypto: Path) -> None:
+    org = OrgLayout.under(crypto, ORG.domain)
+    assert OrgLayout.of_user_msp(org.client.msp) == org
+    assert OrgLayout.of_user_msp(org.admin.msp) == org
+    assert OrgLayout.of_user_msp(org.client.msp).tlsca_cert.is_file()
+
+
+def test_a_peers_msp_folder_is_not_a_users(crypto: Path) -> None:
+    peer_msp = OrgLayout.under(crypto, ORG.domain).peer(0).msp
+    with pytest.raises(ValueError, match="is not a user's msp folder in cryptogen's layout"):
+        OrgLayout.of_user_msp(peer_msp)

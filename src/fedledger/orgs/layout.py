@@ -84,6 +84,18 @@ class OrgLayout(_OrgLayoutBase):
     def under(cls, crypto_root: Path, domain: str) -> OrgLayout:
         return cls(crypto_root / "peerOrganizations" / domain, domain)
 
+    @classmethod
+    def of_user_msp(cls, msp: Path) -> OrgLayout:
+        """The organisation of a user's MSP folder, `<domain>/users/<name>@<domain>/msp`.
+
+        Raises ValueError for a folder elsewhere (a connection profile may name any MSP folder;
+        only one in cryptogen's layout tells where its organisation's CAs are).
+        """
+        if msp.parent.parent.name != "users":
+            raise ValueError(f"{msp} is not a user's msp folder in cryptogen's layout")
+        root = msp.parent.parent.parent
+        return cls(root, root.name)
+
     def peer(self, index: int) -> NodeLayout:
         name = f"peer{index}.{self.domain}"
         return NodeLayout(self.root / "peers" / name, name)

@@ -12,23 +12,20 @@ from typing import Any
 
 import yaml
 
+from fedledger.orgs.layout import OrgLayout
 from fedledger.paths import with_written_paths
 from fedledger.profile import ConnectionProfile, ProfileError
 
 
-def org_root_of(identity_msp: Path) -> Path:
-    """`<org>/users/<user>/msp` → `<org>` (cryptogen's layout)."""
-    root = identity_msp.parent.parent.parent
-    if identity_msp.parent.parent.name != "users":
-        raise ProfileError(f"{identity_msp} is not a user's msp folder in cryptogen's layout")
-    return root
-
-
-def tls_ca_files(org_root: Path) -> tuple[Path, Path]:
-    certs = sorted((org_root / "tlsca").glob("tlsca.*-cert.pem"))
-    if not certs:
-        raise ProfileError(f"no TLS CA certificate in {org_root / 'tlsca'}")
-    return certs[0], org_root / "tlsca" / "priv_sk"
+def org_layout_of(identity_msp: Path) -> OrgLayout:
+    """The organisation of the profile's identity, whose TLS CA issues and accepts."""
+    try:
+        org = OrgLayout.of_user_msp(identity_msp)
+    except ValueError as error:
+        raise ProfileError(str(error)) from None
+    if not org.tlsca_cert.is_file():
+        raise ProfileError(f"no TLS CA certificate in {org.tlsca_cert.parent}")
+    return org
 
 
 def config_document(
@@ -47,7 +44,8 @@ def config_document(
 ) -> dict[str, Any]:
     org = profile.org(msp_id)
     identity_msp = org.identity(identity)
-    ca_cert, ca_key = tls_ca_files(org_root_of(identity_msp))
+    layout = org_layout_of(identity_msp)
+    ca_cert, ca_key = layout.tlsca_cert, layout.tlsca_key
     gateway: dict[str, Any] = {
         "endpoint": org.gateway.endpoint,
         "serverName": org.gateway.server_name,
