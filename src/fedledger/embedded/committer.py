@@ -123,11 +123,7 @@ class Committer:
         writes: list[Write] = []
         events: list[Event] = []
         for position, candidate in enumerate(candidates):
-            code, reason = candidate.code, candidate.reason
-            if code == VALID and (candidate.txid in known or candidate.txid in seen):
-                code, reason = transaction_pb2.DUPLICATE_TXID, "transaction id already used"
-            if code == VALID:
-                code, reason = self.validator.check_state(candidate, self.store, updates, namespace)
+            code, reason = self._validation(candidate, known, seen, updates, namespace)
             if candidate.txid:
                 seen.add(candidate.txid)
             codes.append(code)
@@ -141,22 +137,7 @@ class Committer:
                     reason=reason,
                 )
                 continue
-            version = (number, position)
-            if candidate.kv is not None:
-                for write in candidate.kv.writes:
-                    value = None if write.is_delete else write.value
-                    updates.writes[write.key] = (value, version)
-                    writes.append(
-                        Write(
-                            namespace,
-                            write.key,
-                            value,
-                            version,
-                            candidate.txid,
-                            candidate.seconds,
-                            candidate.nanos,
-                        )
-                    )
+            writes.extend(_writes(candidate, namespace, (number, position), updates))
             if candidate.event is not None:
                 event = candidate.event
                 events.append(
@@ -173,6 +154,22 @@ class Committer:
         )
         self.store.commit_block(_stored(block), records, writes, events)
         return number, [CommittedTx(r.txid, r.code) for r in records]
+
+    def _validation(
+        self,
+        candidate: Candidate,
+        known: set[str],
+        seen: set[str],
+        updates: BlockUpdates,
+        namespace: str,
+    ) -> tuple[int, str]:
+        """The validation code of a candidate: its own checks', a reused transaction id's, or
+        the world state's (MVCC) against the committed state and this block's earlier writes."""
+        if candidate.code != VALID:
+            return candidate.code, candidate.reason
+        if candidate.txid in known or candidate.txid in seen:
+            return transaction_pb2.DUPLICATE_TXID, "transaction id already used"
+        return self.validator.check_state(candidate, self.store, updates, namespace)
 
 
 def _stored(block: common_pb2.Block) -> StoredBlock:
@@ -206,3 +203,27 @@ def genesis(config: EmbeddedConfig, crypto: Path) -> bytes:
         config.max_message_count,
         now,
     )
+
+
+def _writes(
+    candidate: Candidate, namespace: str, version: tuple[int, int], updates: BlockUpdates
+) -> list[Write]:
+    """A valid transaction's writes, recorded in `updates` for the block's later transactions."""
+    if candidate.kv is None:
+        return []
+    writes = []
+    for write in candidate.kv.writes:
+        value = None if write.is_delete else write.value
+        updates.writes[write.key] = (value, version)
+        writes.append(
+            Write(
+                namespace,
+                write.key,
+                value,
+                version,
+                candidate.txid,
+                candidate.seconds,
+                candidate.nanos,
+            )
+        )
+    return writes

@@ -39,25 +39,31 @@ def invoke(store: Store, channel: str, args: Sequence[bytes]) -> Response:
     if len(values) < 2:
         return _error(f"missing 3rd argument for {function}")
     if function == "GetBlockByNumber":
-        try:
-            number = int(values[1])
-        except ValueError:
-            return _error(f"Failed to parse block number with error {values[1]!r}")
-        block = store.block(number)
-        if block is None:
-            return _error(f"Failed to get block number {number}, error Entry not found in index")
-        return _ok(block)
+        return _block_by_number(store, values[1])
     if function == "GetBlockByTxID":
-        found = store.tx_status(values[1])
-        block = store.block(found[1]) if found else None
-        if block is None:
-            return _error(
-                f"Failed to get block for txID {values[1]}, error Entry not found in index"
-            )
-        return _ok(block)
+        return _block_by_txid(store, values[1])
     if function == "GetTransactionByID":
         return _transaction(store, values[1])
     return _error(f"Requested function {function} not found.")
+
+
+def _block_by_number(store: Store, text: str) -> Response:
+    try:
+        number = int(text)
+    except ValueError:
+        return _error(f"Failed to parse block number with error {text!r}")
+    block = store.block(number)
+    if block is None:
+        return _error(f"Failed to get block number {number}, error Entry not found in index")
+    return _ok(block)
+
+
+def _block_by_txid(store: Store, txid: str) -> Response:
+    found = store.tx_status(txid)
+    block = store.block(found[1]) if found else None
+    if block is None:
+        return _error(f"Failed to get block for txID {txid}, error Entry not found in index")
+    return _ok(block)
 
 
 def _chain_info(store: Store) -> Response:

@@ -257,6 +257,8 @@ class Store:
         writes: list[Write],
         events: list[Event],
     ) -> None:
+        """One block, its transactions, state writes, history and events: one SQLite
+        transaction, so a crash leaves the block either whole or absent."""
         connection = self._writer
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -276,39 +278,7 @@ class Store:
                 "INSERT OR IGNORE INTO transactions (txid, block, tx, code) VALUES (?, ?, ?, ?)",
                 [(t.txid, block.number, t.number, t.code) for t in transactions if t.txid],
             )
-            # The block's last write of each key decides its state (several valid transactions
-            # of one block may write the same key blindly): one statement per kind.
-            last = {(w.namespace, w.key): w for w in writes}
-            connection.executemany(
-                "DELETE FROM state WHERE namespace = ? AND key = ?",
-                [(w.namespace, w.key.encode()) for w in last.values() if w.value is None],
-            )
-            connection.executemany(
-                "INSERT OR REPLACE INTO state (namespace, key, value, block, tx) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [
-                    (w.namespace, w.key.encode(), w.value, *w.version)
-                    for w in last.values()
-                    if w.value is not None
-                ],
-            )
-            connection.executemany(
-                "INSERT INTO history (namespace, key, block, tx, txid, value, is_delete, "
-                "seconds, nanos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        w.namespace,
-                        w.key.encode(),
-                        *w.version,
-                        w.txid,
-                        w.value or b"",
-                        w.value is None,
-                        w.seconds,
-                        w.nanos,
-                    )
-                    for w in writes
-                ],
-            )
+            _write_state(connection, writes)
             connection.executemany(
                 "INSERT INTO events (block, tx, txid, chaincode, name, payload) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -318,6 +288,41 @@ class Store:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+
+
+def _write_state(connection: sqlite3.Connection, writes: list[Write]) -> None:
+    """A block's writes: world state (the last write of each key in the block decides it, as
+    several valid transactions of one block may write a key blindly) and every write's history."""
+    last = {(w.namespace, w.key): w for w in writes}
+    connection.executemany(
+        "DELETE FROM state WHERE namespace = ? AND key = ?",
+        [(w.namespace, w.key.encode()) for w in last.values() if w.value is None],
+    )
+    connection.executemany(
+        "INSERT OR REPLACE INTO state (namespace, key, value, block, tx) VALUES (?, ?, ?, ?, ?)",
+        [
+            (w.namespace, w.key.encode(), w.value, *w.version)
+            for w in last.values()
+            if w.value is not None
+        ],
+    )
+    connection.executemany(
+        "INSERT INTO history (namespace, key, block, tx, txid, value, is_delete, "
+        "seconds, nanos) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                w.namespace,
+                w.key.encode(),
+                *w.version,
+                w.txid,
+                w.value or b"",
+                w.value is None,
+                w.seconds,
+                w.nanos,
+            )
+            for w in writes
+        ],
+    )
 
 
 def _range(

@@ -10,6 +10,7 @@ health events are not parsed here: `parse_event` returns None for them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -111,7 +112,6 @@ class ProposalDecided:
 
 
 RegistryEvent = TaskCreated | ProposalSubmitted | VoteCast | ProposalDecided | ChampionScored
-EVENT_NAMES = ("TaskCreated", "ProposalSubmitted", "VoteCast", "ProposalDecided", "ChampionScored")
 
 
 def parse_event(event: ChaincodeEvent) -> RegistryEvent | None:
@@ -119,58 +119,69 @@ def parse_event(event: ChaincodeEvent) -> RegistryEvent | None:
 
     Raises RecordError when a registry event's payload is not what the chaincode writes.
     """
-    if event.event_name not in EVENT_NAMES:
+    if event.event_name not in _PARSERS:
         return None
     where = f"{event.event_name} event of transaction {event.transaction_id}"
     try:
         payload = json.loads(event.payload)
     except ValueError as error:
         raise RecordError(f"{where}: the payload is not JSON ({error})") from None
-    f = Fields(payload, where)
     origin = Origin(event.block_number, event.transaction_id)
-    if event.event_name == "TaskCreated":
-        return TaskCreated(
-            origin,
-            task_id=f.text("taskId"),
-            schema_sha256=f.text("schemaSha256"),
-            metric=f.text("metric"),
-            members=f.strings("members"),
-            created_by=f.text("createdBy"),
-        )
-    if event.event_name == "ProposalSubmitted":
-        return ProposalSubmitted(
-            origin,
-            task_id=f.text("taskId"),
-            proposal_id=f.text("proposalId"),
-            model_sha256=f.text("modelSha256"),
-            uri=f.text("uri"),
-            size_bytes=f.integer("sizeBytes"),
-            format=f.text("format"),
-            proposer=f.text("proposer"),
-            parent=f.optional_str("parent"),
-            round=f.optional_str("round"),
-            deadline=f.time("deadline"),
-            electorate=f.strings("electorate"),
-        )
-    if event.event_name == "VoteCast":
-        return VoteCast(
-            origin,
-            task_id=f.text("taskId"),
-            proposal_id=f.text("proposalId"),
-            voter=f.text("voter"),
-            decision=f.choice("decision", DECISIONS),
-            score=f.optional_number("score"),
-            tally=EventCounts.from_fields(f.child("tally")),
-        )
-    if event.event_name == "ChampionScored":
-        return ChampionScored(
-            origin,
-            task_id=f.text("taskId"),
-            proposal_id=f.text("proposalId"),
-            voter=f.text("voter"),
-            decision=f.choice("decision", DECISIONS),
-            score=f.optional_number("score"),
-        )
+    return _PARSERS[event.event_name](origin, Fields(payload, where))
+
+
+def _task_created(origin: Origin, f: Fields) -> TaskCreated:
+    return TaskCreated(
+        origin,
+        task_id=f.text("taskId"),
+        schema_sha256=f.text("schemaSha256"),
+        metric=f.text("metric"),
+        members=f.strings("members"),
+        created_by=f.text("createdBy"),
+    )
+
+
+def _proposal_submitted(origin: Origin, f: Fields) -> ProposalSubmitted:
+    return ProposalSubmitted(
+        origin,
+        task_id=f.text("taskId"),
+        proposal_id=f.text("proposalId"),
+        model_sha256=f.text("modelSha256"),
+        uri=f.text("uri"),
+        size_bytes=f.integer("sizeBytes"),
+        format=f.text("format"),
+        proposer=f.text("proposer"),
+        parent=f.optional_str("parent"),
+        round=f.optional_str("round"),
+        deadline=f.time("deadline"),
+        electorate=f.strings("electorate"),
+    )
+
+
+def _vote_cast(origin: Origin, f: Fields) -> VoteCast:
+    return VoteCast(
+        origin,
+        task_id=f.text("taskId"),
+        proposal_id=f.text("proposalId"),
+        voter=f.text("voter"),
+        decision=f.choice("decision", DECISIONS),
+        score=f.optional_number("score"),
+        tally=EventCounts.from_fields(f.child("tally")),
+    )
+
+
+def _champion_scored(origin: Origin, f: Fields) -> ChampionScored:
+    return ChampionScored(
+        origin,
+        task_id=f.text("taskId"),
+        proposal_id=f.text("proposalId"),
+        voter=f.text("voter"),
+        decision=f.choice("decision", DECISIONS),
+        score=f.optional_number("score"),
+    )
+
+
+def _proposal_decided(origin: Origin, f: Fields) -> ProposalDecided:
     return ProposalDecided(
         origin,
         task_id=f.text("taskId"),
@@ -184,3 +195,13 @@ def parse_event(event: ChaincodeEvent) -> RegistryEvent | None:
         champion=f.optional_str("champion"),
         tally=EventCounts.from_fields(f.child("tally")),
     )
+
+
+_PARSERS: dict[str, Callable[[Origin, Fields], RegistryEvent]] = {
+    "TaskCreated": _task_created,
+    "ProposalSubmitted": _proposal_submitted,
+    "VoteCast": _vote_cast,
+    "ProposalDecided": _proposal_decided,
+    "ChampionScored": _champion_scored,
+}
+EVENT_NAMES = tuple(_PARSERS)

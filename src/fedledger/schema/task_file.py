@@ -153,21 +153,8 @@ def check_task(
     members_source: str = "the connection profile",
 ) -> TaskFileCheck:
     """Every rule the chaincode applies to the task, plus the metric's fit to the target."""
-    if doc is None:
-        return TaskFileCheck(
-            source,
-            None,
-            ("the task file is empty: write a mapping with id, schema and metric",),
-        )
     if not isinstance(doc, Mapping):
-        return TaskFileCheck(
-            source,
-            None,
-            (
-                "the task file must be a mapping with id, schema and metric (and optionally "
-                f"description, members, policy), got {show(doc)}",
-            ),
-        )
+        return TaskFileCheck(source, None, (_not_a_mapping(doc),))
     problems: list[str] = []
     notes: list[str] = []
     _unknown_with_hints(doc, TASK_FIELDS, "", problems)
@@ -181,14 +168,7 @@ def check_task(
     )
     policy = check_policy(doc.get("policy"), member_count, problems, suggest=True)
     if policy is not None and doc.get("members") is None and default_members is None:
-        quorum = policy["quorum"]
-        notes.append(
-            "policy.quorum is not given: it defaults to the number of members of the network "
-            "at create time"
-            if quorum is None
-            else f"policy.quorum {quorum} must not exceed the number of members of the network "
-            "at create time"
-        )
+        notes.append(_quorum_note(policy["quorum"]))
     if schema is not None and metric is not None:
         _metric_fits(metric, schema, problems)
     if (
@@ -210,6 +190,28 @@ def check_task(
         policy=policy,
     )
     return TaskFileCheck(source, spec, (), tuple(notes))
+
+
+def _not_a_mapping(doc: object) -> str:
+    if doc is None:
+        return "the task file is empty: write a mapping with id, schema and metric"
+    return (
+        "the task file must be a mapping with id, schema and metric (and optionally "
+        f"description, members, policy), got {show(doc)}"
+    )
+
+
+def _quorum_note(quorum: object) -> str:
+    """What an offline check can say of the quorum when the members are the network's."""
+    if quorum is None:
+        return (
+            "policy.quorum is not given: it defaults to the number of members of the network "
+            "at create time"
+        )
+    return (
+        f"policy.quorum {quorum} must not exceed the number of members of the network "
+        "at create time"
+    )
 
 
 def check_policy(

@@ -218,115 +218,108 @@ def _check_feature(
     column: pd.Series, feature: Feature, where: str, what: str = "category"
 ) -> list[Problem]:
     """Problems of one column; `where` is the schema field it answers to."""
-    name = feature.name
-    is_target = where == "schema.target"
-    problems: list[Problem] = []
     missing = column.isna()
-    if missing.any() and not feature.nullable:
-        n = int(missing.sum())
-        fix = (
-            "the target must be present in every row"
-            if is_target
-            else f"{where}.nullable is false: fill them in or declare the feature nullable: true"
-        )
-        problems.append(
-            Problem(
-                "null_not_allowed",
-                name,
-                f"column {name!r} has {n} missing value(s) (rows {_listed(_rows(missing))}); {fix}",
-                n,
-                rows=_rows(missing)[:_EXAMPLES],
-            )
-        )
+    problems = _check_missing(column, missing, feature, where)
     present = column[~missing]
     if feature.type == "category":
-        problems.extend(_check_labels(column, present, feature, where, what))
-        return problems
+        return problems + _check_labels(column, present, feature, where, what)
     if feature.type == "bool":
-        _, bad = parse_bools(column)
-        if bad.any():
-            rows = _rows(bad)
-            shown = ", ".join(
-                f"row {row}: {_cell(column.iloc[row - 1])}" for row in rows[:_EXAMPLES]
-            ) + (", ..." if len(rows) > _EXAMPLES else "")
-            examples = tuple(str(column.iloc[row - 1]) for row in rows[:_EXAMPLES])
-            problems.append(
-                Problem(
-                    "wrong_type",
-                    name,
-                    f"column {name!r} ({where} is bool) has {len(rows)} value(s) that are not "
-                    f"true, false, 1 or 0: {shown}; write each as one of those",
-                    len(rows),
-                    examples,
-                    rows[:_EXAMPLES],
-                )
-            )
-        return problems
+        return problems + _check_bools(column, feature, where)
     if _holds_booleans(column, present) or _booleans_as_text(column, present):
-        examples = _examples(present)
-        problems.append(
-            Problem(
-                "wrong_type",
-                name,
-                f"column {name!r} holds booleans (e.g. {list(examples)}) but {where}.type is "
-                f"{feature.type}; "
-                + (
-                    "a yes/no target is a category target with two classes"
-                    if is_target
-                    else "declare the feature as type: bool"
-                ),
-                len(present),
-                examples,
-            )
-        )
-        return problems
+        return [*problems, _booleans_declared_numeric(present, feature, where)]
     if not pd.api.types.is_numeric_dtype(column):
-        parsed = pd.to_numeric(present, errors="coerce")
-        bad = present[parsed.isna()]
-        if len(bad):
-            examples = _examples(bad)
-            message = (
-                f"column {name!r} should hold numbers ({where}.type is {feature.type}) but has "
-                f"{len(bad)} text value(s), e.g. {list(examples)}; correct them, or declare "
-                + ("the target" if is_target else "the feature")
-                + " with the type its values have"
-            )
-        else:
-            examples = _examples(present)
-            message = (
-                f"column {name!r} holds numbers written as text (type {column.dtype}, e.g. "
-                f"{list(examples)}); read it as numbers (fedledger.schema.sanitise.sanitise_frame "
-                "parses them)"
-            )
-        problems.append(Problem("wrong_type", name, message, len(bad), examples))
-        return problems
+        return [*problems, _text_in_numbers(column, present, feature, where)]
+    return problems + _check_numbers(present, feature, where)
+
+
+def _check_missing(
+    column: pd.Series, missing: pd.Series, feature: Feature, where: str
+) -> list[Problem]:
+    if not missing.any() or feature.nullable:
+        return []
+    n = int(missing.sum())
+    fix = (
+        "the target must be present in every row"
+        if where == "schema.target"
+        else f"{where}.nullable is false: fill them in or declare the feature nullable: true"
+    )
+    rows = _rows(missing)
+    message = f"column {feature.name!r} has {n} missing value(s) (rows {_listed(rows)}); {fix}"
+    return [Problem("null_not_allowed", feature.name, message, n, rows=rows[:_EXAMPLES])]
+
+
+def _check_bools(column: pd.Series, feature: Feature, where: str) -> list[Problem]:
+    _, bad = parse_bools(column)
+    if not bad.any():
+        return []
+    rows = _rows(bad)
+    shown = ", ".join(f"row {row}: {_cell(column.iloc[row - 1])}" for row in rows[:_EXAMPLES]) + (
+        ", ..." if len(rows) > _EXAMPLES else ""
+    )
+    examples = tuple(str(column.iloc[row - 1]) for row in rows[:_EXAMPLES])
+    message = (
+        f"column {feature.name!r} ({where} is bool) has {len(rows)} value(s) that are not "
+        f"true, false, 1 or 0: {shown}; write each as one of those"
+    )
+    return [Problem("wrong_type", feature.name, message, len(rows), examples, rows[:_EXAMPLES])]
+
+
+def _booleans_declared_numeric(present: pd.Series, feature: Feature, where: str) -> Problem:
+    examples = _examples(present)
+    fix = (
+        "a yes/no target is a category target with two classes"
+        if where == "schema.target"
+        else "declare the feature as type: bool"
+    )
+    message = (
+        f"column {feature.name!r} holds booleans (e.g. {list(examples)}) but {where}.type is "
+        f"{feature.type}; {fix}"
+    )
+    return Problem("wrong_type", feature.name, message, len(present), examples)
+
+
+def _text_in_numbers(
+    column: pd.Series, present: pd.Series, feature: Feature, where: str
+) -> Problem:
+    name = feature.name
+    parsed = pd.to_numeric(present, errors="coerce")
+    bad = present[parsed.isna()]
+    if len(bad):
+        examples = _examples(bad)
+        message = (
+            f"column {name!r} should hold numbers ({where}.type is {feature.type}) but has "
+            f"{len(bad)} text value(s), e.g. {list(examples)}; correct them, or declare "
+            + ("the target" if where == "schema.target" else "the feature")
+            + " with the type its values have"
+        )
+    else:
+        examples = _examples(present)
+        message = (
+            f"column {name!r} holds numbers written as text (type {column.dtype}, e.g. "
+            f"{list(examples)}); read it as numbers (fedledger.schema.sanitise.sanitise_frame "
+            "parses them)"
+        )
+    return Problem("wrong_type", name, message, len(bad), examples)
+
+
+def _check_numbers(present: pd.Series, feature: Feature, where: str) -> list[Problem]:
+    name = feature.name
+    problems: list[Problem] = []
     values = present.to_numpy(dtype=np.float64)
     infinite = ~np.isfinite(values)
     if infinite.any():
         n = int(infinite.sum())
-        problems.append(
-            Problem(
-                "non_finite",
-                name,
-                f"column {name!r} has {n} infinite value(s); {where} takes finite numbers only",
-                n,
-            )
+        message = f"column {name!r} has {n} infinite value(s); {where} takes finite numbers only"
+        problems.append(Problem("non_finite", name, message, n))
+    fractional = np.isfinite(values) & (values != np.round(values))
+    if feature.type == "int" and fractional.any():
+        n = int(fractional.sum())
+        examples = tuple(str(v) for v in values[fractional][:_EXAMPLES])
+        message = (
+            f"column {name!r} should be int but has {n} fractional value(s), "
+            f"e.g. {list(examples)}; declare {where} as type: float, or round them"
         )
-    if feature.type == "int":
-        fractional = np.isfinite(values) & (values != np.round(values))
-        if fractional.any():
-            n = int(fractional.sum())
-            examples = tuple(str(v) for v in values[fractional][:_EXAMPLES])
-            problems.append(
-                Problem(
-                    "wrong_type",
-                    name,
-                    f"column {name!r} should be int but has {n} fractional value(s), "
-                    f"e.g. {list(examples)}; declare {where} as type: float, or round them",
-                    n,
-                    examples,
-                )
-            )
+        problems.append(Problem("wrong_type", name, message, n, examples))
     return problems
 
 
