@@ -37,7 +37,8 @@ import grpc
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cpu import own_cpu, process_cpu
-from fedledger.embedded.identity import check_signature, sign_low_s
+from fedledger.embedded.identity import check_signature
+from fedledger.fabric.crypto import sign_low_s
 from fedledger.orgs import OrgLayout, generate_material
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import free_port_base

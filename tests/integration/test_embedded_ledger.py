@@ -23,8 +23,8 @@ from fabric_protos.peer import proposal_pb2, transaction_pb2
 from google.rpc import status_pb2
 
 from fedledger.embedded import EmbeddedLedger, EmbeddedLedgerError, verify_ledger
-from fedledger.embedded.identity import P256_ORDER
 from fedledger.embedded.probe import Client, GatewayProbe, build_proposal
+from fedledger.fabric.crypto import P256_ORDER
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile
 from fedledger.runtime.definition import NetworkDefinition

@@ -19,18 +19,10 @@ from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 
 from fedledger.embedded.blocks import build_block, data_hash, header_bytes, header_hash
-from fedledger.embedded.identity import (
-    HALF_ORDER,
-    P256_ORDER,
-    IdentityError,
-    MemberRegistry,
-    Signer,
-    check_signature,
-    sign_low_s,
-)
-from fedledger.embedded.messages import compute_txid
+from fedledger.embedded.identity import IdentityError, MemberRegistry, Signer, check_signature
 from fedledger.embedded.simulator import RangeRecord, TxSimulator
 from fedledger.embedded.store import HistoryEntry, StateEntry
+from fedledger.fabric.crypto import P256_ORDER, sign_low_s
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 
 ORDERER = OrdererOrg("Orderer", "OrdererMSP", "orderer.test")
@@ -85,13 +77,6 @@ def test_blocks_chain_by_header_hash_and_carry_the_validation_codes(material: Pa
     signer.private_key.public_key().verify(signature.signature, signed, ec.ECDSA(hashes.SHA256()))
 
 
-def test_signatures_are_always_low_s() -> None:
-    key = ec.generate_private_key(ec.SECP256R1())
-    for index in range(20):
-        _, s = decode_dss_signature(sign_low_s(key, f"message {index}".encode()))
-        assert s <= HALF_ORDER
-
-
 def test_a_high_s_signature_is_refused_though_it_verifies() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     r, s = decode_dss_signature(sign_low_s(key, b"data"))
@@ -126,10 +111,6 @@ def test_an_expired_certificate_is_refused(material: Path) -> None:
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=20 * 365)
     with pytest.raises(IdentityError, match="is not valid at"):
         members.deserialize(user.serialized, now=later)
-
-
-def test_the_transaction_id_is_sha256_of_nonce_and_creator() -> None:
-    assert compute_txid(b"nonce", b"creator") == hashlib.sha256(b"noncecreator").hexdigest()
 
 
 class FakeState:

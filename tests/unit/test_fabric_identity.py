@@ -9,24 +9,15 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from fabric_protos.msp import identities_pb2
 
-from fedledger.fabric.identity import (
-    P256_ORDER,
-    Identity,
-    SigningIdentity,
-    low_s,
-    normalise_signature,
-)
+from fedledger.fabric.crypto import HALF_ORDER
+from fedledger.fabric.identity import Identity, SigningIdentity
 from fedledger.orgs.ca import CertificateAuthority
 from fedledger.orgs.msp import MspFolderError
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-HALF = P256_ORDER >> 1
 
 
 @pytest.fixture(scope="module")
@@ -41,49 +32,13 @@ def signer(issued: tuple[bytes, ec.EllipticCurvePrivateKey]) -> SigningIdentity:
     return SigningIdentity(Identity("Org1MSP", issued[0]), issued[1])
 
 
-@pytest.mark.parametrize(
-    ("s", "expected"),
-    [
-        (1, 1),
-        (HALF - 1, HALF - 1),
-        (HALF, HALF),
-        (HALF + 1, P256_ORDER - HALF - 1),
-        (P256_ORDER - 1, 1),
-    ],
-)
-def test_low_s_keeps_the_lower_half_and_mirrors_the_upper(s: int, expected: int) -> None:
-    assert low_s(s) == expected
-    assert low_s(s) <= HALF
-
-
-def test_normalise_signature_turns_a_high_s_into_the_equivalent_low_s(
-    issued: tuple[bytes, ec.EllipticCurvePrivateKey],
-) -> None:
-    key = issued[1]
-    message = b"endorse me"
-    r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256())))
-    canonical = min(s, P256_ORDER - s)
-    high = encode_dss_signature(r, P256_ORDER - canonical)
-    key.public_key().verify(high, message, ec.ECDSA(hashes.SHA256()))  # valid, yet refused by peers
-
-    normalised = normalise_signature(high)
-
-    assert normalised == encode_dss_signature(r, canonical)
-    key.public_key().verify(normalised, message, ec.ECDSA(hashes.SHA256()))
-
-
-def test_normalise_signature_leaves_a_low_s_signature_byte_identical() -> None:
-    low = encode_dss_signature(12345, HALF)
-    assert normalise_signature(low) == low
-
-
 def test_every_signature_is_low_s_and_verifies_over_sha256(signer: SigningIdentity) -> None:
     public_key = _public_key(signer)
     for index in range(64):
         message = f"message {index}".encode()
         signature = signer.sign(message)
         _, s = decode_dss_signature(signature)
-        assert s <= HALF
+        assert s <= HALF_ORDER
         public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
 
 

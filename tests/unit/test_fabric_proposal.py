@@ -14,23 +14,11 @@ from fedledger.fabric.proposal import (
     ProposalSpec,
     TransactionContext,
     build_proposal,
-    transaction_id,
 )
 
 CREATOR = b"\n\x07Org1MSP\x12\x0b-----PEM---"
 NONCE = bytes(range(NONCE_LENGTH))
 TIMESTAMP = timestamp_pb2.Timestamp(seconds=1_767_225_600, nanos=123_000_000)
-
-
-def test_transaction_id_is_hex_sha256_of_nonce_then_creator() -> None:
-    assert transaction_id(NONCE, CREATOR) == hashlib.sha256(NONCE + CREATOR).hexdigest()
-    assert transaction_id(b"", b"") == (
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    )
-
-
-def test_transaction_id_depends_on_order_of_nonce_and_creator() -> None:
-    assert transaction_id(NONCE, CREATOR) != hashlib.sha256(CREATOR + NONCE).hexdigest()
 
 
 def test_new_context_draws_a_fresh_24_byte_nonce() -> None:

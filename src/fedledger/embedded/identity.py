@@ -5,6 +5,10 @@ accepted when the MSP ID is a member organisation, the certificate was issued by
 organisation's signing CA and is valid now, and its OU names a NodeOU role. Signatures are
 ECDSA P-256 over SHA-256 in DER; Fabric refuses a high-S signature (an S above half the curve
 order has a twin, low-S form, so accepting both would make signatures malleable).
+
+Signing, the low-S rule and the serialized identity are Fabric's conventions, shared with the
+client in `fedledger.fabric.crypto`. What stays here is a peer's side, which a client never
+does: deserializing an identity against the channel's members and verifying signatures.
 """
 
 from __future__ import annotations
@@ -19,17 +23,13 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 from fabric_protos.msp import identities_pb2
 
+from fedledger.fabric.crypto import is_low_s, serialize_identity, sign_low_s
 from fedledger.orgs import load_msp_identity
 
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-HALF_ORDER = P256_ORDER // 2
 ROLES = frozenset({"client", "peer", "admin", "orderer"})
 
 
@@ -105,26 +105,12 @@ def check_signature(key: ec.EllipticCurvePublicKey, data: bytes, signature: byte
         _, s = decode_dss_signature(signature)
     except ValueError:
         raise IdentityError("the signature is not a DER-encoded ECDSA signature") from None
-    if s > HALF_ORDER:
+    if not is_low_s(s):
         raise IdentityError("invalid S: must be smaller than half the order (high-S signature)")
     try:
         key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
         raise IdentityError("the signature does not verify against the signer's key") from None
-
-
-def sign_low_s(key: ec.EllipticCurvePrivateKey, data: bytes) -> bytes:
-    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
-    if s > HALF_ORDER:
-        s = P256_ORDER - s
-    return encode_dss_signature(r, s)
-
-
-def serialize_identity(msp_id: str, certificate_pem: bytes) -> bytes:
-    serialized: bytes = identities_pb2.SerializedIdentity(
-        mspid=msp_id, id_bytes=certificate_pem
-    ).SerializeToString()
-    return serialized
 
 
 @dataclass(frozen=True)

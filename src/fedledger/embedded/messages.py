@@ -24,6 +24,7 @@ from fabric_protos.peer import (
 from google.protobuf.message import DecodeError, Message
 
 from fedledger.embedded.identity import Identity, IdentityError, MemberRegistry
+from fedledger.fabric.crypto import transaction_id
 
 M = TypeVar("M", bound=Message)
 CREATOR_ROLES = ("client", "admin")  # the channel's Writers: who may propose and submit
@@ -46,11 +47,6 @@ def parse(message_type: type[M], data: bytes, what: str) -> M:
             f"{what} is not a valid {message_type.DESCRIPTOR.name}: {error}"
         ) from None
     return message  # type: ignore[no-any-return]
-
-
-def compute_txid(nonce: bytes, creator: bytes) -> str:
-    """Fabric's transaction id: hex SHA-256 of the nonce followed by the serialized creator."""
-    return hashlib.sha256(nonce + creator).hexdigest()
 
 
 def proposal_hash(channel_header: bytes, signature_header: bytes, payload: bytes) -> bytes:
@@ -119,7 +115,7 @@ def check_proposal(signed: proposal_pb2.SignedProposal, members: MemberRegistry)
     creator = _proposal_creator(
         signed, signature_header.creator, channel_header.channel_id, members
     )
-    expected = compute_txid(signature_header.nonce, signature_header.creator)
+    expected = transaction_id(signature_header.nonce, signature_header.creator)
     if channel_header.tx_id != expected:
         raise MessageError(
             f"incorrectly computed txid '{channel_header.tx_id}' -- expected '{expected}'"

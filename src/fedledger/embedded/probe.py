@@ -25,8 +25,8 @@ from fabric_protos.peer import (
 )
 from google.protobuf import timestamp_pb2
 
-from fedledger.embedded.identity import serialize_identity, sign_low_s
-from fedledger.embedded.messages import chaincode_action, compute_txid
+from fedledger.embedded.messages import chaincode_action
+from fedledger.fabric.crypto import serialize_identity, sign_low_s, transaction_id
 from fedledger.orgs import load_msp_identity
 from fedledger.profile import ConnectionProfile
 
@@ -64,7 +64,7 @@ def build_proposal(
     transient: dict[str, bytes] | None = None,
 ) -> Proposed:
     nonce = nonce if nonce is not None else os.urandom(24)
-    txid = compute_txid(nonce, client.creator)
+    txid = transaction_id(nonce, client.creator)
     timestamp = timestamp_pb2.Timestamp()
     timestamp.GetCurrentTime()
     chaincode_id = chaincode_pb2.ChaincodeID(name=chaincode)

@@ -25,11 +25,11 @@ from fedledger.embedded.identity import IdentityError, MemberRegistry
 from fedledger.embedded.messages import (
     MessageError,
     check_envelope,
-    compute_txid,
     endorsed_action,
     parse,
 )
 from fedledger.embedded.store import Store, Version
+from fedledger.fabric.crypto import transaction_id
 
 Code = int
 VALID = transaction_pb2.VALID
@@ -85,7 +85,7 @@ class Validator:
             nanos=header.timestamp.nanos,
         )
         signature_header = transaction.signature_header
-        expected = compute_txid(signature_header.nonce, signature_header.creator)
+        expected = transaction_id(signature_header.nonce, signature_header.creator)
         if header.tx_id != expected:
             candidate.code = transaction_pb2.BAD_PROPOSAL_TXID
             candidate.reason = (

@@ -9,6 +9,7 @@ from fedledger.fabric.checkpoint import Checkpoint, CheckpointError, FileCheckpo
 from fedledger.fabric.client import Timeouts
 from fedledger.fabric.connect import connect
 from fedledger.fabric.contract import Contract, Network
+from fedledger.fabric.crypto import transaction_id
 from fedledger.fabric.errors import (
     CommitError,
     CommitStatusError,
@@ -24,7 +25,7 @@ from fedledger.fabric.errors import (
 from fedledger.fabric.events import Backoff, ChaincodeEvent, ChaincodeEventStream
 from fedledger.fabric.gateway import Gateway, TlsConfig
 from fedledger.fabric.identity import Identity, SigningIdentity
-from fedledger.fabric.proposal import TransactionContext, transaction_id
+from fedledger.fabric.proposal import TransactionContext
 from fedledger.fabric.transaction import Commit, Proposal, Status, Transaction
 
 __all__ = [

@@ -2,49 +2,21 @@
 
 Every message the Gateway accepts carries the signer as a `msp.SerializedIdentity` (MSP ID and
 PEM certificate) and a signature by that certificate's key. Peers verify ECDSA signatures only
-in their canonical low-S form, so every signature made here is normalised (see `low_s`).
+in their canonical low-S form, so every signature made here is normalised (the conventions are
+in `fedledger.fabric.crypto`, shared with the embedded ledger).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    Prehashed,
-    decode_dss_signature,
-    encode_dss_signature,
-)
-from fabric_protos.msp import identities_pb2
 
+from fedledger.fabric.crypto import serialize_identity, sha256, sign_digest_low_s
 from fedledger.orgs.msp import MspFolderError, load_msp_identity
-
-# Order of the P-256 group (FIPS 186-4, D.1.2.3).
-P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def low_s(s: int, order: int = P256_ORDER) -> int:
-    """The canonical S of an ECDSA signature.
-
-    (r, s) and (r, order - s) are both valid signatures of the same digest. Fabric accepts only
-    the one with s <= order/2, so that a signature (and the transaction that carries it) cannot
-    be altered by a third party into a different, equally valid byte string.
-    """
-    return s if s <= order >> 1 else order - s
-
-
-def normalise_signature(der: bytes, order: int = P256_ORDER) -> bytes:
-    """Re-encode a DER ECDSA signature with a low S."""
-    r, s = decode_dss_signature(der)
-    return encode_dss_signature(r, low_s(s, order))
-
-
-def sha256(message: bytes) -> bytes:
-    return hashlib.sha256(message).digest()
 
 
 @dataclass(frozen=True)
@@ -60,11 +32,7 @@ class Identity:
 
     def serialize(self) -> bytes:
         """The `creator` bytes of every header and request: a serialized `SerializedIdentity`."""
-        return bytes(
-            identities_pb2.SerializedIdentity(
-                mspid=self.msp_id, id_bytes=self.certificate_pem
-            ).SerializeToString()
-        )
+        return serialize_identity(self.msp_id, self.certificate_pem)
 
 
 class SigningIdentity:
@@ -98,8 +66,7 @@ class SigningIdentity:
         return self.sign_digest(sha256(message))
 
     def sign_digest(self, digest: bytes) -> bytes:
-        der = self._private_key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
-        return normalise_signature(der)
+        return sign_digest_low_s(self._private_key, digest)
 
     @classmethod
     def from_msp_folder(cls, msp_dir: Path, msp_id: str) -> SigningIdentity:

@@ -11,7 +11,6 @@ A proposal is `peer.Proposal{header, payload}`:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import chaincode_pb2, proposal_pb2
 from google.protobuf import timestamp_pb2
+
+from fedledger.fabric.crypto import transaction_id
 
 NONCE_LENGTH = 24
 
@@ -30,9 +31,8 @@ Argument = str | bytes
 class TransactionContext:
     """The nonce, creator and transaction id of one transaction.
 
-    The transaction id is hex(SHA-256(nonce || creator)). Peers recompute it from the signature
-    header and refuse a proposal whose id does not match, which is what stops a transaction
-    from being replayed under a new id (the ledger refuses a duplicate id).
+    The transaction id is hex(SHA-256(nonce || creator)) (`fedledger.fabric.crypto`): peers
+    recompute it from the signature header, so the nonce and creator sent must be these.
     """
 
     nonce: bytes
@@ -50,10 +50,6 @@ class TransactionContext:
         return bytes(
             common_pb2.SignatureHeader(creator=self.creator, nonce=self.nonce).SerializeToString()
         )
-
-
-def transaction_id(nonce: bytes, creator: bytes) -> str:
-    return hashlib.sha256(nonce + creator).hexdigest()
 
 
 def as_bytes(argument: Argument) -> bytes:

@@ -14,8 +14,9 @@ from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
 from fedledger.fabric.client import GatewayClient
+from fedledger.fabric.crypto import sha256
 from fedledger.fabric.errors import CommitError
-from fedledger.fabric.identity import SigningIdentity, sha256
+from fedledger.fabric.identity import SigningIdentity
 
 
 class Proposal:
