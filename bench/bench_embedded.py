@@ -49,9 +49,10 @@ from fedledger.cli.logs import configure_logging
 from fedledger.embedded import EmbeddedLedger
 from fedledger.embedded.chaincode_process import NODE_SERVER
 from fedledger.embedded.chaincode_protocol import ChaincodeStream, Invocation
-from fedledger.embedded.probe import Client, build_proposal
+from fedledger.embedded.probe import build_proposal
 from fedledger.embedded.simulator import TxSimulator
 from fedledger.embedded.store import HistoryEntry, StateEntry
+from fedledger.fabric import SigningIdentity
 from fedledger.profile import ConnectionProfile
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import free_port_base
@@ -144,7 +145,7 @@ class GatewaySubmitter:
 
     def __init__(self, profile: ConnectionProfile, msp_id: str = "Org1MSP") -> None:
         org = profile.org(msp_id)
-        self.client = Client.from_msp(org.identity("user"), msp_id)
+        self.client = SigningIdentity.from_msp_folder(org.identity("user"), msp_id)
         self.channel_name = profile.channel
         self.chaincode = profile.chaincode
         self.channel = grpc.aio.secure_channel(
@@ -233,7 +234,7 @@ class MemoryState:
 
 
 async def bench_bare(
-    definition: NetworkDefinition, client: Client, levels: list[int], duration: float
+    definition: NetworkDefinition, client: SigningIdentity, levels: list[int], duration: float
 ) -> list[Result]:
     """The chaincode alone: the peer's side of the protocol with an in-memory state."""
     port = free_port()
@@ -421,7 +422,7 @@ def main() -> int:
         client_dir = work / "embedded" / "crypto"
         from fedledger.orgs import OrgLayout
 
-        client = Client.from_msp(
+        client = SigningIdentity.from_msp_folder(
             OrgLayout.under(client_dir, base.members[0].domain).client.msp, base.members[0].msp_id
         )
         report["results"] += asyncio.run(bench_bare(base, client, levels, arguments.duration))

@@ -23,7 +23,8 @@ from fabric_protos.peer import proposal_pb2, transaction_pb2
 from google.rpc import status_pb2
 
 from fedledger.embedded import EmbeddedLedger, EmbeddedLedgerError, verify_ledger
-from fedledger.embedded.probe import Client, GatewayProbe, build_proposal
+from fedledger.embedded.probe import GatewayProbe, build_proposal
+from fedledger.fabric import SigningIdentity
 from fedledger.fabric.crypto import P256_ORDER
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile
@@ -77,20 +78,6 @@ def error_details(error: grpc.RpcError) -> list[gateway_pb2.ErrorDetail]:
     return []
 
 
-def chain_height(probe: GatewayProbe) -> int:
-    from fabric_protos.common import ledger_pb2
-
-    proposed = build_proposal(probe.client, probe.channel, "qscc", ["GetChainInfo", probe.channel])
-    response = probe.stub.Evaluate(
-        gateway_pb2.EvaluateRequest(
-            transaction_id=proposed.txid,
-            channel_id=probe.channel,
-            proposed_transaction=proposed.signed,
-        )
-    )
-    return int(ledger_pb2.BlockchainInfo.FromString(response.result.payload).height)
-
-
 # The launcher.
 
 
@@ -140,7 +127,7 @@ def test_submit_commits_and_evaluate_reads_the_result(org1: GatewayProbe) -> Non
 
 def test_events_arrive_in_commit_order_for_valid_transactions_only(org1: GatewayProbe) -> None:
     beat = name()
-    start = chain_height(org1)
+    start = org1.block_height()
     committed = [org1.submit("health:Beat", beat) for _ in range(3)]
     seen = []
     for block, event in org1.events(start_block=start, timeout=5):
@@ -221,7 +208,9 @@ def test_a_certificate_from_an_unknown_ca_is_refused(org1: GatewayProbe, tmp_pat
     # Same organisation name, same MSP ID, same CA subject: only the CA's key differs.
     member = MemberOrg("Org1", "Org1MSP", "org1.fedledger.local")
     generate_material(tmp_path, [member], OrdererOrg("Orderer", "OrdererMSP", "orderer.local"))
-    impostor = Client.from_msp(OrgLayout.under(tmp_path, member.domain).client.msp, "Org1MSP")
+    impostor = SigningIdentity.from_msp_folder(
+        OrgLayout.under(tmp_path, member.domain).client.msp, "Org1MSP"
+    )
     proposed = build_proposal(impostor, org1.channel, org1.chaincode, ["health:Version"])
     error = _refused(org1.stub.Evaluate, _evaluate_request(org1, proposed.signed, proposed.txid))
     assert "creator org [Org1MSP]" in error.details()
@@ -254,10 +243,10 @@ def test_a_replayed_transaction_is_refused_and_committed_once(org1: GatewayProbe
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert f"duplicate transaction found [{proposed.txid}]" in error.details()
     # The same envelope again reaches a block but changes nothing.
-    height = chain_height(org1)
+    height = org1.block_height()
     org1.submit_envelope(proposed.txid, envelope)
     org1.submit("health:Beat", name())  # a later commit: the replay's block is committed too
-    assert chain_height(org1) > height
+    assert org1.block_height() > height
     assert org1.commit_status(proposed.txid)[0] == VALID
     assert org1.submit("health:Beat", beat).result == b"2"
 

@@ -1,51 +1,47 @@
-"""A minimal Gateway client: what the launcher needs to know the ledger answers, and what the
-embedded ledger's own tests and benchmark use to drive it message by message.
+"""The Gateway client with nothing hidden: what the launcher needs to know the ledger answers,
+and what the embedded ledger's own tests and benchmark use to drive it message by message.
 
-Applications use `fedledger.fabric`; this module builds the same messages with nothing hidden,
-so tests can also build the wrong ones (a tampered signature, a replayed transaction id).
+It is `fedledger.fabric` wherever that can serve: the connection (`open_channel`, TLS as the
+profile says), the signer (`SigningIdentity`), the proposal (`build_proposal`), and `evaluate`,
+`submit`, `block_height` and `commit_status` through a `Gateway` on the probe's channel. What
+stays low-level, and why:
+
+- Every call raises the `grpc.RpcError` the ledger sent, not the client's `EvaluateError` and
+  kin: the tests of a peer's checks assert the status code, the message and the `ErrorDetail`s
+  in the trailing metadata as Fabric sends them, and the launcher reports the status it got
+  while it waits for the ledger to answer.
+- `propose`, `endorse`, `sign_envelope` and `submit_envelope` hand over the messages themselves
+  (`stub` is the Gateway service on the same connection), so a test can send what the client
+  never would: a tampered or high-S signature, a replayed transaction id, an envelope submitted
+  twice, one proposal endorsed by two ledgers (tests/integration/test_embedded_equivalence.py).
+- `events` is bounded by a deadline so that a test fails rather than hangs; the client's event
+  stream has none, and reconnects by itself, which would hide a ledger that dropped it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
-from cryptography.hazmat.primitives.asymmetric import ec
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
 from fabric_protos.orderer import ab_pb2
-from fabric_protos.peer import (
-    chaincode_event_pb2,
-    chaincode_pb2,
-    proposal_pb2,
-    transaction_pb2,
-)
-from google.protobuf import timestamp_pb2
+from fabric_protos.peer import chaincode_event_pb2, proposal_pb2, transaction_pb2
 
-from fedledger.embedded.messages import chaincode_action
-from fedledger.fabric.crypto import serialize_identity, sign_low_s, transaction_id
-from fedledger.orgs import load_msp_identity
+from fedledger.fabric import Gateway, GatewayError, Network, SigningIdentity, Timeouts
+from fedledger.fabric.client import GatewayClient
+from fedledger.fabric.connect import tls_of
+from fedledger.fabric.contract import now
+from fedledger.fabric.gateway import open_channel
+from fedledger.fabric.proposal import Argument, ProposalSpec, TransactionContext
+from fedledger.fabric.proposal import build_proposal as build_proposed_transaction
+from fedledger.fabric.transaction import Commit
 from fedledger.profile import ConnectionProfile
 
-
-@dataclass(frozen=True)
-class Client:
-    msp_id: str
-    creator: bytes  # serialized identity
-    key: ec.EllipticCurvePrivateKey
-
-    @classmethod
-    def from_msp(cls, msp_dir: Path, msp_id: str) -> Client:
-        identity = load_msp_identity(msp_dir, msp_id)
-        return cls(
-            msp_id, serialize_identity(msp_id, identity.certificate_pem), identity.private_key
-        )
-
-    def sign(self, data: bytes) -> bytes:
-        return sign_low_s(self.key, data)
+# Longer than the client's defaults: the fault tests submit while the ledger is under load.
+PROBE_TIMEOUTS = Timeouts(evaluate=30.0, endorse=30.0, submit=30.0, commit_status=60.0)
 
 
 @dataclass(frozen=True)
@@ -55,61 +51,27 @@ class Proposed:
 
 
 def build_proposal(
-    client: Client,
+    client: SigningIdentity,
     channel: str,
     chaincode: str,
-    args: Sequence[str | bytes],
+    args: Sequence[Argument],
     *,
     nonce: bytes | None = None,
     transient: dict[str, bytes] | None = None,
 ) -> Proposed:
-    nonce = nonce if nonce is not None else os.urandom(24)
-    txid = transaction_id(nonce, client.creator)
-    timestamp = timestamp_pb2.Timestamp()
-    timestamp.GetCurrentTime()
-    chaincode_id = chaincode_pb2.ChaincodeID(name=chaincode)
-    channel_header = common_pb2.ChannelHeader(
-        type=common_pb2.ENDORSER_TRANSACTION,
-        channel_id=channel,
-        tx_id=txid,
-        timestamp=timestamp,
-        extension=proposal_pb2.ChaincodeHeaderExtension(
-            chaincode_id=chaincode_id
-        ).SerializeToString(),
+    """A proposal of `args` (function name first), signed by `client`, as the client builds it."""
+    function, *rest = args
+    spec = ProposalSpec(
+        channel=channel,
+        chaincode=chaincode,
+        function=_text(function),
+        args=rest,
+        transient=transient,
     )
-    header = common_pb2.Header(
-        channel_header=channel_header.SerializeToString(),
-        signature_header=common_pb2.SignatureHeader(
-            creator=client.creator, nonce=nonce
-        ).SerializeToString(),
-    )
-    spec = chaincode_pb2.ChaincodeInvocationSpec(
-        chaincode_spec=chaincode_pb2.ChaincodeSpec(
-            type=chaincode_pb2.ChaincodeSpec.NODE,
-            chaincode_id=chaincode_id,
-            input=chaincode_pb2.ChaincodeInput(
-                args=[a if isinstance(a, bytes) else a.encode() for a in args]
-            ),
-        )
-    )
-    payload = proposal_pb2.ChaincodeProposalPayload(
-        input=spec.SerializeToString(), TransientMap=transient or {}
-    )
-    proposal = proposal_pb2.Proposal(
-        header=header.SerializeToString(), payload=payload.SerializeToString()
-    )
-    proposal_bytes = proposal.SerializeToString()
-    return Proposed(
-        txid,
-        proposal_pb2.SignedProposal(
-            proposal_bytes=proposal_bytes, signature=client.sign(proposal_bytes)
-        ),
-    )
-
-
-def transaction_result(envelope: common_pb2.Envelope) -> bytes:
-    """The chaincode's response payload inside a prepared transaction."""
-    return chaincode_action(envelope).response.payload  # type: ignore[no-any-return]
+    context = TransactionContext.new(client.creator, nonce)
+    signed = build_proposed_transaction(spec, context, now()).proposal
+    signed.signature = client.sign(signed.proposal_bytes)
+    return Proposed(context.transaction_id, signed)
 
 
 @dataclass(frozen=True)
@@ -124,30 +86,27 @@ class Committed:
         return transaction_pb2.TxValidationCode.Name(self.code)  # type: ignore[no-any-return]
 
 
+@contextmanager
+def rpc_errors() -> Iterator[None]:
+    """Re-raise the client's errors as the `grpc.RpcError` the ledger sent."""
+    try:
+        yield
+    except GatewayError as error:
+        if isinstance(error.__cause__, grpc.RpcError):
+            raise error.__cause__ from None
+        raise
+
+
 class GatewayProbe:
     """One client identity talking to one organisation's Gateway endpoint."""
 
     def __init__(
-        self,
-        endpoint: str,
-        server_name: str,
-        tls_ca: bytes,
-        client: Client,
-        channel: str,
-        chaincode: str,
+        self, channel: grpc.Channel, client: SigningIdentity, channel_name: str, chaincode: str
     ) -> None:
-        credentials = grpc.ssl_channel_credentials(root_certificates=tls_ca)
-        self._channel = grpc.secure_channel(
-            endpoint,
-            credentials,
-            options=[
-                ("grpc.ssl_target_name_override", server_name),
-                ("grpc.max_receive_message_length", 100 * 1024 * 1024),
-            ],
-        )
-        self.stub = gateway_pb2_grpc.GatewayStub(self._channel)
+        self._channel = channel
+        self.stub = gateway_pb2_grpc.GatewayStub(channel)
         self.client = client
-        self.channel = channel
+        self.channel = channel_name
         self.chaincode = chaincode
 
     @classmethod
@@ -156,10 +115,8 @@ class GatewayProbe:
     ) -> GatewayProbe:
         org = profile.org(msp_id)
         return cls(
-            org.gateway.endpoint,
-            org.gateway.server_name,
-            org.gateway.tls_ca_cert.read_bytes(),
-            Client.from_msp(org.identity(identity), msp_id),
+            open_channel(org.gateway.endpoint, tls_of(org)),
+            SigningIdentity.from_msp_folder(org.identity(identity), msp_id),
             profile.channel,
             profile.chaincode,
         )
@@ -173,23 +130,34 @@ class GatewayProbe:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def propose(self, *args: str | bytes, **kwargs: object) -> Proposed:
+    def network(self, timeouts: Timeouts = PROBE_TIMEOUTS) -> Network:
+        """The channel through the real client, on the probe's connection and identity."""
+        return Gateway(self._channel, self.client, timeouts).network(self.channel)
+
+    def propose(self, *args: Argument, **kwargs: object) -> Proposed:
         return build_proposal(self.client, self.channel, self.chaincode, args, **kwargs)  # type: ignore[arg-type]
 
-    def evaluate(self, *args: str | bytes, timeout: float = 30.0) -> bytes:
-        proposed = self.propose(*args)
-        response = self.stub.Evaluate(
-            gateway_pb2.EvaluateRequest(
-                transaction_id=proposed.txid,
-                channel_id=self.channel,
-                proposed_transaction=proposed.signed,
-            ),
-            timeout=timeout,
-        )
-        return response.result.payload  # type: ignore[no-any-return]
+    def evaluate(self, *args: Argument, timeout: float = PROBE_TIMEOUTS.evaluate) -> bytes:
+        function, *rest = args
+        contract = self.network(Timeouts(evaluate=timeout)).contract(self.chaincode)
+        with rpc_errors():
+            return contract.evaluate(_text(function), rest)
+
+    def block_height(self) -> int:
+        with rpc_errors():
+            return self.network().block_height()
+
+    def submit(self, *args: Argument, orgs: Sequence[str] = ()) -> Committed:
+        """Endorse, submit and wait for the commit; the validation code, valid or not."""
+        function, *rest = args
+        contract = self.network().contract(self.chaincode)
+        with rpc_errors():
+            commit = contract.submit_async(_text(function), rest, endorsing_organizations=orgs)
+            status = commit.status()
+        return Committed(commit.transaction_id, commit.result, status.code, status.block_number)
 
     def endorse(
-        self, proposed: Proposed, orgs: Sequence[str] = (), timeout: float = 30.0
+        self, proposed: Proposed, orgs: Sequence[str] = (), timeout: float = PROBE_TIMEOUTS.endorse
     ) -> common_pb2.Envelope:
         response = self.stub.Endorse(
             gateway_pb2.EndorseRequest(
@@ -203,7 +171,7 @@ class GatewayProbe:
         return response.prepared_transaction
 
     def submit_envelope(
-        self, txid: str, envelope: common_pb2.Envelope, timeout: float = 30.0
+        self, txid: str, envelope: common_pb2.Envelope, timeout: float = PROBE_TIMEOUTS.submit
     ) -> None:
         self.stub.Submit(
             gateway_pb2.SubmitRequest(
@@ -216,24 +184,14 @@ class GatewayProbe:
         envelope.signature = self.client.sign(envelope.payload)
         return envelope
 
-    def commit_status(self, txid: str, timeout: float = 60.0) -> tuple[int, int]:
-        request = gateway_pb2.CommitStatusRequest(
-            transaction_id=txid, channel_id=self.channel, identity=self.client.creator
-        ).SerializeToString()
-        response = self.stub.CommitStatus(
-            gateway_pb2.SignedCommitStatusRequest(
-                request=request, signature=self.client.sign(request)
-            ),
-            timeout=timeout,
-        )
-        return response.result, response.block_number
-
-    def submit(self, *args: str | bytes, orgs: Sequence[str] = ()) -> Committed:
-        proposed = self.propose(*args)
-        envelope = self.sign_envelope(self.endorse(proposed, orgs))
-        self.submit_envelope(proposed.txid, envelope)
-        code, block = self.commit_status(proposed.txid)
-        return Committed(proposed.txid, transaction_result(envelope), code, block)
+    def commit_status(
+        self, txid: str, timeout: float = PROBE_TIMEOUTS.commit_status
+    ) -> tuple[int, int]:
+        """The validation code and block of a submitted transaction, once committed."""
+        client = GatewayClient(self._channel, Timeouts(commit_status=timeout))
+        with rpc_errors():
+            status = Commit(client, self.client, self.channel, txid, b"").status()
+        return status.code, status.block_number
 
     def events(
         self, start_block: int | None = None, after_txid: str = "", timeout: float | None = None
@@ -259,3 +217,7 @@ class GatewayProbe:
         for response in stream:
             for event in response.events:
                 yield response.block_number, event
+
+
+def _text(function: Argument) -> str:
+    return function if isinstance(function, str) else function.decode()

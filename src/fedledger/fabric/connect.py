@@ -5,7 +5,7 @@ from __future__ import annotations
 from fedledger.fabric.client import Timeouts
 from fedledger.fabric.gateway import Gateway, TlsConfig
 from fedledger.fabric.identity import SigningIdentity
-from fedledger.profile import ConnectionProfile
+from fedledger.profile import ConnectionProfile, OrgProfile
 
 
 def connect(
@@ -14,17 +14,18 @@ def connect(
     identity: str = "user",
     timeouts: Timeouts | None = None,
 ) -> Gateway:
-    """Connect as `identity` (a name under the organisation's `identities`) to its gateway peer.
-
-    TLS verifies the peer against the organisation's TLS CA under the profile's `serverName`;
-    the profile's `tlsClient`, when present, is presented for mutual TLS.
-    """
+    """Connect as `identity` (a name under the organisation's `identities`) to its gateway peer."""
     org = profile.org(msp_id)
     signer = SigningIdentity.from_msp_folder(org.identity(identity), org.msp_id)
-    tls = TlsConfig.from_files(
+    return Gateway.connect(org.gateway.endpoint, signer, tls_of(org), timeouts)
+
+
+def tls_of(org: OrgProfile) -> TlsConfig:
+    """TLS to the organisation's gateway peer: verified against its TLS CA under the profile's
+    `serverName`; the profile's `tlsClient`, when present, presented for mutual TLS."""
+    return TlsConfig.from_files(
         org.gateway.tls_ca_cert,
         server_name=org.gateway.server_name,
         client_certificate=org.tls_client.cert if org.tls_client else None,
         client_key=org.tls_client.key if org.tls_client else None,
     )
-    return Gateway.connect(org.gateway.endpoint, signer, tls, timeouts)
