@@ -23,17 +23,15 @@ from fedledger.embedded.chaincode_protocol import (
     Outcome,
 )
 from fedledger.embedded.config import EmbeddedConfig
+from fedledger.embedded.errors import ChaincodeNotBuiltError
 from fedledger.embedded.simulator import TxSimulator
 from fedledger.runtime.chaincode_server import NODE_SERVER, chaincode_server_command
 
 log = structlog.get_logger("fedledger.embedded.chaincode")
 
 
-class ChaincodeNotBuiltError(RuntimeError):
-    """The chaincode folder has no build output or no installed dependencies."""
-
-
 def check_built(source: Path) -> None:
+    """Raises ChaincodeNotBuiltError, naming what is missing, unless `source` is built."""
     missing = [p for p in (source / "dist", source / NODE_SERVER) if not p.exists()]
     if missing:
         raise ChaincodeNotBuiltError(

@@ -20,6 +20,7 @@ import grpc
 
 from fedledger.embedded.chaincode_process import check_built
 from fedledger.embedded.config import EmbeddedConfig, RunPaths
+from fedledger.embedded.errors import EmbeddedAlreadyRunningError, EmbeddedLedgerError
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
 from fedledger.orgs import OrgLayout, generate_material
@@ -33,14 +34,6 @@ from fedledger.runtime.status import NodeStatus
 READY_PROBE = ("health:Version",)
 STOP_TIMEOUT = 10.0
 SERVER = "embedded-ledger"
-
-
-class EmbeddedLedgerError(RuntimeError):
-    """The embedded ledger cannot be started, or is already running."""
-
-
-class EmbeddedAlreadyRunningError(EmbeddedLedgerError):
-    pass
 
 
 class EmbeddedLedger:
@@ -69,6 +62,12 @@ class EmbeddedLedger:
     def up(
         self, step: Callable[[str], None] | None = None, timeout: float = 30.0
     ) -> ConnectionProfile:
+        """Start the ledger's server, wait until every Gateway answers, return the profile.
+
+        Raises EmbeddedAlreadyRunningError when it runs already, ChaincodeNotBuiltError when the
+        chaincode is not built, and EmbeddedLedgerError when a port is taken or the server exits
+        or does not answer within `timeout`.
+        """
         say = step or (lambda message: None)
         record = self._recorded()
         if record is not None and processes.is_running(record):
@@ -148,7 +147,8 @@ class EmbeddedLedger:
         self.paths.pid.unlink(missing_ok=True)
 
     def down(self, purge: bool = False) -> list[str]:
-        """Stop the ledger process (and its chaincode); the names of what was running."""
+        """Stop the ledger process (and its chaincode); the names of what was running. Raises
+        nothing of its own."""
         record = self._recorded()
         stopped = []
         # What SIGTERM leaves of the group after the grace, the sweep kills.

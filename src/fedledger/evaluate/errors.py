@@ -1,12 +1,30 @@
-"""Evaluation errors. ModelError subclasses mean "reject this model"; the others mean the
-evaluator itself could not do its job (bad holdout, broken installation): abstain, fix, retry."""
+"""Evaluation errors, under one root, `EvaluationError`, in two families that say whose fault
+it was:
+
+- `ModelFaultError` (also a `models.errors.ModelError`): the model's fault. It breaks a rule
+  (too large, custom operators, a wrong signature) or fails when run (crashes, NaN, over the
+  sandbox's limits, too slow). A validator rejects the model.
+- `EvaluatorError`: ours. The evaluator could not do its job (a holdout that does not match the
+  schema, a sandbox that did not start): abstain, fix, retry; never a vote against the model.
+
+What `fedledger.models` finds wrong with a model file (its metadata, its task) reaches the
+evaluator's callers as that package's `ModelError`: the model's fault too.
+"""
 
 from __future__ import annotations
 
 from fedledger.models.errors import ModelError
 
 
-class ModelSizeError(ModelError):
+class EvaluationError(Exception):
+    """Base of the errors this package raises; catch a family below to know whose fault."""
+
+
+class ModelFaultError(ModelError, EvaluationError):
+    """The model, not the evaluator, is at fault: reject it. `code` names the rule."""
+
+
+class ModelSizeError(ModelFaultError):
     code = "too_large"
 
     def __init__(self, size: int, limit: int) -> None:
@@ -14,55 +32,55 @@ class ModelSizeError(ModelError):
         super().__init__(f"model is {size} bytes, over the task's {limit}-byte limit")
 
 
-class ExternalDataError(ModelError):
+class ExternalDataError(ModelFaultError):
     code = "external_data"
 
 
-class CustomOperatorError(ModelError):
+class CustomOperatorError(ModelFaultError):
     code = "custom_operator"
 
 
-class GraphTooComplexError(ModelError):
+class GraphTooComplexError(ModelFaultError):
     code = "too_complex"
 
 
-class InvalidModelError(ModelError):
+class InvalidModelError(ModelFaultError):
     """onnx.checker refused the model."""
 
     code = "invalid_onnx"
 
 
-class InputSignatureError(ModelError):
+class InputSignatureError(ModelFaultError):
     code = "input_signature"
 
 
-class OutputSignatureError(ModelError):
+class OutputSignatureError(ModelFaultError):
     code = "output_signature"
 
 
-class InvalidOutputError(ModelError):
+class InvalidOutputError(ModelFaultError):
     """Inference ran but produced values no metric should consume (NaN, bad probabilities)."""
 
     code = "invalid_output"
 
 
-class InferenceFailedError(ModelError):
+class InferenceFailedError(ModelFaultError):
     """onnxruntime failed on the model, or the sandbox process died."""
 
     code = "inference_failed"
 
 
-class ResourceLimitError(ModelError):
+class ResourceLimitError(ModelFaultError):
     """The model went over the sandbox's memory or CPU-time limit."""
 
     code = "resource_limit"
 
 
-class EvaluationTimeoutError(ModelError):
+class EvaluationTimeoutError(ModelFaultError):
     code = "timeout"
 
 
-class EvaluatorError(Exception):
+class EvaluatorError(EvaluationError):
     """The evaluator, not the model, failed (e.g. the sandbox could not start): do not vote."""
 
 

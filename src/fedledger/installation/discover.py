@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from fedledger.installation.errors import InstallationError
+
 FABRIC_VERSION = "2.5.16"
 REQUIRED_BINARIES = ("peer", "orderer", "configtxgen", "osnadmin")
 REQUIRED_CONFIG = ("core.yaml", "orderer.yaml")
@@ -25,10 +27,6 @@ HOW_TO_INSTALL = (
     "hyperledger-fabric-linux-amd64-{version}.tar.gz into {cache} or anywhere and set "
     "FABRIC_HOME to that folder"
 )
-
-
-class InstallationError(RuntimeError):
-    """No usable Fabric installation: the message says what was searched or what is missing."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,8 @@ def how_to_install(version: str = FABRIC_VERSION) -> str:
 
 
 def peer_version(peer: Path) -> str:
-    """The version `peer version` reports, without a leading 'v'."""
+    """The version `peer version` reports, without a leading 'v'; raises InstallationError when
+    `peer` does not run or reports no version."""
     try:
         result = subprocess.run(
             [str(peer), "version"], capture_output=True, text=True, timeout=30, check=False
@@ -91,7 +90,10 @@ def missing_parts(root: Path) -> list[str]:
 
 
 def inspect_installation(root: Path, version: str, found_via: str) -> Installation:
-    """Check the layout and the reported version; raise naming everything that is wrong."""
+    """Check the layout and the reported version.
+
+    Raises InstallationError naming everything that is wrong.
+    """
     missing = missing_parts(root)
     if missing:
         raise InstallationError(
@@ -122,7 +124,11 @@ def find_installation(
     version: str = FABRIC_VERSION, env: Mapping[str, str] | None = None
 ) -> Installation:
     """The first candidate that exists is the one used: a broken FABRIC_HOME is an error,
-    not a reason to quietly pick something else."""
+    not a reason to quietly pick something else.
+
+    Raises InstallationError when none exists (saying where it looked and how to install one)
+    or the first one found is incomplete or another version.
+    """
     env = os.environ if env is None else env
     for root, found_via in candidates(version, env):
         if root.exists():

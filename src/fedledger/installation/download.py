@@ -16,10 +16,10 @@ from pathlib import Path
 from fedledger.installation.discover import (
     FABRIC_VERSION,
     Installation,
-    InstallationError,
     cache_dir,
     inspect_installation,
 )
+from fedledger.installation.errors import InstallationError
 
 DEFAULT_URL_TEMPLATE = (
     "https://github.com/hyperledger/fabric/releases/download/"
@@ -81,7 +81,11 @@ def install_release(
     progress: Progress | None = None,
     timeout: float = 60.0,
 ) -> Installation:
-    """Download and unpack Fabric `version`; return the checked installation."""
+    """Download and unpack Fabric `version`; return the checked installation.
+
+    Raises InstallationError when `destination` exists, the download or unpacking fails, or
+    the archive is not a complete installation of `version`.
+    """
     destination = destination or cache_dir(version)
     if destination.exists():
         raise InstallationError(

@@ -1,4 +1,5 @@
-"""Errors about model files. Each carries a short stable `code` for reports and votes."""
+"""Errors about model files, under one root, `ModelError`: each is the model's fault, never the
+environment's, and carries a short stable `code` for reports and votes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""The native network's errors, one root for every command that drives it."""
+"""The native network's errors: one root, `NetworkError`, for everything this package raises.
+
+A validator that exits while starting is a `runtime.health.NotReadyError` (it was awaited and
+never served), like any node that does not become ready.
+"""
 
 from __future__ import annotations
 
@@ -8,4 +12,4 @@ class NetworkError(RuntimeError):
 
 
 class AlreadyRunningError(NetworkError):
-    pass
+    """Every node of the network is already running; nothing was started."""

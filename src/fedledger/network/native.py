@@ -68,6 +68,12 @@ class NativeNetwork:
         self.table = ProcessTable(self.layout.processes)
 
     def up(self, step: Step | None = None, timeout: float = 120.0) -> ConnectionProfile:
+        """Start what is not running and return the connection profile.
+
+        Raises AlreadyRunningError when every node runs, NetworkError when another program
+        holds one of a node's ports, CommandError when a Fabric command fails, and NotReadyError
+        when a node does not become ready within `timeout`.
+        """
         say = step or (lambda message: None)
         running = self._refuse_if_running()
         fabric_nodes = self.nodes.fabric()
@@ -148,13 +154,15 @@ class NativeNetwork:
         return profile
 
     def status(self) -> list[NodeStatus]:
+        """One row per node, from its process and operations endpoint; raises nothing."""
         return node_statuses(self.nodes, self.table)
 
     def running(self) -> bool:
         return bool(self.table.running())
 
     def down(self, purge: bool = False) -> list[str]:
-        """Stop every recorded process (chaincode servers first, orderers last)."""
+        """Stop every recorded process (chaincode servers first, orderers last); raises nothing
+        of its own."""
         stopped = stop_all(self.table, {n.name: n.kind for n in self.nodes.fabric()})
         if purge and self.layout.root.exists():
             shutil.rmtree(self.layout.root)
@@ -181,7 +189,11 @@ class NativeNetwork:
             readiness.wait_for_gossip(self.commands, timeout)
 
     def redeploy(self) -> Deployment:
-        """Deploy the chaincode as built now; restarts the chaincode servers if it changed."""
+        """Deploy the chaincode as built now; restarts the chaincode servers if it changed.
+
+        Raises NetworkError when the network is not running, PackagingError when the chaincode
+        is not built, CommandError when a lifecycle command fails.
+        """
         if not self.running():
             raise NetworkError("the network is not running: start it with `fedledger network up`")
         deployment = deploy_chaincode(self.nodes, self.table, self.table.running())

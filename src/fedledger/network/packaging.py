@@ -21,12 +21,14 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fedledger.network.errors import NetworkError
+
 # Files that decide what runs; node_modules follows from the lock file.
 _SOURCE_PATTERNS = ("package.json", "package-lock.json", "dist/**/*.js")
 _NODE_PACKAGE_EXCLUDES = {"node_modules", "coverage", ".nyc_output", "test", "src"}
 
 
-class PackagingError(RuntimeError):
+class PackagingError(NetworkError):
     """The chaincode cannot be packaged: not built, or not a Node chaincode project."""
 
 
@@ -79,6 +81,10 @@ def chaincode_version(source: Path) -> str:
 
 
 def package_ccaas(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
+    """A chaincode-as-a-service package of the project in `source`, written to `out_dir`.
+
+    Raises PackagingError when `source` is not a built Node chaincode project.
+    """
     label = f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
     connection = {
         "address": "127.0.0.1:{{.ccport}}",
@@ -94,6 +100,7 @@ def package_node(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
 
     The peer's Node builder runs `npm install --production` from the lock file; bundle
     node_modules yourself where peers have no registry access (AWS Managed Blockchain).
+    Raises PackagingError when `source` is not a built Node chaincode project.
     """
     label = f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
     files: dict[str, bytes] = {}

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fedledger.installation import Installation
+from fedledger.network.errors import NetworkError
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.orgs.layout import OrdererOrgLayout, OrgLayout
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.layout import RunLayout
 
 
-class CommandError(RuntimeError):
+class CommandError(NetworkError):
     """A Fabric command failed; the message carries the command and what it printed."""
 
 

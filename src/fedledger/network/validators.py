@@ -29,6 +29,7 @@ from fedledger.configfile import (
     read_document,
     validate,
 )
+from fedledger.network.errors import NetworkError
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.profile import ConnectionProfile
 from fedledger.runtime import health, processes
@@ -86,7 +87,7 @@ def serving(config: ValidatorConfig) -> bool:
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-class ValidatorsSpecError(ValueError):
+class ValidatorsSpecError(NetworkError, ValueError):
     """The validators file is missing a field or names something the network lacks."""
 
 
@@ -100,6 +101,8 @@ class ValidatorsSpec:
 
     @classmethod
     def load(cls, path: Path) -> ValidatorsSpec:
+        """Raises ValidatorsSpecError, naming the field, when the file cannot be read or breaks
+        a rule of docs/validators-file.md."""
         try:
             document = read_document(path)
         except FileNotFoundError as error:
@@ -167,7 +170,11 @@ class NetworkValidators:
     def start(self, profile: ConnectionProfile, spec_file: Path | None = None) -> ValidatorChanges:
         """Bring the validators in line with `spec_file` (or the kept copy of the last one):
         start those not running, restart those whose configuration changed, stop those the
-        file no longer lists, leave the rest alone; and wait until every one started serves."""
+        file no longer lists, leave the rest alone; and wait until every one started serves.
+
+        Raises ValidatorsSpecError when the file is wrong, ConfigError when a kept configuration
+        does not load, and NotReadyError (ValidatorExitedError if it died) when a validator does
+        not serve in time."""
         if spec_file is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             spec = ValidatorsSpec.load(spec_file)
@@ -257,6 +264,7 @@ class NetworkValidators:
         wait_serving(record, self._config(name), RunLayout(self.run_dir).log(name))
 
     def status(self) -> list[NodeStatus]:
+        """One row per validator; raises ConfigError when its configuration does not load."""
         rows = []
         for name, record in sorted(self.table.records.items()):
             running = processes.is_running(record)
@@ -276,6 +284,8 @@ class NetworkValidators:
         return rows
 
     def stop(self, purge: bool = False) -> list[str]:
+        """Stop every validator started here (and, with `purge`, delete their folder); the
+        names of those stopped. Raises nothing of its own."""
         stopped = [name for name, record in self.table.records.items() if processes.stop(record)]
         self.table.remove(list(self.table.records))
         if purge and self.folder.exists():

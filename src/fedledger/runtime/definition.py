@@ -11,6 +11,7 @@ import yaml
 
 from fedledger.orgs import MemberOrg, OrdererOrg
 from fedledger.paths import read_path
+from fedledger.runtime.errors import RuntimeLayerError
 
 DEFAULT_DEFINITION = Path(__file__).resolve().parents[3] / "network" / "fedledger.yaml"
 
@@ -24,7 +25,7 @@ MAX_ORGS = 9
 MAX_ORDERERS = 9
 
 
-class DefinitionError(ValueError):
+class DefinitionError(RuntimeLayerError, ValueError):
     """The network definition is missing a field or holds an unusable value."""
 
 
@@ -45,7 +46,10 @@ class PeerPorts:
 
 
 def parse_duration(text: str, field: str) -> float:
-    """'500ms', '2s', '1m' → seconds."""
+    """'500ms', '2s', '1m' → seconds.
+
+    Raises DefinitionError, naming `field`, when `text` is not such a duration.
+    """
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m)\s*", str(text))
     if not match:
         raise DefinitionError(f"{field}: {text!r} is not a duration like 500ms, 2s or 1m")
@@ -67,6 +71,10 @@ class NetworkDefinition:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_DEFINITION) -> NetworkDefinition:
+        """The definition in `path` (default: the bundled one), checked.
+
+        Raises DefinitionError when the file is missing, lacks a field or holds an unusable value.
+        """
         try:
             document = yaml.safe_load(path.read_text())
         except FileNotFoundError:
@@ -75,6 +83,9 @@ class NetworkDefinition:
 
     @classmethod
     def from_dict(cls, document: dict[str, Any], base: Path) -> NetworkDefinition:
+        """Raises DefinitionError, naming the field, when `document` lacks one or holds an
+        unusable value."""
+
         def get(mapping: dict[str, Any], key: str, where: str) -> Any:
             if not isinstance(mapping, dict) or key not in mapping:
                 raise DefinitionError(f"{where}.{key} is missing")
@@ -116,6 +127,10 @@ class NetworkDefinition:
         port_base: int | None = None,
         batch_timeout: float | None = None,
     ) -> NetworkDefinition:
+        """This definition with the given values in place of its own.
+
+        Raises DefinitionError when the result is not a usable network (e.g. 12 organisations).
+        """
         changed = self
         if orgs is not None:
             changed = replace(changed, members=member_orgs(orgs, self.members[0].peers))
@@ -129,6 +144,7 @@ class NetworkDefinition:
         return changed
 
     def check(self) -> None:
+        """Raises DefinitionError, naming the field, for the first value out of range."""
         if not 1 <= len(self.members) <= MAX_ORGS:
             raise DefinitionError(
                 f"organizations.count is {len(self.members)}: use 1 to {MAX_ORGS}"
@@ -167,6 +183,7 @@ class NetworkDefinition:
         )
 
     def member(self, msp_id: str) -> tuple[int, MemberOrg]:
+        """The index and organisation of `msp_id`; raises DefinitionError if it is not one."""
         for index, member in enumerate(self.members):
             if member.msp_id == msp_id:
                 return index, member

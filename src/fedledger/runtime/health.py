@@ -13,10 +13,12 @@ import urllib.request
 from collections.abc import Callable
 from typing import TypeVar
 
+from fedledger.runtime.errors import RuntimeLayerError
+
 T = TypeVar("T")
 
 
-class NotReadyError(TimeoutError):
+class NotReadyError(RuntimeLayerError, TimeoutError):
     """A node did not become ready in time; the message names it and what was awaited."""
 
 
@@ -53,7 +55,10 @@ def metric(port: int, name: str, labels: dict[str, str], timeout: float = 1.0) -
 
 
 def wait_for(check: Callable[[], T | None], what: str, timeout: float, interval: float = 0.1) -> T:
-    """Poll `check` until it returns something truthy; raise naming `what` on timeout."""
+    """Poll `check` until it returns something truthy.
+
+    Raises NotReadyError, naming `what`, when `timeout` seconds pass first.
+    """
     deadline = time.monotonic() + timeout
     while True:
         result = check()

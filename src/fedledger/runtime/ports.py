@@ -7,6 +7,8 @@ import socket
 from collections.abc import Iterable
 from pathlib import Path
 
+from fedledger.runtime.errors import PortsUnavailableError
+
 LOCALHOST = "127.0.0.1"
 
 
@@ -35,7 +37,11 @@ def port_free(port: int, host: str = LOCALHOST) -> bool:
 
 
 def refuse_ports_in_use(wanted: Iterable[tuple[int, str]], error: type[Exception]) -> None:
-    """Raise `error` naming the first port (and what it is for) another program listens on."""
+    """Return if every port is free to listen on.
+
+    Raises `error` (the caller's package's own error) naming the first port, and what it is
+    for, that another program listens on.
+    """
     for port, purpose in wanted:
         if not port_free(port):
             raise error(
@@ -56,12 +62,17 @@ def ephemeral_range() -> tuple[int, int]:
 
 def free_port_base(span: int = 200, lowest: int = 20000) -> int:
     """A base for a whole block of `span` free ports, below the ephemeral range (for tests and
-    benchmarks that start several networks side by side)."""
+    benchmarks that start several networks side by side).
+
+    Raises PortsUnavailableError when no such block is free below the ephemeral range.
+    """
     highest = ephemeral_range()[0] - span
     if highest < lowest:
-        raise RuntimeError(f"no room for {span} ports between {lowest} and the ephemeral range")
+        raise PortsUnavailableError(
+            f"no room for {span} ports between {lowest} and the ephemeral range"
+        )
     for _ in range(50):
         base = random.randrange(lowest, highest + 1, span)  # noqa: S311 (not a secret)
         if all(_bindable(port, LOCALHOST) for port in range(base, base + span)):
             return base
-    raise RuntimeError(f"no free block of {span} ports found below the ephemeral range")
+    raise PortsUnavailableError(f"no free block of {span} ports found below the ephemeral range")

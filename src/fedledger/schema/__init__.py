@@ -1,1 +1,4 @@
-"""The task's data schema: typed definition, canonical hash, file validation, sanitisation."""
+"""The task's data schema: typed definition, canonical hash, file validation, sanitisation.
+
+Every error it raises derives from `errors.TaskSchemaError` (a ValueError).
+"""

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from fedledger.schema.errors import TaskSchemaError
 from fedledger.schema.text import MISSING, js_length, quoted_list, show
 
 FeatureType = Literal["float", "int", "bool", "category"]
@@ -79,7 +80,7 @@ _TARGET_TYPE_HINTS = {
 }
 
 
-class SchemaError(ValueError):
+class SchemaError(TaskSchemaError):
     """A schema document breaks a rule of docs/schema-hash.md; `problems` lists every fault."""
 
     def __init__(self, *problems: str) -> None:
@@ -144,7 +145,7 @@ class Schema:
 
     @classmethod
     def from_dict(cls, doc: object) -> Schema:
-        """Parse and normalise a schema document; SchemaError lists every fault."""
+        """Parse and normalise a schema document; raises SchemaError listing every fault."""
         schema, problems = parse_schema(doc)
         if schema is None:
             raise SchemaError(*problems)
@@ -152,6 +153,7 @@ class Schema:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Schema:
+        """Raises SchemaError listing every fault (json's ValueError if `text` is not JSON)."""
         return cls.from_dict(json.loads(text))
 
     def to_dict(self) -> dict[str, Any]:

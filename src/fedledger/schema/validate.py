@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from fedledger.schema.errors import TaskSchemaError
 from fedledger.schema.types import Feature, Schema
 
 ProblemKind = Literal[
@@ -59,11 +60,12 @@ class ValidationReport:
         return {p.kind for p in self.problems}
 
     def raise_for_problems(self, source: str = "data") -> None:
+        """Raises SchemaValidationError listing every problem, if there is one."""
         if self.problems:
             raise SchemaValidationError(source, self)
 
 
-class SchemaValidationError(ValueError):
+class SchemaValidationError(TaskSchemaError):
     """A data file does not conform to the task schema; `report` lists every problem."""
 
     def __init__(self, source: str, report: ValidationReport) -> None:

@@ -38,11 +38,12 @@ from fedledger.configfile import (
     wrong,
 )
 from fedledger.evaluate.limits import SandboxLimits
+from fedledger.validator.errors import ValidatorError
 
 MIB = 1024 * 1024
 
 
-class ConfigError(ValueError):
+class ConfigError(ValidatorError, ValueError):
     """The configuration file is missing, unreadable, or a field is wrong; names the field.
     `file` is the configuration file, when the error came from one."""
 
@@ -125,6 +126,7 @@ class ValidatorConfig:
 
     @classmethod
     def load(cls, path: Path) -> ValidatorConfig:
+        """Raises ConfigError, naming the field, when the file is missing, unreadable or wrong."""
         try:
             document = read_document(path)
         except FileNotFoundError:

@@ -1,5 +1,7 @@
-"""The validator's domain errors. The servicer turns each kind into one gRPC status code; the
-watcher retries the ones that are our fault and turns the model's faults into REJECT votes."""
+"""The validator's errors, under one root, `ValidatorError`. The servicer turns each kind of
+request error into one gRPC status code; the watcher retries the ones that are our fault and
+turns the model's faults into REJECT votes. `StartError` and `config.ConfigError` come before
+any request: the validator does not start."""
 
 from __future__ import annotations
 
@@ -41,5 +43,5 @@ class ModelRejectedError(ValidatorError):
         super().__init__("; ".join(report.reasons))
 
 
-class StartError(Exception):
+class StartError(ValidatorError):
     """The validator cannot start with its configuration; names the field to change."""
