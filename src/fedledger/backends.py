@@ -27,7 +27,9 @@ RECORD = "network.json"
 
 
 class BackendError(RuntimeError):
-    """No network in the run folder, or the asked-for backend cannot run here."""
+    """No network in the run folder, or the asked-for backend cannot run here; the root of what
+    this module raises. The backends' own errors (`network.errors.NetworkError`,
+    `embedded.errors.EmbeddedLedgerError`) pass through it unchanged."""
 
 
 class LedgerBackend(Protocol):
@@ -49,6 +51,8 @@ class Choice:
 
 
 def choose_ledger(requested: str) -> Choice:
+    """Raises BackendError when `requested` is not auto, fabric or embedded, or is fabric and
+    no usable installation is found."""
     if requested == "embedded":
         return Choice("embedded", "asked for with --ledger embedded")
     try:
@@ -69,6 +73,7 @@ class NetworkRecord:
     overrides: dict[str, Any]
 
     def definition(self) -> NetworkDefinition:
+        """Raises DefinitionError when the definition file or the overrides are unusable."""
         return NetworkDefinition.load(self.definition_path).with_overrides(**self.overrides)
 
     def save(self, run_dir: Path) -> None:
@@ -82,6 +87,7 @@ class NetworkRecord:
 
     @classmethod
     def load(cls, run_dir: Path) -> NetworkRecord:
+        """Raises BackendError when `run_dir` holds no network."""
         path = run_dir / RECORD
         try:
             document = json.loads(path.read_text())
@@ -93,6 +99,11 @@ class NetworkRecord:
 
 
 def open_backend(record: NetworkRecord, run_dir: Path) -> LedgerBackend:
+    """The backend of `record`, not started.
+
+    Raises DefinitionError when its definition is unusable, InstallationError when it is a
+    fabric network and no usable installation is found.
+    """
     definition = record.definition()
     if record.ledger == "fabric":
         from fedledger.network.native import NativeNetwork
@@ -112,7 +123,11 @@ def resolve_record(
 ) -> tuple[NetworkRecord, str]:
     """The network already in `run_dir`, or a new record for the requested ledger (validated
     and saved); and a line saying which ledger it is and why. Options given (not None) must
-    match an existing network: BackendError names each one that differs."""
+    match an existing network.
+
+    Raises BackendError naming each option that differs, or when the ledger asked for differs
+    from the network's or cannot run here; DefinitionError when the definition is unusable.
+    """
     given = {key: value for key, value in overrides.items() if value is not None}
     if (run_dir / RECORD).exists():
         existing = NetworkRecord.load(run_dir)

@@ -69,6 +69,7 @@ class OrgProfile:
         )
 
     def identity(self, name: str) -> Path:
+        """The msp folder of identity `name`; raises ProfileError if it has none."""
         try:
             return self.identities[name]
         except KeyError:
@@ -102,6 +103,7 @@ class ConnectionProfile:
 
     @classmethod
     def load(cls, path: Path) -> ConnectionProfile:
+        """Raises ProfileError, naming the field, when the file is missing, unreadable or wrong."""
         try:
             document = read_document(path)
         except FileNotFoundError:

@@ -127,7 +127,11 @@ def run_demo(
     profile: ConnectionProfile, folder: Path, store: Path, say: Say, rows: int = 9000
 ) -> DemoResult:
     """The demo's story on the network of `profile`, with its files in `folder` and the models
-    in the store at `store` (the network's, so that `fedledger models fetch` finds them)."""
+    in the store at `store` (the network's, so that `fedledger models fetch` finds them).
+
+    Raises ValidatorStartError when a validator does not come up, TimeoutError when a proposal is
+    not decided in time, and the registry's and the ledger's errors (RegistryError, FabricError).
+    """
     schema = demo_schema()
     members = profile.msp_ids[:3]
     first, second, third = (members * 3)[:3]

@@ -52,6 +52,8 @@ class VerifyReport:
 
 
 def verify_ledger(run_dir: Path) -> VerifyReport:
+    """Recompute the hash chain and the world state; every mismatch (and a missing database)
+    is a problem in the report, not an exception."""
     database = RunPaths(run_dir).database
     report = VerifyReport(database)
     if not database.exists():

@@ -75,7 +75,13 @@ def _json(value: Mapping[str, Any]) -> str:
 
 
 class Registry:
-    """Typed calls of the registry contract through one organisation's contract."""
+    """Typed calls of the registry contract through one organisation's contract.
+
+    Every call raises ChaincodeRefusalError (the chaincode's own message) when the chaincode
+    refuses it, RecordError when its answer is not a record this package reads, and the fabric
+    package's errors (FabricError) when the ledger cannot be reached or the transaction does
+    not commit.
+    """
 
     def __init__(self, contract: ContractLike) -> None:
         self.contract = contract
@@ -354,7 +360,11 @@ def _walk(fetch: Any) -> Iterator[Any]:
 def open_registry(
     profile: ConnectionProfile, msp_id: str, identity: str = "user"
 ) -> Iterator[Registry]:
-    """A Registry acting as `identity` of organisation `msp_id`; the connection closes on exit."""
+    """A Registry acting as `identity` of organisation `msp_id`; the connection closes on exit.
+
+    Raises ProfileError when the organisation has no such identity, MspFolderError when its
+    msp folder cannot be read.
+    """
     with connect(profile, msp_id, identity) as gateway:
         contract = gateway.network(profile.channel).contract(profile.chaincode)
         yield Registry(contract)

@@ -136,6 +136,7 @@ class Policy:
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "policy") -> Policy:
+        """Raises RecordError, naming the field under `where`, for a missing or wrong one."""
         f = Fields(value, where)
         return cls(
             quorum=f.integer("quorum"),

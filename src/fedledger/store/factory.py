@@ -17,7 +17,11 @@ def open_store(
     region: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> ModelStore:
-    """`location` is a store root (`/var/models`, `file:///var/models`, `s3://bucket/prefix`)."""
+    """`location` is a store root (`/var/models`, `file:///var/models`, `s3://bucket/prefix`).
+
+    Raises InvalidUriError (a StoreError) for an s3:// location without a bucket or another
+    scheme.
+    """
     if isinstance(location, Path):
         return LocalStore(location, max_bytes=max_bytes)
     parsed = urlparse(location)

@@ -31,7 +31,11 @@ def open_channel(
 
 def channel_for(config: ValidatorConfig, address: str | None = None) -> grpc.Channel:
     """A channel to the validator a configuration describes, as its organisation's client
-    (the gateway's TLS client certificate), trusting the CA that issued the server's."""
+    (the gateway's TLS client certificate), trusting the CA that issued the server's.
+
+    Raises FileNotFoundError when no `address` is given and the validator has recorded none
+    (it is not running).
+    """
     listen = config.listen
     server_ca = listen.issue_from.ca_cert if listen.issue_from else listen.client_ca_certs[0]
     client = config.gateway.tls_client

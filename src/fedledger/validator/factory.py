@@ -66,7 +66,11 @@ def build_validator(
     store: ModelStore | None = None,
     evaluator: ModelEvaluator | None = None,
 ) -> ValidatorService:
-    """The validator of `config`, not started; StartError names the field that stops it."""
+    """The validator of `config`, not started.
+
+    Raises StartError naming the field that stops it; FabricError, StoreError or OSError when
+    the gateway, the store or a file of the configuration cannot be opened.
+    """
     log.info("validator starting", **config.summary())
     reports = report_book(config)
     gateway = gateway if gateway is not None else connect_gateway(config)

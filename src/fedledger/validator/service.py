@@ -116,6 +116,10 @@ class ValidatorService:
     # Life cycle
 
     def start(self) -> None:
+        """Serve gRPC (and metrics) and start voting.
+
+        Raises StartError, naming the field, when an address cannot be listened on.
+        """
         holdouts = self.evaluation.holdouts
         try:
             holdouts.preload()
