@@ -14,6 +14,7 @@ import typer
 import yaml
 
 from fedledger.cli.common import registry_for
+from fedledger.cli.failures import failures
 from fedledger.cli.network import _validator_config_error
 from fedledger.network.validators import ValidatorsSpec, ValidatorsSpecError
 from fedledger.profile import ConnectionProfile, ProfileError
@@ -477,7 +478,11 @@ def test_a_command_whose_profile_lacks_the_identity_says_so(
     ConnectionProfile.from_dict(profile_document(identities={"admin": "msp"}), files).write(
         files / "profile.yaml"
     )
-    with pytest.raises(typer.Exit), registry_for(files, files / "profile.yaml", None):
+    with (
+        pytest.raises(typer.Exit),
+        failures(),
+        registry_for(files, files / "profile.yaml", None),
+    ):
         pass
     assert capsys.readouterr().err == (
         "error: organisation Org1MSP has no identity 'user' (known: admin)\n"

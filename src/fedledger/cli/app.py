@@ -4,6 +4,9 @@ The groups are loaded when they are run, not when the command line starts (click
 subcommand pattern): `fedledger --help` lists them from the table below without importing any
 of them, and `fedledger network status` imports the network's modules and nothing else. Each
 summary must equal the first line of its command's own help; a test keeps the two equal.
+
+Every command runs inside `failures.failures()`: the one place that turns the packages' errors
+into `error: <message>` and exit status 1.
 """
 
 from __future__ import annotations
@@ -80,6 +83,12 @@ class LazyGroup(typer.core.TyperGroup):
         if self._listing or cmd_name not in COMMANDS:
             return super().get_command(ctx, cmd_name)
         return load_command(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from fedledger.cli.failures import failures  # with a command only: --help needs none
+
+        with failures():
+            return super().invoke(ctx)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from fedledger.network.packaging import PackagingError, package_ccaas, package_node
+from fedledger.network.packaging import package_ccaas, package_node
 from fedledger.runtime.definition import NetworkDefinition
 
 chaincode_app = typer.Typer(help="Package the chaincode.", no_args_is_help=True)
@@ -39,10 +38,6 @@ def package(
     """Write a lifecycle package and print its package id."""
     folder = source or NetworkDefinition.load().chaincode_source
     build = package_ccaas if type_ is PackageType.ccaas else package_node
-    try:
-        built = build(folder, name, out)
-    except PackagingError as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}")
-        raise typer.Exit(1) from error
+    built = build(folder, name, out)
     console.print(f"wrote {built.path}")
     typer.echo(built.package_id)

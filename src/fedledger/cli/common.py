@@ -6,22 +6,33 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from fedledger.fabric.errors import FabricError
-from fedledger.orgs.msp import MspFolderError
-from fedledger.profile import ConnectionProfile, ProfileError
-from fedledger.registry import Registry, RegistryError, open_registry
+from fedledger.cli.failures import console, fail
+from fedledger.profile import ConnectionProfile
+from fedledger.registry import Registry, open_registry
 from fedledger.runtime.layout import RunLayout
 from fedledger.store.base import ModelStore
-from fedledger.store.errors import StoreError
 from fedledger.store.factory import open_store
 
-console = Console(stderr=True, soft_wrap=True)
+__all__ = [
+    "DEFAULT_RUN_DIR",
+    "OrgOption",
+    "ProfileOption",
+    "RunDir",
+    "StoreOption",
+    "acting_org",
+    "console",
+    "fail",
+    "load_profile",
+    "model_store",
+    "out",
+    "registry_for",
+]
+
 # Piped output keeps whole ids and paths rather than wrapping tables at 80 columns.
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
@@ -54,16 +65,9 @@ StoreOption = Annotated[
 ]
 
 
-def fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(1)
-
-
 def load_profile(run_dir: Path, profile: Path | None) -> ConnectionProfile:
-    try:
-        return ConnectionProfile.load(profile or run_dir / "connection-profile.yaml")
-    except ProfileError as error:
-        fail(str(error))
+    """`profile`, or the run folder's; raises ProfileError when it cannot be read."""
+    return ConnectionProfile.load(profile or run_dir / "connection-profile.yaml")
 
 
 def acting_org(loaded: ConnectionProfile, org: str | None) -> str:
@@ -75,19 +79,18 @@ def acting_org(loaded: ConnectionProfile, org: str | None) -> str:
 
 
 def model_store(run_dir: Path, location: str | None) -> ModelStore:
-    try:
-        return open_store(location or RunLayout(run_dir).store)
-    except StoreError as error:
-        fail(str(error))
+    """The store at `location`, or the run folder's; raises StoreError for a bad location."""
+    return open_store(location or RunLayout(run_dir).store)
 
 
 @contextmanager
 def registry_for(run_dir: Path, profile: Path | None, org: str | None) -> Iterator[Registry]:
-    """A registry acting as `org`; ledger and chaincode errors end the command with a message."""
+    """A registry acting as `org`.
+
+    Raises ProfileError when the profile cannot be read, MspFolderError when the organisation's
+    credentials cannot, and lets the registry's and the ledger's errors through; the command
+    line's `failures()` turns each into its message.
+    """
     loaded = load_profile(run_dir, profile)
-    msp_id = acting_org(loaded, org)
-    try:
-        with open_registry(loaded, msp_id) as registry:
-            yield registry
-    except (RegistryError, FabricError, StoreError, MspFolderError, ProfileError) as error:
-        fail(str(error))
+    with open_registry(loaded, acting_org(loaded, org)) as registry:
+        yield registry

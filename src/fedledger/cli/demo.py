@@ -10,10 +10,7 @@ from rich.table import Table
 
 from fedledger.backends import open_backend, resolve_record
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
-from fedledger.cli.network import START_ERRORS
-from fedledger.fabric import FabricError
 from fedledger.profile import ConnectionProfile
-from fedledger.registry import RegistryError
 from fedledger.runtime.layout import RunLayout
 
 if TYPE_CHECKING:
@@ -37,17 +34,14 @@ def demo(
     from fedledger.demo.validators import ValidatorStartError
 
     started = time.monotonic()
-    try:
-        record, note = resolve_record(run_dir, ledger, port_base=port_base)
-        console.print(note)
-        backend = open_backend(record, run_dir)
-        if backend.running():
-            profile = ConnectionProfile.load(run_dir / "connection-profile.yaml")
-        else:
-            with console.status("starting the network") as status:
-                profile = backend.up(step=lambda message: status.update(message))
-    except START_ERRORS as error:
-        fail(str(error))
+    record, note = resolve_record(run_dir, ledger, port_base=port_base)
+    console.print(note)
+    backend = open_backend(record, run_dir)
+    if backend.running():
+        profile = ConnectionProfile.load(run_dir / "connection-profile.yaml")
+    else:
+        with console.status("starting the network") as status:
+            profile = backend.up(step=lambda message: status.update(message))
     folder = run_dir / "demo"
     try:
         with console.status("") as status:
@@ -57,7 +51,7 @@ def demo(
                 status.update(line)
 
             result = run_demo(profile, folder, RunLayout(run_dir).store, say, rows=rows)
-    except (ValidatorStartError, RegistryError, FabricError, TimeoutError) as error:
+    except (ValidatorStartError, TimeoutError) as error:
         fail(str(error))
     show(result)
     console.print(

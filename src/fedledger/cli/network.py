@@ -10,38 +10,16 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from fedledger.backends import (
-    BackendError,
-    NetworkRecord,
-    open_backend,
-    resolve_record,
-)
+from fedledger.backends import NetworkRecord, open_backend, resolve_record
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
-from fedledger.embedded import EmbeddedLedgerError
-from fedledger.embedded.chaincode_process import ChaincodeNotBuiltError
-from fedledger.embedded.ledger import EmbeddedAlreadyRunningError
-from fedledger.installation import FABRIC_VERSION, InstallationError, install_release
-from fedledger.network.native import AlreadyRunningError, NativeNetwork, NetworkError
-from fedledger.network.packaging import PackagingError
-from fedledger.network.peercli import CommandError
-from fedledger.network.validators import NetworkValidators, ValidatorsSpecError
-from fedledger.profile import ConnectionProfile, ProfileError
-from fedledger.runtime.definition import DefinitionError, parse_duration
-from fedledger.runtime.health import NotReadyError
+from fedledger.embedded.errors import EmbeddedAlreadyRunningError
+from fedledger.installation import FABRIC_VERSION, install_release
+from fedledger.network.errors import AlreadyRunningError
+from fedledger.network.native import NativeNetwork
+from fedledger.network.validators import NetworkValidators
+from fedledger.profile import ConnectionProfile
+from fedledger.runtime.definition import parse_duration
 from fedledger.validator.config import ConfigError
-
-# What starting a network can fail with, each with a message that says what to do.
-START_ERRORS = (
-    BackendError,
-    DefinitionError,
-    InstallationError,
-    NetworkError,
-    EmbeddedLedgerError,
-    ChaincodeNotBuiltError,
-    PackagingError,
-    NotReadyError,
-    CommandError,
-)
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
 
@@ -60,14 +38,11 @@ def install(
         console=console,
     ) as progress:
         task = progress.add_task(f"Fabric {version}", total=None)
-        try:
-            installation = install_release(
-                version,
-                url=url,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )
-        except InstallationError as error:
-            fail(str(error))
+        installation = install_release(
+            version,
+            url=url,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     console.print(f"installed Fabric {installation.version} at {installation.root}")
 
 
@@ -112,8 +87,6 @@ def up(
                 outcome = "the network was already running; nothing of it changed"
             status.update("starting validators")
             changes = NetworkValidators(record.definition(), run_dir).start(profile, validators)
-    except (*START_ERRORS, ValidatorsSpecError, ProfileError) as error:
-        fail(str(error))
     except ConfigError as error:
         fail(_validator_config_error(error))
     console.print(f"{outcome}; connection profile: {profile.path}")
@@ -127,12 +100,9 @@ def down(
     run_dir: RunDir = DEFAULT_RUN_DIR,
 ) -> None:
     """Stop exactly the processes this network started."""
-    try:
-        record = NetworkRecord.load(run_dir)
-        backend = open_backend(record, run_dir)
-        stopped = _validators(record, run_dir).stop(purge=purge) + backend.down(purge=purge)
-    except (BackendError, InstallationError) as error:
-        fail(str(error))
+    record = NetworkRecord.load(run_dir)
+    backend = open_backend(record, run_dir)
+    stopped = _validators(record, run_dir).stop(purge=purge) + backend.down(purge=purge)
     console.print(f"stopped {len(stopped)} processes" + (f"; removed {run_dir}" if purge else ""))
 
 
@@ -142,8 +112,6 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
     try:
         record = NetworkRecord.load(run_dir)
         rows = open_backend(record, run_dir).status() + _validators(record, run_dir).status()
-    except (BackendError, InstallationError) as error:
-        fail(str(error))
     except ConfigError as error:
         fail(_validator_config_error(error))
     table = Table(title=f"{record.ledger} network in {run_dir}")
@@ -198,14 +166,11 @@ def logs(
 @network_app.command()
 def deploy(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
     """Redeploy the chaincode after a change (fabric: the next lifecycle sequence)."""
-    try:
-        record = NetworkRecord.load(run_dir)
-        backend = open_backend(record, run_dir)
-        if not isinstance(backend, NativeNetwork):
-            raise BackendError("deploy is for the fabric backend; restart the embedded ledger")
-        deployment = backend.redeploy()
-    except (BackendError, InstallationError, NetworkError) as error:
-        fail(str(error))
+    record = NetworkRecord.load(run_dir)
+    backend = open_backend(record, run_dir)
+    if not isinstance(backend, NativeNetwork):
+        fail("deploy is for the fabric backend; restart the embedded ledger")
+    deployment = backend.redeploy()
     if deployment.changed:
         console.print(f"deployed {deployment.package_id} at sequence {deployment.sequence}")
     else:

@@ -12,14 +12,10 @@ from typing import Annotated
 import grpc
 import typer
 
-from fedledger.cli.common import fail
-from fedledger.fabric import FabricError
-from fedledger.profile import ProfileError
-from fedledger.store.errors import StoreError
+from fedledger.cli.failures import fail, failures
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.client import channel_for, stub
 from fedledger.validator.config import ConfigError, ValidatorConfig
-from fedledger.validator.errors import StartError
 
 validator_app = typer.Typer(
     help="Run and inspect this organisation's validator.", no_args_is_help=True
@@ -45,18 +41,16 @@ def serve(
     from fedledger.validator.factory import build_validator  # the evaluation stack
 
     settings = _load(config)
-    try:
+    with failures("the validator did not start: ", also=(OSError, ValueError)):
         service = build_validator(settings)
-    except (StartError, OSError, FabricError, StoreError, ValueError) as error:
-        fail(f"the validator did not start: {error}")
-    stopping = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stopping.set())
-    try:
-        service.start()
-    except (StartError, OSError, FabricError, ProfileError, ValueError) as error:
-        service.stop(grace=0)
-        fail(f"the validator did not start: {error}")
+        stopping = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stopping.set())
+        try:
+            service.start()
+        except Exception:
+            service.stop(grace=0)
+            raise
     stopping.wait()
     service.stop(grace)
 
