@@ -23,6 +23,8 @@ from fedledger.validator.factory import build_validator
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.service import StartError, listen_on, serve_metrics
 
+from .validator_documents import minimal_validator_document
+
 
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
@@ -30,30 +32,6 @@ def files(tmp_path: Path) -> Path:
         (tmp_path / name).write_text("x")
     (tmp_path / "msp").mkdir()
     return tmp_path
-
-
-def validator_document(**changes: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "organization": "Org1MSP",
-        "identity": "msp",
-        "gateway": {
-            "endpoint": "127.0.0.1:7051",
-            "serverName": "peer0",
-            "tlsCaCert": "peer-ca.pem",
-        },
-        "tasks": {"churn": {"holdout": "holdout.csv"}},
-        "store": {"location": "store"},
-        "listen": {
-            "address": "127.0.0.1:0",
-            "tls": {
-                "issueFrom": {"caCert": "ca.pem", "caKey": "ca.key"},
-                "clientCaCerts": ["ca.pem"],
-            },
-        },
-        "stateDir": "state",
-    }
-    doc.update(changes)
-    return doc
 
 
 def tls(**fields: Any) -> dict[str, Any]:
@@ -177,19 +155,19 @@ def test_a_validator_configuration_mistake_names_the_field(
     files: Path, changes: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ConfigError) as error:
-        ValidatorConfig.from_dict(validator_document(**changes), files)
+        ValidatorConfig.from_dict(minimal_validator_document(**changes), files)
     assert str(error.value) == message.format(files=files)
 
 
 def test_a_numeric_task_id_is_text(files: Path) -> None:
     config = ValidatorConfig.from_dict(
-        validator_document(tasks={2024: {"holdout": "holdout.csv"}}), files
+        minimal_validator_document(tasks={2024: {"holdout": "holdout.csv"}}), files
     )
     assert config.tasks == {"2024": files / "holdout.csv"}
 
 
 def test_the_defaults(files: Path) -> None:
-    config = ValidatorConfig.from_dict(validator_document(channel=None), files)
+    config = ValidatorConfig.from_dict(minimal_validator_document(channel=None), files)
     assert (config.channel, config.chaincode, config.metrics_address) == (
         "fedledger",
         "fedledger",
@@ -439,7 +417,7 @@ def test_a_listen_address_in_use_is_named() -> None:
 def test_a_state_dir_that_cannot_hold_reports_is_named(files: Path) -> None:
     (files / "state").mkdir()
     (files / "state" / "reports").write_text("a file where the reports folder goes")
-    config = ValidatorConfig.from_dict(validator_document(), files)
+    config = ValidatorConfig.from_dict(minimal_validator_document(), files)
     with pytest.raises(StartError) as error:
         build_validator(config)
     assert str(error.value) == (
@@ -449,7 +427,7 @@ def test_a_state_dir_that_cannot_hold_reports_is_named(files: Path) -> None:
 
 
 def test_an_identity_that_is_not_an_msp_folder_is_named(files: Path) -> None:
-    config = ValidatorConfig.from_dict(validator_document(), files)
+    config = ValidatorConfig.from_dict(minimal_validator_document(), files)
     with pytest.raises(StartError) as error:
         build_validator(config)
     assert str(error.value) == (
@@ -491,7 +469,9 @@ def test_a_command_whose_profile_lacks_the_identity_says_so(
 
 def test_a_generated_validator_configuration_that_does_not_load_is_named(files: Path) -> None:
     path = files / "validator.yaml"
-    path.write_text(yaml.safe_dump(validator_document(tasks={"churn": {"holdout": "gone.csv"}})))
+    path.write_text(
+        yaml.safe_dump(minimal_validator_document(tasks={"churn": {"holdout": "gone.csv"}}))
+    )
     with pytest.raises(ConfigError) as error:
         ValidatorConfig.load(path)
     assert _validator_config_error(error.value) == (

@@ -23,6 +23,8 @@ from fedledger.validator.reports import ReportBook
 from fedledger.validator.servicer import status_code
 from fedledger.validator.voting import Voter, ballot_for
 
+from .validator_documents import minimal_validator_document
+
 
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
@@ -31,32 +33,10 @@ def files(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def document(**changes: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "organization": "Org1MSP",
-        "identity": "msp",
-        "gateway": {
-            "endpoint": "127.0.0.1:7051",
-            "serverName": "peer0",
-            "tlsCaCert": "peer-ca.pem",
-        },
-        "tasks": {"churn": {"holdout": "holdout.csv"}},
-        "store": {"location": "store"},
-        "listen": {
-            "address": "127.0.0.1:0",
-            "tls": {
-                "issueFrom": {"caCert": "ca.pem", "caKey": "ca.key"},
-                "clientCaCerts": ["ca.pem"],
-            },
-        },
-        "stateDir": "state",
-    }
-    doc.update(changes)
-    return doc
-
-
 def test_a_valid_configuration_resolves_paths_from_its_folder(files: Path) -> None:
-    config = ValidatorConfig.from_dict(document(limits={"maxConcurrentEvaluations": 2}), files)
+    config = ValidatorConfig.from_dict(
+        minimal_validator_document(limits={"maxConcurrentEvaluations": 2}), files
+    )
     assert config.tasks == {"churn": files / "holdout.csv"}
     assert config.store.location == str(files / "store")
     assert config.limits.max_concurrent_evaluations == 2

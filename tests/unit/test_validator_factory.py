@@ -39,6 +39,8 @@ from fedledger.validator.service import ValidatorService
 from fedledger.validator.servicer import ValidatorServicer
 from fedledger.validator.voting import Outcome
 
+from .validator_documents import minimal_validator_document
+
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SCHEMA = synthetic_schema()
 MODEL = b"an onnx model"
@@ -298,25 +300,7 @@ def built(tmp_path: Path) -> Iterable[Built]:
     for name in ("ca.pem", "ca.key", "peer-ca.pem"):
         (tmp_path / name).write_text("x")
     synthetic_frame(SCHEMA, 200, seed=3).to_csv(tmp_path / "holdout.csv", index=False)
-    document = {
-        "organization": "Org1MSP",
-        "identity": "msp",
-        "gateway": {
-            "endpoint": "127.0.0.1:7051",
-            "serverName": "peer0",
-            "tlsCaCert": "peer-ca.pem",
-        },
-        "tasks": {"churn": {"holdout": "holdout.csv"}},
-        "store": {"location": "store"},
-        "listen": {
-            "address": "127.0.0.1:0",
-            "tls": {
-                "issueFrom": {"caCert": "ca.pem", "caKey": "ca.key"},
-                "clientCaCerts": ["ca.pem"],
-            },
-        },
-        "stateDir": "state",
-    }
+    document = minimal_validator_document()
     config = ValidatorConfig.from_dict(document, tmp_path)
     # Every fault of ours outlives a proposal one second from its deadline: no waiting.
     config = dataclasses.replace(config, retry=RetryConfig(initial_seconds=5, max_seconds=5))
