@@ -17,26 +17,34 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
+
+from pydantic import with_config
 
 from fedledger.fabric import GatewayError, connect
 from fedledger.fabric.proposal import Argument
 from fedledger.profile import ConnectionProfile
 from fedledger.registry.errors import ChaincodeRefusalError, RecordError
 from fedledger.registry.records import (
+    CAMEL,
     HISTORY_TYPES,
+    TX_ID,
     Champion,
     Change,
     ChangeType,
     Decision,
-    Fields,
+    Flag,
     HistoryEntry,
+    Integer,
     Policy,
     Proposal,
     ProposalStatus,
     Task,
+    Text,
+    Time,
     Vote,
     VoteResult,
+    parse,
     parse_record,
 )
 
@@ -229,15 +237,7 @@ class Registry:
             "evaluatorVersion": evaluator_version,
             "reason": reason,
         }
-        reply = Fields(self._submit("CastVote", _json(document)), "CastVote result")
-        champion = None
-        if "champion" in reply.names():
-            champion = Champion.from_dict(reply.raw("champion"), "CastVote result.champion")
-        return VoteResult(
-            vote=Vote.from_dict(reply.raw("vote"), "CastVote result.vote"),
-            proposal=Proposal.from_dict(reply.raw("proposal"), "CastVote result.proposal"),
-            champion=champion,
-        )
+        return parse(VoteResult, self._submit("CastVote", _json(document)), "CastVote result")
 
     def get_votes(self, proposal_id: str) -> tuple[Vote, ...]:
         reply = self._evaluate("GetVotes", proposal_id)
@@ -300,27 +300,19 @@ class Registry:
         """Every committed version of a task, proposal, champion or change, newest first."""
         if doc_type not in HISTORY_TYPES:
             raise ValueError(f"history is kept for {', '.join(HISTORY_TYPES)}, not {doc_type!r}")
-        reply = Fields(self._evaluate("GetHistory", doc_type, record_id), "GetHistory result")
-        entries = reply.raw("entries")
-        if not isinstance(entries, list):
-            raise RecordError("GetHistory result.entries must be a list")
-        history = []
-        for index, item in enumerate(entries):
-            where = f"GetHistory result.entries[{index}]"
-            f = Fields(item, where)
-            value = f.raw("value")
-            deleted = f.flag("isDelete")
-            history.append(
-                HistoryEntry(
-                    transaction_id=f.text("txId"),
-                    timestamp=f.time("timestamp"),
-                    is_delete=deleted,
-                    record=None
-                    if deleted or value is None
-                    else parse_record(doc_type, value, f"{where}.value"),
-                )
+        where = "GetHistory result"
+        reply = parse(_History, self._evaluate("GetHistory", doc_type, record_id), where)
+        return tuple(
+            HistoryEntry(
+                transaction_id=entry.transaction_id,
+                timestamp=entry.timestamp,
+                is_delete=entry.is_delete,
+                record=None
+                if entry.is_delete or entry.value is None
+                else parse_record(doc_type, entry.value, f"{where}.entries[{index}].value"),
             )
-        return tuple(history)
+            for index, entry in enumerate(reply.entries)
+        )
 
     def proposal_history(self, proposal_id: str) -> tuple[Proposal, ...]:
         """The proposal's committed versions, oldest first."""
@@ -337,13 +329,35 @@ def _query(*, page_size: int | None, bookmark: str, **filters: str | None) -> st
     return _json(document) if document else ""
 
 
-def _page(reply: Any, parse: Any, name: str) -> Page[Any]:
-    f = Fields(reply, f"{name} result")
-    records = f.raw("records")
-    if not isinstance(records, list):
-        raise RecordError(f"{name} result.records must be a list")
-    parsed = tuple(parse(r, f"{name} result.records[{i}]") for i, r in enumerate(records))
-    return Page(parsed, f.text("bookmark"), f.integer("fetched"))
+# The shapes of the replies that wrap records (read like the records: fedledger.registry.records).
+
+
+@dataclass(frozen=True)
+class _PageReply:
+    records: list[Any]  # each read by the caller's record type
+    bookmark: Text
+    fetched: Integer
+
+
+@with_config(CAMEL)
+@dataclass(frozen=True)
+class _Version:
+    transaction_id: Annotated[Text, TX_ID]
+    timestamp: Time
+    is_delete: Flag
+    value: Any  # present; the record, or null where it was deleted
+
+
+@dataclass(frozen=True)
+class _History:
+    entries: list[_Version]
+
+
+def _page(reply: Any, read: Any, name: str) -> Page[Any]:
+    where = f"{name} result"
+    page = parse(_PageReply, reply, where)
+    records = (read(r, f"{where}.records[{i}]") for i, r in enumerate(page.records))
+    return Page(tuple(records), page.bookmark, page.fetched)
 
 
 def _walk(fetch: Any) -> Iterator[Any]:

@@ -1,17 +1,53 @@
 """The registry's ledger records as typed, immutable values, parsed from the chaincode's JSON.
 
-The chaincode (chaincode/src/records.ts) writes camelCase JSON; each `from_dict` here reads one
-record and fails with `RecordError` naming the field when the chaincode and this package
-disagree, so a version skew shows up as a precise message rather than a KeyError far away.
+The chaincode (chaincode/src/records.ts) writes camelCase JSON. Each record is a frozen
+dataclass whose fields declare how they are read (`Text`, `Integer`, `Time`, ...); pydantic
+validates the JSON into the dataclass itself (`parse`), with the rules of the hand-written
+reader this replaces: no coercion (a string is never a number, a bool never a number), times
+are ISO 8601, an optional field may be absent or null. The first mistake becomes a
+`RecordError` naming the record and the field path (`proposal.policy.quorum must be an
+integer, got None`), so a version skew between the chaincode and this package shows up as a
+precise message rather than a KeyError far away.
+
+The records stay dataclasses, not pydantic models, so that their callers are unchanged: they
+are built positionally (`Policy(2, 0.5, None, None, 60, 1000, 3)`, `Tally(0, 0, 0, {})`),
+compared, and read by attribute; pydantic only reads them
+(docs/validator-config.md#how-configuration-files-are-parsed).
+
+Measured against the hand-written reader it replaces (Python 3.11, pydantic 2.14.4, 2 CPUs;
+10,000 records, best of 15 runs, three runs each; the ranges are the three runs):
+
+    per record                                   hand-written     pydantic
+    Proposal.from_dict (parsed JSON)             19.6-29.1 us     9.7-10.8 us
+    json.loads + Proposal.from_dict              26.8-30.7 us     18.2-19.4 us
+    parse_event (VoteCast, with its json.loads)  8.3-9.2 us       6.3-6.6 us
+    first Proposal in a process                  0.2 ms           4-6 ms (validators built once,
+                                                                  pydantic already imported)
+
+pydantic is faster per record; a process pays a few milliseconds once, on its first record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
+from pydantic import (
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from pydantic.alias_generators import to_camel
+
+from fedledger.configfile import WRONG, wrong
 from fedledger.registry.errors import RecordError
 
 ProposalStatus = Literal["PENDING", "ACCEPTED", "REJECTED", "EXPIRED", "REVOKED"]
@@ -38,115 +74,119 @@ CHANGE_STATUSES: tuple[ChangeStatus, ...] = ("PENDING", "APPLIED", "REJECTED", "
 
 T = TypeVar("T")
 
+# Field names are camelCase on the ledger; a transaction id is "txId".
+CAMEL = ConfigDict(alias_generator=to_camel)
+TX_ID = Field(alias="txId")
 
-class Fields:
-    """Typed access to one JSON object; errors name the record and the field path."""
 
-    def __init__(self, value: Any, where: str) -> None:
-        if not isinstance(value, Mapping):
-            raise RecordError(f"{where} must be a JSON object, got {type(value).__name__}")
-        self._value: Mapping[str, Any] = value
-        self.where = where
+def _time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise wrong("must be a string, got {got}", got=value)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise wrong("must be an ISO 8601 time, got {got}", got=value) from None
 
-    def _get(self, key: str, kind: type[T] | tuple[type, ...], what: str) -> Any:
-        if key not in self._value:
-            raise RecordError(f"{self.where}.{key} is missing")
-        value = self._value[key]
-        # bool is an int in Python; the chaincode never writes a bool where a number belongs.
-        if not isinstance(value, kind) or (isinstance(value, bool) and what != "a boolean"):
-            raise RecordError(f"{self.where}.{key} must be {what}, got {value!r}")
+
+def choice(choices: tuple[str, ...]) -> PlainValidator:
+    """One of `choices`, a string."""
+    allowed = frozenset(choices)
+    message = f"must be one of {', '.join(choices)}"
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise wrong("must be a string, got {got}", got=value)
+        if value not in allowed:
+            raise wrong(message)
         return value
 
-    def text(self, key: str) -> str:
-        value: str = self._get(key, str, "a string")
-        return value
-
-    def optional_str(self, key: str) -> str | None:
-        return None if self._value.get(key) is None else self.text(key)
-
-    def integer(self, key: str) -> int:
-        value: int = self._get(key, int, "an integer")
-        return value
-
-    def number(self, key: str) -> float:
-        return float(self._get(key, (int, float), "a number"))
-
-    def optional_number(self, key: str) -> float | None:
-        return None if self._value.get(key) is None else self.number(key)
-
-    def flag(self, key: str) -> bool:
-        value: bool = self._get(key, bool, "a boolean")
-        return value
-
-    def time(self, key: str) -> datetime:
-        text = self.text(key)
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            raise RecordError(
-                f"{self.where}.{key} must be an ISO 8601 time, got {text!r}"
-            ) from None
-
-    def optional_time(self, key: str) -> datetime | None:
-        return None if self._value.get(key) is None else self.time(key)
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        items = self._get(key, list, "a list")
-        for index, item in enumerate(items):
-            if not isinstance(item, str):
-                raise RecordError(f"{self.where}.{key}[{index}] must be a string, got {item!r}")
-        return tuple(items)
-
-    def metrics(self, key: str) -> dict[str, float]:
-        child = self.child(key)
-        return {name: child.number(name) for name in child.names()}
-
-    def mapping(self, key: str) -> dict[str, Any]:
-        return dict(self._get(key, Mapping, "an object"))
-
-    def child(self, key: str) -> Fields:
-        return Fields(self.mapping(key), f"{self.where}.{key}")
-
-    def raw(self, key: str) -> Any:
-        if key not in self._value:
-            raise RecordError(f"{self.where}.{key} is missing")
-        return self._value[key]
-
-    def names(self) -> list[str]:
-        return list(self._value)
-
-    def choice(self, key: str, choices: tuple[T, ...]) -> T:
-        value = self._get(key, str, "a string")
-        if value not in choices:
-            raise RecordError(f"{self.where}.{key} must be one of {', '.join(map(str, choices))}")
-        return value  # type: ignore[no-any-return]
+    return PlainValidator(check)
 
 
+# The field types. Strict: bool is an int in Python, and the chaincode never writes a bool (or
+# a string) where a number belongs. A number may be written as an integer; it is read as a float.
+Text = StrictStr
+Integer = StrictInt
+Number = StrictFloat
+Flag = StrictBool
+Time = Annotated[datetime, PlainValidator(_time)]
+Texts = tuple[StrictStr, ...]  # a JSON list of strings
+Metrics = dict[str, StrictFloat]  # a JSON object of numbers
+Mapping = dict[str, Any]  # a JSON object, as it is
+# May be absent or null.
+OptionalText = Annotated[StrictStr | None, Field(default=None)]
+OptionalNumber = Annotated[StrictFloat | None, Field(default=None)]
+OptionalTime = Annotated[Time | None, Field(default=None)]
+DecisionField = Annotated[Decision, choice(DECISIONS)]
+ProposalStatusField = Annotated[ProposalStatus, choice(PROPOSAL_STATUSES)]
+
+# What each of pydantic's error types means here, after "must be".
+_MUST_BE = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "an object",
+}
+
+
+# Each record type's validator, built on its first use: a command that reads no record does
+# not pay for it.
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
+
+
+def parse(kind: type[T], value: Any, where: str) -> T:
+    """`value` (parsed JSON) as the dataclass `kind`; RecordError naming the first wrong field
+    under `where` (the record, e.g. "proposal" or "GetVotes[2]")."""
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    try:
+        parsed: T = adapter.validate_python(value)
+    except ValidationError as error:
+        raise _record_error(error, where) from None
+    return parsed
+
+
+def _record_error(error: ValidationError, where: str) -> RecordError:
+    first = error.errors(include_url=False)[0]
+    path = where
+    for part in first["loc"]:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":
+            path += f".{part}"
+    kind, got = first["type"], first.get("input")
+    if kind == WRONG:
+        return RecordError(f"{path} {first['msg']}")
+    if kind == "missing":
+        return RecordError(f"{path} is missing")
+    if kind in ("dataclass_type", "model_type"):
+        return RecordError(f"{path} must be a JSON object, got {type(got).__name__}")
+    if kind in _MUST_BE:
+        return RecordError(f"{path} must be {_MUST_BE[kind]}, got {got!r}")
+    return RecordError(f"{path}: {first['msg']}")
+
+
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Policy:
     """A task's acceptance policy (chaincode/src/policy.ts explains each rule)."""
 
-    quorum: int
-    approval_threshold: float
-    min_score: float | None
-    max_regression: float | None
-    voting_period_seconds: int
-    max_model_bytes: int
-    max_open_proposals_per_org: int
+    quorum: Integer
+    approval_threshold: Number
+    min_score: OptionalNumber
+    max_regression: OptionalNumber
+    voting_period_seconds: Integer
+    max_model_bytes: Integer
+    max_open_proposals_per_org: Integer
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "policy") -> Policy:
         """Raises RecordError, naming the field under `where`, for a missing or wrong one."""
-        f = Fields(value, where)
-        return cls(
-            quorum=f.integer("quorum"),
-            approval_threshold=f.number("approvalThreshold"),
-            min_score=f.optional_number("minScore"),
-            max_regression=f.optional_number("maxRegression"),
-            voting_period_seconds=f.integer("votingPeriodSeconds"),
-            max_model_bytes=f.integer("maxModelBytes"),
-            max_open_proposals_per_org=f.integer("maxOpenProposalsPerOrg"),
-        )
+        return parse(cls, value, where)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,54 +200,43 @@ class Policy:
         }
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Task:
-    id: str
-    description: str
-    schema: dict[str, Any]
-    schema_sha256: str
-    metric: str
-    higher_is_better: bool
-    members: tuple[str, ...]
+    id: Text
+    description: Text
+    schema: Mapping
+    schema_sha256: Text
+    metric: Text
+    higher_is_better: Flag
+    members: Texts
     policy: Policy
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    transaction_id: str
+    created_by: Text
+    created_at: Time
+    updated_at: Time
+    transaction_id: Annotated[Text, TX_ID]
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "task") -> Task:
-        f = Fields(value, where)
-        return cls(
-            id=f.text("id"),
-            description=f.text("description"),
-            schema=f.mapping("schema"),
-            schema_sha256=f.text("schemaSha256"),
-            metric=f.text("metric"),
-            higher_is_better=f.flag("higherIsBetter"),
-            members=f.strings("members"),
-            policy=Policy.from_dict(f.raw("policy"), f"{where}.policy"),
-            created_by=f.text("createdBy"),
-            created_at=f.time("createdAt"),
-            updated_at=f.time("updatedAt"),
-            transaction_id=f.text("txId"),
-        )
+        return parse(cls, value, where)
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class VoteSummary:
     """What the policy keeps of one vote: decision, score, regression against the champion."""
 
-    decision: Decision
-    score: float | None
-    regression: float | None
+    decision: DecisionField
+    score: OptionalNumber
+    regression: OptionalNumber
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Tally:
-    approve: int
-    reject: int
-    abstain: int
+    approve: Integer
+    reject: Integer
+    abstain: Integer
     votes: dict[str, VoteSummary] = field(default_factory=dict)
 
     @property
@@ -216,43 +245,33 @@ class Tally:
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "tally") -> Tally:
-        f = Fields(value, where)
-        votes: dict[str, VoteSummary] = {}
-        if "votes" in f.names():
-            listed = f.child("votes")
-            for voter in listed.names():
-                v = listed.child(voter)
-                votes[voter] = VoteSummary(
-                    decision=v.choice("decision", DECISIONS),
-                    score=v.optional_number("score"),
-                    regression=v.optional_number("regression"),
-                )
-        return cls(f.integer("approve"), f.integer("reject"), f.integer("abstain"), votes)
+        return parse(cls, value, where)
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Proposal:
-    id: str
-    task_id: str
-    model_sha256: str
-    uri: str
-    size_bytes: int
-    format: str
-    proposer: str
-    metrics: dict[str, float]
-    parent: str | None
-    round: str | None
-    electorate: tuple[str, ...]
+    id: Text
+    task_id: Text
+    model_sha256: Text
+    uri: Text
+    size_bytes: Integer
+    format: Text
+    proposer: Text
+    metrics: Metrics
+    parent: OptionalText
+    round: OptionalText
+    electorate: Texts
     policy: Policy
-    metric: str
-    higher_is_better: bool
-    status: ProposalStatus
-    status_reason: str
+    metric: Text
+    higher_is_better: Flag
+    status: ProposalStatusField
+    status_reason: Text
     tally: Tally
-    created_at: datetime
-    deadline: datetime
-    decided_at: datetime | None
-    transaction_id: str
+    created_at: Time
+    deadline: Time
+    decided_at: OptionalTime
+    transaction_id: Annotated[Text, TX_ID]
 
     @property
     def pending(self) -> bool:
@@ -260,135 +279,72 @@ class Proposal:
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "proposal") -> Proposal:
-        f = Fields(value, where)
-        return cls(
-            id=f.text("id"),
-            task_id=f.text("taskId"),
-            model_sha256=f.text("modelSha256"),
-            uri=f.text("uri"),
-            size_bytes=f.integer("sizeBytes"),
-            format=f.text("format"),
-            proposer=f.text("proposer"),
-            metrics=f.metrics("metrics"),
-            parent=f.optional_str("parent"),
-            round=f.optional_str("round"),
-            electorate=f.strings("electorate"),
-            policy=Policy.from_dict(f.raw("policy"), f"{where}.policy"),
-            metric=f.text("metric"),
-            higher_is_better=f.flag("higherIsBetter"),
-            status=f.choice("status", PROPOSAL_STATUSES),
-            status_reason=f.text("statusReason"),
-            tally=Tally.from_dict(f.raw("tally"), f"{where}.tally"),
-            created_at=f.time("createdAt"),
-            deadline=f.time("deadline"),
-            decided_at=f.optional_time("decidedAt"),
-            transaction_id=f.text("txId"),
-        )
+        return parse(cls, value, where)
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Vote:
-    proposal_id: str
-    task_id: str
-    voter: str
-    decision: Decision
-    metrics: dict[str, float]
-    score: float | None
-    holdout_rows: int
-    evaluator_version: str
-    reason: str
-    cast_at: datetime
-    transaction_id: str
+    proposal_id: Text
+    task_id: Text
+    voter: Text
+    decision: DecisionField
+    metrics: Metrics
+    score: OptionalNumber
+    holdout_rows: Integer
+    evaluator_version: Text
+    reason: Text
+    cast_at: Time
+    transaction_id: Annotated[Text, TX_ID]
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "vote") -> Vote:
-        f = Fields(value, where)
-        return cls(
-            proposal_id=f.text("proposalId"),
-            task_id=f.text("taskId"),
-            voter=f.text("voter"),
-            decision=f.choice("decision", DECISIONS),
-            metrics=f.metrics("metrics"),
-            score=f.optional_number("score"),
-            holdout_rows=f.integer("holdoutRows"),
-            evaluator_version=f.text("evaluatorVersion"),
-            reason=f.text("reason"),
-            cast_at=f.time("castAt"),
-            transaction_id=f.text("txId"),
-        )
+        return parse(cls, value, where)
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Champion:
-    task_id: str
-    proposal_id: str
-    model_sha256: str
-    uri: str
-    size_bytes: int
-    format: str
-    scores: dict[str, float]
-    lineage: tuple[str, ...]
-    since: datetime
-    transaction_id: str
+    task_id: Text
+    proposal_id: Text
+    model_sha256: Text
+    uri: Text
+    size_bytes: Integer
+    format: Text
+    scores: Metrics
+    lineage: Texts
+    since: Time
+    transaction_id: Annotated[Text, TX_ID]
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "champion") -> Champion:
-        f = Fields(value, where)
-        return cls(
-            task_id=f.text("taskId"),
-            proposal_id=f.text("proposalId"),
-            model_sha256=f.text("modelSha256"),
-            uri=f.text("uri"),
-            size_bytes=f.integer("sizeBytes"),
-            format=f.text("format"),
-            scores=f.metrics("scores"),
-            lineage=f.strings("lineage"),
-            since=f.time("since"),
-            transaction_id=f.text("txId"),
-        )
+        return parse(cls, value, where)
 
 
+@with_config(CAMEL)
 @dataclass(frozen=True)
 class Change:
     """A governance change to a task: it applies once every member approved it."""
 
-    id: str
-    task_id: str
-    type: ChangeType
-    policy: Policy | None
-    member: str | None
-    reason: str
-    proposer: str
-    approvals: tuple[str, ...]
-    rejections: tuple[str, ...]
-    status: ChangeStatus
-    status_reason: str
-    created_at: datetime
-    deadline: datetime
-    decided_at: datetime | None
-    transaction_id: str
+    id: Text
+    task_id: Text
+    type: Annotated[ChangeType, choice(CHANGE_TYPES)]
+    policy: Policy | None  # present, null unless the change sets a policy
+    member: OptionalText
+    reason: Text
+    proposer: Text
+    approvals: Texts
+    rejections: Texts
+    status: Annotated[ChangeStatus, choice(CHANGE_STATUSES)]
+    status_reason: Text
+    created_at: Time
+    deadline: Time
+    decided_at: OptionalTime
+    transaction_id: Annotated[Text, TX_ID]
 
     @classmethod
     def from_dict(cls, value: Any, where: str = "change") -> Change:
-        f = Fields(value, where)
-        policy = f.raw("policy")
-        return cls(
-            id=f.text("id"),
-            task_id=f.text("taskId"),
-            type=f.choice("type", CHANGE_TYPES),
-            policy=None if policy is None else Policy.from_dict(policy, f"{where}.policy"),
-            member=f.optional_str("member"),
-            reason=f.text("reason"),
-            proposer=f.text("proposer"),
-            approvals=f.strings("approvals"),
-            rejections=f.strings("rejections"),
-            status=f.choice("status", CHANGE_STATUSES),
-            status_reason=f.text("statusReason"),
-            created_at=f.time("createdAt"),
-            deadline=f.time("deadline"),
-            decided_at=f.optional_time("decidedAt"),
-            transaction_id=f.text("txId"),
-        )
+        return parse(cls, value, where)
 
 
 Record = Task | Proposal | Champion | Change
@@ -402,13 +358,20 @@ _BY_DOC_TYPE: dict[str, Any] = {
 HISTORY_TYPES = tuple(_BY_DOC_TYPE)
 
 
+@with_config(CAMEL)
+@dataclass(frozen=True)
+class _Typed:
+    """What every record says of itself: its type."""
+
+    doc_type: Text
+
+
 def parse_record(doc_type: str, value: Any, where: str) -> Record:
     """A record of one of the HISTORY_TYPES; its own docType must agree."""
-    f = Fields(value, where)
-    found = f.text("docType")
+    found = parse(_Typed, value, where).doc_type
     if found != doc_type:
         raise RecordError(f"{where}.docType is {found!r}, expected {doc_type!r}")
-    record: Record = _BY_DOC_TYPE[doc_type].from_dict(value, where)
+    record: Record = parse(_BY_DOC_TYPE[doc_type], value, where)
     return record
 
 
