@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -17,14 +18,20 @@ from fedledger.fabric.proposal import Argument
 from fedledger.registry import (
     ChaincodeRefusalError,
     ChampionScored,
+    Change,
+    EventCounts,
+    Origin,
     Policy,
     Proposal,
     ProposalDecided,
     ProposalSubmitted,
     RecordError,
     Registry,
+    Tally,
     TaskCreated,
+    Vote,
     VoteCast,
+    VoteSummary,
     parse_event,
     proposal_id_for,
 )
@@ -160,6 +167,34 @@ def test_policy_round_trips_to_the_chaincode_field_names() -> None:
             lambda d: d["metrics"].update(roc_auc="high"),
             "proposal.metrics.roc_auc must be a number, got 'high'",
         ),
+        # bool is an int in Python; it is never read where a number belongs.
+        (
+            lambda d: d["metrics"].update(roc_auc=True),
+            "proposal.metrics.roc_auc must be a number, got True",
+        ),
+        (
+            lambda d: d["policy"].update(approvalThreshold=False),
+            "proposal.policy.approvalThreshold must be a number, got False",
+        ),
+        (lambda d: d.update(sizeBytes=10.0), "proposal.sizeBytes must be an integer, got 10.0"),
+        (lambda d: d.update(higherIsBetter=1), "proposal.higherIsBetter must be a boolean, got 1"),
+        (lambda d: d.update(uri=5), "proposal.uri must be a string, got 5"),
+        (lambda d: d.update(parent=5), "proposal.parent must be a string, got 5"),
+        (lambda d: d.update(status=5), "proposal.status must be a string, got 5"),
+        (lambda d: d.update(createdAt=5), "proposal.createdAt must be a string, got 5"),
+        (
+            lambda d: d.update(decidedAt="soon"),
+            "proposal.decidedAt must be an ISO 8601 time, got 'soon'",
+        ),
+        (lambda d: d.update(electorate="Org1MSP"), "proposal.electorate must be a list, got"),
+        (lambda d: d.update(metrics=[]), "proposal.metrics must be an object, got []"),
+        (lambda d: d.update(policy=None), "proposal.policy must be a JSON object, got NoneType"),
+        (lambda d: d["tally"].pop("abstain"), "proposal.tally.abstain is missing"),
+        (lambda d: d.pop("txId"), "proposal.txId is missing"),
+        (
+            lambda d: d["tally"]["votes"]["Org1MSP"].update(score="0.9"),
+            "proposal.tally.votes.Org1MSP.score must be a number, got '0.9'",
+        ),
     ],
 )
 def test_a_record_the_package_cannot_read_names_the_field(change: Any, message: str) -> None:
@@ -168,6 +203,67 @@ def test_a_record_the_package_cannot_read_names_the_field(change: Any, message: 
     with pytest.raises(RecordError) as error:
         Proposal.from_dict(document)
     assert str(error.value).startswith(message)
+
+
+def test_a_record_that_is_not_an_object_is_named() -> None:
+    with pytest.raises(RecordError, match=r"^proposal must be a JSON object, got list$"):
+        Proposal.from_dict([PROPOSAL])
+    with pytest.raises(RecordError, match=r"^GetVotes\[0\] must be a JSON object, got str$"):
+        Vote.from_dict("vote", "GetVotes[0]")
+
+
+def test_optional_fields_may_be_absent_or_null_and_numbers_are_floats() -> None:
+    document = copy.deepcopy(PROPOSAL)
+    for key in ("parent", "round", "decidedAt"):
+        del document[key]
+    del document["policy"]["maxRegression"]
+    document["metrics"] = {"roc_auc": 1}
+    document["tally"]["votes"]["Org1MSP"] = {"decision": "abstain"}
+    proposal = Proposal.from_dict(document)
+    assert (proposal.parent, proposal.round, proposal.decided_at) == (None, None, None)
+    assert proposal.policy.max_regression is None
+    assert proposal.metrics == {"roc_auc": 1.0}
+    assert isinstance(proposal.metrics["roc_auc"], float)
+    assert proposal.tally.votes["Org1MSP"] == VoteSummary("abstain", None, None)
+    assert Proposal.from_dict({**PROPOSAL, "parent": "p-1"}).parent == "p-1"
+
+
+def test_records_are_the_frozen_dataclasses_callers_build() -> None:
+    proposal = Proposal.from_dict(PROPOSAL)
+    assert type(proposal) is Proposal
+    assert type(proposal.policy) is Policy
+    assert type(proposal.tally) is Tally
+    assert proposal.policy == Policy(2, 0.5, 0.7, None, 60, 1000, 3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        proposal.status = "ACCEPTED"  # type: ignore[misc]
+    assert proposal == Proposal.from_dict(copy.deepcopy(PROPOSAL))
+
+
+def test_a_change_names_its_policy_when_it_has_one() -> None:
+    change = {
+        "docType": "change",
+        "id": "c-1",
+        "taskId": "churn",
+        "type": "updatePolicy",
+        "policy": POLICY,
+        "reason": "r",
+        "proposer": "Org1MSP",
+        "approvals": ["Org1MSP"],
+        "rejections": [],
+        "status": "PENDING",
+        "statusReason": "waiting",
+        "createdAt": "2026-01-02T03:04:05Z",
+        "deadline": "2026-01-02T03:05:05Z",
+        "txId": "t",
+    }
+    parsed = Change.from_dict(change)
+    assert parsed.policy == Policy.from_dict(POLICY)
+    assert (parsed.member, parsed.decided_at) == (None, None)
+    assert Change.from_dict({**change, "type": "addMember", "policy": None}).policy is None
+    with pytest.raises(RecordError, match=r"^change\.policy is missing$"):
+        Change.from_dict({k: v for k, v in change.items() if k != "policy"})
+    with pytest.raises(RecordError, match=r"^change\.type must be one of updatePolicy, addMember"):
+        Change.from_dict({**change, "type": "rename"})
 
 
 def test_calls_route_to_the_registry_contract_and_send_canonical_json() -> None:
@@ -217,6 +313,50 @@ def test_a_late_vote_returns_the_champion_it_scored() -> None:
     )
     assert not counted.late
     assert counted.champion is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ({"proposal": PROPOSAL}, "CastVote result.vote is missing"),
+        (
+            {"vote": {**VOTE, "holdoutRows": "100"}, "proposal": PROPOSAL},
+            "CastVote result.vote.holdoutRows must be an integer, got '100'",
+        ),
+        (
+            {"vote": VOTE, "proposal": {**PROPOSAL, "tally": []}},
+            "CastVote result.proposal.tally must be a JSON object, got list",
+        ),
+        ([], "CastVote result must be a JSON object, got list"),
+    ],
+)
+def test_a_vote_result_the_package_cannot_read_names_the_field(reply: Any, message: str) -> None:
+    with pytest.raises(RecordError) as error:
+        Registry(FakeContract(reply)).cast_vote(
+            PID, decision="approve", metrics={}, holdout_rows=1, evaluator_version="e"
+        )
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (
+            {"records": [PROPOSAL, {**PROPOSAL, "sizeBytes": True}], "bookmark": "", "fetched": 2},
+            "ListProposals result.records[1].sizeBytes must be an integer, got True",
+        ),
+        (
+            {"records": [], "bookmark": None, "fetched": 0},
+            "ListProposals result.bookmark must be a string, got None",
+        ),
+        ({"records": {}, "bookmark": "", "fetched": 0}, "ListProposals result.records must be a"),
+        ({"bookmark": "", "fetched": 0}, "ListProposals result.records is missing"),
+    ],
+)
+def test_a_page_the_package_cannot_read_names_the_field(reply: Any, message: str) -> None:
+    with pytest.raises(RecordError) as error:
+        Registry(FakeContract(reply)).list_proposals()
+    assert str(error.value).startswith(message)
 
 
 def test_a_contract_already_named_registry_gets_bare_function_names() -> None:
@@ -303,6 +443,24 @@ def test_history_refuses_a_record_of_another_type() -> None:
     }
     with pytest.raises(RecordError, match=r"entries\[0\].value.docType is 'vote', expected"):
         Registry(FakeContract(reply)).history("proposal", PID)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"isDelete": "no"}, "GetHistory result.entries[0].isDelete must be a boolean, got 'no'"),
+        ({"timestamp": "now"}, "GetHistory result.entries[0].timestamp must be an ISO 8601 time"),
+        ({"value": {**PROPOSAL, "uri": None}}, "GetHistory result.entries[0].value.uri must be"),
+    ],
+)
+def test_a_history_the_package_cannot_read_names_the_field(entry: Any, message: str) -> None:
+    version = {"txId": "t", "timestamp": "2026-01-02T03:04:07Z", "isDelete": False}
+    reply = {"key": "k", "entries": [{**version, "value": PROPOSAL, **entry}]}
+    with pytest.raises(RecordError) as error:
+        Registry(FakeContract(reply)).history("proposal", PID)
+    assert str(error.value).startswith(message)
+    with pytest.raises(RecordError, match=r"^GetHistory result\.entries must be a list, got 3$"):
+        Registry(FakeContract({"entries": 3})).history("proposal", PID)
 
 
 def test_a_deleted_record_has_no_value_in_history() -> None:
@@ -429,6 +587,42 @@ def test_a_broken_event_payload_is_named() -> None:
         parse_event(ChaincodeEvent(7, "tx7", "fedledger", "VoteCast", b"{not json"))
     with pytest.raises(RecordError, match=r"VoteCast event of transaction tx7\.voter is missing"):
         parse_event(event("VoteCast", {"taskId": "churn", "proposalId": PID}))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"voter": 5}, "VoteCast event of transaction tx7.voter must be a string, got 5"),
+        ({"decision": True}, "VoteCast event of transaction tx7.decision must be a string, got"),
+        ({"decision": "yes"}, "VoteCast event of transaction tx7.decision must be one of approve"),
+        ({"score": True}, "VoteCast event of transaction tx7.score must be a number, got True"),
+        ({"tally": None}, "VoteCast event of transaction tx7.tally must be a JSON object, got"),
+        (
+            {"tally": {"approve": 1, "reject": 0, "abstain": False}},
+            "VoteCast event of transaction tx7.tally.abstain must be an integer, got False",
+        ),
+    ],
+)
+def test_an_event_the_package_cannot_read_names_the_field(change: Any, message: str) -> None:
+    payload = {
+        "taskId": "churn",
+        "proposalId": PID,
+        "voter": "Org1MSP",
+        "decision": "approve",
+        "score": 0.9,
+        "tally": {"approve": 1, "reject": 0, "abstain": 0},
+    }
+    with pytest.raises(RecordError) as error:
+        parse_event(event("VoteCast", {**payload, **change}))
+    assert str(error.value).startswith(message)
+    with pytest.raises(RecordError, match=r"^VoteCast event of transaction tx7 must be a JSON obj"):
+        parse_event(event("VoteCast", [payload]))
+    cast = parse_event(event("VoteCast", {k: v for k, v in payload.items() if k != "score"}))
+    assert cast == VoteCast(Origin(7, "tx7"), "churn", PID, "Org1MSP", "approve", None, counts())
+
+
+def counts() -> EventCounts:
+    return EventCounts(1, 0, 0)
 
 
 def test_every_error_of_the_package_has_one_root() -> None:
