@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from fedledger.cli.failures import console
 from fedledger.network.packaging import package_ccaas, package_node
 from fedledger.runtime.definition import NetworkDefinition
 
 chaincode_app = typer.Typer(help="Package the chaincode.", no_args_is_help=True)
-console = Console(stderr=True, soft_wrap=True)
 
 
 class PackageType(StrEnum):
