@@ -256,6 +256,9 @@ def test_three_validators_vote_and_the_proposal_is_decided(setup: Setup) -> None
     assert all(v.score is not None and v.score > 0.6 for v in votes)
     assert setup.registries["Org2MSP"].get_champion(setup.task_id).proposal_id == proposal.id
 
+    # The ledger shows the vote before the validator's own commit status returns and it files
+    # its report: wait for the report, as for any condition asserted across processes.
+    wait_for_line(setup.validators["Org2MSP"], proposal.id, '"event": "voted"')
     with setup.validators["Org2MSP"].channel() as channel:
         reply = stub(channel).GetReport(validator_pb2.GetReportRequest(proposal_id=proposal.id))
     mine = next(v for v in votes if v.voter == "Org2MSP")
@@ -371,7 +374,7 @@ def test_a_validator_down_at_the_decision_scores_the_champion_when_it_returns(
     assert late.holdout_rows == 3000
     assert registry.get_champion(task_id).scores["Org3MSP"] == late.score
     assert registry.get_proposal(proposal.id).tally == decided.tally, "it decided nothing"
-    assert '"late": true' in _lines_of(org3, proposal.id)
+    wait_for_line(org3, proposal.id, '"late": true')  # logged once its commit status returns
 
 
 def test_a_vote_waits_for_the_store_to_come_back(setup: Setup) -> None:
