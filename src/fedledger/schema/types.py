@@ -180,10 +180,6 @@ class Schema:
                 return f
         raise KeyError(name)
 
-    def feature_path(self, name: str) -> str:
-        """The field path of a feature in the schema document: `schema.features[3]`."""
-        return f"schema.features[{self.feature_names.index(name)}]"
-
 
 def parse_schema(doc: object, path: str = "schema") -> tuple[Schema | None, list[str]]:
     """The normalised schema, or None and every fault found, each naming its field path."""
