@@ -56,8 +56,9 @@ class RunPaths:
         return self.state / "config.json"
 
     @property
-    def pid(self) -> Path:
-        return self.state / "server.pid"
+    def processes(self) -> Path:
+        """The process table: the server `up` started and the chaincode the server started."""
+        return self.state / "processes.json"
 
     @property
     def server_log(self) -> Path:
