@@ -82,6 +82,9 @@ class ChaincodeRunner:
         self._supervisor = asyncio.create_task(self._supervise())
 
     async def execute(self, invocation: Invocation, simulator: TxSimulator) -> Outcome:
+        """Run one transaction on the chaincode. Raises ChaincodeError when the chaincode is not
+        running within `restart_wait` (it is restarting), or as `ChaincodeStream.execute` does.
+        """
         if not self._connected.is_set():
             try:
                 await asyncio.wait_for(self._connected.wait(), self.restart_wait)

@@ -114,6 +114,9 @@ class EmbeddedConfig:
         return f"{self.chaincode_name}:{CHAINCODE_LABEL}"
 
     def member(self, msp_id: str) -> OrgConfig:
+        """The member organisation `msp_id`; raises KeyError for an organisation not in this
+        network.
+        """
         for org in self.members:
             if org.msp_id == msp_id:
                 return org
