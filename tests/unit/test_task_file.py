@@ -401,7 +401,7 @@ MISTAKES: list[tuple[str, str | dict[str, Any], str]] = [
     (
         "unknown feature field",
         {"schema.features": [{"name": "tenure_months", "type": "int", "unit": "month"}]},
-        "unknown field schema.features[0].unit (allowed: name, type, nullable, categories)",
+        "unknown field schema.features[0].unit (allowed: name, type, nullable, categories, format)",
     ),
     (
         "no target",
