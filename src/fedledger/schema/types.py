@@ -34,6 +34,7 @@ MAX_LABEL_LENGTH = 256
 MAX_NAME_LENGTH = 128
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+NAME_PATTERN = _NAME  # what a feature or target name must fullmatch
 NAME_RULE = (
     'must be usable as an ONNX input name: a letter or "_", '
     'then up to 127 letters, digits, "_", "." or "-"'
