@@ -103,7 +103,7 @@ def test_check_then_sanitise_then_check(folder: Path) -> None:
     )
     bounded = fedledger("data", "check", "--task", "task.yaml", "train.csv", "--limit", "3")
     assert bounded.stdout.splitlines()[3:] == [
-        "... more findings not listed (--limit 3; --limit 0 lists all)",
+        "... 7 more not listed (--limit 3; --limit 0 lists all)",
         lines[-1],
     ]
     cleaned = fedledger(

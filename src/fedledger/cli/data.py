@@ -58,8 +58,9 @@ def check(
     findings = conformed.findings()
     for finding in findings if not limit else itertools.islice(findings, limit):
         out.print(str(finding), highlight=False, markup=False)
-    if limit and conformed.refused + conformed.fixable > limit:
-        out.print(f"... more findings not listed (--limit {limit}; --limit 0 lists all)")
+    hidden = conformed.refused + conformed.fixable - limit
+    if limit and hidden > 0:
+        out.print(f"... {hidden} more not listed (--limit {limit}; --limit 0 lists all)")
     out.print(_summary(conformed, data_file), highlight=False, markup=False)
     if conformed.refused or conformed.fixable:
         raise typer.Exit(1)
