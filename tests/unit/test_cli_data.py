@@ -195,3 +195,13 @@ def test_draft_errors() -> None:
 )
 def test_task_id_from_file_name(stem: str, task_id: str) -> None:
     assert task_id_from(stem) == task_id
+
+
+def test_an_existing_file_without_a_suffix_is_a_task_file(folder: Path) -> None:
+    assert fedledger("task", "init", "--from", "train.csv", "--target", "Class").exit_code == 0
+    (folder / "task.yaml").rename(folder / "loans-task")
+    result = fedledger("data", "check", "--task", "loans-task", "train.csv", "--limit", "1")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[0] == (
+        "row 2, country 'Brazil' -> 'BR' (country name to alpha-2)"
+    )
