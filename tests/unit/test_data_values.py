@@ -147,6 +147,11 @@ NOT_WHOLE = "not a whole number, and the feature is int: round it or declare flo
             False,
             values.refused("not a number but a boolean: declare the feature as type: bool"),
         ),
+        (
+            " TRUE",
+            True,
+            values.refused("not a number but a boolean: declare the feature as type: bool"),
+        ),
     ],
 )
 def test_number(cell: object, integer: bool, expected: Outcome) -> None:

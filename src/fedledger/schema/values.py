@@ -125,15 +125,20 @@ def boolean(cell: object) -> Outcome:
     return refused("not a boolean: write true or false (yes/no, y/n, 1/0 and on/off are read too)")
 
 
+NOT_A_NUMBER_BUT_BOOLEAN = "not a number but a boolean: declare the feature as type: bool"
+
+
 def number(cell: object, *, integer: bool = False) -> Outcome:
     """A finite decimal number (whole for an int feature); surrounding spaces are trimmed."""
     if isinstance(cell, bool):
-        return refused("not a number but a boolean: declare the feature as type: bool")
+        return refused(NOT_A_NUMBER_BUT_BOOLEAN)
     if isinstance(cell, int | float):
         return _finite(str(cell), float(cell), (), integer=integer)
     text = _text(cell)
     stripped = text.strip()
     if not _NUMBER.fullmatch(stripped):
+        if stripped.casefold() in ("true", "false"):
+            return refused(NOT_A_NUMBER_BUT_BOOLEAN)
         return refused("not a number: write digits with a decimal point, e.g. 1250.5")
     changes: tuple[str, ...] = (TRIMMED,) if text != stripped else ()
     return _finite(stripped, float(stripped), changes, integer=integer)
