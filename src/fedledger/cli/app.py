@@ -51,6 +51,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "proposal": ("fedledger.cli.proposals", "proposal_app", "Inspect proposals and their votes."),
     "models": ("fedledger.cli.models", "models_app", "Fetch and verify models."),
+    "data": (
+        "fedledger.cli.data",
+        "data_app",
+        "Check and sanitise data files against a task's schema.",
+    ),
 }
 
 
