@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from typer.testing import CliRunner, Result
@@ -38,7 +39,7 @@ def fedledger(*args: str) -> Result:
 def test_task_init_drafts_a_task_file_that_validates(folder: Path) -> None:
     made = fedledger("task", "init", "--from", "train.csv", "--target", "Class")
     assert made.exit_code == 0, made.output
-    assert "wrote task.yaml: 7 features; 7 thing(s) to decide" in made.output
+    assert "wrote task.yaml: 7 features; 7 things to decide" in made.output
     text = (folder / "task.yaml").read_text()
     assert "#   income: float, observed 300 to 1200.5, 1 missing\n" in text
     assert "#   loan_id: every value differs, as in an identifier; remove it\n" in text
@@ -176,8 +177,6 @@ def test_a_task_id_without_a_network_names_the_missing_profile(folder: Path) -> 
 
 
 def test_draft_errors() -> None:
-    import pandas as pd
-
     with pytest.raises(DraftError) as one_class:
         draft_task(pd.DataFrame({"x": ["1", "2"], "y": ["a", "a"]}), "y", "t", None, "f.csv")
     assert str(one_class.value) == (
@@ -205,3 +204,40 @@ def test_an_existing_file_without_a_suffix_is_a_task_file(folder: Path) -> None:
     assert result.stdout.splitlines()[0] == (
         "row 2, country 'Brazil' -> 'BR' (country name to alpha-2)"
     )
+
+
+def test_a_few_odd_cells_do_not_turn_a_number_or_country_column_into_text() -> None:
+    """A float column with one 'n/a' stays a float and a country column with one unknown
+    country stays a country: the odd cells are named for the members to fix."""
+    rows = 100
+    frame = pd.DataFrame(
+        {
+            "income": [f"{1000 + i * 7.5}" for i in range(rows - 1)] + ["n/a"],
+            "country": ["Brazil", "BRA", " br ", "Germany"] * 24 + ["US", "PT", "GB", "Atlantis"],
+            "y": ["no", "yes"] * (rows // 2),
+        }
+    )
+    draft = draft_task(frame, "y", "t", None, "f.csv")
+    income, country = draft.document["schema"]["features"]
+    assert income == {"name": "income", "type": "float"}
+    assert country == {
+        "name": "country",
+        "type": "category",
+        "categories": ["BR", "DE", "GB", "PT", "US"],
+        "format": "iso3166-alpha2",
+    }
+    assert (
+        "income: drafted as numbers, but 1 value(s) are not: 'n/a'; `fedledger data check` "
+        "lists their rows (fix them, or declare nullable: true for blanks)"
+    ) in draft.decide
+    assert any(
+        d.startswith("country: drafted as ISO 3166 countries, but 1 value(s) are not: 'Atlantis'")
+        for d in draft.decide
+    )
+
+
+def test_a_column_of_mostly_text_is_not_drafted_as_numbers() -> None:
+    frame = pd.DataFrame({"code": ["A1", "B2", "7"] * 10, "y": ["no", "yes", "no"] * 10})
+    (code,) = draft_task(frame, "y", "t", None, "f.csv").document["schema"]["features"]
+    assert code["type"] == "category"
+    assert code["categories"] == ["7", "A1", "B2"]

@@ -152,7 +152,8 @@ def init(
     out_file.write_text(text, encoding="utf-8")
     console.print(
         f"wrote {escape(str(out_file))}: {len(draft.document['schema']['features'])} features; "
-        f"{len(draft.decide)} thing(s) to decide are listed at its top; check it with "
+        f"{len(draft.decide)} {'thing' if len(draft.decide) == 1 else 'things'} to decide are "
+        "listed at its top; check it with "
         f"`fedledger task validate {escape(str(out_file))}`",
         highlight=False,
     )

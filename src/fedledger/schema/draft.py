@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,9 @@ from fedledger.schema.task_file import ID_PATTERN, check_task
 from fedledger.schema.types import COUNTRY_FORMAT, MAX_LABEL_LENGTH, MAX_LABELS, NAME_PATTERN
 
 MAX_CLASSES_OF_NUMBERS = 20  # a numeric target with more distinct values is a regression
+# A column is drafted as numbers (or countries) when at most this share of its cells are not:
+# the odd ones are a data error to fix, not a reason to make a number column text.
+ODD_SHARE = 0.02
 
 
 class DraftError(TaskSchemaError):
@@ -94,10 +98,13 @@ def _feature(name: str, column: pd.Series, draft: Draft) -> dict[str, Any] | Non
         draft.decide.append(f"column {name!r} is left out: it is empty")
         return None
     doc: dict[str, Any] = {"name": name}
-    kind = _numeric_kind(cells) or _bool_kind(cells)
+    cells, odd = _mostly(cells, lambda c: values.number(c).refusal is None)
+    kind = _numeric_kind(cells) if odd is not None else _bool_kind(cells)
     if kind is not None:
         doc["type"] = kind
         draft.inferred.append(_describe(name, kind, cells, missing))
+        if odd:
+            draft.decide.append(_odd_note(name, odd, "numbers"))
         if kind == "int" and set(cells) <= {"0", "1"}:
             draft.decide.append(f"{name}: only 0 and 1 seen; declare type: bool if it is a yes/no")
         if kind == "int" and name.lower().endswith("id") and len(set(cells)) == len(cells):
@@ -110,6 +117,23 @@ def _feature(name: str, column: pd.Series, draft: Draft) -> dict[str, Any] | Non
     if missing:
         doc["nullable"] = True
     return doc
+
+
+def _mostly(cells: list[str], fits: Callable[[str], bool]) -> tuple[list[str], list[str] | None]:
+    """The cells that fit and the distinct ones that do not, when those are few enough to be
+    errors (at most ODD_SHARE of the cells); else all cells and None."""
+    odd = [c for c in cells if not fits(c)]
+    if len(odd) > ODD_SHARE * len(cells):
+        return cells, None
+    return [c for c in cells if fits(c)], sorted(set(odd))
+
+
+def _odd_note(name: str, odd: list[str], what: str) -> str:
+    shown = ", ".join(repr(o) for o in odd[:5]) + (", …" if len(odd) > 5 else "")
+    return (
+        f"{name}: drafted as {what}, but {len(odd)} value(s) are not: {shown}; "
+        "`fedledger data check` lists their rows (fix them, or declare nullable: true for blanks)"
+    )
 
 
 def _numeric_kind(cells: list[str]) -> str | None:
@@ -148,12 +172,17 @@ def _categories(name: str, column: pd.Series, draft: Draft) -> dict[str, Any] | 
         )
         return None
     note = f", {missing} missing" if missing else ""
-    if "country" in name.lower() and (codes := _countries(counts)) is not None:
-        draft.inferred.append(
-            f"{name}: a country ({COUNTRY_FORMAT}), {len(codes)} seen: {', '.join(codes)}{note}"
-        )
-        draft.decide.append(f"{name}: add the countries other members have to its categories")
-        return {"type": "category", "categories": codes, "format": COUNTRY_FORMAT}
+    if "country" in name.lower():
+        countries, odd = _mostly(cells, lambda c: values.country_code(c) is not None)
+        if odd is not None:
+            codes = sorted({code for c in set(countries) if (code := _country(c))})
+            draft.inferred.append(
+                f"{name}: a country ({COUNTRY_FORMAT}), {len(codes)} seen: {', '.join(codes)}{note}"
+            )
+            if odd:
+                draft.decide.append(_odd_note(name, odd, "ISO 3166 countries"))
+            draft.decide.append(f"{name}: add the countries other members have to its categories")
+            return {"type": "category", "categories": codes, "format": COUNTRY_FORMAT}
     spellings: dict[str, str] = {}
     for text, _ in counts.most_common():
         spellings.setdefault(text.casefold(), text)
@@ -163,14 +192,9 @@ def _categories(name: str, column: pd.Series, draft: Draft) -> dict[str, Any] | 
     return {"type": "category", "categories": categories}
 
 
-def _countries(counts: Counter[str]) -> list[str] | None:
-    codes = set()
-    for text in counts:
-        found = values.country_code(text)
-        if found is None:
-            return None
-        codes.add(found[0])
-    return sorted(codes)
+def _country(text: str) -> str | None:
+    found = values.country_code(text)
+    return None if found is None else found[0]
 
 
 def _target(name: str, column: pd.Series, draft: Draft) -> tuple[dict[str, Any], str]:
