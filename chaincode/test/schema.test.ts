@@ -152,12 +152,16 @@ interface TaskVector {
 }
 
 const taskVectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'task-vectors.json'), 'utf8')) as {
-    metrics: { name: string; higherIsBetter: boolean }[];
     limits: Record<string, number>;
     policyDefaults: Record<string, unknown>;
     base: Record<string, unknown>;
     valid: TaskVector[];
     invalid: TaskVector[];
+};
+
+const sharedMetrics = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'metrics.json'), 'utf8')) as {
+    taskMetrics: { name: string; higherIsBetter: boolean }[];
+    reportedOnly: { name: string; higherIsBetter: boolean }[];
 };
 
 /** The base task with each dotted path of `set` given its value. */
@@ -176,10 +180,20 @@ function taskFrom(set: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('task input vectors shared with the Python task-file check (testdata/task-vectors.json)', () => {
-    it('lists the chaincode metrics and their direction, in order', () => {
-        expect(taskVectors.metrics.map((metric) => metric.name)).to.deep.equal([...METRICS]);
-        for (const metric of taskVectors.metrics) {
+    it('lists the chaincode metrics and their direction, in order (testdata/metrics.json)', () => {
+        expect(sharedMetrics.taskMetrics.map((metric) => metric.name)).to.deep.equal([...METRICS]);
+        for (const metric of sharedMetrics.taskMetrics) {
             expect(HIGHER_IS_BETTER[metric.name as (typeof METRICS)[number]], metric.name).to.equal(metric.higherIsBetter);
+        }
+    });
+
+    it('refuses a reported-only metric (brier) as a task metric', async () => {
+        for (const metric of sharedMetrics.reportedOnly) {
+            const world = new World();
+            await expectRefusal(
+                world.ledger.invoke(ORG1, (ctx) => world.registry.CreateTask(ctx, json(taskFrom({ metric: metric.name })))),
+                `task refused: metric must be one of ${METRICS.join(', ')}, got "${metric.name}"`,
+            );
         }
     });
 
