@@ -104,15 +104,15 @@ describe('parsePolicy', () => {
     });
 
     const refusals: [string, Partial<Record<keyof Policy, unknown>>, string][] = [
-        ['a quorum above the member count', { quorum: 4 }, 'task refused: policy.quorum must be an integer from 1 to 3, got 4'],
-        ['a fractional quorum', { quorum: 1.5 }, 'task refused: policy.quorum must be an integer from 1 to 3, got 1.5'],
-        ['a zero threshold', { approvalThreshold: 0 }, 'task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 0'],
-        ['a threshold above 1', { approvalThreshold: 1.5 }, 'task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 1.5'],
-        ['a negative maxRegression', { maxRegression: -0.1 }, 'task refused: policy.maxRegression must be zero or more (or null for no veto), got -0.1'],
-        ['a textual minScore', { minScore: 'high' }, 'task refused: policy.minScore must be a finite number, got "high"'],
-        ['a zero voting period', { votingPeriodSeconds: 0 }, 'task refused: policy.votingPeriodSeconds must be an integer from 1 to 31536000, got 0'],
-        ['a missing size limit', { maxModelBytes: undefined }, 'task refused: policy.maxModelBytes must be an integer from 1 to 1099511627776, got nothing'],
-        ['too many open proposals', { maxOpenProposalsPerOrg: 101 }, 'task refused: policy.maxOpenProposalsPerOrg must be an integer from 1 to 100, got 101'],
+        ['a quorum above the member count', { quorum: 4 }, '[INVALID_ARGUMENT] task refused: policy.quorum must be an integer from 1 to 3, got 4'],
+        ['a fractional quorum', { quorum: 1.5 }, '[INVALID_ARGUMENT] task refused: policy.quorum must be an integer from 1 to 3, got 1.5'],
+        ['a zero threshold', { approvalThreshold: 0 }, '[INVALID_ARGUMENT] task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 0'],
+        ['a threshold above 1', { approvalThreshold: 1.5 }, '[INVALID_ARGUMENT] task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 1.5'],
+        ['a negative maxRegression', { maxRegression: -0.1 }, '[INVALID_ARGUMENT] task refused: policy.maxRegression must be zero or more (or null for no veto), got -0.1'],
+        ['a textual minScore', { minScore: 'high' }, '[INVALID_ARGUMENT] task refused: policy.minScore must be a finite number, got "high"'],
+        ['a zero voting period', { votingPeriodSeconds: 0 }, '[INVALID_ARGUMENT] task refused: policy.votingPeriodSeconds must be an integer from 1 to 31536000, got 0'],
+        ['a missing size limit', { maxModelBytes: undefined }, '[INVALID_ARGUMENT] task refused: policy.maxModelBytes must be an integer from 1 to 1099511627776, got nothing'],
+        ['too many open proposals', { maxOpenProposalsPerOrg: 101 }, '[INVALID_ARGUMENT] task refused: policy.maxOpenProposalsPerOrg must be an integer from 1 to 100, got 101'],
     ];
     for (const [name, change, message] of refusals) {
         it(`refuses ${name}`, () => {
@@ -127,7 +127,7 @@ describe('parsePolicy', () => {
             .to.throw()
             .with.property(
                 'message',
-                'task refused: unknown field policy.vetoes (allowed: quorum, approvalThreshold, minScore, maxRegression, votingPeriodSeconds, maxModelBytes, maxOpenProposalsPerOrg)',
+                '[INVALID_ARGUMENT] task refused: unknown field policy.vetoes (allowed: quorum, approvalThreshold, minScore, maxRegression, votingPeriodSeconds, maxModelBytes, maxOpenProposalsPerOrg)',
             );
     });
 });
