@@ -142,7 +142,8 @@ describe('parseSchema refusals beyond the shared vectors', () => {
 
 /**
  * testdata/task-vectors.json: what `fedledger task validate` (src/fedledger/schema/task_file.py)
- * must know of the chaincode (metrics, limits, policy defaults) and the refusals it must predict.
+ * must know of the chaincode (limits, policy defaults) and the refusals it must predict; the
+ * metrics are in testdata/metrics.json.
  * tests/unit/test_task_file.py reads the same file.
  */
 interface TaskVector {

@@ -1,6 +1,6 @@
 """The task file: `fedledger task validate`, the checks `task create` runs, and their messages.
 
-testdata/task-vectors.json is shared with the chaincode's tests: its metrics, limits and refusals
+testdata/task-vectors.json is shared with the chaincode's tests: its limits and refusals
 are the chaincode's, so a task file that passes here is one the chaincode accepts.
 """
 

@@ -4,8 +4,8 @@ A task file (docs/task-file.md) is YAML or JSON: id, description, schema (inline
 a schema file relative to the task file), metric, members and policy. `check_task` applies every
 rule the chaincode applies to a TaskInput (chaincode/src/tasks.ts, policy.ts, schema.ts), with
 the chaincode's words, and reports every fault at once instead of the first; a message may add
-a hint after "; ". testdata/task-vectors.json holds the chaincode's metrics, limits and refusals,
-and both test suites check them. Beyond the chaincode it refuses a metric that does not fit the
+a hint after "; ". testdata/task-vectors.json holds the chaincode's limits and refusals and
+testdata/metrics.json its metrics; both test suites check them. Beyond the chaincode it refuses a metric that does not fit the
 target (validators could never score it) and reads YAML without turning yes/no/on/off into
 booleans (`classes: [no, yes]` stays two strings).
 """
