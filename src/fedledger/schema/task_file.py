@@ -5,9 +5,9 @@ a schema file relative to the task file), metric, members and policy. `check_tas
 rule the chaincode applies to a TaskInput (chaincode/src/tasks.ts, policy.ts, schema.ts), with
 the chaincode's words, and reports every fault at once instead of the first; a message may add
 a hint after "; ". testdata/task-vectors.json holds the chaincode's limits and refusals and
-testdata/metrics.json its metrics; both test suites check them. Beyond the chaincode it refuses a metric that does not fit the
-target (validators could never score it) and reads YAML without turning yes/no/on/off into
-booleans (`classes: [no, yes]` stays two strings).
+testdata/metrics.json its metrics; both test suites check them. Beyond the chaincode it refuses
+a metric that does not fit the target (validators could never score it) and reads YAML without
+turning yes/no/on/off into booleans (`classes: [no, yes]` stays two strings).
 """
 
 from __future__ import annotations
