@@ -78,7 +78,8 @@ class TaskPolicy:
         return champion_score - score if self.higher_is_better else score - champion_score
 
     def broken(self, score: float, champion_score: float | None) -> list[Rule]:
-        """The rules a finite `score` breaks, minimum first, as the chaincode applies them."""
+        """The rules a finite `score` breaks, in the order of the policy's fields; the veto
+        counts only a regression over maxRegression by more than REGRESSION_TOLERANCE."""
         rules: list[Rule] = []
         if self.min_score is not None and not self._at_least(score, self.min_score):
             rules.append(Rule.MIN_SCORE)
@@ -94,22 +95,21 @@ class TaskPolicy:
         """Apply the minimum score, then the veto on regression against the champion."""
         if not math.isfinite(score):
             return Decision.REJECT, [f"{self.metric} is {score}"]
-        reasons: list[str] = []
-        for rule in self.broken(score, champion_score):
-            if rule is Rule.MIN_SCORE:
-                word = "below" if self.higher_is_better else "above"
-                reasons.append(
-                    f"{self.metric} {score:.6g} is {word} the task's minimum {self.min_score:.6g}"
-                )
-            else:
-                reasons.append(
-                    f"{self.metric} {score:.6g} regresses "
-                    f"{self.regression(score, champion_score or 0.0):.6g} from the champion's "
-                    f"{champion_score:.6g}, more than the allowed {self.max_regression:.6g}"
-                )
+        broken = self.broken(score, champion_score)
+        reasons = [self._reason(rule, score, champion_score) for rule in broken]
         if reasons:
             return Decision.REJECT, reasons
         return Decision.APPROVE, [f"{self.metric} {score:.6g} meets the task's policy"]
+
+    def _reason(self, rule: Rule, score: float, champion_score: float | None) -> str:
+        if rule is Rule.MAX_REGRESSION and champion_score is not None:
+            return (
+                f"{self.metric} {score:.6g} regresses {self.regression(score, champion_score):.6g}"
+                f" from the champion's {champion_score:.6g}, more than the allowed "
+                f"{self.max_regression:.6g}"
+            )
+        word = "below" if self.higher_is_better else "above"
+        return f"{self.metric} {score:.6g} is {word} the task's minimum {self.min_score:.6g}"
 
 
 @dataclass(frozen=True)
