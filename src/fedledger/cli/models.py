@@ -19,7 +19,7 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
-from fedledger.registry import ChaincodeRefusalError, proposal_id_for
+from fedledger.registry import ChaincodeRefusalError, RefusalCode, proposal_id_for
 
 models_app = typer.Typer(help="Fetch and verify models.", no_args_is_help=True)
 
@@ -67,7 +67,9 @@ def verify(
             return
         try:
             proposal = registry.get_proposal(proposal_id_for(task_id, digest))
-        except ChaincodeRefusalError:
+        except ChaincodeRefusalError as refusal:
+            if refusal.code is not RefusalCode.PROPOSAL_NOT_FOUND:
+                raise
             fail(f"{model} (sha256 {digest}) was never proposed for task {task_id}")
     out.print(f"{model} is proposal {proposal.id} of {task_id}, status {proposal.status}")
     if proposal.status != "ACCEPTED" or champion is None:

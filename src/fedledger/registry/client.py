@@ -47,6 +47,7 @@ from fedledger.registry.records import (
     parse,
     parse_record,
 )
+from fedledger.registry.refusals import RefusalCode
 
 R = TypeVar("R")
 CONTRACT = "registry"
@@ -260,7 +261,7 @@ class Registry:
         try:
             return self.get_champion(task_id)
         except ChaincodeRefusalError as refusal:
-            if "has no champion yet" in refusal.message:
+            if refusal.code is RefusalCode.NO_CHAMPION:
                 return None
             raise
 

@@ -21,7 +21,7 @@ from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.policy import Task as EvaluationTask
 from fedledger.evaluate.report import EvaluationReport, evaluator_version
-from fedledger.registry import ChaincodeRefusalError, Policy, Registry
+from fedledger.registry import ChaincodeRefusalError, Policy, RefusalCode, Registry
 from fedledger.registry import Task as LedgerTask
 from fedledger.registry.evaluation import SchemaHashMismatchError, evaluation_task
 from fedledger.store.base import ModelStore
@@ -148,7 +148,9 @@ class EvaluationService:
         try:
             return self.registry.get_task(task_id)
         except ChaincodeRefusalError as refusal:
-            raise NotFoundError(refusal.message) from refusal
+            if refusal.code is RefusalCode.TASK_NOT_FOUND:
+                raise NotFoundError(refusal.message) from refusal
+            raise
 
     def champion_score(self, task_id: str) -> float | None:
         champion = self.registry.find_champion(task_id)
