@@ -51,6 +51,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "proposal": ("fedledger.cli.proposals", "proposal_app", "Inspect proposals and their votes."),
     "models": ("fedledger.cli.models", "models_app", "Fetch and verify models."),
+    "change": (
+        "fedledger.cli.changes",
+        "change_app",
+        "Propose, vote on and inspect changes to a task.",
+    ),
+    "champion": ("fedledger.cli.champions", "champion_app", "Follow a task's champions."),
+    "audit": (
+        "fedledger.cli.audit",
+        "audit_app",
+        "Export a task's complete history and verify an export against the ledger.",
+    ),
 }
 
 

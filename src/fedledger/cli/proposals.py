@@ -14,7 +14,9 @@ from fedledger.cli.common import (
     ProfileOption,
     RunDir,
     StoreOption,
+    acting_org,
     fail,
+    load_profile,
     model_store,
     out,
     registry_for,
@@ -138,3 +140,34 @@ def describe(proposal: Proposal) -> str:
         + (f" ({proposal.status_reason})" if proposal.status_reason else "")
         + f"  deadline {proposal.deadline:%Y-%m-%d %H:%M:%S} UTC"
     )
+
+
+@proposal_app.command("close-expired")
+def close_expired(
+    task_id: Annotated[str | None, typer.Option("--task", help="Only this task's.")] = None,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Close the pending proposals whose voting period is over (validators also do this)."""
+    from datetime import UTC, datetime
+
+    from fedledger.registry.expiry import close_expired as close_all
+
+    me = acting_org(load_profile(run_dir, profile), org)
+    with registry_for(run_dir, profile, org) as registry:
+        tasks = [task_id] if task_id else [t.id for t in registry.all_tasks() if me in t.members]
+        closings = list(close_all(registry, tasks, datetime.now(UTC)))
+    refused = [c for c in closings if c.result == "refused"]
+    for closing in closings:
+        proposal = closing.proposal
+        if closing.result != "refused":
+            out.print(
+                f"{closing.result} {proposal.id} (task {proposal.task_id}, voting ended "
+                f"{proposal.deadline:%Y-%m-%d %H:%M:%S} UTC)",
+                highlight=False,
+            )
+    if not closings:
+        out.print("no pending proposal is past its deadline")
+    if refused:
+        fail("; ".join(f"{c.proposal.id}: {c.message}" for c in refused))
