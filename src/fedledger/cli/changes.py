@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from fedledger.audit.trail import change_subject
 from fedledger.cli.common import (
     DEFAULT_RUN_DIR,
     OrgOption,
@@ -53,8 +54,6 @@ def _print_outcome(verb: str, change: Change) -> None:
 
 
 def describe_subject(change: Change) -> str:
-    from fedledger.audit.trail import change_subject
-
     return change_subject(change)
 
 
