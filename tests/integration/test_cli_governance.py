@@ -397,3 +397,46 @@ def test_audit_verify_names_each_difference(ledger: Any, tmp_path: Path) -> None
     assert refused(fedledger(ledger, "audit", "verify", str(bad))) == (
         f'error: {bad}: "format" must be "fedledger-audit"; is this an audit export?'
     )
+
+
+def test_expired_changes_are_closed_and_a_non_member_is_refused(ledger: Any) -> None:
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP"], voting_period_seconds=1)
+    proposed = ok(
+        fedledger(
+            ledger, "change", "propose", "add-member", "--task", task_id, "--msp-id", "Org3MSP"
+        )
+    )
+    change_id = CHANGE_ID.search(proposed).group(0)  # type: ignore[union-attr]
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        proposal = submit(registry, task_id)
+        deadline = max(registry.get_change(change_id).deadline, proposal.deadline)
+    everywhere(ledger)
+    time.sleep(max(0.0, deadline.timestamp() - time.time()) + 0.2)
+
+    late = refused(fedledger(ledger, "change", "vote", change_id, "approve", org="Org2MSP"))
+    assert late.startswith(f"error: change refused: voting on change {change_id} ended at ")
+    outsider = refused(
+        fedledger(ledger, "proposal", "close-expired", "--task", task_id, org="Org3MSP")
+    )
+    assert outsider == (
+        f"error: {proposal.id}: close refused: Org3MSP is not a member of task {task_id} "
+        "(members: Org1MSP, Org2MSP)"
+    )
+    closed = ok(fedledger(ledger, "change", "close-expired", "--task", task_id, org="Org2MSP"))
+    assert closed.startswith(f"closed {change_id} (task {task_id}, voting ended ")
+    shown = json.loads(ok(fedledger(ledger, "change", "show", change_id)))
+    assert shown["status"] == "EXPIRED"
+    assert shown["statusReason"].startswith("the voting period ended at ")
+    again = ok(fedledger(ledger, "change", "close-expired", "--task", task_id))
+    assert again.strip() == "no pending change is past its deadline"
+
+
+def test_histories_and_export_of_an_unknown_task_are_refused(ledger: Any) -> None:
+    for command in (
+        ("task", "history", "no-such-task"),
+        ("champion", "history", "no-such-task"),
+        ("audit", "export", "--task", "no-such-task"),
+    ):
+        assert refused(fedledger(ledger, *command)).startswith(
+            "error: query refused: task no-such-task does not exist"
+        ), command

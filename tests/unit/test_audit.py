@@ -197,6 +197,8 @@ class Racing:
 class Proposal:
     def __init__(self, proposal_id: str, status: str) -> None:
         self.id = proposal_id
+        self.task_id = "t1"
+        self.deadline = TIME
         self.status = status
 
     @property
@@ -221,6 +223,7 @@ def test_closing_a_proposal_someone_else_closed_is_not_an_error(
     error: Exception | None, after: str, result: str, message: str
 ) -> None:
     closing = close_one(Racing(error, after), Proposal("p-1", "PENDING"))  # type: ignore[arg-type]
+    assert (closing.record_id, closing.task_id) == ("p-1", "t1")
     assert (closing.result, closing.message) == (result, message)
 
 

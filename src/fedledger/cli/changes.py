@@ -229,3 +229,18 @@ def describe_change(change: Change) -> dict[str, Any]:
         "decidedAt": None if change.decided_at is None else change.decided_at.isoformat(),
         "txId": change.transaction_id,
     }
+
+
+@change_app.command("close-expired")
+def close_expired(
+    task_id: Annotated[str | None, typer.Option("--task", help="Only this task's.")] = None,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Close the pending changes whose voting period is over."""
+    from fedledger.cli.proposals import close_for_member, report_closings
+    from fedledger.registry.expiry import close_expired_changes
+
+    closings = close_for_member(run_dir, profile, org, task_id, close_expired_changes)
+    report_closings(closings, "change")

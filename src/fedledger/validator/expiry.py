@@ -64,16 +64,16 @@ class Expirer:
     def sweep(self) -> float:
         """Close what has expired; return how long to sleep before the next sweep."""
         for closing in close_expired(self.registry, self.tasks, self._clock()):
-            proposal = closing.proposal
+            proposal_id = closing.record_id
             if closing.result == "closed":
                 log.info(
-                    "closed expired proposal", proposal_id=proposal.id, task_id=proposal.task_id
+                    "closed expired proposal", proposal_id=proposal_id, task_id=closing.task_id
                 )
             elif closing.result == "closed elsewhere":
-                log.debug("expired proposal closed by another member", proposal_id=proposal.id)
+                log.debug("expired proposal closed by another member", proposal_id=proposal_id)
             else:
                 self._metrics.errors.labels(kind="close_refused").inc()
-                log.warning("close refused", proposal_id=proposal.id, reason=closing.message)
+                log.warning("close refused", proposal_id=proposal_id, reason=closing.message)
         now = self._clock()
         upcoming = next_deadline(self.registry, self.tasks, now)
         if upcoming is None:
