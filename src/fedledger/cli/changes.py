@@ -239,7 +239,7 @@ def close_expired(
     profile: ProfileOption = None,
 ) -> None:
     """Close the pending changes whose voting period is over."""
-    from fedledger.cli.proposals import close_for_member, report_closings
+    from fedledger.cli.closing import close_for_member, report_closings
     from fedledger.registry.expiry import close_expired_changes
 
     closings = close_for_member(run_dir, profile, org, task_id, close_expired_changes)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -14,9 +14,7 @@ from fedledger.cli.common import (
     ProfileOption,
     RunDir,
     StoreOption,
-    acting_org,
     fail,
-    load_profile,
     model_store,
     out,
     registry_for,
@@ -150,35 +148,8 @@ def close_expired(
     profile: ProfileOption = None,
 ) -> None:
     """Close the pending proposals whose voting period is over (validators also do this)."""
+    from fedledger.cli.closing import close_for_member, report_closings
     from fedledger.registry.expiry import close_expired as close_all
 
     closings = close_for_member(run_dir, profile, org, task_id, close_all)
     report_closings(closings, "proposal")
-
-
-def close_for_member(
-    run_dir: Path, profile: Path | None, org: str | None, task_id: str | None, close: Any
-) -> list[Any]:
-    """Run `close` (registry, task ids, now) on the task, or on every task `org` is a member of."""
-    from datetime import UTC, datetime
-
-    me = acting_org(load_profile(run_dir, profile), org)
-    with registry_for(run_dir, profile, org) as registry:
-        tasks = [task_id] if task_id else [t.id for t in registry.all_tasks() if me in t.members]
-        return list(close(registry, tasks, datetime.now(UTC)))
-
-
-def report_closings(closings: list[Any], kind: str) -> None:
-    """One line per record closed; `error:` and exit status 1 naming each refused one."""
-    for closing in closings:
-        if closing.result != "refused":
-            out.print(
-                f"{closing.result} {closing.record_id} (task {closing.task_id}, voting ended "
-                f"{closing.deadline:%Y-%m-%d %H:%M:%S} UTC)",
-                highlight=False,
-            )
-    if not closings:
-        out.print(f"no pending {kind} is past its deadline")
-    refused = [c for c in closings if c.result == "refused"]
-    if refused:
-        fail("; ".join(f"{c.record_id}: {c.message}" for c in refused))
