@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fedledger.registry import Champion, Change, Proposal, Registry, Task, Vote
+from fedledger.registry import Champion, Change, HistoryEntry, Proposal, Registry, Task, Vote
 
 # Within one transaction, records are listed cause first: a change before the task or champion
 # it alters, a vote before the proposal it counts and the champion it crowns or scores.
@@ -73,15 +73,7 @@ def task_events(registry: Registry, task_id: str) -> list[Event]:
 def _versions(registry: Registry, kind: str, record_id: str) -> Iterator[Event]:
     previous: Any = None
     for entry in reversed(registry.history(kind, record_id)):
-        yield _classify(
-            kind,
-            record_id,
-            entry.transaction_id,
-            entry.timestamp,
-            entry.record,
-            previous,
-            entry.value,
-        )
+        yield _classify(kind, record_id, entry, previous)
         previous = entry.record
 
 
@@ -107,15 +99,9 @@ def _vote_summary(vote: Vote) -> str:
     )
 
 
-def _classify(
-    kind: str,
-    record_id: str,
-    transaction_id: str,
-    timestamp: datetime,
-    record: Any,
-    previous: Any,
-    value: Any,
-) -> Event:
+def _classify(kind: str, record_id: str, entry: HistoryEntry, previous: Any) -> Event:
+    """The event `entry` records, given the version of the record before it (None at first)."""
+    record = entry.record
     if record is None:
         action, actor, status, summary = "removed", "", "", f"{kind} {record_id} removed"
     elif isinstance(record, Task):
@@ -131,12 +117,12 @@ def _classify(
         f"{kind}.{action}",
         kind,
         record_id,
-        transaction_id,
-        timestamp,
+        entry.transaction_id,
+        entry.timestamp,
         actor,
         status,
         summary,
-        value,
+        entry.value,
     )
 
 
