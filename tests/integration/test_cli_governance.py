@@ -392,6 +392,18 @@ def test_audit_verify_names_each_difference(ledger: Any, tmp_path: Path) -> None
     )
     assert f"the export lacks proposal.tallied of proposal {dropped['recordId']}" in lines[5]
 
+    elsewhere = tmp_path / "elsewhere.json"
+    ok(fedledger(ledger, "audit", "export", "--task", task_id, "--out", str(elsewhere)))
+    moved = json.loads(elsewhere.read_text())
+    moved["chaincode"] = "other"
+    elsewhere.write_text(json.dumps(moved))
+    result = fedledger(ledger, "audit", "verify", str(elsewhere))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[1:] == [
+        f"  - the export is of channel {ledger.profile.channel}, chaincode other; this "
+        f"connection reads channel {ledger.profile.channel}, chaincode {ledger.profile.chaincode}"
+    ]
+
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "something else"}')
     assert refused(fedledger(ledger, "audit", "verify", str(bad))) == (

@@ -119,6 +119,7 @@ def test_an_export_reads_back_for_verification(tmp_path: Path, suffix: str) -> N
     path.write_text(to_json("t1", "c", "cc", rows()) if suffix == "json" else to_csv(rows()))
     export = read_export(path)
     assert export.task_id == "t1"
+    assert export.where == (("c", "cc") if suffix == "json" else None)
     assert export.through_block == 5
     assert [(e.block, e.position, e.record_type, e.record_id) for e in export.events] == [
         (3, 0, "task", "t1"),

@@ -118,8 +118,11 @@ class ExportedEvent:
 
 @dataclass(frozen=True)
 class Export:
+    """An export read back; `where` is the (channel, chaincode) a JSON export names (CSV: None)."""
+
     task_id: str
     events: tuple[ExportedEvent, ...]
+    where: tuple[str, str] | None = None
 
     @property
     def through_block(self) -> int:
@@ -159,7 +162,8 @@ def _read_json(path: Path, text: str) -> Export:
     if not isinstance(task_id, str):
         raise ExportFileError(f'{path}: "taskId" must be a string')
     read = [_event(f"{path}: events[{index}]", item) for index, item in enumerate(events)]
-    return Export(task_id, tuple(read))
+    where = (str(document.get("channel")), str(document.get("chaincode")))
+    return Export(task_id, tuple(read), where)
 
 
 def _read_csv(path: Path, text: str) -> Export:

@@ -92,6 +92,12 @@ def verify(export: Export, ledger: AuditLedger) -> Verification:
     does not know is a problem of the export, not an error).
     """
     problems: list[str] = []
+    here = (ledger.channel, ledger.chaincode)
+    if export.where is not None and export.where != here:
+        problems.append(
+            f"the export is of channel {export.where[0]}, chaincode {export.where[1]}; this "
+            f"connection reads channel {here[0]}, chaincode {here[1]}"
+        )
     committed: dict[str, CommittedTransaction | str] = {}
     for event in export.events:
         found = committed.get(event.transaction_id)
