@@ -169,6 +169,9 @@ def test_members_and_policy_change_by_every_members_approval(ledger: Any) -> Non
     listed = ok(fedledger(ledger, "change", "list", "--task", task_id, "--status", "REJECTED"))
     assert policy_id in listed
     assert change_id not in listed
+    everything = ok(fedledger(ledger, "change", "list"))  # every task's
+    assert policy_id in everything
+    assert change_id in everything
 
     history = ok(fedledger(ledger, "task", "history", task_id)).splitlines()
     assert len(history) == 2

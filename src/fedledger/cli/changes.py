@@ -174,21 +174,23 @@ def vote(
 
 @change_app.command("list")
 def list_changes(
-    task_id: TaskOption,
+    task_id: Annotated[str | None, typer.Option("--task", help="Only this task's.")] = None,
     status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
     org: OrgOption = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
-    """A task's changes with their status and approvals."""
+    """Changes (of one task, or of every task) with their status and approvals."""
     if status is not None and status not in CHANGE_STATUSES:
         fail(f"--status {status!r}: one of {', '.join(CHANGE_STATUSES)}")
     with registry_for(run_dir, profile, org) as registry:
-        changes = [c for c in registry.all_changes(task_id) if status in (None, c.status)]
-    table = Table("change", "what", "proposer", "status", "approvals", "deadline")
+        tasks = [task_id] if task_id else [t.id for t in registry.all_tasks()]
+        changes = [c for t in tasks for c in registry.all_changes(t) if status in (None, c.status)]
+    table = Table("change", "task", "what", "proposer", "status", "approvals", "deadline")
     for change in changes:
         table.add_row(
             change.id,
+            change.task_id,
             describe_subject(change),
             change.proposer,
             change.status,
