@@ -8,7 +8,7 @@ chaincode's own message through the command line's error handling.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.table import Table
@@ -23,7 +23,7 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
-from fedledger.registry import Change, ChangeStatus, Policy
+from fedledger.registry import Change, ChangeStatus, Decision, Policy
 
 change_app = typer.Typer(
     help="Propose, vote on and inspect changes to a task.", no_args_is_help=True
@@ -42,19 +42,17 @@ ChangeId = Annotated[str, typer.Argument(help="Change id (c-…).")]
 
 def _print_outcome(verb: str, change: Change) -> None:
     out.print(
-        f"{verb} change {change.id} ({describe_subject(change)}) on task {change.task_id}: "
+        f"{verb} change {change.id} ({change_subject(change)}) on task {change.task_id}: "
         f"{change.status}"
         + (f" ({change.status_reason})" if change.status_reason else "")
         + (
             f"; voting until {change.deadline:%Y-%m-%d %H:%M:%S} UTC"
             if change.status == "PENDING"
             else ""
-        )
+        ),
+        highlight=False,
+        markup=False,
     )
-
-
-def describe_subject(change: Change) -> str:
-    return change_subject(change)
 
 
 @propose_app.command("add-member")
@@ -101,10 +99,8 @@ def revoke_champion(
     _print_outcome("proposed", change)
 
 
-def _optional_number(option: str, text: str | None) -> float | str | None:
-    """`text` as a number, None for "none", or "" when the option was not given."""
-    if text is None:
-        return ""
+def _bound(option: str, text: str) -> float | None:
+    """An optional bound as typed: a number, or None for "none"."""
     if text.strip().lower() == "none":
         return None
     try:
@@ -138,14 +134,17 @@ def policy(
     given: dict[str, Any] = {
         "quorum": quorum,
         "approvalThreshold": approval_threshold,
-        "minScore": _optional_number("--min-score", min_score),
-        "maxRegression": _optional_number("--max-regression", max_regression),
         "votingPeriodSeconds": voting_period,
         "maxModelBytes": max_model_bytes,
         "maxOpenProposalsPerOrg": max_open_proposals,
     }
-    updates = {k: v for k, v in given.items() if v is not None and v != ""}
-    updates |= {k: None for k in ("minScore", "maxRegression") if given[k] is None}
+    updates = {name: value for name, value in given.items() if value is not None}
+    for name, option, text in (
+        ("minScore", "--min-score", min_score),
+        ("maxRegression", "--max-regression", max_regression),
+    ):
+        if text is not None:
+            updates[name] = _bound(option, text)
     if not updates:
         fail("give at least one policy option to change (see --help)")
     with registry_for(run_dir, profile, org) as registry:
@@ -166,9 +165,8 @@ def vote(
     """Approve or reject a change as the acting organisation."""
     if decision not in ("approve", "reject"):
         fail(f"decision {decision!r}: approve or reject")
-    chosen: Any = decision
     with registry_for(run_dir, profile, org) as registry:
-        change = registry.vote_change(change_id, chosen)
+        change = registry.vote_change(change_id, cast(Decision, decision))
     _print_outcome("approved" if decision == "approve" else "rejected", change)
 
 
@@ -191,7 +189,7 @@ def list_changes(
         table.add_row(
             change.id,
             change.task_id,
-            describe_subject(change),
+            change_subject(change),
             change.proposer,
             change.status,
             ", ".join(change.approvals),

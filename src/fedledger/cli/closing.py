@@ -31,6 +31,7 @@ def report_closings(closings: list[Closing], kind: str) -> None:
                 f"{closing.result} {closing.record_id} (task {closing.task_id}, voting ended "
                 f"{closing.deadline:%Y-%m-%d %H:%M:%S} UTC)",
                 highlight=False,
+                markup=False,
             )
     if not closings:
         out.print(f"no pending {kind} is past its deadline")
