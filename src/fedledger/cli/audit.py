@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from fedledger.cli.common import (
     DEFAULT_RUN_DIR,
@@ -57,7 +58,9 @@ def export(
         typer.echo(text, nl=False)
         return
     out_file.write_text(text, encoding="utf-8")
-    console.print(f"wrote {len(rows)} events of task {task_id} to {out_file}", highlight=False)
+    console.print(
+        f"wrote {len(rows)} events of task {task_id} to {out_file}", highlight=False, markup=False
+    )
 
 
 @audit_app.command()
@@ -81,10 +84,12 @@ def verify(
             f"{export_file}: all {result.checked} events of task {exported.task_id} match the "
             f"ledger (valid transactions, blocks, times, records) and none is missing{newer}",
             highlight=False,
+            markup=False,
         )
         return
     console.print(
-        f"[red]error:[/red] {export_file}: {len(result.problems)} differences from the ledger",
+        f"[red]error:[/red] {escape(str(export_file))}: {len(result.problems)} differences from "
+        "the ledger",
         highlight=False,
     )
     for problem in result.problems:
