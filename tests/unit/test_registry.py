@@ -433,6 +433,36 @@ def test_list_queries_and_paging() -> None:
     assert empty.calls == [("evaluate", "registry:ListTasks", [""])]
 
 
+def test_all_changes_walks_every_page_and_close_expired_change_submits() -> None:
+    change = {
+        "docType": "change",
+        "id": "c-1",
+        "taskId": "churn",
+        "type": "revokeChampion",
+        "policy": None,
+        "reason": "",
+        "proposer": "Org1MSP",
+        "approvals": ["Org1MSP"],
+        "rejections": [],
+        "status": "PENDING",
+        "statusReason": "",
+        "createdAt": "2026-01-02T03:04:05Z",
+        "deadline": "2026-01-02T03:05:05Z",
+        "txId": "t",
+    }
+    page1 = {"records": [change], "bookmark": "b1", "fetched": 1}
+    page2 = {"records": [{**change, "id": "c-2"}], "bookmark": "", "fetched": 1}
+    fake = FakeContract(page1, page2, {**change, "status": "EXPIRED"})
+    registry = Registry(fake)
+    assert [c.id for c in registry.all_changes("churn")] == ["c-1", "c-2"]
+    assert registry.close_expired_change("c-1").status == "EXPIRED"
+    assert [(kind, function, args) for kind, function, args in fake.calls] == [
+        ("evaluate", "registry:ListChanges", ['{"taskId":"churn"}']),
+        ("evaluate", "registry:ListChanges", ['{"bookmark":"b1","taskId":"churn"}']),
+        ("submit", "registry:CloseExpired", ["c-1"]),
+    ]
+
+
 def test_history_is_parsed_by_doc_type_and_reversed_for_proposals() -> None:
     later = dict(PROPOSAL, status="ACCEPTED", txId="t3", decidedAt="2026-01-02T03:04:07Z")
     reply = {

@@ -30,6 +30,7 @@ from fedledger.store.factory import open_store
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.errors import StartError
 from fedledger.validator.evaluation import EvaluationService, ModelEvaluator
+from fedledger.validator.expiry import Expirer
 from fedledger.validator.holdouts import Holdouts
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.reports import ReportBook
@@ -100,6 +101,7 @@ def build_validator(
         metrics,
         workers=config.limits.max_concurrent_evaluations + 2,
         backoff=backoff,
+        expirer=Expirer(registry, evaluation.holdouts.task_ids, clock, metrics, backoff),
     )
     return ValidatorService(config, ValidatorParts(gateway, evaluation, reports, watcher))
 
