@@ -144,6 +144,9 @@ class EvaluationService:
         return Assessment(report, champion_score, holdout.rows)
 
     def ledger_task(self, task_id: str) -> LedgerTask:
+        """The task as the ledger has it; raises NotFoundError when this validator does not serve
+        it or the ledger has no such task.
+        """
         self.holdouts.require_served(task_id)
         try:
             return self.registry.get_task(task_id)
@@ -157,7 +160,10 @@ class EvaluationService:
         return None if champion is None else champion.scores.get(self.organization)
 
     def fetch(self, task: LedgerTask, policy: Policy, reference: ModelReference) -> bytes:
-        """The verified bytes; ModelRejectedError when the store's answer is the model's fault."""
+        """The verified bytes; ModelRejectedError when the store's answer is the model's fault.
+
+        UnavailableError when the store cannot answer now.
+        """
         # The store stops reading at limits.maxModelBytes; the task's own limit is checked here
         # (and again by the evaluator's static checks).
         limit = min(policy.max_model_bytes, self.limits.max_model_bytes)

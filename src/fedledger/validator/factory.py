@@ -107,7 +107,10 @@ def build_validator(
 
 
 def connect_gateway(config: ValidatorConfig) -> Gateway:
-    """The organisation's gateway peer (gateway.*), as its identity (identity)."""
+    """The organisation's gateway peer (gateway.*), as its identity (identity).
+
+    Raises StartError when the identity cannot be loaded.
+    """
     try:
         signer = SigningIdentity.from_msp_folder(config.identity, config.organization)
     except (MspFolderError, OSError) as error:
@@ -133,7 +136,10 @@ def model_store(config: ValidatorConfig) -> ModelStore:
 
 
 def report_book(config: ValidatorConfig) -> ReportBook:
-    """The reports behind our votes, in stateDir/reports."""
+    """The reports behind our votes, in stateDir/reports.
+
+    Raises StartError when the folder cannot be written.
+    """
     try:
         return ReportBook(config.state_dir / "reports")
     except OSError as error:
