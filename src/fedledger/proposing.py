@@ -1,17 +1,26 @@
-"""Proposing a model: check it against the task, put it in the store, register it on-chain.
+"""Proposing a model: check it against the task, put it in the store, register it on-chain,
+and wait for the members' decision.
 
-One function for the `fedledger propose` command and the demo. The ONNX checks are imported
+One place for the `fedledger propose` command and the demo. The ONNX checks are imported
 when a model is proposed, so that importing this module (and the CLI) stays light.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from fedledger.registry import Proposal, Registry
+from fedledger.registry.errors import RegistryError
 from fedledger.registry.evaluation import evaluation_task
 from fedledger.store.base import ModelStore
+
+POLL_SECONDS = 0.25
+
+
+class DecisionTimeoutError(RegistryError):
+    """A proposal was still pending when the caller stopped waiting; it may yet be decided."""
 
 
 def propose_model(
@@ -41,3 +50,39 @@ def propose_model(
         metrics=dict(metrics or {}),
         parent=champion.proposal_id if champion else None,
     )
+
+
+def votes_in(proposal: Proposal) -> int:
+    tally = proposal.tally
+    return tally.approve + tally.reject + tally.abstain
+
+
+def wait_for_decision(
+    registry: Registry,
+    proposal_id: str,
+    timeout: float,
+    on_votes: Callable[[Proposal], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Proposal:
+    """The proposal once it is no longer pending, read every POLL_SECONDS; `on_votes` sees it
+    each time another vote is in.
+
+    Raises DecisionTimeoutError, with the votes in so far, after `timeout` seconds, and the
+    registry's and the ledger's errors (RegistryError, FabricError)."""
+    deadline = clock() + timeout
+    shown = -1
+    while True:
+        proposal = registry.get_proposal(proposal_id)
+        if on_votes is not None and votes_in(proposal) != shown:
+            shown = votes_in(proposal)
+            on_votes(proposal)
+        if not proposal.pending:
+            return proposal
+        if clock() > deadline:
+            raise DecisionTimeoutError(
+                f"{proposal_id} was still PENDING after {timeout:.0f} s with "
+                f"{votes_in(proposal)} of {len(proposal.electorate)} votes in; `fedledger "
+                f"proposal show {proposal_id}` follows it (are the members' validators running?)"
+            )
+        sleep(POLL_SECONDS)

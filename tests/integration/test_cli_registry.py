@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ from fedledger.cli.app import app
 from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
-from fedledger.registry import open_registry
+from fedledger.proposing import votes_in
+from fedledger.registry import Policy, open_registry
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 runner = CliRunner()
@@ -152,3 +155,96 @@ def test_verify_unknown_file_and_fetch_without_champion(ledger: Any, tmp_path: P
     fetched = fedledger(ledger, tmp_path, "models", "fetch", "--task", task_id)
     assert fetched.exit_code == 1
     assert f"task {task_id} has no champion yet" in fetched.output
+
+
+def _vote_when_proposed(ledger: Any, task_id: str, decision: str, voters: list[str]) -> None:
+    """What the members' validators do: once the task has a proposal, each votes on it. Each
+    waits until its own peer has the proposal and the votes before its own (Fabric's other
+    peers commit a block in their own time)."""
+    deadline = time.monotonic() + 60
+    for before, org in enumerate(voters):
+        with open_registry(ledger.profile, org) as registry:
+            while True:
+                proposals = list(registry.all_proposals(task_id=task_id))
+                if proposals and votes_in(proposals[0]) == before:
+                    break
+                assert time.monotonic() < deadline, f"{org} never saw the proposal"
+                time.sleep(0.1)
+            registry.cast_vote(
+                proposals[0].id,
+                decision=decision,
+                metrics={"roc_auc": 0.9},
+                holdout_rows=100,
+                evaluator_version="test",
+                reason="by hand",
+            )
+
+
+@pytest.mark.parametrize(
+    ("decision", "status", "exit_code"), [("approve", "ACCEPTED", 0), ("reject", "REJECTED", 1)]
+)
+def test_propose_wait_shows_the_decision_and_exits_by_it(
+    ledger: Any, model_file: Any, tmp_path: Path, decision: str, status: str, exit_code: int
+) -> None:
+    task_id = f"cli-{uuid.uuid4().hex[:8]}"
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        registry.create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=["Org1MSP", "Org2MSP", "Org3MSP"],
+            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
+        )
+    voters = threading.Thread(
+        target=_vote_when_proposed, args=(ledger, task_id, decision, ["Org2MSP", "Org3MSP"])
+    )
+    voters.start()
+    try:
+        result = fedledger(
+            ledger,
+            tmp_path / "store",
+            "propose",
+            str(model_file(task_id)),
+            "--task",
+            task_id,
+            "--wait",
+            "--timeout",
+            "90",
+        )
+    finally:
+        voters.join()
+    assert result.exit_code == exit_code, result.output
+    assert "2 of 3 votes in" in result.stderr
+    assert f"status {status}" in result.stdout
+    assert result.stdout.count("by hand") == 2
+
+
+def test_propose_wait_gives_up_after_the_timeout_and_says_how_to_follow(
+    ledger: Any, model_file: Any, tmp_path: Path
+) -> None:
+    task_id = f"cli-{uuid.uuid4().hex[:8]}"
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        registry.create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=["Org1MSP", "Org2MSP"],
+            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
+        )
+    result = fedledger(
+        ledger,
+        tmp_path / "store",
+        "propose",
+        str(model_file(task_id)),
+        "--task",
+        task_id,
+        "--wait",
+        "--timeout",
+        "1",
+    )
+    assert result.exit_code == 1
+    proposal_id = result.stdout.split()[1]
+    assert (
+        f"error: {proposal_id} was still PENDING after 1 s with 0 of 2 votes in; `fedledger "
+        f"proposal show {proposal_id}` follows it (are the members' validators running?)"
+    ) in " ".join(result.stderr.split())

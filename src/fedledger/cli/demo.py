@@ -51,7 +51,7 @@ def demo(
                 status.update(line)
 
             result = run_demo(profile, folder, RunLayout(run_dir).store, say, rows=rows)
-    except (ValidatorStartError, TimeoutError) as error:
+    except ValidatorStartError as error:
         fail(str(error))
     show(result)
     console.print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -14,14 +16,15 @@ from fedledger.cli.common import (
     ProfileOption,
     RunDir,
     StoreOption,
+    console,
     fail,
     model_store,
     out,
     registry_for,
 )
 from fedledger.models.errors import ModelError
-from fedledger.proposing import propose_model
-from fedledger.registry import PROPOSAL_STATUSES, Proposal, ProposalStatus
+from fedledger.proposing import propose_model, votes_in, wait_for_decision
+from fedledger.registry import PROPOSAL_STATUSES, Proposal, ProposalStatus, Registry, Vote
 
 proposal_app = typer.Typer(help="Inspect proposals and their votes.", no_args_is_help=True)
 
@@ -45,6 +48,21 @@ def propose(
     ] = None,
     org: OrgOption = None,
     store: StoreOption = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Wait for the members' decision and show it: exit status 0 when accepted, "
+            "1 otherwise.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="With --wait: stop waiting after this many seconds (default: until "
+            "the voting deadline)."
+        ),
+    ] = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
@@ -61,11 +79,29 @@ def propose(
             )
         except ModelError as error:
             fail(f"{model} does not fit task {task_id}, nothing was proposed: {error}")
-    out.print(
-        f"proposed {proposal.id} (sha256 {proposal.model_sha256[:12]}…), voting until "
-        f"{proposal.deadline:%Y-%m-%d %H:%M:%S} UTC; follow it with "
-        f"`fedledger proposal show {proposal.id}`"
+        out.print(
+            f"proposed {proposal.id} (sha256 {proposal.model_sha256[:12]}…), voting until "
+            f"{proposal.deadline:%Y-%m-%d %H:%M:%S} UTC; follow it with "
+            f"`fedledger proposal show {proposal.id}`"
+        )
+        if wait:
+            await_decision(registry, proposal, timeout)
+
+
+def await_decision(registry: Registry, proposal: Proposal, timeout: float | None) -> None:
+    """Wait for the decision, show it with the votes, and exit 1 unless it is ACCEPTED."""
+    if timeout is None:
+        timeout = max(0.0, (proposal.deadline - dt.datetime.now(dt.UTC)).total_seconds()) + 5
+    decided = wait_for_decision(
+        registry,
+        proposal.id,
+        timeout,
+        lambda p: console.print(f"  {votes_in(p)} of {len(p.electorate)} votes in"),
     )
+    out.print(describe(decided))
+    out.print(votes_table(decided, registry.get_votes(decided.id)))
+    if decided.status != "ACCEPTED":
+        raise typer.Exit(1)
 
 
 @proposal_app.command("list")
@@ -110,6 +146,16 @@ def show(
         votes = registry.get_votes(proposal_id)
         states = registry.proposal_history(proposal_id) if history else ()
     out.print(describe(proposal))
+    out.print(votes_table(proposal, votes))
+    for state in states:
+        tally = state.tally
+        out.print(
+            f"  {state.transaction_id[:12]}…  {state.status:9} approve {tally.approve} "
+            f"reject {tally.reject} abstain {tally.abstain}"
+        )
+
+
+def votes_table(proposal: Proposal, votes: Sequence[Vote]) -> Table:
     table = Table("organisation", "decision", proposal.metric, "rows", "reason")
     for vote in votes:
         score = vote.metrics.get(proposal.metric)
@@ -120,13 +166,7 @@ def show(
             str(vote.holdout_rows),
             vote.reason,
         )
-    out.print(table)
-    for state in states:
-        tally = state.tally
-        out.print(
-            f"  {state.transaction_id[:12]}…  {state.status:9} approve {tally.approve} "
-            f"reject {tally.reject} abstain {tally.abstain}"
-        )
+    return table
 
 
 def describe(proposal: Proposal) -> str:

@@ -27,7 +27,7 @@ from fedledger.models.conversion import convert
 from fedledger.models.inputs import NumericDType, encode_target, frame_to_feeds
 from fedledger.models.train import train
 from fedledger.profile import ConnectionProfile
-from fedledger.proposing import propose_model
+from fedledger.proposing import propose_model, votes_in, wait_for_decision
 from fedledger.registry import Policy, Proposal, Registry, Vote, open_registry
 from fedledger.schema.types import Schema
 from fedledger.store.factory import open_store
@@ -74,25 +74,6 @@ def new_task_id(registry: Registry) -> str:
     return f"credit-risk-{number}"
 
 
-def wait_for_decision(registry: Registry, proposal_id: str, say: Say) -> Proposal:
-    deadline = time.monotonic() + DECISION_TIMEOUT
-    shown = -1
-    while True:
-        proposal = registry.get_proposal(proposal_id)
-        votes = proposal.tally.approve + proposal.tally.reject + proposal.tally.abstain
-        if votes != shown:
-            say(f"{proposal_id}: {votes} of {len(proposal.electorate)} votes in")
-            shown = votes
-        if not proposal.pending:
-            return proposal
-        if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"{proposal_id} was still PENDING after {DECISION_TIMEOUT:.0f} s; the "
-                "validators' logs are in the demo folder"
-            )
-        time.sleep(0.2)
-
-
 def propose(
     profile: ConnectionProfile,
     org: OrgData,
@@ -105,7 +86,12 @@ def propose(
     with open_registry(profile, org.msp_id) as registry:
         proposal = propose_model(registry, open_store(store), task_id, model)
         say(f"{org.msp_id} proposed {proposal.id}; the validators are evaluating it")
-        decided = wait_for_decision(registry, proposal.id, say)
+        decided = wait_for_decision(
+            registry,
+            proposal.id,
+            DECISION_TIMEOUT,
+            lambda p: say(f"{p.id}: {votes_in(p)} of {len(p.electorate)} votes in"),
+        )
         votes = registry.get_votes(proposal.id)
     return decided, votes, time.monotonic() - started
 
@@ -129,8 +115,9 @@ def run_demo(
     """The demo's story on the network of `profile`, with its files in `folder` and the models
     in the store at `store` (the network's, so that `fedledger models fetch` finds them).
 
-    Raises ValidatorStartError when a validator does not come up, TimeoutError when a proposal is
-    not decided in time, and the registry's and the ledger's errors (RegistryError, FabricError).
+    Raises ValidatorStartError when a validator does not come up, DecisionTimeoutError when a
+    proposal is not decided in time, and the registry's and the ledger's errors (RegistryError,
+    FabricError).
     """
     schema = demo_schema()
     members = profile.msp_ids[:3]
