@@ -71,7 +71,7 @@ def to_onnx(
         )
     except Exception as exc:
         raise ConversionError(f"skl2onnx cannot convert {_describe(pipeline)}: {exc}") from exc
-    _set_metadata(
+    set_metadata(
         model,
         ModelMetadata(
             task_id=task_id,
@@ -185,7 +185,7 @@ def _protobuf_major() -> int:
     return int(importlib_metadata.version("protobuf").split(".")[0])
 
 
-def _set_metadata(model: onnx.ModelProto, metadata: ModelMetadata) -> None:
+def set_metadata(model: onnx.ModelProto, metadata: ModelMetadata) -> None:
     existing = {p.key for p in model.metadata_props}
     for key, value in metadata.to_props().items():
         if key in existing:

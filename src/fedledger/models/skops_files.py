@@ -1,0 +1,65 @@
+"""scikit-learn models saved with skops: loaded without unpickling, then converted like ours.
+
+skops rebuilds an estimator from a declared list of types and refuses any type it does not
+trust by default; those are named to the user, who may trust them one by one (`--trust`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from fedledger.models.conversion import to_onnx
+from fedledger.models.errors import ConversionError, UntrustedTypesError
+from fedledger.schema.types import Schema
+
+
+def load_skops(path: Path, trusted: Sequence[str] = ()) -> Any:
+    """The estimator in `path`. Raises UntrustedTypesError naming every type skops does not
+    trust that is not in `trusted`, ConversionError when the file cannot be read."""
+    import skops.io
+
+    try:
+        untrusted = skops.io.get_untrusted_types(file=path)
+    except Exception as error:  # a zip or JSON error: skops wraps none of them
+        raise ConversionError(f"cannot read {path} as a skops file: {error}") from None
+    refused = sorted(set(untrusted) - set(trusted))
+    if refused:
+        raise UntrustedTypesError(str(path), refused)
+    try:
+        return skops.io.load(path, trusted=list(untrusted))
+    except Exception as error:
+        raise ConversionError(f"skops cannot load {path}: {error}") from None
+
+
+def skops_to_onnx(path: Path, schema: Schema, task_id: str, trusted: Sequence[str] = ()) -> bytes:
+    """ONNX bytes with fedledger metadata for the estimator saved in `path` (a pipeline that
+    takes the task's feature columns, as a DataFrame by name or a matrix in the schema's order).
+    Raises UntrustedTypesError and ConversionError."""
+    estimator = load_skops(path, trusted)
+    if schema.target.is_classification:
+        _index_classes(estimator, schema)
+    return to_onnx(estimator, schema, task_id=task_id, training_rows=0)
+
+
+def _index_classes(estimator: Any, schema: Schema) -> None:
+    """A classifier fitted on the task's class names predicts their indices instead, so its
+    label output is the class index a validator compares (the probabilities do not move)."""
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    classes = getattr(final, "classes_", None)
+    if classes is None or np.asarray(classes).dtype.kind not in "OUS":
+        return
+    names = [str(c) for c in classes]
+    wanted = list(schema.target.classes)
+    if names == wanted:
+        final.classes_ = np.arange(len(wanted))
+        return
+    raise ConversionError(
+        f"the classifier's classes {names} are not the task's classes {wanted} in the task's "
+        "order: train on the task's class names (all of them), or on their indices "
+        "(fedledger.models.inputs.encode_target)"
+    )
