@@ -1,0 +1,181 @@
+"""`fedledger models convert|check|train`: make and check a model file for a task, offline
+when the task is a task file (cli/task_lookup.py says how `--task` is read)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fedledger.cli.common import DEFAULT_RUN_DIR, OrgOption, ProfileOption, RunDir, fail, out
+from fedledger.cli.task_lookup import TaskOption, find_task
+
+if TYPE_CHECKING:
+    from fedledger.evaluate.policy import Task
+    from fedledger.evaluate.report import EvaluationReport
+
+OutOption = Annotated[Path, typer.Option("--out", help="Write the ONNX model here.")]
+
+
+def convert(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="The model: .skops (scikit-learn, saved with skops), .json/.ubj (XGBoost "
+            "save_model), .txt (LightGBM booster save_model) or .onnx (any tool)."
+        ),
+    ],
+    task: TaskOption,
+    output: OutOption,
+    trust: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Trust this type in a .skops file (repeatable); only if you trust "
+            "whoever wrote the file."
+        ),
+    ] = None,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Convert a model to an ONNX file that fits the task, with fedledger's metadata.
+
+    Or say exactly which input, type or output does not fit and how to export it instead
+    (docs/bring-your-own-model.md). The result passes the checks a validator makes first.
+    """
+    from fedledger.evaluate.limits import SandboxLimits
+    from fedledger.evaluate.static import check_model
+    from fedledger.models.errors import ModelError
+    from fedledger.models.foreign import convert_file
+
+    found = find_task(task, run_dir, profile, org)
+    try:
+        converted = convert_file(source, found.schema, found.task_id, trusted=trust or ())
+        check_model(converted.data, found, SandboxLimits())
+    except ModelError as error:
+        fail(f"{source} cannot be converted for task {found.task_id}: {error}")
+    _write(output, converted.data)
+    for change in converted.changes:
+        out.print(f"adapted: {change}")
+    out.print(
+        f"{output}: {converted.source} model converted for task {found.task_id} "
+        f"({len(converted.data):,} bytes); check it with "
+        f"`fedledger models check {output} --task {task} --data rows.csv`"
+    )
+
+
+def check(
+    model: Annotated[Path, typer.Argument(help="An ONNX model file.")],
+    task: TaskOption,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Rows with the target (CSV or Parquet): evaluate on them too."),
+    ] = None,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Run a validator's checks on a model; with --data, evaluate it as a validator would.
+
+    The static checks are the validators' own (size, operators, inputs, outputs, metadata);
+    the evaluation runs the model in the validators' sandbox and scores it with the task's
+    metric and policy. Exits 1 when the model does not fit or its evaluation is a rejection.
+    """
+    from fedledger.evaluate.limits import SandboxLimits
+    from fedledger.evaluate.static import check_model
+    from fedledger.models.errors import ModelError
+
+    model_bytes = _read(model)
+    found = find_task(task, run_dir, profile, org)
+    try:
+        checked = check_model(model_bytes, found, SandboxLimits())
+    except ModelError as error:
+        fail(f"{model} does not fit task {found.task_id}: {error}")
+    inputs = ", ".join(f"{name} ({dtype})" for name, dtype in checked.input_dtypes.items())
+    out.print(f"{model} fits task {found.task_id}: the static checks pass")
+    out.print(f"  inputs: {inputs}")
+    out.print(f"  outputs: {', '.join(checked.outputs)}")
+    if data is None:
+        return
+    report = _evaluate(model_bytes, found, data)
+    _print_report(report, data)
+    if not report.approved:
+        raise typer.Exit(1)
+
+
+def _evaluate(model_bytes: bytes, task: Task, data: Path) -> EvaluationReport:
+    from fedledger.evaluate.engine import Evaluator
+    from fedledger.evaluate.holdout import Holdout
+
+    with Holdout.load(data, task.schema) as holdout, Evaluator() as evaluator:
+        return evaluator.evaluate(model_bytes, task, holdout)
+
+
+def _print_report(report: EvaluationReport, data: Path) -> None:
+    from rich.table import Table
+
+    out.print(f"evaluated on {report.rows:,} rows of {data} in the sandbox:")
+    table = Table("metric", "value")
+    for name, value in sorted(report.metrics.items()):
+        marker = " (the task's metric)" if name == report.metric else ""
+        table.add_row(name + marker, f"{value:.6g}")
+    if report.metrics:
+        out.print(table)
+    verdict = "approve" if report.approved else "reject"
+    out.print(f"a validator with these rows would vote {verdict}: {'; '.join(report.reasons)}")
+
+
+def train(
+    task: TaskOption,
+    data: Annotated[Path, typer.Option(help="Training rows with the target (CSV or Parquet).")],
+    estimator: Annotated[
+        str, typer.Option(help="logistic (classification), linear (regression), hgb or rf.")
+    ],
+    output: OutOption,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Train a baseline model on rows in the task's schema and write it as ONNX.
+
+    The pipeline follows the schema (scaling, imputation, one-hot categories;
+    docs/model-pipeline.md) and ends in the chosen estimator.
+    """
+    from fedledger.evaluate.limits import SandboxLimits
+    from fedledger.evaluate.static import check_model
+    from fedledger.models.baselines import baseline
+    from fedledger.models.conversion import convert as to_onnx
+    from fedledger.models.train import train as fit
+    from fedledger.schema.validate import validate_file
+
+    found = find_task(task, run_dir, profile, org)
+    chosen = baseline(estimator, classification=found.schema.target.is_classification)
+    frame, report = validate_file(data, found.schema)
+    report.raise_for_problems(str(data))
+    trained = fit(found.schema, frame, chosen)
+    model_bytes = to_onnx(trained, found.task_id)
+    check_model(model_bytes, found, SandboxLimits())
+    _write(output, model_bytes)
+    out.print(
+        f"{output}: {type(chosen).__name__} trained on {len(frame):,} rows of {data} "
+        f"for task {found.task_id}"
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {path}: {error.strerror or error}")
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Whole or not at all: a failed write leaves no half model behind."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        fail(f"cannot write {path}: {error.strerror or error}")
