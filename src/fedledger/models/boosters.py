@@ -17,6 +17,7 @@ from typing import Any
 import onnx
 
 from fedledger.models.errors import ConversionError, FitError, MissingLibraryError
+from fedledger.models.fitting import check_width
 from fedledger.schema.types import Schema
 
 # onnxmltools' tree converters write at most this opset of the default domain.
@@ -45,7 +46,7 @@ def xgboost_to_onnx(path: Path, schema: Schema) -> tuple[onnx.ModelProto, list[s
     config = json.loads(booster.save_config())
     objective = str(config["learner"]["objective"]["name"])
     _check_objective(path, objective, schema, ("binary:", "multi:softprob"), "reg:")
-    _check_width(path, booster.num_features(), schema)
+    check_width(str(path), booster.num_features(), schema)
     names = _names(booster.feature_names)
     booster.feature_names = None  # onnxmltools reads only its own f0, f1, ... placeholders
     from onnxmltools import convert_xgboost
@@ -63,7 +64,7 @@ def lightgbm_to_onnx(path: Path, schema: Schema) -> tuple[onnx.ModelProto, list[
         raise ConversionError(f"cannot read {path} as a LightGBM model: {error}") from None
     objective = str(booster.dump_model()["objective"]).split(" ")[0]
     _check_objective(path, objective, schema, ("binary", "multiclass"), "regression")
-    _check_width(path, booster.num_feature(), schema)
+    check_width(str(path), booster.num_feature(), schema)
     from onnxmltools import convert_lightgbm
 
     model = _convert(convert_lightgbm, booster, schema, path, zipmap=False)
@@ -80,14 +81,6 @@ def _check_objective(
         return
     wanted = "a classification" if schema.target.is_classification else "a regression"
     raise FitError(f"{path} was trained with objective {objective!r}; the task needs {wanted} one")
-
-
-def _check_width(path: Path, width: int, schema: Schema) -> None:
-    if width != len(schema.features):
-        raise FitError(
-            f"{path} takes {width} features; the task has {len(schema.features)} "
-            f"({', '.join(schema.feature_names)}): train on exactly those columns"
-        )
 
 
 def _convert(converter: Any, booster: Any, schema: Schema, path: Path, **options: Any) -> Any:

@@ -60,6 +60,15 @@ def fit_to_schema(
     return FittedGraph(fitted, dtype, tuple(changes))
 
 
+def check_width(source: str, width: int, schema: Schema) -> None:
+    """A model fitted on a matrix must take exactly the task's features."""
+    if width != len(schema.features):
+        raise FitError(
+            f"{source} takes {width} features; the task has {len(schema.features)} "
+            f"({', '.join(schema.feature_names)}): train on exactly those columns"
+        )
+
+
 def _type_name(elem: int) -> str:
     return str(TensorProto.DataType.Name(elem))
 

@@ -18,7 +18,7 @@ from fedledger.models.conversion import library_versions, set_metadata
 from fedledger.models.errors import ConversionError
 from fedledger.models.fitting import fit_to_schema
 from fedledger.models.metadata import ModelMetadata, parse_model
-from fedledger.models.skops_files import skops_to_onnx
+from fedledger.models.skops_files import skops_to_graph
 from fedledger.schema.types import Schema
 
 SUFFIXES = {
@@ -55,8 +55,8 @@ def convert_file(
     if not path.is_file():
         raise ConversionError(f"{path}: no such file")
     if suffix == ".skops":
-        return ConvertedModel(skops_to_onnx(path, schema, task_id, trusted), SUFFIXES[suffix])
-    if suffix == ".onnx":
+        graph, names = skops_to_graph(path, schema, trusted)
+    elif suffix == ".onnx":
         graph, names = parse_model(path.read_bytes()), None
     elif suffix == ".txt":
         graph, names = lightgbm_to_onnx(path, schema)
@@ -64,7 +64,7 @@ def convert_file(
         graph, names = xgboost_to_onnx(path, schema)
     fitted = fit_to_schema(graph, schema, feature_order=names)
     libraries = library_versions()
-    if graph.producer_name:
+    if graph.producer_name and suffix == ".onnx":
         libraries["producer"] = f"{graph.producer_name} {graph.producer_version}".strip()
     _drop_fedledger_metadata(fitted.model)
     metadata = ModelMetadata(

@@ -1,4 +1,4 @@
-"""scikit-learn models saved with skops: loaded without unpickling, then converted like ours.
+"""scikit-learn models saved with skops: loaded without unpickling, converted with skl2onnx.
 
 skops rebuilds an estimator from a declared list of types and refuses any type it does not
 trust by default; those are named to the user, who may trust them one by one (`--trust`).
@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
+from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from fedledger.models.conversion import to_onnx
+from fedledger.models.conversion import initial_types, matrix_types, sklearn_graph
 from fedledger.models.errors import ConversionError, UntrustedTypesError
+from fedledger.models.fitting import check_width
+from fedledger.models.train import numeric_dtype_for
 from fedledger.schema.types import Schema
 
 
@@ -36,14 +40,27 @@ def load_skops(path: Path, trusted: Sequence[str] = ()) -> Any:
         raise ConversionError(f"skops cannot load {path}: {error}") from None
 
 
-def skops_to_onnx(path: Path, schema: Schema, task_id: str, trusted: Sequence[str] = ()) -> bytes:
-    """ONNX bytes with fedledger metadata for the estimator saved in `path` (a pipeline that
-    takes the task's feature columns, as a DataFrame by name or a matrix in the schema's order).
-    Raises UntrustedTypesError and ConversionError."""
+def skops_to_graph(
+    path: Path, schema: Schema, trusted: Sequence[str] = ()
+) -> tuple[onnx.ModelProto, list[str] | None]:
+    """The ONNX graph of the estimator saved in `path`, and the order of its columns when it
+    was fitted on a matrix (None: by name, or in the schema's order).
+
+    A pipeline that starts with a ColumnTransformer takes the task's columns by name and gets
+    one input per feature; anything else was fitted on a matrix and gets one [N, F] input,
+    which `fitting.fit_to_schema` splits. Raises UntrustedTypesError, ConversionError, FitError.
+    """
     estimator = load_skops(path, trusted)
     if schema.target.is_classification:
         _index_classes(estimator, schema)
-    return to_onnx(estimator, schema, task_id=task_id, training_rows=0)
+    first = estimator.steps[0][1] if isinstance(estimator, Pipeline) else estimator
+    dtype = numeric_dtype_for(estimator)
+    if isinstance(first, ColumnTransformer):
+        return sklearn_graph(estimator, schema, initial_types(schema, dtype)), None
+    check_width(str(path), int(getattr(estimator, "n_features_in_", 0)), schema)
+    names = getattr(estimator, "feature_names_in_", None)
+    graph = sklearn_graph(estimator, schema, matrix_types(len(schema.features), dtype))
+    return graph, None if names is None else [str(n) for n in names]
 
 
 def _index_classes(estimator: Any, schema: Schema) -> None:
