@@ -41,8 +41,9 @@ def convert(
 ) -> None:
     """Convert a model to an ONNX file that fits the task, with fedledger's metadata.
 
-    Or say exactly which input, type or output does not fit and how to export it instead
-    (docs/bring-your-own-model.md). The result passes the checks a validator makes first.
+    The result passes the static checks a validator makes. A model that cannot fit is refused
+    with the input, type or output named and how to export it instead; see
+    docs/bring-your-own-model.md.
     """
     from fedledger.evaluate.limits import SandboxLimits
     from fedledger.evaluate.static import check_model
