@@ -228,8 +228,14 @@ def test_predict_scores_rows_with_the_verified_champion(
     task_id, model = _champion(ledger, store)
     folder = _workspace(tmp_path)
     monkeypatch.chdir(folder)
+    monkeypatch.setattr("fedledger.cli.predict.BATCH_ROWS", 128)
     result = _predict(ledger, store, "rows.csv", "--task", task_id, "--out", "scores.csv")
     assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "scored 128 of 300 rows",
+        "scored 256 of 300 rows",
+        "scored 300 of 300 rows",
+    ]
     assert f"scores.csv: 300 rows scored with the champion of {task_id}" in result.stdout
     scores = pd.read_csv("scores.csv", keep_default_na=False)
     assert list(scores.columns) == ["id", "prediction", "probability_no", "probability_yes"]
@@ -237,9 +243,42 @@ def test_predict_scores_rows_with_the_verified_champion(
     assert scores["id"].tolist() == rows["id"].tolist()
     expected = Scorer(model, SCHEMA).score(ROWS.iloc[900:].reset_index(drop=True))
     assert expected.probabilities is not None
-    assert np.abs(scores[["probability_no", "probability_yes"]].to_numpy()
-                  - expected.probabilities).max() < 1e-12  # fmt: skip
-    assert scores["prediction"].isin(["no", "yes"]).all()
+    assert expected.labels is not None
+    probabilities = scores[["probability_no", "probability_yes"]].to_numpy()
+    assert np.abs(probabilities - expected.probabilities).max() < 1e-12
+    assert scores["prediction"].tolist() == [["no", "yes"][i] for i in expected.labels]
+
+    missing = _predict(
+        ledger, store, "rows.csv", "--task", task_id, "--out", "other.csv", "--id-column", "loan"
+    )
+    assert missing.exit_code == 1
+    assert "error: rows.csv has no column 'loan' (--id-column); its columns: ['id'," in (
+        " ".join(missing.output.split())
+    )
+    assert not Path("other.csv").exists()
+
+
+@pytest.mark.ledger
+def test_check_and_convert_read_a_task_id_from_the_ledger(ledger: Any, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    task_id, model = _champion(ledger, store)
+    (tmp_path / "champion.onnx").write_bytes(model)
+    where = ["--task", task_id, "--profile", str(ledger.profile.path)]
+    checked = runner.invoke(app, ["models", "check", str(tmp_path / "champion.onnx"), *where])
+    assert checked.exit_code == 0, checked.output
+    assert f"fits task {task_id}: the static checks pass" in checked.stdout
+    trained = train(SCHEMA, ROWS.iloc[:900], LogisticRegression(max_iter=500))
+    skops.io.dump(trained.pipeline, tmp_path / "pipeline.skops")
+    converted = runner.invoke(
+        app,
+        ["models", "convert", str(tmp_path / "pipeline.skops"), "--out", str(tmp_path / "m.onnx"),
+         *where],
+    )  # fmt: skip
+    assert converted.exit_code == 0, converted.output
+    unknown = runner.invoke(app, ["models", "check", str(tmp_path / "m.onnx"), "--task", "nope-1",
+                                  "--profile", str(ledger.profile.path)])  # fmt: skip
+    assert unknown.exit_code == 1
+    assert "task nope-1 does not exist" in unknown.output
 
 
 @pytest.mark.ledger
@@ -255,7 +294,10 @@ def test_predict_refuses_a_champion_whose_bytes_changed_in_the_store(
     monkeypatch.chdir(folder)
     result = _predict(ledger, store, "rows.csv", "--task", task_id, "--out", "scores.csv")
     assert result.exit_code == 1
-    assert "error:" in result.output
-    assert hashlib.sha256(model).hexdigest() in " ".join(result.output.split())
+    digest = hashlib.sha256(model).hexdigest()
+    tampered = hashlib.sha256(model + b"\0").hexdigest()
+    assert " ".join(result.output.split()).endswith(
+        f"/store/sha256/{digest} has SHA-256 {tampered}, expected {digest}"
+    )
     assert not Path("scores.csv").exists()
     assert not Path("scores.csv.partial").exists()
