@@ -34,6 +34,7 @@ from fedledger.models.errors import (
 )
 from fedledger.models.foreign import convert_file
 from fedledger.models.inputs import frame_to_feeds
+from fedledger.models.scoring import Scorer
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.schema.types import Schema
 
@@ -158,10 +159,10 @@ def test_an_xgboost_regressor_fits_a_regression_task(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
     regressor.save_model(path)
     model, _ = _converted(path, REGRESSION)
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    [prediction] = session.run(None, frame_to_feeds(FRAME, REGRESSION, "float32"))
+    scores = Scorer(model, REGRESSION).score(FRAME)  # as `fedledger predict` scores
+    assert scores.predictions is not None
     expected = regressor.predict(FRAME[NUMBERS].to_numpy())
-    assert np.abs(prediction.reshape(-1) - expected).max() < 1e-4
+    assert np.abs(scores.predictions - expected).max() < 1e-4
 
 
 def test_a_booster_for_the_wrong_kind_of_task_is_refused(tmp_path: Path) -> None:
