@@ -189,7 +189,7 @@ def test_model_commands_name_what_is_wrong(tmp_path: Path, monkeypatch: pytest.M
 # predict, on every ledger backend
 
 
-def _champion(ledger: Any, store: Path) -> tuple[str, bytes]:
+def _champion(ledger: Any, store: Path, max_regression: float | None = None) -> tuple[str, bytes]:
     """A task whose champion is a model proposed by Org1 and approved by Org2 and Org3."""
     task_id = f"predict-{uuid.uuid4().hex[:8]}"
     model = convert(train(SCHEMA, ROWS.iloc[:900], LogisticRegression(max_iter=500)), task_id)
@@ -199,7 +199,7 @@ def _champion(ledger: Any, store: Path) -> tuple[str, bytes]:
             schema=SCHEMA.to_dict(),
             metric="roc_auc",
             members=["Org1MSP", "Org2MSP", "Org3MSP"],
-            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
+            policy=Policy(2, 0.5, None, max_regression, 600, 1_000_000, 2),
         )
         proposal = propose_model(registry, open_store(store), task_id, model)
     for org in ("Org2MSP", "Org3MSP"):
@@ -259,23 +259,36 @@ def test_predict_scores_rows_with_the_verified_champion(
 
 
 @pytest.mark.ledger
-def test_check_and_convert_read_a_task_id_from_the_ledger(ledger: Any, tmp_path: Path) -> None:
+def test_check_and_convert_read_a_task_id_from_the_ledger(
+    ledger: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = tmp_path / "store"
-    task_id, model = _champion(ledger, store)
-    (tmp_path / "champion.onnx").write_bytes(model)
-    where = ["--task", task_id, "--profile", str(ledger.profile.path)]
-    checked = runner.invoke(app, ["models", "check", str(tmp_path / "champion.onnx"), *where])
+    task_id, model = _champion(ledger, store, max_regression=0.01)
+    monkeypatch.chdir(_workspace(tmp_path))
+    Path("champion.onnx").write_bytes(model)
+    where = ["--task", task_id, "--profile", str(ledger.profile.path), "--store", str(store)]
+    checked = runner.invoke(app, ["models", "check", "champion.onnx", *where])
     assert checked.exit_code == 0, checked.output
-    assert f"fits task {task_id}: the static checks pass" in checked.stdout
-    trained = train(SCHEMA, ROWS.iloc[:900], LogisticRegression(max_iter=500))
-    skops.io.dump(trained.pipeline, tmp_path / "pipeline.skops")
+    assert f"champion.onnx fits task {task_id}: the static checks pass" in checked.stdout
+
+    # A model trained on shuffled labels, checked on rows: vetoed against the champion.
+    labels = ROWS["label"].iloc[:900].sample(frac=1, random_state=0).to_numpy()
+    shuffled = ROWS.iloc[:900].assign(label=labels)
+    skops.io.dump(train(SCHEMA, shuffled, LogisticRegression()).pipeline, "shuffled.skops")
     converted = runner.invoke(
-        app,
-        ["models", "convert", str(tmp_path / "pipeline.skops"), "--out", str(tmp_path / "m.onnx"),
-         *where],
-    )  # fmt: skip
+        app, ["models", "convert", "shuffled.skops", "--out", "shuffled.onnx", *where[:4]]
+    )
     assert converted.exit_code == 0, converted.output
-    unknown = runner.invoke(app, ["models", "check", str(tmp_path / "m.onnx"), "--task", "nope-1",
+    vetoed = runner.invoke(app, ["models", "check", "shuffled.onnx", "--data", "rows.csv", *where])
+    assert vetoed.exit_code == 1, vetoed.output
+    text = " ".join(vetoed.stdout.split())
+    assert "the champion p-" in text
+    assert "scores roc_auc 0.9" in text
+    assert "a validator with these rows would vote reject: roc_auc" in text
+    assert "from the champion's" in text
+    assert "more than the allowed 0.01" in text
+
+    unknown = runner.invoke(app, ["models", "check", "champion.onnx", "--task", "nope-1",
                                   "--profile", str(ledger.profile.path)])  # fmt: skip
     assert unknown.exit_code == 1
     assert "task nope-1 does not exist" in unknown.output

@@ -8,8 +8,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fedledger.cli.common import DEFAULT_RUN_DIR, OrgOption, ProfileOption, RunDir, fail, out
+from fedledger.cli.common import (
+    DEFAULT_RUN_DIR,
+    OrgOption,
+    ProfileOption,
+    RunDir,
+    StoreOption,
+    fail,
+    model_store,
+    out,
+    registry_for,
+)
 from fedledger.cli.task_lookup import TaskOption, find_task
+from fedledger.task_source import is_task_file
 
 if TYPE_CHECKING:
     from fedledger.evaluate.policy import Task
@@ -74,6 +85,7 @@ def check(
         typer.Option(help="Rows with the target (CSV or Parquet): evaluate on them too."),
     ] = None,
     org: OrgOption = None,
+    store: StoreOption = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
@@ -81,7 +93,9 @@ def check(
 
     The static checks are the validators' own (size, operators, inputs, outputs, metadata);
     the evaluation runs the model in the validators' sandbox and scores it with the task's
-    metric and policy. Exits 1 when the model does not fit or its evaluation is a rejection.
+    metric and policy. For a task on the ledger that has a champion, the champion (verified by
+    hash) is scored on the same rows and the regression veto applies against it. Exits 1 when
+    the model does not fit or its evaluation is a rejection.
     """
     from fedledger.evaluate.limits import SandboxLimits
     from fedledger.evaluate.static import check_model
@@ -99,18 +113,42 @@ def check(
     out.print(f"  outputs: {', '.join(checked.outputs)}")
     if data is None:
         return
-    report = _evaluate(model_bytes, found, data)
+    champion = None if is_task_file(task) else _champion(task, run_dir, profile, org, store)
+    report = _evaluate(model_bytes, found, data, champion)
     _print_report(report, data)
     if not report.approved:
         raise typer.Exit(1)
 
 
-def _evaluate(model_bytes: bytes, task: Task, data: Path) -> EvaluationReport:
+def _champion(
+    task_id: str, run_dir: Path, profile: Path | None, org: str | None, store: str | None
+) -> tuple[str, bytes] | None:
+    """The task's champion (proposal id, bytes verified against the ledger), if it has one."""
+    with registry_for(run_dir, profile, org) as registry:
+        champion = registry.find_champion(task_id)
+    if champion is None:
+        return None
+    return champion.proposal_id, model_store(run_dir, store).get(
+        champion.uri, champion.model_sha256
+    )
+
+
+def _evaluate(
+    model_bytes: bytes, task: Task, data: Path, champion: tuple[str, bytes] | None
+) -> EvaluationReport:
     from fedledger.evaluate.engine import Evaluator
     from fedledger.evaluate.holdout import Holdout
 
     with Holdout.load(data, task.schema) as holdout, Evaluator() as evaluator:
-        return evaluator.evaluate(model_bytes, task, holdout)
+        champion_score = None
+        if champion is not None:
+            proposal_id, champion_bytes = champion
+            champion_score = evaluator.evaluate(champion_bytes, task, holdout).score
+            shown = "no score" if champion_score is None else f"{champion_score:.6g}"
+            out.print(
+                f"the champion {proposal_id} scores {task.policy.metric} {shown} on these rows"
+            )
+        return evaluator.evaluate(model_bytes, task, holdout, champion_score=champion_score)
 
 
 def _print_report(report: EvaluationReport, data: Path) -> None:
