@@ -11,12 +11,18 @@ export const FEATURE_TYPES = ['float', 'int', 'bool', 'category'] as const;
 export const TARGET_TYPES = ['float', 'category'] as const;
 export type FeatureType = (typeof FEATURE_TYPES)[number];
 export type TargetType = (typeof TARGET_TYPES)[number];
+/** Value formats a category feature may declare; the members' data must use its spelling. */
+export const FEATURE_FORMATS = ['iso3166-alpha2'] as const;
+export type FeatureFormat = (typeof FEATURE_FORMATS)[number];
+const ALPHA2_PATTERN = /^[A-Z]{2}$/;
 
 export interface Feature {
     name: string;
     type: FeatureType;
     nullable: boolean;
     categories?: string[];
+    /** Absent unless declared, so schemas without it keep their canonical bytes and hash. */
+    format?: FeatureFormat;
 }
 
 export interface Target {
@@ -106,7 +112,7 @@ function parseFeature(refusal: string, path: string, value: unknown): Feature {
     if (!isPlainObject(value)) {
         throw new Error(`${refusal}: ${path} must be an object with name and type, got ${show(value)}`);
     }
-    const input = new Input(refusal, path, value, ['name', 'type', 'nullable', 'categories']);
+    const input = new Input(refusal, path, value, ['name', 'type', 'nullable', 'categories', 'format']);
     const name = input.string('name', MAX_NAME_LENGTH, NAME_PATTERN, NAME_RULE);
     const type = oneType(input, FEATURE_TYPES, `must be one of ${FEATURE_TYPES.join(', ')}`, FEATURE_TYPE_HINTS);
     const nullable = input.has('nullable') ? input.boolean('nullable') : false;
@@ -117,9 +123,37 @@ function parseFeature(refusal: string, path: string, value: unknown): Feature {
                     'remove it or declare the feature as type: category',
             );
         }
+        if (input.raw('format') !== undefined) {
+            input.fail(
+                `${input.name('format')} is only allowed on category features, and "${name}" is ${type}; ` +
+                    'remove it or declare the feature as type: category',
+            );
+        }
         return { name, type, nullable };
     }
-    return { name, type, nullable, categories: labels(input, 'categories', 1) };
+    const categories = labels(input, 'categories', 1);
+    if (input.raw('format') === undefined) {
+        return { name, type, nullable, categories };
+    }
+    const format = oneFormat(input);
+    categories.forEach((category, index) => {
+        if (!ALPHA2_PATTERN.test(category)) {
+            input.fail(
+                `${input.name('categories')}[${index}] must be an ISO 3166 alpha-2 code (two capital letters, e.g. "BR") ` +
+                    `as the feature's format is ${format}, got ${show(category)}`,
+            );
+        }
+    });
+    return { name, type, nullable, categories, format };
+}
+
+function oneFormat(input: Input): FeatureFormat {
+    const value = input.raw('format');
+    const found = FEATURE_FORMATS.find((choice) => choice === value);
+    if (found === undefined) {
+        return input.fail(`${input.name('format')} must be one of ${FEATURE_FORMATS.join(', ')} (or left out), got ${show(value)}`);
+    }
+    return found;
 }
 
 function parseTarget(refusal: string, path: string, value: unknown): Target {

@@ -179,8 +179,10 @@ def _strings(value: Any) -> list[Any]:
 
 
 def whole_number(example: str) -> PlainValidator:
-    """An integer >= 1, no unit (YAML's `4_294_967_296` is one; `4e9`, `2GiB` and `true` are
-    not)."""
+    """An integer >= 1, no unit (YAML's `4_294_967_296` is one; `4e9`, `2GiB` and `true` are not).
+
+    Raises the ValueError of `wrong` naming the value otherwise.
+    """
 
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -199,7 +201,10 @@ def _seconds(value: Any) -> float:
 
 
 def mapping_of(what: str) -> BeforeValidator:
-    """A mapping field keyed by ids; `what` completes "must map ..." when it is not one."""
+    """A mapping field keyed by ids; `what` completes "must map ..." when it is not one.
+
+    Raises the ValueError of `wrong`.
+    """
 
     def check(value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -213,6 +218,10 @@ def mapping_of(what: str) -> BeforeValidator:
 
 
 def not_empty(message: str) -> AfterValidator:
+    """A field that must hold at least one entry; raises the ValueError of `wrong` with `message`
+    when it is empty.
+    """
+
     def check(value: Any) -> Any:
         if not value:
             raise wrong(message)

@@ -89,6 +89,9 @@ class ConnectionProfile:
     path: Path | None = None
 
     def org(self, msp_id: str) -> OrgProfile:
+        """The profile of organisation `msp_id`; raises ProfileError naming the organisations the
+        profile has.
+        """
         try:
             return self.organizations[msp_id]
         except KeyError:
@@ -117,6 +120,7 @@ class ConnectionProfile:
 
     @classmethod
     def from_dict(cls, document: Any, base: Path, path: Path | None = None) -> ConnectionProfile:
+        """A profile from its parsed document; raises ProfileError naming the wrong field."""
         try:
             file = validate(_File, document, base, "the profile")
         except ValueError as error:

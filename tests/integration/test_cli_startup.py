@@ -64,6 +64,9 @@ def imports_of(*args: str) -> dict[str, Any]:
         ("validator", "--help"),
         ("propose", "--help"),
         ("demo", "--help"),
+        ("data", "--help"),
+        ("data", "check", "--help"),
+        ("task", "init", "--help"),
     ],
     ids=" ".join,
 )

@@ -7,7 +7,6 @@ the transactions in flight fail at once with a clear error, and is restarted.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -27,6 +26,7 @@ from google.rpc import status_pb2
 from fedledger.embedded import EmbeddedLedger, verify_ledger
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import free_port_base
 
@@ -77,10 +77,11 @@ def detail_messages(error: grpc.RpcError) -> list[str]:
 
 
 def server_pid(ledger: EmbeddedLedger) -> int:
-    return int(json.loads((ledger.run_dir / "embedded" / "server.pid").read_text())["pid"])
+    return ledger.recorded()["embedded-ledger"].pid
 
 
 def chaincode_pid(ledger: EmbeddedLedger) -> int:
+    """The chaincode the server started, found as the server's child (not from its record)."""
     pid = server_pid(ledger)
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     for child in children:
@@ -120,14 +121,18 @@ def test_a_ledger_killed_during_submits_keeps_every_commit_once(tmp_path: Path) 
         deadline = time.monotonic() + 20
         while sum(len(w.committed) for w in workers) < 40 and time.monotonic() < deadline:
             time.sleep(0.05)
-        os.kill(server_pid(ledger), signal.SIGKILL)
+        orphan = ledger.recorded()["chaincode"]
+        os.kill(server_pid(ledger), signal.SIGKILL)  # the server alone: its chaincode lives on
         stop.set()
         for worker in workers:
             worker.join(timeout=30)
             assert not worker.is_alive(), "a client hung on a killed ledger"
         assert not ledger.running()
+        assert processes.is_running(orphan)
 
         profile = ledger.up()
+        assert not processes.is_running(orphan), "up left the dead ledger's chaincode running"
+        assert ledger.recorded()["chaincode"].pid == chaincode_pid(ledger)
         report = verify_ledger(ledger.run_dir)
         assert report.ok, report.summary()
         occurrences = valid_occurrences(ledger.run_dir)
@@ -142,6 +147,7 @@ def test_a_ledger_killed_during_submits_keeps_every_commit_once(tmp_path: Path) 
     finally:
         stop.set()
         ledger.down()
+    assert ledger.recorded() == {}
     _verify_finds_tampering(ledger.run_dir)
 
 
@@ -202,6 +208,7 @@ def test_a_killed_chaincode_fails_in_flight_transactions_and_is_restarted(
                 assert time.monotonic() < deadline, "the chaincode was not restarted"
                 time.sleep(0.2)
         assert chaincode_pid(ledger) != first
+        assert ledger.recorded()["chaincode"].pid == chaincode_pid(ledger)
         log = (ledger.run_dir / "embedded" / "server.log").read_text()
         assert "chaincode exited; restarting" in log
         assert verify_ledger(ledger.run_dir).ok

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 from fedledger.runtime import processes
 from fedledger.runtime.chaincode_server import NODE_SERVER, chaincode_server_command
 from fedledger.runtime.ports import refuse_ports_in_use
-from fedledger.runtime.processes import ProcessRecord, ProcessSpec
+from fedledger.runtime.processes import ProcessRecord, ProcessSpec, ProcessTable
 
 
 def sleeper(tmp_path: Path, name: str = "sleeper") -> ProcessSpec:
@@ -54,14 +56,57 @@ def test_stop_ends_a_started_process_and_its_log_tail_is_kept(tmp_path: Path) ->
     assert processes.log_tail(tmp_path / "missing.log", missing="(no log)") == "(no log)"
 
 
-def test_group_members_finds_what_a_group_leader_started(tmp_path: Path) -> None:
-    record = processes.start(sleeper(tmp_path))
+def test_a_helper_in_its_parents_group_is_stopped_alone(tmp_path: Path) -> None:
+    parent = processes.start(sleeper(tmp_path))
+    helper_spec = ProcessSpec(
+        "helper", sleeper(tmp_path).command, tmp_path / "helper.log", tmp_path, own_session=False
+    )
+    helper = processes.start(helper_spec)
     try:
-        members = processes.group_members(record.pid, lambda command: b"time.sleep" in command)
-        assert members == [record.pid]
-        assert processes.group_members(record.pid, lambda command: False) == []
+        assert os.getpgid(helper.pid) == os.getpgid(os.getpid()) != helper.pid
+        assert processes.stop(helper, grace=5.0)
+        assert not processes.is_running(helper)
+        assert processes.is_running(parent), "stopping a helper signalled its parent's group"
     finally:
-        processes.kill(record)
+        processes.kill(helper)
+        processes.kill(parent)
+
+
+def test_exit_status_waits_for_a_child_without_blocking_the_loop(tmp_path: Path) -> None:
+    spec = ProcessSpec(
+        "quick",
+        [sys.executable, "-c", "import time; time.sleep(0.3); raise SystemExit(3)"],
+        tmp_path / "q.log",
+        tmp_path,
+    )
+
+    async def wait_and_count() -> tuple[int, int]:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        status = await processes.exit_status(processes.spawn(spec))
+        ticker.cancel()
+        return status, ticks
+
+    status, ticks = asyncio.run(wait_and_count())
+    assert status == 3
+    assert ticks > 5, "the event loop was blocked while waiting"
+
+
+def test_a_process_table_keeps_what_another_writer_added(tmp_path: Path) -> None:
+    path = tmp_path / "processes.json"
+    launcher, server = ProcessTable(path), ProcessTable(path)
+    launcher.add(ProcessRecord("server", 1, ["python"], 0.0, start="7"))
+    server.add(ProcessRecord("chaincode", 2, ["node"], 0.0, start="8"))
+    assert set(ProcessTable(path).records) == {"server", "chaincode"}
+    launcher.remove(["server"])
+    assert set(ProcessTable(path).records) == {"chaincode"}
 
 
 def test_the_chaincode_server_command_line() -> None:

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fedledger.schema.sanitise import normalise_categories, sanitise_frame
 from fedledger.schema.text import MISSING, js_number, show
 from fedledger.schema.types import Feature, Schema, SchemaError, Target
 from fedledger.schema.validate import SchemaValidationError, validate_file, validate_frame
@@ -257,36 +256,6 @@ def test_unreadable_file_is_a_problem_not_a_crash(schema: Schema, tmp_path: Path
     assert report.kinds() == {"unreadable"}
 
 
-def test_normalise_categories_trims_and_folds_case() -> None:
-    values = pd.Series([" br", "De ", "NA", None, "xx", "Na"])
-    out = normalise_categories(values, ["BR", "DE", "NA"])
-    assert out.tolist() == ["BR", "DE", "NA", pd.NA, "xx", "NA"]
-
-
-def test_normalise_categories_leaves_ambiguous_case_alone() -> None:
-    out = normalise_categories(pd.Series(["a", "A", "aa"]), ["a", "A", "AA"])
-    assert out.tolist() == ["a", "A", "AA"]
-
-
-def test_sanitise_frame_fixes_common_cases_then_validates(schema: Schema) -> None:
-    frame = _frame()
-    frame.columns = [f" {c} " for c in frame.columns]
-    frame[" country "] = ["br ", " de", "na"]
-    frame[" amount "] = [" 1000", "2500.5 ", "300"]
-    frame[" Class "] = ["GOOD", "Bad", "good"]
-    clean = sanitise_frame(frame, schema)
-    assert validate_frame(clean, schema).ok
-    assert clean["country"].tolist() == ["BR", "DE", "NA"]
-    assert clean["amount"].tolist() == [1000.0, 2500.5, 300.0]
-
-
-def test_sanitise_frame_keeps_unparseable_numbers_for_validation(schema: Schema) -> None:
-    frame = _frame()
-    frame["amount"] = ["1", "two", "3"]
-    clean = sanitise_frame(frame, schema)
-    assert validate_frame(clean, schema).kinds() == {"wrong_type"}
-
-
 @pytest.fixture
 def bool_schema() -> Schema:
     return Schema.from_dict(
@@ -423,22 +392,6 @@ def test_csv_int_column_with_true_false_text_says_to_declare_bool(
         "column 'delinq' holds booleans (e.g. ['True']) but schema.features[3].type is int; "
         "declare the feature as type: bool"
     ]
-
-
-def test_sanitise_parses_bool_text_only_when_all_of_it_parses(bool_schema: Schema) -> None:
-    frame = pd.DataFrame(
-        {
-            "amount": [1.0, 2.0],
-            "paid": [" Yes", "no"],
-            "joint": [" TRUE ", "0"],
-            "delinq": [0, 1],
-            "Class": ["good", "bad"],
-        }
-    )
-    clean = sanitise_frame(frame, bool_schema)
-    assert clean["joint"].tolist() == [True, False]
-    assert clean["paid"].tolist() == [" Yes", "no"]
-    assert validate_frame(clean, bool_schema).kinds() == {"wrong_type"}
 
 
 def test_data_messages_name_the_schema_field(schema: Schema) -> None:

@@ -401,7 +401,37 @@ MISTAKES: list[tuple[str, str | dict[str, Any], str]] = [
     (
         "unknown feature field",
         {"schema.features": [{"name": "tenure_months", "type": "int", "unit": "month"}]},
-        "unknown field schema.features[0].unit (allowed: name, type, nullable, categories)",
+        "unknown field schema.features[0].unit (allowed: name, type, nullable, categories, format)",
+    ),
+    (
+        "format on a float feature",
+        {"schema.features": [{"name": "income", "type": "float", "format": "iso3166-alpha2"}]},
+        'schema.features[0].format is only allowed on category features, and "income" is float; '
+        "remove it or declare the feature as type: category",
+    ),
+    (
+        "unknown format",
+        {
+            "schema.features": [
+                {"name": "country", "type": "category", "categories": ["BR"], "format": "iso"}
+            ]
+        },
+        'schema.features[0].format must be one of iso3166-alpha2 (or left out), got "iso"',
+    ),
+    (
+        "country names as categories",
+        {
+            "schema.features": [
+                {
+                    "name": "country",
+                    "type": "category",
+                    "categories": ["Brazil"],
+                    "format": "iso3166-alpha2",
+                }
+            ]
+        },
+        "schema.features[0].categories[0] must be an ISO 3166 alpha-2 code (two capital letters, "
+        'e.g. "BR") as the feature\'s format is iso3166-alpha2, got "Brazil"',
     ),
     (
         "no target",
@@ -750,28 +780,22 @@ def test_create_submits_the_checked_task(tmp_path: Path, monkeypatch: pytest.Mon
     assert submitted["schema"]["target"]["classes"] == ["no", "yes"]
 
 
-def test_the_docs_data_file_messages_are_what_validation_says(tmp_path: Path) -> None:
-    from fedledger.schema.validate import validate_file
+def test_the_docs_data_file_rules_are_what_the_reading_says(tmp_path: Path) -> None:
+    from fedledger.schema.conform import conform_file
 
     full = dict(_docs_examples())["full.yaml"]
     check = read_task_file(write(tmp_path, full))
     assert check.spec is not None
-    header = "loan_amnt,annual_inc,delinq_2yrs,term,has_mortgage,Class\n"
     csv = write(
         tmp_path,
-        header + "1000,50000,true,term_36,yes,good\n"
-        "2500,,false,term_60, TRUE ,bad\n"
-        "300,42000,0,term_36,maybe,good\n",
+        "loan_amnt,annual_inc,delinq_2yrs,term,has_mortgage,Class\n"
+        "1000,50000,true,term_36,yes,good\n"
+        ",,2.5,term_48,maybe,\n",
         "holdout.csv",
     )
-    _, report = validate_file(csv, check.spec.schema)
-    second = write(
-        tmp_path,
-        header + "1000,50000,1,term_36,true,good\n,,0,term_48, TRUE ,bad\n",
-        "holdout2.csv",
-    )
-    _, report2 = validate_file(second, check.spec.schema)
-    messages = [p.message for p in (*report.problems, *report2.problems)]
-    assert len(messages) == 4
-    for message in messages:
-        assert f"`{message}`" in DOCS
+    findings = list(conform_file(csv, check.spec.schema).findings(fixable=False))
+    rules = {f.rule.split(" (")[0] for f in findings}
+    assert len(rules) == 6
+    data_docs = (Path(__file__).resolve().parents[2] / "docs" / "data.md").read_text("utf-8")
+    for rule in rules:
+        assert rule in data_docs

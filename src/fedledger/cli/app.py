@@ -60,6 +60,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "predict",
         "Score rows with the task's champion, verified against the ledger.",
     ),
+    "data": (
+        "fedledger.cli.data",
+        "data_app",
+        "Check and sanitise data files against a task's schema.",
+    ),
 }
 
 

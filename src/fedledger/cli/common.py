@@ -15,6 +15,7 @@ from fedledger.cli.failures import console, fail
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Registry, open_registry
 from fedledger.runtime.layout import RunLayout
+from fedledger.schema.types import Schema
 from fedledger.store.base import ModelStore
 from fedledger.store.factory import open_store
 
@@ -24,10 +25,12 @@ __all__ = [
     "ProfileOption",
     "RunDir",
     "StoreOption",
+    "TaskOption",
     "acting_org",
     "console",
     "fail",
     "load_profile",
+    "load_task_schema",
     "model_store",
     "out",
     "registry_for",
@@ -63,6 +66,37 @@ StoreOption = Annotated[
         help="Model store: a folder, file:// or s3://bucket/prefix (default: <run dir>/store).",
     ),
 ]
+
+TaskOption = Annotated[
+    str,
+    typer.Option(
+        "--task",
+        help="A task id on the ledger (read through the connection profile), or the path of a "
+        "task file for offline work.",
+    ),
+]
+_TASK_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def load_task_schema(task: str, run_dir: Path, profile: Path | None, org: str | None) -> Schema:
+    """The schema of `task`: a task file when `task` names an existing file or ends in .yaml,
+    .yml or .json (offline), else the task of that id on the ledger, its schema checked against
+    the hash the chaincode recorded. Ends the command with every problem of a bad task file;
+    lets the registry's and the ledger's errors through (the command line reports them)."""
+    path = Path(task)
+    if path.is_file() or path.suffix.lower() in _TASK_FILE_SUFFIXES:
+        from fedledger.schema.task_file import read_task_file
+
+        if not path.exists():
+            fail(f"--task {task}: no such task file (a task id on the ledger has no file suffix)")
+        check = read_task_file(path)
+        if check.spec is None:
+            fail(f"--task {task}: not a valid task file: " + "; ".join(check.problems))
+        return check.spec.schema
+    from fedledger.registry.evaluation import evaluation_task
+
+    with registry_for(run_dir, profile, org) as registry:
+        return evaluation_task(registry.get_task(task)).schema
 
 
 def load_profile(run_dir: Path, profile: Path | None) -> ConnectionProfile:

@@ -102,6 +102,63 @@ def create(
     out.print(f"created task {task.id} (schema {task.schema_sha256[:12]}…)")
 
 
+@task_app.command()
+def init(
+    from_file: Annotated[
+        Path, typer.Option("--from", help="A training file (CSV or Parquet) to draft from.")
+    ],
+    target: Annotated[str, typer.Option(help="The column the model predicts.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The task file to write.")] = Path(
+        "task.yaml"
+    ),
+    task_id: Annotated[
+        str | None, typer.Option("--id", help="The task id (default: from the file name).")
+    ] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="The metric (default: roc_auc, accuracy or rmse).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out.")] = False,
+) -> None:
+    """Draft a task file from a training file, for the members to review.
+
+    Each column becomes a feature with its type, the categories seen (a column named like
+    "country" whose values are countries is declared iso3166-alpha2) and, in comments, the
+    ranges observed; the file says what was inferred and what the members must decide.
+    """
+    from fedledger.schema.conform import read_cells
+    from fedledger.schema.draft import checked, draft_task, task_id_from
+
+    if out_file.exists() and not overwrite:
+        fail(f"--out {out_file} exists: remove it, choose another name, or pass --overwrite")
+    cells, _ = read_cells(from_file)
+    draft = draft_task(
+        cells,
+        target,
+        task_id or task_id_from(from_file.name.split(".")[0]),
+        metric,
+        from_file.name,
+    )
+    problems = checked(draft)
+    if problems:
+        fail(f"the draft is not a valid task file, nothing was written: {'; '.join(problems)}")
+    header = [
+        f"Drafted by `fedledger task init` from {from_file.name} ({len(cells)} rows).",
+        "Inferred from the data:",
+        *(f"  {line}" for line in draft.inferred),
+        "For the members to decide before `fedledger task create`:",
+        *(f"  {line}" for line in draft.decide),
+    ]
+    text = "".join(f"# {line}\n" for line in header) + dump_yaml(draft.document)
+    out_file.write_text(text, encoding="utf-8")
+    console.print(
+        f"wrote {escape(str(out_file))}: {len(draft.document['schema']['features'])} features; "
+        f"{len(draft.decide)} {'thing' if len(draft.decide) == 1 else 'things'} to decide are "
+        "listed at its top; check it with "
+        f"`fedledger task validate {escape(str(out_file))}`",
+        highlight=False,
+    )
+
+
 def _offline_members(
     run_dir: Path, profile: Path | None
 ) -> tuple[list[str] | None, str, list[str]]:

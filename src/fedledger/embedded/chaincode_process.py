@@ -1,9 +1,12 @@
 """The chaincode server process: started, dialled, supervised and restarted by the ledger.
 
-The chaincode runs as a service (`fabric-chaincode-node server`) from its source folder. If it
-exits, every transaction in flight on it fails at once with Fabric's "chaincode stream
-terminated" error, and the process is started again; transactions arriving meanwhile wait a
-bounded time for it rather than failing on a restart that is about to finish.
+The chaincode runs as a service (`fabric-chaincode-node server`) from its source folder,
+started through the one supervisor (`runtime.processes`) in the ledger's process group and
+recorded in the run folder's process table, so that `network down` and the next `up` find it
+even when the ledger itself was killed. If it exits, every transaction in flight on it fails
+at once with Fabric's "chaincode stream terminated" error, and the process is started again;
+transactions arriving meanwhile wait a bounded time for it rather than failing on a restart
+that is about to finish.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import structlog
@@ -25,7 +29,11 @@ from fedledger.embedded.chaincode_protocol import (
 from fedledger.embedded.config import EmbeddedConfig
 from fedledger.embedded.errors import ChaincodeNotBuiltError
 from fedledger.embedded.simulator import TxSimulator
+from fedledger.runtime import processes
 from fedledger.runtime.chaincode_server import NODE_SERVER, chaincode_server_command
+from fedledger.runtime.processes import ProcessRecord, ProcessSpec, ProcessTable
+
+CHAINCODE = "chaincode"
 
 log = structlog.get_logger("fedledger.embedded.chaincode")
 
@@ -45,16 +53,19 @@ class ChaincodeRunner:
         self,
         config: EmbeddedConfig,
         log_path: Path,
+        table: ProcessTable,
         *,
         transaction_timeout: float = 30.0,
         restart_wait: float = 10.0,
     ) -> None:
         self.config = config
         self.log_path = log_path
+        self.table = table
         self.transaction_timeout = transaction_timeout
         self.restart_wait = restart_wait
         self.address = f"127.0.0.1:{config.chaincode_port}"
-        self._process: asyncio.subprocess.Process | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._record: ProcessRecord | None = None
         self._stream: ChaincodeStream | None = None
         self._connected = asyncio.Event()
         self._stopping = False
@@ -71,6 +82,9 @@ class ChaincodeRunner:
         self._supervisor = asyncio.create_task(self._supervise())
 
     async def execute(self, invocation: Invocation, simulator: TxSimulator) -> Outcome:
+        """Run one transaction on the chaincode. Raises ChaincodeError when the chaincode is not
+        running within `restart_wait` (it is restarting), or as `ChaincodeStream.execute` does.
+        """
         if not self._connected.is_set():
             try:
                 await asyncio.wait_for(self._connected.wait(), self.restart_wait)
@@ -91,34 +105,33 @@ class ChaincodeRunner:
         if self._stream is not None:
             await self._stream.close()
         await self._terminate()
+        self.table.remove([CHAINCODE])
 
-    async def _launch(self, timeout: float) -> None:
+    def _spec(self) -> ProcessSpec:
         source = self.config.chaincode_source
-        environment = dict(os.environ)
-        # The shim logs every transaction at INFO, which costs a fifth of its throughput.
-        environment.setdefault("CORE_CHAINCODE_LOGGING_LEVEL", "warning")
-        environment.setdefault("CORE_CHAINCODE_LOGGING_SHIM", "warning")
         command = chaincode_server_command(
             shutil.which("node") or "node", source, self.address, self.config.chaincode_id
         )
-        with self.log_path.open("ab") as output:
-            self._process = await asyncio.create_subprocess_exec(
-                *command,
-                cwd=source,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                env=environment,
-            )
-        log.info("chaincode started", pid=self._process.pid, address=self.address)
+        # The shim logs every transaction at INFO, which costs a fifth of its throughput.
+        levels = ("CORE_CHAINCODE_LOGGING_LEVEL", "CORE_CHAINCODE_LOGGING_SHIM")
+        quiet = {name: os.environ.get(name, "warning") for name in levels}
+        return ProcessSpec(CHAINCODE, command, self.log_path, source, env=quiet, own_session=False)
+
+    async def _launch(self, timeout: float) -> None:
+        spec = self._spec()
+        process = processes.spawn(spec)
+        self._process = process
+        self._record = processes.record_of(spec, process)
+        self.table.add(self._record)
+        log.info("chaincode started", pid=process.pid, address=self.address)
         stream = ChaincodeStream(self.address)
         opening = asyncio.create_task(stream.open(timeout))
-        exited = asyncio.create_task(self._process.wait())
+        exited = asyncio.create_task(processes.exit_status(process))
         done, _ = await asyncio.wait({opening, exited}, return_when=asyncio.FIRST_COMPLETED)
         if opening not in done:
             opening.cancel()
             raise ChaincodeError(
-                f"the chaincode server exited with status {self._process.returncode} before "
+                f"the chaincode server exited with status {process.returncode} before "
                 f"it answered; see {self.log_path}"
             )
         exited.cancel()
@@ -131,7 +144,7 @@ class ChaincodeRunner:
         while not self._stopping:
             assert self._process is not None
             assert self._stream is not None
-            exited = asyncio.create_task(self._process.wait())
+            exited = asyncio.create_task(processes.exit_status(self._process))
             closed = asyncio.create_task(self._stream.closed.wait())
             await asyncio.wait({exited, closed}, return_when=asyncio.FIRST_COMPLETED)
             self._connected.clear()
@@ -159,12 +172,6 @@ class ChaincodeRunner:
                     delay = min(delay * 2, 5.0)
 
     async def _terminate(self) -> None:
-        process = self._process
-        if process is None or process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 5.0)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        """Stop the current process (SIGTERM, SIGKILL after 5 s) without blocking the loop."""
+        if self._record is not None:
+            await asyncio.to_thread(processes.stop, self._record, 5.0)

@@ -151,6 +151,10 @@ class ChaincodeStream:
     async def execute(
         self, invocation: Invocation, simulator: TxSimulator, timeout: float
     ) -> Outcome:
+        """Run one transaction, answering the chaincode's state calls from `simulator`. Raises
+        ChaincodeError when the stream ends (Fabric's 'chaincode stream terminated'), the
+        transaction id is already executing, or no answer comes within `timeout`.
+        """
         if self.closed.is_set():
             raise ChaincodeError(STREAM_TERMINATED)
         key = (invocation.channel, invocation.txid)

@@ -56,8 +56,9 @@ class RunPaths:
         return self.state / "config.json"
 
     @property
-    def pid(self) -> Path:
-        return self.state / "server.pid"
+    def processes(self) -> Path:
+        """The process table: the server `up` started and the chaincode the server started."""
+        return self.state / "processes.json"
 
     @property
     def server_log(self) -> Path:
@@ -113,6 +114,9 @@ class EmbeddedConfig:
         return f"{self.chaincode_name}:{CHAINCODE_LABEL}"
 
     def member(self, msp_id: str) -> OrgConfig:
+        """The member organisation `msp_id`; raises KeyError for an organisation not in this
+        network.
+        """
         for org in self.members:
             if org.msp_id == msp_id:
                 return org

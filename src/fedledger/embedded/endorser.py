@@ -90,6 +90,10 @@ class Endorser:
         return proposal
 
     async def simulate(self, proposal: Proposal) -> Simulation:
+        """Execute the proposal on the chaincode against committed state; raises
+        SimulationFailedError (Fabric's 'error in simulation') when the chaincode or its stream
+        fails.
+        """
         invocation = Invocation(proposal.txid, proposal.channel, proposal.input, proposal.signed)
         try:
             with self.store.snapshot() as snapshot:
@@ -124,7 +128,10 @@ class Endorser:
         return Simulation(proposal, outcome.response, payload.SerializeToString())
 
     def endorsing_orgs(self, local: str, requested: list[str]) -> list[str]:
-        """The orgs named by the client, or the local org and others up to a majority."""
+        """The orgs named by the client, or the local org and others up to a majority.
+
+        Raises ProposalRefusedError naming any organisation not in the channel.
+        """
         if requested:
             unknown = [m for m in requested if m not in self.peers]
             if unknown:

@@ -101,6 +101,9 @@ class Identity:
 
 
 def check_signature(key: ec.EllipticCurvePublicKey, data: bytes, signature: bytes) -> None:
+    """Check a DER ECDSA signature over `data` as a peer does, low-S included; raises
+    IdentityError with the reason a peer gives.
+    """
     try:
         _, s = decode_dss_signature(signature)
     except ValueError:

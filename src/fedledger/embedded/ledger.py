@@ -1,14 +1,14 @@
 """EmbeddedLedger: start, stop and inspect the embedded ledger of one network's run folder.
 
 `up` starts one detached process (`python -m fedledger.embedded serve`) in a session of its
-own, records its PID with its start time (so a recycled PID is never mistaken for it), waits
-until every organisation's Gateway answers an evaluate of `health:Version`, and writes the
-connection profile. `down` stops exactly that process group: SIGTERM, then SIGKILL.
+own, records it in the run folder's process table (PID and start time, so a recycled PID is
+never mistaken for it; the server records its chaincode there too), waits until every
+organisation's Gateway answers an evaluate of `health:Version`, and writes the connection
+profile. `down` stops exactly the recorded processes: SIGTERM, then SIGKILL.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -28,7 +28,7 @@ from fedledger.profile import ConnectionProfile, OrgProfile
 from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import refuse_ports_in_use
-from fedledger.runtime.processes import ProcessRecord, ProcessSpec
+from fedledger.runtime.processes import ProcessRecord, ProcessSpec, ProcessTable
 from fedledger.runtime.status import NodeStatus
 
 READY_PROBE = ("health:Version",)
@@ -43,14 +43,12 @@ class EmbeddedLedger:
         self.paths = RunPaths(run_dir)
         self.config = EmbeddedConfig.from_definition(definition)
 
+    def recorded(self) -> dict[str, ProcessRecord]:
+        """The processes of this ledger as recorded (running or not): the server, its chaincode."""
+        return ProcessTable(self.paths.processes).records
+
     def _recorded(self) -> ProcessRecord | None:
-        """The server `up` started, from server.pid: its PID and the kernel's start time of it."""
-        try:
-            document = json.loads(self.paths.pid.read_text())
-            pid, start = int(document["pid"]), str(document["start"])
-        except (OSError, ValueError, KeyError):
-            return None
-        return ProcessRecord(SERVER, pid, self._command(), 0.0, start=start)
+        return self.recorded().get(SERVER)
 
     def running(self) -> bool:
         record = self._recorded()
@@ -86,8 +84,7 @@ class EmbeddedLedger:
         say("starting the embedded ledger and its chaincode")
         spec = ProcessSpec(SERVER, self._command(), self.paths.server_log, Path.cwd())
         process = processes.spawn(spec, banner=False)
-        start = processes.start_time(process.pid)
-        self.paths.pid.write_text(json.dumps({"pid": process.pid, "start": start}) + "\n")
+        ProcessTable(self.paths.processes).add(processes.record_of(spec, process))
         try:
             self._wait_ready(process, profile, started + timeout)
         except BaseException:
@@ -132,32 +129,25 @@ class EmbeddedLedger:
     def _log_tail(self) -> str:
         return processes.log_tail(self.paths.server_log, lines=30, missing="(no log)")
 
-    def _sweep_leftovers(self) -> None:
-        """Kill what is left of a ledger that died without stopping its chaincode: processes
-        still in the recorded process group that run our server or chaincode, nothing else (a
-        recycled PID may lead an unrelated group)."""
-        record = self._recorded()
-        if record is None:
-            return
-        chaincode_id = self.config.chaincode_id.encode()
-        leftovers = processes.group_members(
-            record.pid, lambda command: b"fedledger.embedded" in command or chaincode_id in command
-        )
-        processes.kill_all(leftovers, STOP_TIMEOUT)
-        self.paths.pid.unlink(missing_ok=True)
+    def _sweep_leftovers(self) -> list[str]:
+        """Stop every recorded process still running (a ledger killed without stopping its
+        chaincode leaves the chaincode running) and forget the records; their names."""
+        table = ProcessTable(self.paths.processes)
+        stopped = [name for name, record in table.running().items() if processes.stop(record)]
+        table.remove(list(table.records))
+        return stopped
 
     def down(self, purge: bool = False) -> list[str]:
-        """Stop the ledger process (and its chaincode); the names of what was running. Raises
-        nothing of its own."""
+        """Stop the ledger process (it stops its chaincode), then whatever it left running; the
+        names of what was running. Raises nothing of its own."""
+        running = list(ProcessTable(self.paths.processes).running())
         record = self._recorded()
-        stopped = []
-        # What SIGTERM leaves of the group after the grace, the sweep kills.
-        if record is not None and processes.terminate(record, STOP_TIMEOUT):
-            stopped = [SERVER, "chaincode"]
+        if record is not None:
+            processes.terminate(record, STOP_TIMEOUT)
         self._sweep_leftovers()
         if purge and self.run_dir.exists():
             shutil.rmtree(self.run_dir)
-        return stopped
+        return running
 
     def kill(self) -> None:
         """SIGKILL the ledger's process group, as a crash would (for fault tests); `up` then

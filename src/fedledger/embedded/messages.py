@@ -39,6 +39,7 @@ class MessageError(ValueError):
 
 
 def parse(message_type: type[M], data: bytes, what: str) -> M:
+    """Decode `data` as `kind`; raises MessageError naming what could not be decoded."""
     message = message_type()
     try:
         message.ParseFromString(data)
@@ -94,7 +95,10 @@ class Proposal:
 
 
 def check_proposal(signed: proposal_pb2.SignedProposal, members: MemberRegistry) -> Proposal:
-    """The checks of Fabric's ValidateProposalMessage, with the specific reason on failure."""
+    """The checks of Fabric's ValidateProposalMessage, with the specific reason on failure.
+
+    Raises MessageError.
+    """
     if not signed.proposal_bytes:
         raise MessageError("a signed proposal is required")
     proposal = parse(proposal_pb2.Proposal, signed.proposal_bytes, "the proposal")
@@ -207,8 +211,11 @@ class Transaction:
 def check_envelope(
     envelope: common_pb2.Envelope, channel: str, members: MemberRegistry
 ) -> Transaction:
-    """The orderer's checks on a broadcast envelope: well formed, for this channel, signed by
-    a writer of the channel."""
+    """The orderer's checks on a broadcast envelope: well formed, for this channel, signed by a
+    writer of the channel.
+
+    Raises MessageError carrying the validation code a peer would record.
+    """
     if not envelope.payload:
         raise MessageError("the envelope has no payload")
     payload = parse(common_pb2.Payload, envelope.payload, "the envelope payload")
@@ -250,6 +257,7 @@ class EndorsedAction:
 
 
 def endorsed_action(transaction: Transaction, payload_data: bytes) -> EndorsedAction:
+    """The one action of an endorsed transaction; raises MessageError unless there is one."""
     tx = parse(transaction_pb2.Transaction, payload_data, "the transaction")
     if len(tx.actions) != 1:
         raise MessageError(f"a transaction must hold exactly one action, found {len(tx.actions)}")

@@ -28,6 +28,7 @@ from fedledger.embedded.identity import MemberRegistry, Signer
 from fedledger.embedded.orderer import BlockCutter
 from fedledger.embedded.store import Store
 from fedledger.embedded.validator import Validator
+from fedledger.runtime.processes import ProcessTable
 
 log = structlog.get_logger("fedledger.embedded.server")
 SHUTDOWN_GRACE = 5.0
@@ -64,7 +65,7 @@ async def serve(run_dir: Path) -> None:
     notifier = Notifier(store)
     committer = Committer(config, store, Validator(config, members), orderer, notifier)
     committer.ensure_genesis(genesis(config, crypto))
-    chaincode = ChaincodeRunner(config, paths.chaincode_log)
+    chaincode = ChaincodeRunner(config, paths.chaincode_log, ProcessTable(paths.processes))
     await chaincode.start()
     cutter = BlockCutter(config.max_message_count, config.batch_timeout, committer.commit)
     cutter.start()

@@ -13,8 +13,9 @@ import pandas as pd
 
 from fedledger.evaluate.errors import HoldoutError
 from fedledger.models.inputs import NumericDType, encode_target, frame_to_feeds
+from fedledger.schema.conform import DataFileError, conform_file
 from fedledger.schema.types import Schema
-from fedledger.schema.validate import validate_file, validate_frame
+from fedledger.schema.validate import validate_frame
 
 
 class Holdout:
@@ -37,13 +38,19 @@ class Holdout:
 
     @classmethod
     def load(cls, path: str | Path, schema: Schema) -> Holdout:
-        frame, report = validate_file(path, schema)
-        if not report.ok:
+        """Read as `fedledger data check` reads it (schema/conform.py): the same rules and the
+        same normalisation. Raises HoldoutError naming the rows that cannot be used."""
+        try:
+            conformed = conform_file(path, schema)
+        except DataFileError as error:
+            raise HoldoutError(f"holdout {error}") from error
+        if conformed.refused:
             raise HoldoutError(
                 f"holdout {path} does not match the task schema: "
-                + "; ".join(p.message for p in report.problems)
+                f"{conformed.describe_refusals()}; `fedledger data check --task <task> {path}` "
+                "lists every row"
             )
-        return cls(frame, schema, source=str(path))
+        return cls(conformed.typed_frame(), schema, source=str(path))
 
     def input_files(self, dtypes: dict[str, str]) -> dict[str, Path]:
         """One .npy per feature in the dtype the model declares ("float32", "float64", "str")."""

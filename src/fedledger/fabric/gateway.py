@@ -48,6 +48,9 @@ class TlsConfig:
         client_certificate: Path | None = None,
         client_key: Path | None = None,
     ) -> TlsConfig:
+        """TLS settings from PEM files. Raises ValueError, a caller's mistake, for a client
+        certificate without its key or the reverse; OSError for an unreadable file.
+        """
         if (client_certificate is None) != (client_key is None):
             raise ValueError("mutual TLS needs both a client certificate and its key")
         return cls(

@@ -76,7 +76,10 @@ class SigningIdentity:
 
     @classmethod
     def from_pem_files(cls, certificate: Path, private_key: Path, msp_id: str) -> SigningIdentity:
-        """Load a PEM certificate and an unencrypted PEM (PKCS#8 or SEC1) private key."""
+        """Load a PEM certificate and an unencrypted PEM (PKCS#8 or SEC1) private key.
+
+        Raises MspFolderError for a key that is not ECDSA.
+        """
         key = serialization.load_pem_private_key(private_key.read_bytes(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise MspFolderError(f"{private_key}: Fabric identities use ECDSA keys")

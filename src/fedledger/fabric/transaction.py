@@ -167,7 +167,10 @@ class Commit:
 
 
 def parse_envelope(envelope: common_pb2.Envelope) -> tuple[str, bytes]:
-    """Channel name and chaincode result of an endorsed transaction envelope."""
+    """Channel name and chaincode result of an endorsed transaction envelope.
+
+    Raises ValueError for an envelope without a chaincode action.
+    """
     payload = common_pb2.Payload.FromString(envelope.payload)
     channel = common_pb2.ChannelHeader.FromString(payload.header.channel_header).channel_id
     transaction = transaction_pb2.Transaction.FromString(payload.data)

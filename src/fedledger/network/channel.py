@@ -29,6 +29,9 @@ def write_material(commands: FabricCommands) -> None:
 
 
 def write_genesis_block(commands: FabricCommands) -> None:
+    """Write the channel's genesis block with configtxgen; raises NetworkError with configtxgen's
+    own error when it fails.
+    """
     definition, layout = commands.definition, commands.layout
     members = [commands.org_layout(i) for i in range(len(definition.members))]
     configtx = build_configtx(definition, commands.orderer_org, members)

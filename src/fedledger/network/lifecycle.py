@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from fedledger.network.errors import NetworkError
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.packaging import ChaincodePackage
 from fedledger.network.peercli import FabricCommands, finish
@@ -33,7 +34,10 @@ def installed_package_ids(commands: FabricCommands, index: int) -> set[str]:
 
 
 def committed_sequence(commands: FabricCommands) -> int:
-    """The committed definition's sequence, 0 when none is committed yet."""
+    """The committed definition's sequence, 0 when none is committed yet.
+
+    Raises NetworkError when the peer cannot be asked.
+    """
     definition = commands.definition
     result = commands.peer(
         0,
@@ -46,7 +50,7 @@ def committed_sequence(commands: FabricCommands) -> int:
         if "not found" in result.stderr or "404" in result.stderr:
             return 0
         finish_error = result.stderr.strip()[-400:]
-        raise RuntimeError(f"querying the committed chaincode failed: {finish_error}")
+        raise NetworkError(f"querying the committed chaincode failed: {finish_error}")
     return int(json.loads(result.stdout)["sequence"])
 
 

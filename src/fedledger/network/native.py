@@ -169,6 +169,9 @@ class NativeNetwork:
         return stopped
 
     def node_record(self, name: str) -> processes.ProcessRecord:
+        """The recorded process of node `name`; raises NetworkError naming the known nodes when
+        there is none.
+        """
         try:
             return self.table.records[name]
         except KeyError:
@@ -178,7 +181,11 @@ class NativeNetwork:
     def restart_node(self, name: str, timeout: float = 60.0) -> None:
         """Start a stopped or crashed orderer or peer again; return once it is healthy and, for a
         peer, has caught up with the channel and is known to its peers again (the Gateway picks
-        endorsers through gossip)."""
+        endorsers through gossip).
+
+        Raises NetworkError for a name that is no orderer or peer, or as `readiness.wait_healthy`
+        does.
+        """
         node = next((n for n in self.nodes.fabric() if n.name == name), None)
         if node is None:
             raise NetworkError(f"{name!r} is not an orderer or peer of this network")

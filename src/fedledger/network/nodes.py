@@ -91,7 +91,10 @@ class NodeSet:
         return self.orderers() + self.peers()
 
     def chaincode_servers(self, package_id: str) -> list[Node]:
-        """One `fabric-chaincode-node server` per organisation, for the package `package_id`."""
+        """One `fabric-chaincode-node server` per organisation, for the package `package_id`.
+
+        Raises NetworkError when the chaincode is not built.
+        """
         definition = self.commands.definition
         source = definition.chaincode_source
         server = chaincode_server(source)

@@ -60,6 +60,9 @@ def _tar_bytes(files: dict[str, bytes]) -> bytes:
 
 
 def source_digest(source: Path) -> str:
+    """A digest of the chaincode's built sources, which names a package; raises PackagingError when
+    the chaincode is not built.
+    """
     if not (source / "dist").is_dir():
         raise PackagingError(
             f"the chaincode in {source} is not built: run `npm ci && npm run build` there "
@@ -74,6 +77,7 @@ def source_digest(source: Path) -> str:
 
 
 def chaincode_version(source: Path) -> str:
+    """The chaincode's version from its package.json; raises PackagingError when it has none."""
     try:
         return str(json.loads((source / "package.json").read_text())["version"])
     except (OSError, KeyError, ValueError) as error:

@@ -116,6 +116,9 @@ class FabricCommands:
 
 
 def finish(process: subprocess.Popen[str], what: str, timeout: float = 60.0) -> str:
+    """Check a finished Fabric command; raises CommandError with the tail of its standard error when
+    it failed.
+    """
     stdout, stderr = process.communicate(timeout=timeout)
     if process.returncode != 0:
         raise CommandError(f"{what} failed (exit {process.returncode}): {stderr.strip()[-800:]}")

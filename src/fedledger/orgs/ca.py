@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from fedledger.orgs.msp import MspFolderError
+
 VALIDITY = dt.timedelta(days=3650)
 # Clocks of cooperating machines drift; a certificate valid from "now" can be refused by a peer
 # whose clock is a few seconds behind.
@@ -110,10 +112,11 @@ class CertificateAuthority:
 
     @classmethod
     def load(cls, cert_path: Path, key_path: Path) -> CertificateAuthority:
+        """A CA from its PEM certificate and key; raises MspFolderError for a non-ECDSA key."""
         certificate = x509.load_pem_x509_certificate(cert_path.read_bytes())
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise TypeError(f"{key_path}: expected an ECDSA private key")
+            raise MspFolderError(f"{key_path}: expected an ECDSA private key")
         organisation = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
         domain = str(organisation[0].value) if organisation else ""
         return cls(IssuedCertificate(certificate, key), domain)

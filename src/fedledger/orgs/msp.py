@@ -35,7 +35,10 @@ def _single_file(folder: Path, what: str) -> Path:
 
 
 def load_msp_identity(msp_dir: Path, msp_id: str) -> MspIdentity:
-    """Read `signcerts/` and `keystore/` of an MSP folder and check the key matches the cert."""
+    """Read `signcerts/` and `keystore/` of an MSP folder and check the key matches the cert.
+
+    Raises MspFolderError naming the file that does not fit.
+    """
     cert_path = _single_file(msp_dir / "signcerts", "certificate")
     key_path = _single_file(msp_dir / "keystore", "private key")
     certificate_pem = cert_path.read_bytes()

@@ -10,24 +10,30 @@ signal a stranger.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class ProcessSpec:
+    """A process to start. `own_session` False keeps it in its parent's process group, so that
+    a signal to the parent's group (a stop, a crash test's SIGKILL) reaches it too: for a
+    helper process of a process we supervise, such as the embedded ledger's chaincode."""
+
     name: str
     command: list[str]
     log: Path
     cwd: Path
     env: dict[str, str] = field(default_factory=dict)
+    own_session: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,23 +79,6 @@ def reap(pid: int) -> None:
     """Collect our own child's exit status, so that it does not linger as a zombie."""
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-
-
-def group_members(group: int, matches: Callable[[bytes], bool]) -> list[int]:
-    """The processes of process group `group` whose command line (NUL-separated) `matches`:
-    what a leader that died without stopping its children left behind."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(int(entry.name))
-        try:
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if fields is not None and int(fields[2]) == group and matches(command):
-            members.append(int(entry.name))
-    return members
 
 
 def log_tail(path: Path, lines: int = 15, missing: str = "") -> str:
@@ -141,8 +130,8 @@ def is_running(record: ProcessRecord) -> bool:
 
 
 def spawn(spec: ProcessSpec, banner: bool = True) -> subprocess.Popen[bytes]:
-    """Start `spec` in a session of its own (its PID leads its process group), output to its
-    log; for a caller that also wants the child's exit status."""
+    """Start `spec`, by default in a session of its own (its PID leads its process group),
+    output to its log; for a caller that also wants the child's exit status."""
     spec.log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **spec.env}
     with spec.log.open("ab") as log:
@@ -157,13 +146,48 @@ def spawn(spec: ProcessSpec, banner: bool = True) -> subprocess.Popen[bytes]:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=spec.own_session,
         )
 
 
+def record_of(spec: ProcessSpec, process: subprocess.Popen[bytes]) -> ProcessRecord:
+    """The record of a process `spawn` started, identified by its PID's kernel start time."""
+    return ProcessRecord(
+        spec.name, process.pid, spec.command, time.time(), start=start_time(process.pid)
+    )
+
+
 def start(spec: ProcessSpec) -> ProcessRecord:
-    process = spawn(spec)
-    return ProcessRecord(spec.name, process.pid, spec.command, time.time())
+    return record_of(spec, spawn(spec))
+
+
+async def exit_status(process: subprocess.Popen[bytes]) -> int:
+    """Wait without blocking the event loop until a child `spawn` started exits; its status.
+
+    The kernel's process file descriptor becomes readable when the process exits: no thread
+    blocked in wait(), no polling.
+    """
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not exited.done():
+            exited.set_result(None)
+
+    try:
+        descriptor = os.pidfd_open(process.pid)
+    except ProcessLookupError:  # already collected (by `stop`'s reap)
+        return process.wait()
+    try:
+        loop.add_reader(descriptor, readable)
+        try:
+            if process.poll() is None:
+                await exited
+        finally:
+            loop.remove_reader(descriptor)
+    finally:
+        os.close(descriptor)
+    return process.wait()
 
 
 def stop(record: ProcessRecord, grace: float = 10.0) -> bool:
@@ -198,19 +222,13 @@ def kill(record: ProcessRecord, wait: float = 10.0) -> None:
         reap(record.pid)
 
 
-def kill_all(pids: list[int], wait: float = 10.0) -> None:
-    """SIGKILL each of `pids` (found by `group_members`) and wait until their ports and files
-    are closed."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    for pid in pids:
-        wait_exited(pid, wait)
-
-
 def _signal_group(pid: int, signum: signal.Signals) -> None:
+    """Signal the group `pid` leads, or only `pid` when it lives in its parent's group."""
     try:
-        os.killpg(pid, signum)
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signum)
+        else:
+            os.kill(pid, signum)
     except ProcessLookupError:
         pass
     except PermissionError:
@@ -218,24 +236,32 @@ def _signal_group(pid: int, signum: signal.Signals) -> None:
 
 
 class ProcessTable:
-    """The JSON record of a network's processes, rewritten atomically on every change."""
+    """The JSON record of a network's processes, rewritten atomically on every change.
+
+    Each change reads the file again first: a supervised process may record its own helpers
+    in the same table (the embedded ledger records its chaincode).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.records: dict[str, ProcessRecord] = {}
-        if path.exists():
-            for entry in json.loads(path.read_text()):
-                record = ProcessRecord(**entry)
-                self.records[record.name] = record
+        self.records: dict[str, ProcessRecord] = self._load()
 
     def add(self, record: ProcessRecord) -> None:
+        self.records = self._load()
         self.records[record.name] = record
         self._save()
 
     def remove(self, names: Iterable[str]) -> None:
+        self.records = self._load()
         for name in names:
             self.records.pop(name, None)
         self._save()
+
+    def _load(self) -> dict[str, ProcessRecord]:
+        if not self.path.exists():
+            return {}
+        records = (ProcessRecord(**entry) for entry in json.loads(self.path.read_text()))
+        return {record.name: record for record in records}
 
     def running(self) -> dict[str, ProcessRecord]:
         return {name: r for name, r in self.records.items() if is_running(r)}

@@ -23,6 +23,10 @@ TargetType = Literal["float", "category"]
 
 FEATURE_TYPES: tuple[str, ...] = ("float", "int", "bool", "category")
 TARGET_TYPES: tuple[str, ...] = ("float", "category")
+# Value formats a category feature may declare (chaincode/src/schema.ts FEATURE_FORMATS).
+COUNTRY_FORMAT = "iso3166-alpha2"
+FEATURE_FORMATS: tuple[str, ...] = (COUNTRY_FORMAT,)
+_ALPHA2 = re.compile(r"[A-Z]{2}")
 # The chaincode's limits (chaincode/src/schema.ts); testdata/task-vectors.json keeps them equal.
 MAX_FEATURES = 4096
 MAX_LABELS = 4096
@@ -30,12 +34,13 @@ MAX_LABEL_LENGTH = 256
 MAX_NAME_LENGTH = 128
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+NAME_PATTERN = _NAME  # what a feature or target name must fullmatch
 NAME_RULE = (
     'must be usable as an ONNX input name: a letter or "_", '
     'then up to 127 letters, digits, "_", "." or "-"'
 )
 _SCHEMA_KEYS = ("features", "target")
-_FEATURE_KEYS = ("name", "type", "nullable", "categories")
+_FEATURE_KEYS = ("name", "type", "nullable", "categories", "format")
 _TARGET_KEYS = ("name", "type", "classes")
 
 # What to write instead of a type name that is not one (both lists are in chaincode/src/schema.ts).
@@ -94,16 +99,23 @@ class Feature:
     type: FeatureType
     nullable: bool = False
     categories: tuple[str, ...] = ()
+    format: str | None = None  # absent from the canonical JSON unless declared
 
     @property
     def is_numeric(self) -> bool:
         """Float, int and bool features: one number per row (bool as 0/1) in the model input."""
         return self.type != "category"
 
+    @property
+    def is_country(self) -> bool:
+        return self.format == COUNTRY_FORMAT
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type, "nullable": self.nullable}
         if self.type == "category":
             out["categories"] = list(self.categories)
+        if self.format is not None:
+            out["format"] = self.format
         return out
 
 
@@ -294,17 +306,52 @@ def _feature(doc: object, path: str, problems: list[str]) -> Feature | None:
     elif not isinstance(nullable, bool):
         problems.append(f"{path}.nullable must be true or false, got {show(nullable)}")
     categories: tuple[str, ...] = ()
+    label = f'"{name}"' if name is not None else "this feature"
     if kind == "category":
         categories = _labels(doc, path, "categories", 1, problems)
     elif kind is not None and "categories" in doc:
-        label = f'"{name}"' if name is not None else "this feature"
         problems.append(
             f"{path}.categories is only allowed on category features, and {label} is {kind}; "
             "remove it or declare the feature as type: category"
         )
+    value_format = _format(doc, path, kind, label, categories, problems)
     if len(problems) > before or name is None or kind is None:
         return None
-    return Feature(name, cast(FeatureType, kind), nullable, categories)
+    return Feature(name, cast(FeatureType, kind), nullable, categories, value_format)
+
+
+def _format(
+    doc: Mapping[str, Any],
+    path: str,
+    kind: str | None,
+    label: str,
+    categories: tuple[str, ...],
+    problems: list[str],
+) -> str | None:
+    """The declared value format; a country feature's categories must be alpha-2 codes."""
+    value = doc.get("format", MISSING)
+    if value is MISSING or kind is None:
+        return None
+    if kind != "category":
+        problems.append(
+            f"{path}.format is only allowed on category features, and {label} is {kind}; "
+            "remove it or declare the feature as type: category"
+        )
+        return None
+    if value not in FEATURE_FORMATS:
+        problems.append(
+            f"{path}.format must be one of {', '.join(FEATURE_FORMATS)} (or left out), "
+            f"got {show(value)}"
+        )
+        return None
+    for index, category in enumerate(categories):
+        if not _ALPHA2.fullmatch(category):
+            problems.append(
+                f"{path}.categories[{index}] must be an ISO 3166 alpha-2 code (two capital "
+                f'letters, e.g. "BR") as the feature\'s format is {value}, got {show(category)}'
+            )
+            return None
+    return str(value)
 
 
 def _target(doc: object, path: str, problems: list[str]) -> Target | None:

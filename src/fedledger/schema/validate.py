@@ -298,8 +298,8 @@ def _text_in_numbers(
         examples = _examples(present)
         message = (
             f"column {name!r} holds numbers written as text (type {column.dtype}, e.g. "
-            f"{list(examples)}); read it as numbers (fedledger.schema.sanitise.sanitise_frame "
-            "parses them)"
+            f"{list(examples)}); read it as numbers (`fedledger data sanitise` "
+            "writes them as numbers)"
         )
     return Problem("wrong_type", name, message, len(bad), examples)
 

@@ -26,6 +26,7 @@ class ModelStore(Protocol):
 
 
 def check_sha256(value: str) -> str:
+    """Raises InvalidUriError unless `value` is a lowercase hex SHA-256."""
     if not _HEX.fullmatch(value):
         raise InvalidUriError(f"{value!r} is not a lowercase hex SHA-256")
     return value
@@ -34,7 +35,10 @@ def check_sha256(value: str) -> str:
 def read_verified(
     chunks: Iterable[bytes], *, uri: str, expected_sha256: str, max_bytes: int
 ) -> bytes:
-    """Join chunks, refusing as soon as more than `max_bytes` arrived, then verify the hash."""
+    """Join chunks, refusing as soon as more than `max_bytes` arrived, then verify the hash.
+
+    Raises ModelTooLargeError or HashMismatchError.
+    """
     digest = hashlib.sha256()
     parts: list[bytes] = []
     size = 0

@@ -45,7 +45,10 @@ def open_store(
 
 
 def store_root_of(uri: str) -> str:
-    """The store location an object URI lives in (an object URI ends in `sha256/<hex>`)."""
+    """The store location an object URI lives in (an object URI ends in `sha256/<hex>`).
+
+    Raises InvalidUriError for any other URI.
+    """
     parsed = urlparse(uri)
     parts = parsed.path.rstrip("/").split("/")
     if len(parts) < 2 or parts[-2] != "sha256":

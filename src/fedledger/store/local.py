@@ -35,6 +35,9 @@ class LocalStore:
         return self._path(check_sha256(sha256)).as_uri()
 
     def put(self, data: bytes | Path) -> str:
+        """Store `data` under its SHA-256; its URI. Raises ModelTooLargeError over the store's
+        limit.
+        """
         sha256, size = sha256_of(data)
         if size > self.max_bytes:
             raise ModelTooLargeError(f"<{sha256}>", size, self.max_bytes)
@@ -58,6 +61,10 @@ class LocalStore:
         return target.as_uri()
 
     def get(self, uri: str, expected_sha256: str) -> bytes:
+        """The verified bytes of `uri`. Raises ObjectNotFoundError, ModelTooLargeError,
+        HashMismatchError, StoreUnavailableError when the file cannot be read, or
+        InvalidUriError.
+        """
         check_sha256(expected_sha256)
         path = self.path_of(uri)
         try:
@@ -81,7 +88,10 @@ class LocalStore:
             raise StoreUnavailableError(f"cannot read {uri}: {exc}") from exc
 
     def path_of(self, uri: str) -> Path:
-        """The file behind a `file://` URI, which must be an object inside this store's root."""
+        """The file behind a `file://` URI, which must be an object inside this store's root.
+
+        Raises InvalidUriError otherwise.
+        """
         parsed = urlparse(uri)
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             raise InvalidUriError(f"{uri!r} is not a file:/// URI")

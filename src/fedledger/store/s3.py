@@ -71,6 +71,9 @@ class S3Store:
         return f"s3://{self.bucket}/{self.key_for(sha256)}"
 
     def put(self, data: bytes | Path) -> str:
+        """Store `data` under its SHA-256; its URI. Raises ModelTooLargeError over the store's
+        limit, StoreUnavailableError when S3 fails.
+        """
         sha256, size = sha256_of(data)
         uri = self.uri_for(sha256)
         if size > self.max_bytes:
@@ -87,6 +90,9 @@ class S3Store:
         return uri
 
     def get(self, uri: str, expected_sha256: str) -> bytes:
+        """The verified bytes of `uri`. Raises ObjectNotFoundError, ModelTooLargeError,
+        HashMismatchError, StoreUnavailableError when S3 fails, or InvalidUriError.
+        """
         check_sha256(expected_sha256)
         bucket, key = parse_s3_uri(uri)
         with _translated(uri):
@@ -114,6 +120,7 @@ class S3Store:
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """Bucket and key of an s3:// URI; raises InvalidUriError for any other."""
     parsed = urlparse(uri)
     key = parsed.path.lstrip("/")
     if parsed.scheme != "s3" or not parsed.netloc or not key:

@@ -1,5 +1,8 @@
 """Each served task's holdout, loaded once against the task's schema from the ledger.
 
+It is read by the rules of `fedledger data check` (Holdout.load → schema/conform.py), so a
+holdout in the agreed shape is read here exactly as that command reads it (docs/data.md).
+
 A task may not exist yet when the validator starts (it is created later): its holdout is then
 loaded on first use. A holdout that does not match the schema is our fault, never the model's.
 """
