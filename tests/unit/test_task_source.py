@@ -1,4 +1,5 @@
-"""`--task`: a value ending in .yaml/.yml/.json is a task file, read offline; others are ids."""
+"""`--task`: an existing file or a name ending in .yaml/.yml/.json is a task file, read offline;
+any other value is a task id."""
 
 from __future__ import annotations
 
@@ -23,8 +24,16 @@ SCHEMA = synthetic_schema()
         ("credit.v2", False),
     ],
 )
-def test_the_value_alone_says_file_or_id(value: str, is_file: bool) -> None:
+def test_a_suffix_says_task_file(value: str, is_file: bool) -> None:
     assert is_task_file(value) is is_file
+
+
+def test_an_existing_file_without_a_suffix_is_a_task_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("credit.v2").write_text("id: credit.v2\n")
+    assert is_task_file("credit.v2")
 
 
 def test_a_task_file_gives_its_id_schema_and_policy(tmp_path: Path) -> None:
@@ -36,7 +45,7 @@ def test_a_task_file_gives_its_id_schema_and_policy(tmp_path: Path) -> None:
         "schema": SCHEMA.to_dict(),
     }
     path.write_text(yaml.safe_dump(document))
-    task = task_from_file(path)
+    task = task_from_file(str(path))
     assert (task.task_id, task.schema.sha256()) == ("loans-1", SCHEMA.sha256())
     policy = task.policy
     assert (policy.metric, policy.higher_is_better) == ("log_loss", False)
@@ -47,17 +56,17 @@ def test_a_wrong_task_file_lists_its_problems(tmp_path: Path) -> None:
     path = tmp_path / "task.yaml"
     path.write_text(yaml.safe_dump({"id": "loans-1", "metric": "auc", "schema": SCHEMA.to_dict()}))
     with pytest.raises(TaskFileError) as refused:
-        task_from_file(path)
+        task_from_file(str(path))
     assert str(refused.value) == (
-        f"task file {path}: metric must be one of roc_auc, accuracy, f1, log_loss, rmse, mae, "
-        'r2, got "auc"; did you mean roc_auc? (fedledger task validate lists them by field)'
+        f"--task {path}: not a valid task file: metric must be one of roc_auc, accuracy, f1, "
+        'log_loss, rmse, mae, r2, got "auc"; did you mean roc_auc?'
     )
 
 
 def test_a_missing_task_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(TaskFileError) as refused:
-        task_from_file(tmp_path / "nowhere.yaml")
+        task_from_file(str(tmp_path / "nowhere.yaml"))
     assert str(refused.value) == (
-        f"task file {tmp_path / 'nowhere.yaml'}: cannot read the task file: No such file or "
-        "directory (fedledger task validate lists them by field)"
+        f"--task {tmp_path / 'nowhere.yaml'}: no such task file (a task id on the ledger has "
+        "no file suffix)"
     )

@@ -1,5 +1,5 @@
 """`fedledger models convert|check|train`: make and check a model file for a task, offline
-when the task is a task file (cli/task_lookup.py says how `--task` is read)."""
+when the task is a task file (`--task`: cli/common.py, load_task)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from fedledger.cli.common import (
     ProfileOption,
     RunDir,
     StoreOption,
+    TaskOption,
     fail,
+    load_task,
     model_store,
     out,
     registry_for,
 )
-from fedledger.cli.task_lookup import TaskOption, find_task
 from fedledger.task_source import is_task_file
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def convert(
     from fedledger.models.errors import ModelError
     from fedledger.models.foreign import convert_file
 
-    found = find_task(task, run_dir, profile, org)
+    found = load_task(task, run_dir, profile, org)
     try:
         converted = convert_file(source, found.schema, found.task_id, trusted=trust or ())
         check_model(converted.data, found, SandboxLimits())
@@ -102,7 +103,7 @@ def check(
     from fedledger.models.errors import ModelError
 
     model_bytes = _read(model)
-    found = find_task(task, run_dir, profile, org)
+    found = load_task(task, run_dir, profile, org)
     try:
         checked = check_model(model_bytes, found, SandboxLimits())
     except ModelError as error:
@@ -188,7 +189,7 @@ def train(
     from fedledger.models.train import train as fit
     from fedledger.schema.validate import validate_file
 
-    found = find_task(task, run_dir, profile, org)
+    found = load_task(task, run_dir, profile, org)
     chosen = baseline(estimator, classification=found.schema.target.is_classification)
     frame, report = validate_file(data, found.schema)
     report.raise_for_problems(str(data))
