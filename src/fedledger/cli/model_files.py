@@ -26,6 +26,8 @@ from fedledger.task_source import is_task_file
 if TYPE_CHECKING:
     from fedledger.evaluate.policy import Task
     from fedledger.evaluate.report import EvaluationReport
+    from fedledger.schema.conform import Conformed
+    from fedledger.schema.types import Schema
 
 OutOption = Annotated[Path, typer.Option("--out", help="Write the ONNX model here.")]
 
@@ -187,12 +189,10 @@ def train(
     from fedledger.models.baselines import baseline
     from fedledger.models.conversion import convert as to_onnx
     from fedledger.models.train import train as fit
-    from fedledger.schema.validate import validate_file
 
     found = load_task(task, run_dir, profile, org)
     chosen = baseline(estimator, classification=found.schema.target.is_classification)
-    frame, report = validate_file(data, found.schema)
-    report.raise_for_problems(str(data))
+    frame = read_rows(data, found.schema, task).typed_frame()
     trained = fit(found.schema, frame, chosen)
     model_bytes = to_onnx(trained, found.task_id)
     check_model(model_bytes, found, SandboxLimits())
@@ -201,6 +201,20 @@ def train(
         f"{output}: {type(chosen).__name__} trained on {len(frame):,} rows of {data} "
         f"for task {found.task_id}"
     )
+
+
+def read_rows(data: Path, schema: Schema, task: str, *, require_target: bool = True) -> Conformed:
+    """The rows of `data` read as `fedledger data check` and the validators read them
+    (schema/conform.py); ends the command naming the first cells that cannot be used."""
+    from fedledger.schema.conform import conform_file
+
+    conformed = conform_file(data, schema, require_target=require_target)
+    if conformed.refused:
+        fail(
+            f"{data} does not match the task schema: {conformed.describe_refusals()}; "
+            f"`fedledger data check --task {task} {data}` lists every row"
+        )
+    return conformed
 
 
 def _read(path: Path) -> bytes:

@@ -21,6 +21,7 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
+from fedledger.cli.model_files import read_rows
 from fedledger.cli.models import fetch_champion
 from fedledger.task_source import is_task_file
 
@@ -61,7 +62,6 @@ def predict(
     from fedledger.evaluate.static import check_model
     from fedledger.models.scoring import Scorer
     from fedledger.registry.evaluation import evaluation_task
-    from fedledger.schema.validate import validate_file
 
     if is_task_file(task):
         fail(f"predict scores with the champion on the ledger: give the task's id, not {task}")
@@ -69,9 +69,11 @@ def predict(
         found = evaluation_task(registry.get_task(task))
         champion, model_bytes = fetch_champion(registry, model_store(run_dir, store), task)
     check_model(model_bytes, found, SandboxLimits())
-    frame, report = validate_file(data, found.schema, require_target=False)
-    report.raise_for_problems(str(data))
-    ids = _id_column(frame, id_column, data)
+    rows = read_rows(data, found.schema, task, require_target=False)
+    frame = rows.typed_frame()
+    ids = _id_column(rows.frame, id_column, data)
+    if ids is not None and ids not in frame.columns:
+        frame.insert(0, ids, rows.frame[ids])  # the text as written: ids are not numbers
     _write_scores(frame, ids, Scorer(model_bytes, found.schema), output)
     out.print(
         f"{output}: {len(frame):,} rows scored with the champion of {task} "
