@@ -187,7 +187,7 @@ def _rename_value(graph: onnx.GraphProto, old: str, new: str) -> None:
 
 def _fit_classifier_outputs(model: onnx.ModelProto, classes: int, changes: list[str]) -> None:
     label_name, proba_name = CLASSIFIER_OUTPUTS
-    outputs = list(model.graph.output)
+    outputs = [_copy(o) for o in model.graph.output]  # the graph's own are replaced below
     maps = [o.name for o in outputs if not o.type.HasField("tensor_type")]
     matrices = [o for o in outputs if _is_float_matrix(o)]
     if len(matrices) != 1:
@@ -232,10 +232,15 @@ def _renamed(
         raise FitError(f"the model already has a value named {name!r} that is not an output")
     graph.node.append(helper.make_node("Identity", [value.name], [name], name=f"fedledger_{name}"))
     changes.append(f"output {value.name!r} is now named {name!r}")
-    renamed = onnx.ValueInfoProto()
-    renamed.CopyFrom(value)
+    renamed = _copy(value)
     renamed.name = name
     return renamed
+
+
+def _copy(value: onnx.ValueInfoProto) -> onnx.ValueInfoProto:
+    copied = onnx.ValueInfoProto()
+    copied.CopyFrom(value)
+    return copied
 
 
 def _is_float_matrix(value: onnx.ValueInfoProto) -> bool:
