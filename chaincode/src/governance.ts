@@ -13,6 +13,7 @@ import { parseJsonArgument } from './json';
 import { callerMsp, emit, key, readRecord, reply, txTime, writeIndex, writeRecord, type TxTime } from './ledger';
 import { parsePolicy, policyMisfit } from './policy';
 import { CHANGE_TYPES, KEYS, SCHEMA_VERSION, type Change, type Task } from './records';
+import { refuse, type RefusalCode } from './refusals';
 import { loadTask, requireMember, taskKey } from './tasks';
 
 export const CHANGE_ID_PATTERN = /^c-[0-9a-f]{32}$/;
@@ -33,7 +34,7 @@ export async function loadChange(ctx: Context, changeId: string, refusal: string
     checkArgument(refusal, 'changeId', changeId, CHANGE_ID_PATTERN, CHANGE_ID_RULE);
     const change = await readRecord<Change>(ctx, 'change', changeKey(ctx, changeId));
     if (change === undefined) {
-        throw new Error(`${refusal}: change ${changeId} does not exist; list changes with ListChanges`);
+        refuse('CHANGE_NOT_FOUND', refusal, `change ${changeId} does not exist; list changes with ListChanges`);
     }
     return change;
 }
@@ -43,20 +44,33 @@ export function requiredApprovals(task: Task, change: Change): string[] {
     return task.members.filter((member) => !(change.type === 'removeMember' && member === change.member));
 }
 
+interface Misfit {
+    code: RefusalCode;
+    text: string;
+}
+
+function policyProblem(text: string | null): Misfit | null {
+    return text === null ? null : { code: 'POLICY_MISFIT', text };
+}
+
 /** Why the change cannot be applied to the task as it is now, or null when it can. */
-async function misfit(ctx: Context, task: Task, change: Change): Promise<string | null> {
+async function misfit(ctx: Context, task: Task, change: Change): Promise<Misfit | null> {
     switch (change.type) {
         case 'updatePolicy':
-            return policyMisfit(change.policy ?? task.policy, task.members.length);
+            return policyProblem(policyMisfit(change.policy ?? task.policy, task.members.length));
         case 'addMember':
-            return task.members.includes(change.member ?? '') ? `${String(change.member)} is already a member of task ${task.id}` : null;
+            return task.members.includes(change.member ?? '')
+                ? { code: 'ALREADY_MEMBER', text: `${String(change.member)} is already a member of task ${task.id}` }
+                : null;
         case 'removeMember':
             if (!task.members.includes(change.member ?? '')) {
-                return `${String(change.member)} is not a member of task ${task.id}`;
+                return { code: 'NOT_A_MEMBER', text: `${String(change.member)} is not a member of task ${task.id}` };
             }
-            return policyMisfit(task.policy, task.members.length - 1);
+            return policyProblem(policyMisfit(task.policy, task.members.length - 1));
         case 'revokeChampion':
-            return (await loadChampion(ctx, task.id)) === undefined ? `task ${task.id} has no champion to revoke` : null;
+            return (await loadChampion(ctx, task.id)) === undefined
+                ? { code: 'NO_CHAMPION', text: `task ${task.id} has no champion to revoke` }
+                : null;
     }
 }
 
@@ -76,7 +90,7 @@ async function settle(ctx: Context, task: Task, change: Change, time: TxTime): P
     const problem = await misfit(ctx, task, change);
     if (problem !== null) {
         return {
-            change: { ...change, status: 'REJECTED', statusReason: `no longer applicable: ${problem}`, decidedAt: time.iso },
+            change: { ...change, status: 'REJECTED', statusReason: `no longer applicable: ${problem.text}`, decidedAt: time.iso },
         };
     }
     const done: Change = { ...change, status: 'APPLIED', statusReason: 'approved by every member', decidedAt: time.iso };
@@ -152,7 +166,7 @@ export async function proposeChange(ctx: Context, changeJson: string): Promise<s
         input.refuse('member', 'is only allowed on an addMember or removeMember change');
     }
     if (type === 'removeMember' && member === proposer) {
-        throw new Error(`${REFUSAL}: ${proposer} cannot propose its own removal; ask another member`);
+        refuse('SELF_REMOVAL', REFUSAL, `${proposer} cannot propose its own removal; ask another member`);
     }
     const time = txTime(ctx);
     const txId = ctx.stub.getTxID();
@@ -177,7 +191,7 @@ export async function proposeChange(ctx: Context, changeJson: string): Promise<s
     };
     const problem = await misfit(ctx, task, change);
     if (problem !== null) {
-        throw new Error(`${REFUSAL}: ${problem}`);
+        refuse(problem.code, REFUSAL, problem.text);
     }
     await writeIndex(ctx, KEYS.changeByTask, [taskId, change.id]);
     const result = await settle(ctx, task, change, time);
@@ -201,21 +215,21 @@ export async function voteChange(ctx: Context, changeId: string, decision: strin
     const voter = callerMsp(ctx);
     requireMember(task, voter, REFUSAL);
     if (decision !== 'approve' && decision !== 'reject') {
-        throw new Error(`${REFUSAL}: decision must be approve or reject, got ${JSON.stringify(decision)}`);
+        refuse('INVALID_ARGUMENT', REFUSAL, `decision must be approve or reject, got ${JSON.stringify(decision)}`);
     }
     if (change.status !== 'PENDING') {
-        throw new Error(`${REFUSAL}: change ${changeId} is ${change.status}, not PENDING (${change.statusReason})`);
+        refuse('NOT_PENDING', REFUSAL, `change ${changeId} is ${change.status}, not PENDING (${change.statusReason})`);
     }
     const time = txTime(ctx);
     if (time.ms >= Date.parse(change.deadline)) {
-        throw new Error(`${REFUSAL}: voting on change ${changeId} ended at ${change.deadline}; close it with CloseExpired`);
+        refuse('VOTING_ENDED', REFUSAL, `voting on change ${changeId} ended at ${change.deadline}; close it with CloseExpired`);
     }
     if (change.type === 'removeMember' && change.member === voter) {
-        throw new Error(`${REFUSAL}: ${voter} is the member change ${changeId} removes and has no vote on it`);
+        refuse('NOT_IN_ELECTORATE', REFUSAL, `${voter} is the member change ${changeId} removes and has no vote on it`);
     }
     // A rejection settles the change at once, so a member that voted before can only have approved.
     if (change.approvals.includes(voter)) {
-        throw new Error(`${REFUSAL}: ${voter} already approved change ${changeId}`);
+        refuse('ALREADY_VOTED', REFUSAL, `${voter} already approved change ${changeId}`);
     }
     let result: Applied;
     if (decision === 'reject') {
@@ -252,11 +266,11 @@ export async function closeExpiredChange(ctx: Context, changeId: string): Promis
     const caller = callerMsp(ctx);
     requireMember(task, caller, refusal);
     if (change.status !== 'PENDING') {
-        throw new Error(`${refusal}: change ${changeId} is ${change.status}, not PENDING; only open changes expire`);
+        refuse('NOT_PENDING', refusal, `change ${changeId} is ${change.status}, not PENDING; only open changes expire`);
     }
     const time = txTime(ctx);
     if (time.ms < Date.parse(change.deadline)) {
-        throw new Error(`${refusal}: voting on change ${changeId} runs until ${change.deadline}; close it after that`);
+        refuse('VOTING_NOT_ENDED', refusal, `voting on change ${changeId} runs until ${change.deadline}; close it after that`);
     }
     const expired: Change = {
         ...change,

@@ -9,12 +9,13 @@ import { Context, Contract, Info, Param, Returns, Transaction } from 'fabric-con
 import { ID_PATTERN, ID_RULE, checkArgument } from './input';
 import { emit, key, readRecord, reply, txTime, writeRecord } from './ledger';
 import { KEYS, SCHEMA_VERSION, type Heartbeat } from './records';
+import { Refusal } from './refusals';
 
 /** The version in package.json, which sits one folder above both src/ and dist/. */
 export function packageVersion(): string {
     const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
     if (typeof manifest.version !== 'string') {
-        throw new Error('package.json has no version');
+        throw new Refusal('INTERNAL', 'package.json has no version');
     }
     return manifest.version;
 }

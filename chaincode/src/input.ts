@@ -2,6 +2,7 @@
  * Parsing of untrusted transaction input into typed values. Every check fails with
  * `<refusal>: <field path> <rule>, got <value>` so that a caller sees what failed and why.
  */
+import { refuse } from './refusals';
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const ID_RULE = 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit';
@@ -52,7 +53,7 @@ export class Input {
     }
 
     fail(rule: string): never {
-        throw new Error(`${this.refusal}: ${rule}`);
+        refuse('INVALID_ARGUMENT', this.refusal, rule);
     }
 
     name(key: string): string {
@@ -206,7 +207,7 @@ export const METRIC_NAME_RULE = 'are 1 to 32 lowercase letters, digits or "_", s
 /** Validates a single string argument (an id passed on its own, not inside JSON). */
 export function checkArgument(refusal: string, what: string, value: string, pattern: RegExp, rule: string): string {
     if (!pattern.test(value)) {
-        throw new Error(`${refusal}: ${what} ${rule}, got ${show(value)}`);
+        refuse('INVALID_ARGUMENT', refusal, `${what} ${rule}, got ${show(value)}`);
     }
     return value;
 }

@@ -8,6 +8,8 @@
  * left out, non-finite numbers refused.
  */
 
+import { refuse } from './refusals';
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export function canonicalJson(value: unknown): string {
@@ -20,13 +22,13 @@ export function canonicalJson(value: unknown): string {
             return JSON.stringify(value);
         case 'number':
             if (!Number.isFinite(value)) {
-                throw new Error(`canonical JSON refused: ${String(value)} is not a finite number`);
+                refuse('INTERNAL', 'canonical JSON refused', `${String(value)} is not a finite number`);
             }
             return JSON.stringify(value);
         case 'object':
             break;
         default:
-            throw new Error(`canonical JSON refused: a ${typeof value} is not a JSON value`);
+            refuse('INTERNAL', 'canonical JSON refused', `a ${typeof value} is not a JSON value`);
     }
     if (Array.isArray(value)) {
         return `[${value.map((item: unknown) => canonicalJson(item)).join(',')}]`;
@@ -51,6 +53,6 @@ export function parseJsonArgument(refusal: string, text: string): unknown {
     try {
         return JSON.parse(text) as unknown;
     } catch (err) {
-        throw new Error(`${refusal}: the argument is not valid JSON (${(err as Error).message})`);
+        refuse('INVALID_ARGUMENT', refusal, `the argument is not valid JSON (${(err as Error).message})`);
     }
 }

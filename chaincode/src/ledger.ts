@@ -7,6 +7,7 @@ import type { Context } from 'fabric-contract-api';
 import type { Iterators } from 'fabric-shim-api';
 import { canonicalJson, toBytes, type JsonValue } from './json';
 import { SCHEMA_VERSION, type LedgerRecord } from './records';
+import { Refusal } from './refusals';
 
 /** Fabric deletes a key written with an empty value, so index entries hold one zero byte. */
 const INDEX_VALUE = new Uint8Array([0]);
@@ -51,7 +52,7 @@ export async function readRecord<T extends LedgerRecord>(
 export async function requireRecord<T extends LedgerRecord>(ctx: Context, docType: T['docType'], stateKey: string): Promise<T> {
     const record = await readRecord<T>(ctx, docType, stateKey);
     if (record === undefined) {
-        throw new Error(`ledger error: the ${docType} at ${printable(stateKey)} is missing`);
+        throw new Refusal('LEDGER_ERROR', `ledger error: the ${docType} at ${printable(stateKey)} is missing`);
     }
     return record;
 }
@@ -59,10 +60,11 @@ export async function requireRecord<T extends LedgerRecord>(ctx: Context, docTyp
 export function decodeRecord<T extends LedgerRecord>(docType: T['docType'], stateKey: string, bytes: Uint8Array): T {
     const value = JSON.parse(Buffer.from(bytes).toString('utf8')) as { docType?: unknown; schemaVersion?: unknown };
     if (value.docType !== docType) {
-        throw new Error(`ledger error: the record at ${printable(stateKey)} is not a ${docType}`);
+        throw new Refusal('LEDGER_ERROR', `ledger error: the record at ${printable(stateKey)} is not a ${docType}`);
     }
     if (typeof value.schemaVersion !== 'number' || value.schemaVersion > SCHEMA_VERSION) {
-        throw new Error(
+        throw new Refusal(
+            'LEDGER_ERROR',
             `ledger error: the ${docType} at ${printable(stateKey)} has schema version ${String(value.schemaVersion)}, ` +
                 `newer than this chaincode's ${SCHEMA_VERSION}; upgrade the chaincode`,
         );

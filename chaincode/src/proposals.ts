@@ -6,6 +6,7 @@ import { Input, SHA256_PATTERN, SHA256_RULE, ID_PATTERN, ID_RULE, checkArgument 
 import { parseJsonArgument } from './json';
 import { callerMsp, emit, entries, readRecord, reply, txTime, writeIndex, writeRecord } from './ledger';
 import { KEYS, SCHEMA_VERSION, type Proposal } from './records';
+import { refuse } from './refusals';
 import { loadTask, requireMember } from './tasks';
 
 export const PROPOSAL_ID_PATTERN = /^p-[0-9a-f]{32}$/;
@@ -28,7 +29,7 @@ export async function loadProposal(ctx: Context, proposalId: string, refusal: st
     checkArgument(refusal, 'proposalId', proposalId, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE);
     const proposal = await readRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, proposalId));
     if (proposal === undefined) {
-        throw new Error(`${refusal}: proposal ${proposalId} does not exist; list proposals with ListProposals`);
+        refuse('PROPOSAL_NOT_FOUND', refusal, `proposal ${proposalId} does not exist; list proposals with ListProposals`);
     }
     return proposal;
 }
@@ -62,31 +63,39 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
     requireMember(task, proposer, REFUSAL);
     const model = shortHash(modelSha256);
     if (sizeBytes > task.policy.maxModelBytes) {
-        throw new Error(
-            `${REFUSAL}: model ${model} is ${sizeBytes} bytes, over task ${taskId}'s limit of ${task.policy.maxModelBytes} bytes`,
+        refuse(
+            'MODEL_TOO_LARGE',
+            REFUSAL,
+            `model ${model} is ${sizeBytes} bytes, over task ${taskId}'s limit of ${task.policy.maxModelBytes} bytes`,
         );
     }
     const id = proposalIdFor(taskId, modelSha256);
     const earlier = await readRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, id));
     if (earlier !== undefined) {
-        throw new Error(
-            `${REFUSAL}: model ${model} was already proposed for task ${taskId} as ${id} (${earlier.status}); ` +
+        refuse(
+            'ALREADY_PROPOSED',
+            REFUSAL,
+            `model ${model} was already proposed for task ${taskId} as ${id} (${earlier.status}); ` +
                 'a model is proposed once per task',
         );
     }
     const champion = await loadChampion(ctx, taskId);
     const championId = champion?.proposalId ?? null;
     if (parent !== null && parent !== championId) {
-        throw new Error(
-            `${REFUSAL}: parent ${parent} is not the champion of task ${taskId} (the champion is ${championId ?? 'none yet'}); ` +
+        refuse(
+            'PARENT_NOT_CHAMPION',
+            REFUSAL,
+            `parent ${parent} is not the champion of task ${taskId} (the champion is ${championId ?? 'none yet'}); ` +
                 'start from the current champion or leave parent out',
         );
     }
     const open = await entries(ctx, KEYS.proposalByStatus, ['PENDING', taskId, proposer]);
     if (open.length >= task.policy.maxOpenProposalsPerOrg) {
         const ids = open.map((entry) => entry.attributes[3]).join(', ');
-        throw new Error(
-            `${REFUSAL}: ${proposer} already has ${open.length} open proposals on task ${taskId} (limit ${task.policy.maxOpenProposalsPerOrg}): ` +
+        refuse(
+            'TOO_MANY_OPEN_PROPOSALS',
+            REFUSAL,
+            `${proposer} already has ${open.length} open proposals on task ${taskId} (limit ${task.policy.maxOpenProposalsPerOrg}): ` +
                 `${ids}; wait for their decision or close expired ones with CloseExpired`,
         );
     }
@@ -159,11 +168,11 @@ export async function closeExpiredProposal(ctx: Context, proposalId: string): Pr
     const caller = callerMsp(ctx);
     requireMember(task, caller, refusal);
     if (proposal.status !== 'PENDING') {
-        throw new Error(`${refusal}: proposal ${proposalId} is ${proposal.status}, not PENDING; only open proposals expire`);
+        refuse('NOT_PENDING', refusal, `proposal ${proposalId} is ${proposal.status}, not PENDING; only open proposals expire`);
     }
     const time = txTime(ctx);
     if (time.ms < Date.parse(proposal.deadline)) {
-        throw new Error(`${refusal}: voting on proposal ${proposalId} runs until ${proposal.deadline}; close it after that`);
+        refuse('VOTING_NOT_ENDED', refusal, `voting on proposal ${proposalId} runs until ${proposal.deadline}; close it after that`);
     }
     const { approve, reject, abstain } = proposal.tally;
     const reason =

@@ -17,6 +17,7 @@ import {
 } from './ledger';
 import { loadProposal, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE } from './proposals';
 import { KEYS, PROPOSAL_STATUSES, type Change, type LedgerRecord, type Proposal, type Task, type Vote } from './records';
+import { refuse } from './refusals';
 import { loadTask, taskKey } from './tasks';
 
 const REFUSAL = 'query refused';
@@ -102,7 +103,7 @@ export async function getChampion(ctx: Context, taskId: string): Promise<string>
     const task = await loadTask(ctx, taskId, REFUSAL);
     const champion = await loadChampion(ctx, task.id);
     if (champion === undefined) {
-        throw new Error(`${REFUSAL}: task ${taskId} has no champion yet; none of its proposals has been accepted`);
+        refuse('NO_CHAMPION', REFUSAL, `task ${taskId} has no champion yet; none of its proposals has been accepted`);
     }
     return reply(champion);
 }
@@ -135,7 +136,7 @@ export async function getHistory(ctx: Context, docType: string, id: string): Pro
             stateKey = changeKey(ctx, checkArgument(REFUSAL, 'changeId', id, CHANGE_ID_PATTERN, CHANGE_ID_RULE));
             break;
         default:
-            throw new Error(`${REFUSAL}: history is kept for ${HISTORY_TYPES.join(', ')}, not ${JSON.stringify(docType)}`);
+            refuse('INVALID_ARGUMENT', REFUSAL, `history is kept for ${HISTORY_TYPES.join(', ')}, not ${JSON.stringify(docType)}`);
     }
     return reply({ key: printable(stateKey), entries: await keyHistory(ctx, stateKey) });
 }

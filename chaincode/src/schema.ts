@@ -6,6 +6,7 @@
 import { createHash } from 'crypto';
 import { canonicalJson } from './json';
 import { Input, isPlainObject, show } from './input';
+import { refuse } from './refusals';
 
 export const FEATURE_TYPES = ['float', 'int', 'bool', 'category'] as const;
 export const TARGET_TYPES = ['float', 'category'] as const;
@@ -84,7 +85,7 @@ const TARGET_TYPE_HINTS: Readonly<Record<string, string>> = {
 /** Parses and normalises a schema (defaults written out, unknown fields refused). */
 export function parseSchema(refusal: string, path: string, value: unknown): DataSchema {
     if (!isPlainObject(value)) {
-        throw new Error(`${refusal}: ${path} must be an object with features and target, got ${show(value)}`);
+        refuse('INVALID_ARGUMENT', refusal, `${path} must be an object with features and target, got ${show(value)}`);
     }
     const input: Input = new Input(refusal, path, value, ['features', 'target']);
     const rawFeatures = input.raw('features');
@@ -110,7 +111,7 @@ export function parseSchema(refusal: string, path: string, value: unknown): Data
 
 function parseFeature(refusal: string, path: string, value: unknown): Feature {
     if (!isPlainObject(value)) {
-        throw new Error(`${refusal}: ${path} must be an object with name and type, got ${show(value)}`);
+        refuse('INVALID_ARGUMENT', refusal, `${path} must be an object with name and type, got ${show(value)}`);
     }
     const input = new Input(refusal, path, value, ['name', 'type', 'nullable', 'categories', 'format']);
     const name = input.string('name', MAX_NAME_LENGTH, NAME_PATTERN, NAME_RULE);
@@ -158,10 +159,10 @@ function oneFormat(input: Input): FeatureFormat {
 
 function parseTarget(refusal: string, path: string, value: unknown): Target {
     if (value === undefined) {
-        throw new Error(`${refusal}: ${path} is required: an object with name and type (and classes for a category target)`);
+        refuse('INVALID_ARGUMENT', refusal, `${path} is required: an object with name and type (and classes for a category target)`);
     }
     if (!isPlainObject(value)) {
-        throw new Error(`${refusal}: ${path} must be an object with name and type, got ${show(value)}`);
+        refuse('INVALID_ARGUMENT', refusal, `${path} must be an object with name and type, got ${show(value)}`);
     }
     const input = new Input(refusal, path, value, ['name', 'type', 'classes']);
     const name = input.string('name', MAX_NAME_LENGTH, NAME_PATTERN, NAME_RULE);

@@ -5,6 +5,7 @@ import { parseJsonArgument } from './json';
 import { callerMsp, emit, key, readRecord, reply, txTime, writeRecord } from './ledger';
 import { parsePolicy } from './policy';
 import { HIGHER_IS_BETTER, KEYS, METRICS, SCHEMA_VERSION, type Task } from './records';
+import { refuse } from './refusals';
 import { parseSchema, schemaSha256 } from './schema';
 
 export const MAX_MEMBERS = 64;
@@ -20,7 +21,7 @@ export async function loadTask(ctx: Context, taskId: string, refusal: string): P
     checkArgument(refusal, 'taskId', taskId, ID_PATTERN, ID_RULE);
     const task = await readRecord<Task>(ctx, 'task', taskKey(ctx, taskId));
     if (task === undefined) {
-        throw new Error(`${refusal}: task ${taskId} does not exist; list tasks with ListTasks`);
+        refuse('TASK_NOT_FOUND', refusal, `task ${taskId} does not exist; list tasks with ListTasks`);
     }
     return task;
 }
@@ -28,7 +29,7 @@ export async function loadTask(ctx: Context, taskId: string, refusal: string): P
 /** Fails unless the caller's organisation is a member of the task. */
 export function requireMember(task: Task, msp: string, refusal: string): void {
     if (!task.members.includes(msp)) {
-        throw new Error(`${refusal}: ${msp} is not a member of task ${task.id} (members: ${task.members.join(', ')})`);
+        refuse('NOT_A_MEMBER', refusal, `${msp} is not a member of task ${task.id} (members: ${task.members.join(', ')})`);
     }
 }
 
@@ -59,11 +60,11 @@ export async function createTask(ctx: Context, taskJson: string): Promise<string
 
     const caller = callerMsp(ctx);
     if (!members.includes(caller)) {
-        throw new Error(`${REFUSAL}: ${caller} is not among the members of task ${id}; a task is created by one of its members`);
+        refuse('NOT_A_MEMBER', REFUSAL, `${caller} is not among the members of task ${id}; a task is created by one of its members`);
     }
     const existing = await readRecord<Task>(ctx, 'task', taskKey(ctx, id));
     if (existing !== undefined) {
-        throw new Error(`${REFUSAL}: task ${id} already exists (created by ${existing.createdBy} at ${existing.createdAt}); choose another id`);
+        refuse('TASK_EXISTS', REFUSAL, `task ${id} already exists (created by ${existing.createdBy} at ${existing.createdAt}); choose another id`);
     }
     const time = txTime(ctx);
     const task: Task = {

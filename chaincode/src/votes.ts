@@ -9,6 +9,7 @@
  */
 import type { Context } from 'fabric-contract-api';
 import { championKey, crown, loadChampion, proposalKey, settleProposal } from './champions';
+import { refuse } from './refusals';
 import { Input } from './input';
 import { parseJsonArgument } from './json';
 import { callerMsp, emit, key, readRecord, reply, txTime, writeRecord } from './ledger';
@@ -70,32 +71,40 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
     const late = proposal.status !== 'PENDING';
     if (late && !(proposal.status === 'ACCEPTED' && champion?.proposalId === id)) {
         const superseded = proposal.status === 'ACCEPTED' ? `; it is no longer task ${task.id}'s champion, so a late vote would score nothing` : '';
-        throw new Error(
-            `${REFUSAL}: proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})${superseded}`,
+        refuse(
+            'NOT_PENDING',
+            REFUSAL,
+            `proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})${superseded}`,
         );
     }
     // The electorate decides; any current member may score the champion (a member that joined
     // since needs a champion score as much as one that was slow).
     if (!late && !proposal.electorate.includes(voter)) {
-        throw new Error(
-            `${REFUSAL}: ${voter} joined task ${task.id} after proposal ${id} was submitted; ` +
+        refuse(
+            'NOT_IN_ELECTORATE',
+            REFUSAL,
+            `${voter} joined task ${task.id} after proposal ${id} was submitted; ` +
                 `only its electorate votes on it (${proposal.electorate.join(', ')})`,
         );
     }
     const time = txTime(ctx);
     if (!late && time.ms >= Date.parse(proposal.deadline)) {
-        throw new Error(`${REFUSAL}: voting on proposal ${id} ended at ${proposal.deadline}; close it with CloseExpired`);
+        refuse('VOTING_ENDED', REFUSAL, `voting on proposal ${id} ended at ${proposal.deadline}; close it with CloseExpired`);
     }
     const earlier = await readRecord<Vote>(ctx, 'vote', voteKey(ctx, id, voter));
     if (earlier !== undefined) {
-        throw new Error(
-            `${REFUSAL}: ${voter} already voted on proposal ${id} (${earlier.decision} at ${earlier.castAt}, transaction ${earlier.txId})`,
+        refuse(
+            'ALREADY_VOTED',
+            REFUSAL,
+            `${voter} already voted on proposal ${id} (${earlier.decision} at ${earlier.castAt}, transaction ${earlier.txId})`,
         );
     }
     const score = ballot.metrics[proposal.metric] ?? null;
     if (score === null && ballot.decision !== 'abstain') {
-        throw new Error(
-            `${REFUSAL}: metrics.${proposal.metric} is missing; an ${ballot.decision} vote carries the score on task ${task.id}'s metric ${proposal.metric}`,
+        refuse(
+            'INVALID_ARGUMENT',
+            REFUSAL,
+            `metrics.${proposal.metric} is missing; an ${ballot.decision} vote carries the score on task ${task.id}'s metric ${proposal.metric}`,
         );
     }
 

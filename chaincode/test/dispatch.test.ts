@@ -84,7 +84,7 @@ describe('the contracts behind fabric-shim', () => {
         const response = await ledger.dispatch(chaincode, ORG4, CERTIFICATE, ['CreateTask', json(taskInput())]);
         expect(response).to.deep.include({
             status: 500,
-            message: 'task refused: Org4MSP is not among the members of task credit-risk; a task is created by one of its members',
+            message: '[NOT_A_MEMBER] task refused: Org4MSP is not among the members of task credit-risk; a task is created by one of its members',
         });
         expect(ledger.state.size).to.equal(0);
     });

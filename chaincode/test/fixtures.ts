@@ -2,6 +2,7 @@
 import { createHash } from 'crypto';
 import { expect } from 'chai';
 import type { Context } from 'fabric-contract-api';
+import { Refusal } from '../src/refusals';
 import { RegistryContract } from '../src/registry-contract';
 import { FakeLedger } from './fake-ledger';
 
@@ -87,7 +88,7 @@ export async function expectRefusal(promise: Promise<unknown>, message: string):
     } catch (err) {
         failure = err;
     }
-    expect(failure, `expected the error: ${message}`).to.be.instanceOf(Error);
+    expect(failure, `expected the error: ${message}`).to.be.instanceOf(Refusal);
     expect((failure as Error).message).to.equal(message);
 }
 
@@ -99,7 +100,7 @@ export async function expectRefusalStart(promise: Promise<unknown>, start: strin
     } catch (err) {
         failure = err;
     }
-    expect(failure, `expected an error starting: ${start}`).to.be.instanceOf(Error);
+    expect(failure, `expected an error starting: ${start}`).to.be.instanceOf(Refusal);
     expect((failure as Error).message.startsWith(start), (failure as Error).message).to.equal(true);
 }
 

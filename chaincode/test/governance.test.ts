@@ -90,7 +90,7 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
     it('removes a member without its approval', async () => {
         const id = (await proposed(ORG1, { type: 'removeMember', member: ORG3, reason: 'left the consortium' })).id as string;
         expect(world.ledger.lastEvent()?.payload).to.deep.include({ required: [ORG1, ORG2] });
-        await expectRefusal(vote(ORG3, id, 'reject'), `change refused: Org3MSP is the member change ${id} removes and has no vote on it`);
+        await expectRefusal(vote(ORG3, id, 'reject'), `[NOT_IN_ELECTORATE] change refused: Org3MSP is the member change ${id} removes and has no vote on it`);
         await vote(ORG2, id, 'approve');
         expect(task().members).to.deep.equal([ORG1, ORG2]);
     });
@@ -152,7 +152,7 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
         expect(world.ledger.lastEvent()?.payload).to.deep.include({ status: 'REJECTED', decidedBy: ORG2 });
         await expectRefusal(
             vote(ORG3, id, 'approve'),
-            `change refused: change ${id} is REJECTED, not PENDING (rejected by Org2MSP; a change needs every member's approval)`,
+            `[NOT_PENDING] change refused: change ${id} is REJECTED, not PENDING (rejected by Org2MSP; a change needs every member's approval)`,
         );
     });
 
@@ -173,16 +173,16 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
         const id = (await proposed(ORG1, { type: 'addMember', member: ORG4 })).id as string;
         await expectRefusal(
             world.ledger.invoke(ORG2, (ctx: Context) => world.registry.CloseExpired(ctx, id)),
-            `close refused: voting on change ${id} runs until ${new Date(T0 + HOUR).toISOString()}; close it after that`,
+            `[VOTING_NOT_ENDED] close refused: voting on change ${id} runs until ${new Date(T0 + HOUR).toISOString()}; close it after that`,
         );
         world.ledger.now = T0 + HOUR;
         await expectRefusal(
             vote(ORG2, id, 'approve'),
-            `change refused: voting on change ${id} ended at ${new Date(T0 + HOUR).toISOString()}; close it with CloseExpired`,
+            `[VOTING_ENDED] change refused: voting on change ${id} ended at ${new Date(T0 + HOUR).toISOString()}; close it with CloseExpired`,
         );
         await expectRefusal(
             world.ledger.invoke(ORG4, (ctx: Context) => world.registry.CloseExpired(ctx, id)),
-            'close refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)',
+            '[NOT_A_MEMBER] close refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)',
         );
         const expired = JSON.parse(await world.ledger.invoke(ORG2, (ctx: Context) => world.registry.CloseExpired(ctx, id))) as Record<string, unknown>;
         expect(expired).to.deep.include({
@@ -192,34 +192,34 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
         expect(world.ledger.lastEvent()?.payload).to.deep.include({ status: 'EXPIRED', decidedBy: ORG2 });
         await expectRefusal(
             world.ledger.invoke(ORG2, (ctx: Context) => world.registry.CloseExpired(ctx, id)),
-            `close refused: change ${id} is EXPIRED, not PENDING; only open changes expire`,
+            `[NOT_PENDING] close refused: change ${id} is EXPIRED, not PENDING; only open changes expire`,
         );
     });
 
     it('refuses a second vote by one member', async () => {
         const id = (await proposed(ORG1, { type: 'addMember', member: ORG4 })).id as string;
-        await expectRefusal(vote(ORG1, id, 'approve'), `change refused: Org1MSP already approved change ${id}`);
+        await expectRefusal(vote(ORG1, id, 'approve'), `[ALREADY_VOTED] change refused: Org1MSP already approved change ${id}`);
     });
 
     it('refuses votes from non-members and unknown decisions', async () => {
         const id = (await proposed(ORG1, { type: 'addMember', member: ORG4 })).id as string;
-        await expectRefusal(vote(ORG4, id, 'approve'), 'change refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)');
-        await expectRefusal(vote(ORG2, id, 'yes'), 'change refused: decision must be approve or reject, got "yes"');
-        await expectRefusal(vote(ORG2, `c-${'0'.repeat(32)}`, 'approve'), `change refused: change c-${'0'.repeat(32)} does not exist; list changes with ListChanges`);
-        await expectRefusal(vote(ORG2, 'c-1', 'approve'), 'change refused: changeId must be "c-" and 32 lowercase hex characters, got "c-1"');
+        await expectRefusal(vote(ORG4, id, 'approve'), '[NOT_A_MEMBER] change refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)');
+        await expectRefusal(vote(ORG2, id, 'yes'), '[INVALID_ARGUMENT] change refused: decision must be approve or reject, got "yes"');
+        await expectRefusal(vote(ORG2, `c-${'0'.repeat(32)}`, 'approve'), `[CHANGE_NOT_FOUND] change refused: change c-${'0'.repeat(32)} does not exist; list changes with ListChanges`);
+        await expectRefusal(vote(ORG2, 'c-1', 'approve'), '[INVALID_ARGUMENT] change refused: changeId must be "c-" and 32 lowercase hex characters, got "c-1"');
     });
 
     const refusals: [string, string, Record<string, unknown>, string][] = [
-        ['a non-member', ORG4, { type: 'addMember', member: ORG4 }, 'change refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)'],
-        ['an unknown type', ORG1, { type: 'dissolve' }, 'change refused: type must be one of updatePolicy, addMember, removeMember, revokeChampion, got "dissolve"'],
-        ['a policy that does not fit', ORG1, { type: 'updatePolicy', policy: { ...POLICY, quorum: 4 } }, 'change refused: policy.quorum must be an integer from 1 to 3, got 4'],
-        ['a policy on a member change', ORG1, { type: 'addMember', member: ORG4, policy: POLICY }, 'change refused: policy is only allowed on an updatePolicy change, got an object'],
-        ['a member on a policy change', ORG1, { type: 'revokeChampion', member: ORG4 }, 'change refused: member is only allowed on an addMember or removeMember change, got "Org4MSP"'],
-        ['adding a member twice', ORG1, { type: 'addMember', member: ORG2 }, 'change refused: Org2MSP is already a member of task credit-risk'],
-        ['removing a stranger', ORG1, { type: 'removeMember', member: ORG4 }, 'change refused: Org4MSP is not a member of task credit-risk'],
-        ['removing oneself', ORG1, { type: 'removeMember', member: ORG1 }, 'change refused: Org1MSP cannot propose its own removal; ask another member'],
-        ['revoking without a champion', ORG1, { type: 'revokeChampion' }, 'change refused: task credit-risk has no champion to revoke'],
-        ['an unknown task', ORG1, { taskId: 'fraud', type: 'revokeChampion' }, 'change refused: task fraud does not exist; list tasks with ListTasks'],
+        ['a non-member', ORG4, { type: 'addMember', member: ORG4 }, '[NOT_A_MEMBER] change refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)'],
+        ['an unknown type', ORG1, { type: 'dissolve' }, '[INVALID_ARGUMENT] change refused: type must be one of updatePolicy, addMember, removeMember, revokeChampion, got "dissolve"'],
+        ['a policy that does not fit', ORG1, { type: 'updatePolicy', policy: { ...POLICY, quorum: 4 } }, '[INVALID_ARGUMENT] change refused: policy.quorum must be an integer from 1 to 3, got 4'],
+        ['a policy on a member change', ORG1, { type: 'addMember', member: ORG4, policy: POLICY }, '[INVALID_ARGUMENT] change refused: policy is only allowed on an updatePolicy change, got an object'],
+        ['a member on a policy change', ORG1, { type: 'revokeChampion', member: ORG4 }, '[INVALID_ARGUMENT] change refused: member is only allowed on an addMember or removeMember change, got "Org4MSP"'],
+        ['adding a member twice', ORG1, { type: 'addMember', member: ORG2 }, '[ALREADY_MEMBER] change refused: Org2MSP is already a member of task credit-risk'],
+        ['removing a stranger', ORG1, { type: 'removeMember', member: ORG4 }, '[NOT_A_MEMBER] change refused: Org4MSP is not a member of task credit-risk'],
+        ['removing oneself', ORG1, { type: 'removeMember', member: ORG1 }, '[SELF_REMOVAL] change refused: Org1MSP cannot propose its own removal; ask another member'],
+        ['revoking without a champion', ORG1, { type: 'revokeChampion' }, '[NO_CHAMPION] change refused: task credit-risk has no champion to revoke'],
+        ['an unknown task', ORG1, { taskId: 'fraud', type: 'revokeChampion' }, '[TASK_NOT_FOUND] change refused: task fraud does not exist; list tasks with ListTasks'],
     ];
     for (const [name, msp, input, message] of refusals) {
         it(`refuses ${name}`, async () => {
@@ -233,7 +233,7 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
         await vote(ORG3, raise, 'approve');
         await expectRefusal(
             propose(ORG1, { taskId: TASK, type: 'removeMember', member: ORG3 }),
-            'change refused: the quorum 3 would exceed the 2 members; lower the quorum first with an updatePolicy change',
+            '[POLICY_MISFIT] change refused: the quorum 3 would exceed the 2 members; lower the quorum first with an updatePolicy change',
         );
     });
 

@@ -59,7 +59,7 @@ describe('health contract', () => {
     it('Beat refuses a malformed name', async () => {
         await expectRefusal(
             ledger.invoke(ORG1, (ctx: Context) => health.Beat(ctx, '')),
-            'beat refused: name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got ""',
+            '[INVALID_ARGUMENT] beat refused: name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got ""',
         );
     });
 });

@@ -18,13 +18,13 @@ describe('canonicalJson', () => {
     });
 
     it('refuses non-finite numbers', () => {
-        expect(() => canonicalJson({ x: Infinity })).to.throw().with.property('message', 'canonical JSON refused: Infinity is not a finite number');
-        expect(() => canonicalJson(NaN)).to.throw().with.property('message', 'canonical JSON refused: NaN is not a finite number');
+        expect(() => canonicalJson({ x: Infinity })).to.throw().with.property('message', '[INTERNAL] canonical JSON refused: Infinity is not a finite number');
+        expect(() => canonicalJson(NaN)).to.throw().with.property('message', '[INTERNAL] canonical JSON refused: NaN is not a finite number');
     });
 
     it('refuses values that are not JSON', () => {
-        expect(() => canonicalJson([undefined])).to.throw().with.property('message', 'canonical JSON refused: a undefined is not a JSON value');
-        expect(() => canonicalJson(() => 1)).to.throw().with.property('message', 'canonical JSON refused: a function is not a JSON value');
+        expect(() => canonicalJson([undefined])).to.throw().with.property('message', '[INTERNAL] canonical JSON refused: a undefined is not a JSON value');
+        expect(() => canonicalJson(() => 1)).to.throw().with.property('message', '[INTERNAL] canonical JSON refused: a function is not a JSON value');
     });
 });
 
@@ -34,6 +34,6 @@ describe('parseJsonArgument', () => {
     });
 
     it('names the refusal when the argument is not JSON', () => {
-        expect(() => parseJsonArgument('vote refused', '{')).to.throw(/^vote refused: the argument is not valid JSON \(/);
+        expect(() => parseJsonArgument('vote refused', '{')).to.throw(/^\[INVALID_ARGUMENT\] vote refused: the argument is not valid JSON \(/);
     });
 });

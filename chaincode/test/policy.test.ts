@@ -1,171 +1,89 @@
 import { expect } from 'chai';
-import { decide, parsePolicy, policyMisfit, summariseVote, type Outcome } from '../src/policy';
-import type { Policy, Tally, VoteSummary } from '../src/records';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { decide, parsePolicy, policyMisfit, REGRESSION_TOLERANCE, summariseVote, type Outcome } from '../src/policy';
+import { HIGHER_IS_BETTER, type Decision, type Metric, type Policy, type Tally, type VoteSummary } from '../src/records';
 
-const POLICY: Policy = {
-    quorum: 2,
-    approvalThreshold: 0.6,
-    minScore: 0.7,
-    maxRegression: 0.05,
-    votingPeriodSeconds: 3600,
-    maxModelBytes: 1000,
-    maxOpenProposalsPerOrg: 1,
-};
-
-function approve(score: number, regression: number | null = null): VoteSummary {
-    return { decision: 'approve', score, regression };
+/** testdata/policy-vectors.json, shared with the validator's tests (tests/unit/test_policy_vectors.py). */
+interface VectorVote {
+    decision: Decision;
+    score: number | null;
+    championScore: number | null;
 }
-function reject(score: number, regression: number | null = null): VoteSummary {
-    return { decision: 'reject', score, regression };
-}
-function abstain(score: number | null = null, regression: number | null = null): VoteSummary {
-    return { decision: 'abstain', score, regression };
-}
-
-function tally(votes: Record<string, VoteSummary>): Tally {
-    const count = (decision: string): number => Object.values(votes).filter((vote) => vote.decision === decision).length;
-    return { approve: count('approve'), reject: count('reject'), abstain: count('abstain'), votes };
-}
-
-interface Case {
+interface Ballot {
     name: string;
-    votes: Record<string, VoteSummary>;
-    electorate?: number;
-    policy?: Partial<Policy>;
-    higherIsBetter?: boolean;
+    metric: Metric;
+    policy: Partial<Policy>;
+    score: number;
+    championScore: number | null;
+    expected: { decision: Decision; broken: ('minScore' | 'maxRegression')[] };
+}
+interface TallyCase {
+    name: string;
+    policy: Partial<Policy>;
+    electorate: number;
+    metric: Metric;
+    votes: Record<string, VectorVote>;
     expected: Outcome;
 }
+const vectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'policy-vectors.json'), 'utf8')) as {
+    regressionTolerance: number;
+    policy: Policy;
+    ballots: Ballot[];
+    tallies: TallyCase[];
+};
+const POLICY = vectors.policy;
 
-const CASES: Case[] = [
-    {
-        name: 'one approval below the quorum waits',
-        votes: { A: approve(0.8) },
-        expected: { status: 'PENDING', reason: '1 of 3 members voted (quorum 2); waiting for more votes' },
-    },
-    {
-        name: 'quorum and share reached accepts without waiting for the last member',
-        votes: { A: approve(0.8), B: approve(0.75) },
-        expected: {
-            status: 'ACCEPTED',
-            reason: '2 of 2 approve or reject votes approve (threshold 0.6), 2 of 3 members voted (quorum 2)',
-        },
-    },
-    {
-        name: 'an abstention counts towards the quorum but not the share',
-        votes: { A: approve(0.8), B: abstain() },
-        expected: {
-            status: 'ACCEPTED',
-            reason: '1 of 1 approve or reject votes approve (threshold 0.6), 2 of 3 members voted (quorum 2)',
-        },
-    },
-    {
-        name: 'a split vote waits while the last member can still tip it',
-        votes: { A: approve(0.8), B: reject(0.7) },
-        expected: { status: 'PENDING', reason: '2 of 3 members voted (quorum 2); waiting for more votes' },
-    },
-    {
-        name: 'a share of exactly the threshold accepts (3 of 5 at 0.6)',
-        electorate: 5,
-        votes: { A: approve(0.8), B: approve(0.8), C: approve(0.8), D: reject(0.6), E: reject(0.6) },
-        expected: {
-            status: 'ACCEPTED',
-            reason: '3 of 5 approve or reject votes approve (threshold 0.6), 5 of 5 members voted (quorum 2)',
-        },
-    },
-    {
-        name: 'rejects as soon as the threshold is out of reach',
-        votes: { A: reject(0.7), B: reject(0.7) },
-        expected: { status: 'REJECTED', reason: 'at most 1 of 3 votes can approve, below the threshold 0.6' },
-    },
-    {
-        name: 'rejects when everyone abstained',
-        votes: { A: abstain(), B: abstain(), C: abstain() },
-        expected: { status: 'REJECTED', reason: 'all 3 members abstained; nothing can approve the proposal' },
-    },
-    {
-        name: 'a regression beyond maxRegression vetoes an approval',
-        votes: { A: approve(0.8), B: approve(0.72, 0.08) },
-        expected: {
-            status: 'REJECTED',
-            reason: "veto: B's roc_auc is 0.08 worse than its champion score, over the task's maxRegression 0.05",
-        },
-    },
-    {
-        name: 'a rejecting vote can veto too',
-        votes: { B: reject(0.72, 0.06) },
-        expected: {
-            status: 'REJECTED',
-            reason: "veto: B's roc_auc is 0.06 worse than its champion score, over the task's maxRegression 0.05",
-        },
-    },
-    {
-        name: 'a regression of exactly maxRegression (0.80 - 0.75) is no veto',
-        votes: { A: approve(0.75, 0.8 - 0.75) },
-        expected: { status: 'PENDING', reason: '1 of 3 members voted (quorum 2); waiting for more votes' },
-    },
-    {
-        name: 'an abstention cannot veto',
-        votes: { A: approve(0.8), B: abstain(0.5, 0.3) },
-        expected: {
-            status: 'ACCEPTED',
-            reason: '1 of 1 approve or reject votes approve (threshold 0.6), 2 of 3 members voted (quorum 2)',
-        },
-    },
-    {
-        name: 'no veto without maxRegression',
-        policy: { maxRegression: null },
-        votes: { A: approve(0.8, 0.5) },
-        expected: { status: 'PENDING', reason: '1 of 3 members voted (quorum 2); waiting for more votes' },
-    },
-    {
-        name: 'an approval below minScore rejects',
-        votes: { A: approve(0.69) },
-        expected: { status: 'REJECTED', reason: "A approved with roc_auc 0.69, worse than the task's minScore 0.7" },
-    },
-    {
-        name: 'a rejection below minScore does not',
-        votes: { A: reject(0.5), B: approve(0.8) },
-        expected: { status: 'PENDING', reason: '2 of 3 members voted (quorum 2); waiting for more votes' },
-    },
-    {
-        name: 'no bound without minScore',
-        policy: { minScore: null },
-        votes: { A: approve(0.1), B: approve(0.1) },
-        expected: {
-            status: 'ACCEPTED',
-            reason: '2 of 2 approve or reject votes approve (threshold 0.6), 2 of 3 members voted (quorum 2)',
-        },
-    },
-    {
-        name: 'lower is better: a score above minScore is worse',
-        higherIsBetter: false,
-        policy: { minScore: 0.4 },
-        votes: { A: approve(0.45) },
-        expected: { status: 'REJECTED', reason: "A approved with roc_auc 0.45, worse than the task's minScore 0.4" },
-    },
-    {
-        name: 'lower is better: a score below minScore is fine',
-        higherIsBetter: false,
-        policy: { minScore: 0.4, quorum: 1 },
-        votes: { A: approve(0.35) },
-        expected: {
-            status: 'ACCEPTED',
-            reason: '1 of 1 approve or reject votes approve (threshold 0.6), 1 of 3 members voted (quorum 1)',
-        },
-    },
-];
+function tally(metric: Metric, votes: Record<string, VectorVote>): Tally {
+    const summaries: Record<string, VoteSummary> = {};
+    for (const [voter, vote] of Object.entries(votes)) {
+        summaries[voter] = summariseVote(HIGHER_IS_BETTER[metric], vote.decision, vote.score, vote.championScore);
+    }
+    const count = (decision: string): number => Object.values(votes).filter((vote) => vote.decision === decision).length;
+    return { approve: count('approve'), reject: count('reject'), abstain: count('abstain'), votes: summaries };
+}
 
-describe('decide', () => {
-    for (const c of CASES) {
-        it(c.name, () => {
-            const outcome = decide({
-                policy: { ...POLICY, ...c.policy },
-                metric: 'roc_auc',
-                higherIsBetter: c.higherIsBetter ?? true,
-                electorateSize: c.electorate ?? 3,
-                tally: tally(c.votes),
+function decideCase(metric: Metric, policy: Partial<Policy>, electorateSize: number, votes: Record<string, VectorVote>): Outcome {
+    return decide({
+        policy: { ...POLICY, ...policy },
+        metric,
+        higherIsBetter: HIGHER_IS_BETTER[metric],
+        electorateSize,
+        tally: tally(metric, votes),
+    });
+}
+
+/** The chaincode's reason for a lone approving vote, by the first rule it breaks (the veto first). */
+function reasonFor(broken: string[]): RegExp {
+    if (broken.includes('maxRegression')) {
+        return /^veto: V's \w+ is [0-9.e-]+ worse than its champion score, over the task's maxRegression /;
+    }
+    if (broken.includes('minScore')) {
+        return /^V approved with \w+ [0-9.e-]+, worse than the task's minScore /;
+    }
+    return /^1 of 1 approve or reject votes approve /;
+}
+
+describe('policy vectors (testdata/policy-vectors.json)', () => {
+    it('use the chaincode regression tolerance', () => {
+        expect(vectors.regressionTolerance).to.equal(REGRESSION_TOLERANCE);
+    });
+
+    for (const c of vectors.tallies) {
+        it(`decides: ${c.name}`, () => {
+            expect(decideCase(c.metric, c.policy, c.electorate, c.votes)).to.deep.equal(c.expected);
+        });
+    }
+
+    // One approving vote from a one-member electorate: accepted unless the score breaks a rule,
+    // and then rejected by the first rule it breaks (the veto before the minimum).
+    for (const b of vectors.ballots) {
+        it(`judges a ballot as the validator does: ${b.name}`, () => {
+            const outcome = decideCase(b.metric, { ...b.policy, quorum: 1 }, 1, {
+                V: { decision: 'approve', score: b.score, championScore: b.championScore },
             });
-            expect(outcome).to.deep.equal(c.expected);
+            expect(outcome.status).to.equal(b.expected.broken.length > 0 ? 'REJECTED' : 'ACCEPTED');
+            expect(outcome.reason).to.match(reasonFor(b.expected.broken));
         });
     }
 });
@@ -196,15 +114,15 @@ describe('parsePolicy', () => {
     });
 
     const refusals: [string, Partial<Record<keyof Policy, unknown>>, string][] = [
-        ['a quorum above the member count', { quorum: 4 }, 'task refused: policy.quorum must be an integer from 1 to 3, got 4'],
-        ['a fractional quorum', { quorum: 1.5 }, 'task refused: policy.quorum must be an integer from 1 to 3, got 1.5'],
-        ['a zero threshold', { approvalThreshold: 0 }, 'task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 0'],
-        ['a threshold above 1', { approvalThreshold: 1.5 }, 'task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 1.5'],
-        ['a negative maxRegression', { maxRegression: -0.1 }, 'task refused: policy.maxRegression must be zero or more (or null for no veto), got -0.1'],
-        ['a textual minScore', { minScore: 'high' }, 'task refused: policy.minScore must be a finite number, got "high"'],
-        ['a zero voting period', { votingPeriodSeconds: 0 }, 'task refused: policy.votingPeriodSeconds must be an integer from 1 to 31536000, got 0'],
-        ['a missing size limit', { maxModelBytes: undefined }, 'task refused: policy.maxModelBytes must be an integer from 1 to 1099511627776, got nothing'],
-        ['too many open proposals', { maxOpenProposalsPerOrg: 101 }, 'task refused: policy.maxOpenProposalsPerOrg must be an integer from 1 to 100, got 101'],
+        ['a quorum above the member count', { quorum: 4 }, '[INVALID_ARGUMENT] task refused: policy.quorum must be an integer from 1 to 3, got 4'],
+        ['a fractional quorum', { quorum: 1.5 }, '[INVALID_ARGUMENT] task refused: policy.quorum must be an integer from 1 to 3, got 1.5'],
+        ['a zero threshold', { approvalThreshold: 0 }, '[INVALID_ARGUMENT] task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 0'],
+        ['a threshold above 1', { approvalThreshold: 1.5 }, '[INVALID_ARGUMENT] task refused: policy.approvalThreshold must be a share greater than 0 and at most 1, got 1.5'],
+        ['a negative maxRegression', { maxRegression: -0.1 }, '[INVALID_ARGUMENT] task refused: policy.maxRegression must be zero or more (or null for no veto), got -0.1'],
+        ['a textual minScore', { minScore: 'high' }, '[INVALID_ARGUMENT] task refused: policy.minScore must be a finite number, got "high"'],
+        ['a zero voting period', { votingPeriodSeconds: 0 }, '[INVALID_ARGUMENT] task refused: policy.votingPeriodSeconds must be an integer from 1 to 31536000, got 0'],
+        ['a missing size limit', { maxModelBytes: undefined }, '[INVALID_ARGUMENT] task refused: policy.maxModelBytes must be an integer from 1 to 1099511627776, got nothing'],
+        ['too many open proposals', { maxOpenProposalsPerOrg: 101 }, '[INVALID_ARGUMENT] task refused: policy.maxOpenProposalsPerOrg must be an integer from 1 to 100, got 101'],
     ];
     for (const [name, change, message] of refusals) {
         it(`refuses ${name}`, () => {
@@ -219,7 +137,7 @@ describe('parsePolicy', () => {
             .to.throw()
             .with.property(
                 'message',
-                'task refused: unknown field policy.vetoes (allowed: quorum, approvalThreshold, minScore, maxRegression, votingPeriodSeconds, maxModelBytes, maxOpenProposalsPerOrg)',
+                '[INVALID_ARGUMENT] task refused: unknown field policy.vetoes (allowed: quorum, approvalThreshold, minScore, maxRegression, votingPeriodSeconds, maxModelBytes, maxOpenProposalsPerOrg)',
             );
     });
 });

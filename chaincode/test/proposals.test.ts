@@ -76,18 +76,18 @@ describe('SubmitProposal', () => {
 
     const input = proposalInput;
     const refusals: [string, string, unknown, string][] = [
-        ['a non-member', ORG4, input(1), 'proposal refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)'],
-        ['an unknown task', ORG1, input(1, { taskId: 'fraud' }), 'proposal refused: task fraud does not exist; list tasks with ListTasks'],
-        ['an upper-case hash', ORG1, input(1, { modelSha256: modelSha(1).toUpperCase() }), `proposal refused: modelSha256 must be a SHA-256 digest: 64 lowercase hex characters, got "${modelSha(1).toUpperCase()}"`],
-        ['a uri without a scheme', ORG1, input(1, { uri: 'models/a.onnx' }), 'proposal refused: uri must be a URI with a scheme (s3://…, file:///…) and no spaces or control characters, got "models/a.onnx"'],
-        ['a zero size', ORG1, input(1, { sizeBytes: 0 }), 'proposal refused: sizeBytes must be an integer from 1 to 9007199254740991, got 0'],
-        ['another format', ORG1, input(1, { format: 'pickle' }), 'proposal refused: format must be one of onnx, got "pickle"'],
-        ['a non-finite metric', ORG1, '{"taskId":"credit-risk","modelSha256":"' + modelSha(1) + '","uri":"s3://m","sizeBytes":1,"metrics":{"roc_auc":1e999}}', 'proposal refused: metrics.roc_auc must be a finite number, got Infinity'],
-        ['a bad metric name', ORG1, input(1, { metrics: { 'ROC AUC': 0.7 } }), 'proposal refused: metrics has the metric name "ROC AUC"; names are 1 to 32 lowercase letters, digits or "_", starting with a letter'],
-        ['metrics that are not an object', ORG1, input(1, { metrics: [0.7] }), 'proposal refused: metrics must be an object of metric name to number, got an array'],
-        ['a model over the size limit', ORG1, input(1, { sizeBytes: 64 * 1024 * 1024 + 1 }), `proposal refused: model ${modelSha(1).slice(0, 12)}… is 67108865 bytes, over task credit-risk's limit of 67108864 bytes`],
-        ['a parent when there is no champion', ORG1, input(1, { parent: 'p-' + '0'.repeat(32) }), 'proposal refused: parent p-00000000000000000000000000000000 is not the champion of task credit-risk (the champion is none yet); start from the current champion or leave parent out'],
-        ['a malformed round', ORG1, input(1, { round: 'round 7' }), 'proposal refused: round must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "round 7"'],
+        ['a non-member', ORG4, input(1), '[NOT_A_MEMBER] proposal refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)'],
+        ['an unknown task', ORG1, input(1, { taskId: 'fraud' }), '[TASK_NOT_FOUND] proposal refused: task fraud does not exist; list tasks with ListTasks'],
+        ['an upper-case hash', ORG1, input(1, { modelSha256: modelSha(1).toUpperCase() }), `[INVALID_ARGUMENT] proposal refused: modelSha256 must be a SHA-256 digest: 64 lowercase hex characters, got "${modelSha(1).toUpperCase()}"`],
+        ['a uri without a scheme', ORG1, input(1, { uri: 'models/a.onnx' }), '[INVALID_ARGUMENT] proposal refused: uri must be a URI with a scheme (s3://…, file:///…) and no spaces or control characters, got "models/a.onnx"'],
+        ['a zero size', ORG1, input(1, { sizeBytes: 0 }), '[INVALID_ARGUMENT] proposal refused: sizeBytes must be an integer from 1 to 9007199254740991, got 0'],
+        ['another format', ORG1, input(1, { format: 'pickle' }), '[INVALID_ARGUMENT] proposal refused: format must be one of onnx, got "pickle"'],
+        ['a non-finite metric', ORG1, '{"taskId":"credit-risk","modelSha256":"' + modelSha(1) + '","uri":"s3://m","sizeBytes":1,"metrics":{"roc_auc":1e999}}', '[INVALID_ARGUMENT] proposal refused: metrics.roc_auc must be a finite number, got Infinity'],
+        ['a bad metric name', ORG1, input(1, { metrics: { 'ROC AUC': 0.7 } }), '[INVALID_ARGUMENT] proposal refused: metrics has the metric name "ROC AUC"; names are 1 to 32 lowercase letters, digits or "_", starting with a letter'],
+        ['metrics that are not an object', ORG1, input(1, { metrics: [0.7] }), '[INVALID_ARGUMENT] proposal refused: metrics must be an object of metric name to number, got an array'],
+        ['a model over the size limit', ORG1, input(1, { sizeBytes: 64 * 1024 * 1024 + 1 }), `[MODEL_TOO_LARGE] proposal refused: model ${modelSha(1).slice(0, 12)}… is 67108865 bytes, over task credit-risk's limit of 67108864 bytes`],
+        ['a parent when there is no champion', ORG1, input(1, { parent: 'p-' + '0'.repeat(32) }), '[PARENT_NOT_CHAMPION] proposal refused: parent p-00000000000000000000000000000000 is not the champion of task credit-risk (the champion is none yet); start from the current champion or leave parent out'],
+        ['a malformed round', ORG1, input(1, { round: 'round 7' }), '[INVALID_ARGUMENT] proposal refused: round must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "round 7"'],
     ];
     for (const [name, msp, proposal, message] of refusals) {
         it(`refuses ${name}`, async () => {
@@ -99,7 +99,7 @@ describe('SubmitProposal', () => {
         const first = await world.propose(ORG1, 1);
         await expectRefusal(
             submit(ORG2, proposalInput(1, { uri: 's3://elsewhere/model.onnx' })),
-            `proposal refused: model ${modelSha(1).slice(0, 12)}… was already proposed for task credit-risk as ${String(first.id)} (PENDING); a model is proposed once per task`,
+            `[ALREADY_PROPOSED] proposal refused: model ${modelSha(1).slice(0, 12)}… was already proposed for task credit-risk as ${String(first.id)} (PENDING); a model is proposed once per task`,
         );
     });
 
@@ -108,7 +108,7 @@ describe('SubmitProposal', () => {
         const second = await world.accept(2);
         await expectRefusal(
             submit(ORG1, proposalInput(3, { parent: first })),
-            `proposal refused: parent ${first} is not the champion of task credit-risk (the champion is ${second}); start from the current champion or leave parent out`,
+            `[PARENT_NOT_CHAMPION] proposal refused: parent ${first} is not the champion of task credit-risk (the champion is ${second}); start from the current champion or leave parent out`,
         );
     });
 
@@ -118,7 +118,7 @@ describe('SubmitProposal', () => {
         const [first, second] = [a, b].sort();
         await expectRefusal(
             submit(ORG1, proposalInput(3)),
-            `proposal refused: Org1MSP already has 2 open proposals on task credit-risk (limit 2): ${String(first)}, ${String(second)}; wait for their decision or close expired ones with CloseExpired`,
+            `[TOO_MANY_OPEN_PROPOSALS] proposal refused: Org1MSP already has 2 open proposals on task credit-risk (limit 2): ${String(first)}, ${String(second)}; wait for their decision or close expired ones with CloseExpired`,
         );
         await world.propose(ORG2, 3);
     });
@@ -171,23 +171,23 @@ describe('CloseExpired (proposals)', () => {
         world.ledger.now = T0 + HOUR - 1;
         await expectRefusal(
             close(ORG1, id),
-            `close refused: voting on proposal ${id} runs until ${new Date(T0 + HOUR).toISOString()}; close it after that`,
+            `[VOTING_NOT_ENDED] close refused: voting on proposal ${id} runs until ${new Date(T0 + HOUR).toISOString()}; close it after that`,
         );
     });
 
     it('refuses a decided proposal', async () => {
         world.ledger.now = T0 + HOUR;
         await close(ORG1, id);
-        await expectRefusal(close(ORG1, id), `close refused: proposal ${id} is EXPIRED, not PENDING; only open proposals expire`);
+        await expectRefusal(close(ORG1, id), `[NOT_PENDING] close refused: proposal ${id} is EXPIRED, not PENDING; only open proposals expire`);
     });
 
     it('refuses a non-member', async () => {
         world.ledger.now = T0 + HOUR;
-        await expectRefusal(close(ORG4, id), 'close refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)');
+        await expectRefusal(close(ORG4, id), '[NOT_A_MEMBER] close refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)');
     });
 
     it('refuses an unknown or malformed id', async () => {
-        await expectRefusal(close(ORG1, 'p-' + 'f'.repeat(32)), `close refused: proposal p-${'f'.repeat(32)} does not exist; list proposals with ListProposals`);
-        await expectRefusal(close(ORG1, 'x'), 'close refused: proposalId must be "p-" and 32 lowercase hex characters, got "x"');
+        await expectRefusal(close(ORG1, 'p-' + 'f'.repeat(32)), `[PROPOSAL_NOT_FOUND] close refused: proposal p-${'f'.repeat(32)} does not exist; list proposals with ListProposals`);
+        await expectRefusal(close(ORG1, 'x'), '[INVALID_ARGUMENT] close refused: proposalId must be "p-" and 32 lowercase hex characters, got "x"');
     });
 });

@@ -36,7 +36,7 @@ describe('queries', () => {
 
     it('GetTask returns the task record', async () => {
         expect(await query((r, ctx) => r.GetTask(ctx, TASK))).to.deep.equal(world.ledger.read('task', [TASK]));
-        await expectRefusal(query((r, ctx) => r.GetTask(ctx, 'fraud')), 'query refused: task fraud does not exist; list tasks with ListTasks');
+        await expectRefusal(query((r, ctx) => r.GetTask(ctx, 'fraud')), '[TASK_NOT_FOUND] query refused: task fraud does not exist; list tasks with ListTasks');
     });
 
     it('ListTasks pages through the tasks with bookmarks', async () => {
@@ -78,11 +78,11 @@ describe('queries', () => {
     });
 
     const refusals: [string, string, string][] = [
-        ['a proposer without task and status', json({ proposer: ORG1 }), 'query refused: proposer filters only together with taskId and status, got "Org1MSP"'],
-        ['an unknown status', json({ status: 'OPEN' }), 'query refused: status must be one of PENDING, ACCEPTED, REJECTED, EXPIRED, REVOKED, got "OPEN"'],
-        ['a page over the limit', json({ pageSize: 201 }), 'query refused: pageSize must be an integer from 1 to 200, got 201'],
-        ['a bookmark that is not a string', json({ bookmark: 5 }), 'query refused: bookmark must be a string of at most 2048 characters, as returned by the previous page, got 5'],
-        ['an unknown filter', json({ model: 'x' }), 'query refused: unknown field model (allowed: taskId, status, proposer, pageSize, bookmark)'],
+        ['a proposer without task and status', json({ proposer: ORG1 }), '[INVALID_ARGUMENT] query refused: proposer filters only together with taskId and status, got "Org1MSP"'],
+        ['an unknown status', json({ status: 'OPEN' }), '[INVALID_ARGUMENT] query refused: status must be one of PENDING, ACCEPTED, REJECTED, EXPIRED, REVOKED, got "OPEN"'],
+        ['a page over the limit', json({ pageSize: 201 }), '[INVALID_ARGUMENT] query refused: pageSize must be an integer from 1 to 200, got 201'],
+        ['a bookmark that is not a string', json({ bookmark: 5 }), '[INVALID_ARGUMENT] query refused: bookmark must be a string of at most 2048 characters, as returned by the previous page, got 5'],
+        ['an unknown filter', json({ model: 'x' }), '[INVALID_ARGUMENT] query refused: unknown field model (allowed: taskId, status, proposer, pageSize, bookmark)'],
     ];
     for (const [name, queryJson, message] of refusals) {
         it(`ListProposals refuses ${name}`, async () => {
@@ -91,7 +91,7 @@ describe('queries', () => {
     }
 
     it('ListProposals refuses a query that is not JSON', async () => {
-        await expectRefusalStart(query((r, ctx) => r.ListProposals(ctx, '{')), 'query refused: the argument is not valid JSON (');
+        await expectRefusalStart(query((r, ctx) => r.ListProposals(ctx, '{')), '[INVALID_ARGUMENT] query refused: the argument is not valid JSON (');
     });
 
     it('GetProposal returns the proposal record', async () => {
@@ -108,7 +108,7 @@ describe('queries', () => {
         expect(await query((r, ctx) => r.GetChampion(ctx, TASK))).to.deep.include({ proposalId: accepted, taskId: TASK });
         await expectRefusal(
             query((r, ctx) => r.GetChampion(ctx, 'churn')),
-            'query refused: task churn has no champion yet; none of its proposals has been accepted',
+            '[NO_CHAMPION] query refused: task churn has no champion yet; none of its proposals has been accepted',
         );
     });
 
@@ -138,15 +138,15 @@ describe('queries', () => {
     it('GetHistory refuses other records and malformed ids', async () => {
         await expectRefusal(
             query((r, ctx) => r.GetHistory(ctx, 'vote', accepted)),
-            'query refused: history is kept for task, proposal, champion, change, not "vote"',
+            '[INVALID_ARGUMENT] query refused: history is kept for task, proposal, champion, change, not "vote"',
         );
         await expectRefusal(
             query((r, ctx) => r.GetHistory(ctx, 'proposal', TASK)),
-            'query refused: proposalId must be "p-" and 32 lowercase hex characters, got "credit-risk"',
+            '[INVALID_ARGUMENT] query refused: proposalId must be "p-" and 32 lowercase hex characters, got "credit-risk"',
         );
         await expectRefusal(
             query((r, ctx) => r.GetHistory(ctx, 'task', 'a b')),
-            'query refused: taskId must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "a b"',
+            '[INVALID_ARGUMENT] query refused: taskId must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, got "a b"',
         );
     });
 
@@ -159,28 +159,28 @@ describe('queries', () => {
         expect(await query((r, ctx) => r.GetChange(ctx, change.id))).to.deep.equal(world.ledger.read('change', [change.id]));
         expect(ids(await query((r, ctx) => r.ListChanges(ctx, json({ taskId: TASK }))))).to.deep.equal([change.id]);
         expect(ids(await query((r, ctx) => r.ListChanges(ctx, json({ taskId: 'churn' }))))).to.deep.equal([]);
-        await expectRefusal(query((r, ctx) => r.ListChanges(ctx, '')), 'query refused: taskId must be a non-empty string, got nothing');
+        await expectRefusal(query((r, ctx) => r.ListChanges(ctx, '')), '[INVALID_ARGUMENT] query refused: taskId must be a non-empty string, got nothing');
     });
 
     it('refuses unknown proposals and changes', async () => {
         const unknown = `p-${'b'.repeat(32)}`;
-        const message = `query refused: proposal ${unknown} does not exist; list proposals with ListProposals`;
+        const message = `[PROPOSAL_NOT_FOUND] query refused: proposal ${unknown} does not exist; list proposals with ListProposals`;
         await expectRefusal(query((r, ctx) => r.GetProposal(ctx, unknown)), message);
         await expectRefusal(query((r, ctx) => r.GetVotes(ctx, unknown)), message);
         await expectRefusal(
             query((r, ctx) => r.GetChange(ctx, `c-${'b'.repeat(32)}`)),
-            `query refused: change c-${'b'.repeat(32)} does not exist; list changes with ListChanges`,
+            `[CHANGE_NOT_FOUND] query refused: change c-${'b'.repeat(32)} does not exist; list changes with ListChanges`,
         );
         await expectRefusal(
             query((r, ctx) => r.GetHistory(ctx, 'change', 'c-x')),
-            'query refused: changeId must be "c-" and 32 lowercase hex characters, got "c-x"',
+            '[INVALID_ARGUMENT] query refused: changeId must be "c-" and 32 lowercase hex characters, got "c-x"',
         );
     });
 
     it('refuses a record of another type under a key (a broken ledger)', async () => {
         const key = world.ledger.lastStub?.createCompositeKey('task', ['churn']) ?? '';
         world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'vote', schemaVersion: 1 })));
-        await expectRefusal(query((r, ctx) => r.GetTask(ctx, 'churn')), 'ledger error: the record at task/churn is not a task');
+        await expectRefusal(query((r, ctx) => r.GetTask(ctx, 'churn')), '[LEDGER_ERROR] ledger error: the record at task/churn is not a task');
     });
 
     it('refuses a record written by a newer chaincode', async () => {
@@ -188,7 +188,7 @@ describe('queries', () => {
         world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'task', schemaVersion: 2 })));
         await expectRefusal(
             query((r, ctx) => r.GetTask(ctx, 'churn')),
-            "ledger error: the task at task/churn has schema version 2, newer than this chaincode's 1; upgrade the chaincode",
+            "[LEDGER_ERROR] ledger error: the task at task/churn has schema version 2, newer than this chaincode's 1; upgrade the chaincode",
         );
     });
 
@@ -197,7 +197,7 @@ describe('queries', () => {
         world.ledger.state.delete(key);
         await expectRefusal(
             query((r, ctx) => r.ListProposals(ctx, json({ status: 'PENDING' }))),
-            `ledger error: the proposal at proposal/${pending} is missing`,
+            `[LEDGER_ERROR] ledger error: the proposal at proposal/${pending} is missing`,
         );
     });
 });

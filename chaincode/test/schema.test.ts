@@ -44,7 +44,7 @@ describe('task schema hash (testdata/schema-vectors.json)', () => {
         it(`refuses "${vector.name}"`, () => {
             expect(() => parse(vector.schema))
                 .to.throw()
-                .with.property('message', `task refused: ${vector.error ?? `no expected reason for ${vector.name}`}`);
+                .with.property('message', `[INVALID_ARGUMENT] task refused: ${vector.error ?? `no expected reason for ${vector.name}`}`);
         });
     }
 });
@@ -53,71 +53,71 @@ describe('parseSchema refusals beyond the shared vectors', () => {
     const target = { name: 'y', type: 'float' };
     const x = { name: 'x', type: 'float' };
     const cases: [string, unknown, string][] = [
-        ['a schema that is not an object', [], 'task refused: schema must be an object with features and target, got an array'],
-        ['an unknown top-level field', { features: [], target, extra: 1 }, 'task refused: unknown field schema.extra (allowed: features, target)'],
-        ['features that are not a list', { features: 'x', target }, 'task refused: schema.features must be a list of 1 to 4096 features, got "x"'],
+        ['a schema that is not an object', [], '[INVALID_ARGUMENT] task refused: schema must be an object with features and target, got an array'],
+        ['an unknown top-level field', { features: [], target, extra: 1 }, '[INVALID_ARGUMENT] task refused: unknown field schema.extra (allowed: features, target)'],
+        ['features that are not a list', { features: 'x', target }, '[INVALID_ARGUMENT] task refused: schema.features must be a list of 1 to 4096 features, got "x"'],
         [
             'more features than the limit',
             { features: Array.from({ length: 4097 }, (_, i) => ({ name: `x${i}`, type: 'float' })), target },
-            'task refused: schema.features must be a list of 1 to 4096 features, got an array',
+            '[INVALID_ARGUMENT] task refused: schema.features must be a list of 1 to 4096 features, got an array',
         ],
         [
             'a feature type in capitals',
             { features: [{ name: 'x', type: 'Float' }], target },
-            'task refused: schema.features[0].type must be one of float, int, bool, category, got "Float"; use float',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].type must be one of float, int, bool, category, got "Float"; use float',
         ],
         [
             'a feature type without a hint',
             { features: [{ name: 'x', type: 'date' }], target },
-            'task refused: schema.features[0].type must be one of float, int, bool, category, got "date"',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].type must be one of float, int, bool, category, got "date"',
         ],
-        ['a missing feature type', { features: [{ name: 'x' }], target }, 'task refused: schema.features[0].type must be one of float, int, bool, category, got nothing'],
+        ['a missing feature type', { features: [{ name: 'x' }], target }, '[INVALID_ARGUMENT] task refused: schema.features[0].type must be one of float, int, bool, category, got nothing'],
         [
             'a target type without a hint',
             { features: [x], target: { name: 'y', type: 7 } },
-            'task refused: schema.target.type must be float (regression) or category (classification, with classes), got 7',
+            '[INVALID_ARGUMENT] task refused: schema.target.type must be float (regression) or category (classification, with classes), got 7',
         ],
-        ['a target that is not an object', { features: [x], target: 'y' }, 'task refused: schema.target must be an object with name and type, got "y"'],
+        ['a target that is not an object', { features: [x], target: 'y' }, '[INVALID_ARGUMENT] task refused: schema.target must be an object with name and type, got "y"'],
         [
             'categories that are not a list',
             { features: [{ name: 'x', type: 'category', categories: 'a, b' }], target },
-            'task refused: schema.features[0].categories must be a list of strings, got "a, b"',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].categories must be a list of strings, got "a, b"',
         ],
         [
             'categories as null',
             { features: [{ name: 'x', type: 'category', categories: null }], target },
-            'task refused: schema.features[0].categories must be a list of strings, got null',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].categories must be a list of strings, got null',
         ],
         [
             'more categories than the limit',
             { features: [{ name: 'x', type: 'category', categories: Array.from({ length: 4097 }, (_, i) => `c${i}`) }], target },
-            'task refused: schema.features[0].categories has 4097 entries, over the limit of 4096',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].categories has 4097 entries, over the limit of 4096',
         ],
         [
             'a category over the length limit',
             { features: [{ name: 'x', type: 'category', categories: ['a', 'b'.repeat(257)] }], target },
-            'task refused: schema.features[0].categories[1] is 257 characters, over the limit of 256',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].categories[1] is 257 characters, over the limit of 256',
         ],
         [
             'a category that cannot be written as a string',
             { features: [{ name: 'x', type: 'category', categories: ['a', { b: 1 }] }], target },
-            'task refused: schema.features[0].categories[1] must be a string, got an object; categories are strings',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].categories[1] must be a string, got an object; categories are strings',
         ],
         [
             'many class labels written as numbers',
             { features: [x], target: { name: 'y', type: 'category', classes: [0, 1, 2, 3, 4, 5, true] } },
-            'task refused: schema.target.classes[0] must be a string, got 0; class labels are strings, so quote them: classes: ["0", "1", "2", "3", "4", ...]',
+            '[INVALID_ARGUMENT] task refused: schema.target.classes[0] must be a string, got 0; class labels are strings, so quote them: classes: ["0", "1", "2", "3", "4", ...]',
         ],
         [
             'a yes/no class list read as booleans',
             { features: [x], target: { name: 'y', type: 'category', classes: [false, true] } },
-            'task refused: schema.target.classes[0] must be a string, got false; class labels are strings, so quote them: classes: ["false", "true"]',
+            '[INVALID_ARGUMENT] task refused: schema.target.classes[0] must be a string, got false; class labels are strings, so quote them: classes: ["false", "true"]',
         ],
-        ['a missing target name', { features: [x], target: { type: 'float' } }, 'task refused: schema.target.name must be a non-empty string, got nothing'],
+        ['a missing target name', { features: [x], target: { type: 'float' } }, '[INVALID_ARGUMENT] task refused: schema.target.name must be a non-empty string, got nothing'],
         [
             'a feature name over the length limit',
             { features: [{ name: 'x'.repeat(129), type: 'float' }], target },
-            'task refused: schema.features[0].name is 129 characters, over the limit of 128',
+            '[INVALID_ARGUMENT] task refused: schema.features[0].name is 129 characters, over the limit of 128',
         ],
     ];
     for (const [what, schema, message] of cases) {
@@ -142,7 +142,8 @@ describe('parseSchema refusals beyond the shared vectors', () => {
 
 /**
  * testdata/task-vectors.json: what `fedledger task validate` (src/fedledger/schema/task_file.py)
- * must know of the chaincode (metrics, limits, policy defaults) and the refusals it must predict.
+ * must know of the chaincode (limits, policy defaults) and the refusals it must predict; the
+ * metrics are in testdata/metrics.json.
  * tests/unit/test_task_file.py reads the same file.
  */
 interface TaskVector {
@@ -152,12 +153,16 @@ interface TaskVector {
 }
 
 const taskVectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'task-vectors.json'), 'utf8')) as {
-    metrics: { name: string; higherIsBetter: boolean }[];
     limits: Record<string, number>;
     policyDefaults: Record<string, unknown>;
     base: Record<string, unknown>;
     valid: TaskVector[];
     invalid: TaskVector[];
+};
+
+const sharedMetrics = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'metrics.json'), 'utf8')) as {
+    taskMetrics: { name: string; higherIsBetter: boolean }[];
+    reportedOnly: { name: string; higherIsBetter: boolean }[];
 };
 
 /** The base task with each dotted path of `set` given its value. */
@@ -176,10 +181,20 @@ function taskFrom(set: Record<string, unknown>): Record<string, unknown> {
 }
 
 describe('task input vectors shared with the Python task-file check (testdata/task-vectors.json)', () => {
-    it('lists the chaincode metrics and their direction, in order', () => {
-        expect(taskVectors.metrics.map((metric) => metric.name)).to.deep.equal([...METRICS]);
-        for (const metric of taskVectors.metrics) {
+    it('lists the chaincode metrics and their direction, in order (testdata/metrics.json)', () => {
+        expect(sharedMetrics.taskMetrics.map((metric) => metric.name)).to.deep.equal([...METRICS]);
+        for (const metric of sharedMetrics.taskMetrics) {
             expect(HIGHER_IS_BETTER[metric.name as (typeof METRICS)[number]], metric.name).to.equal(metric.higherIsBetter);
+        }
+    });
+
+    it('refuses a reported-only metric (brier) as a task metric', async () => {
+        for (const metric of sharedMetrics.reportedOnly) {
+            const world = new World();
+            await expectRefusal(
+                world.ledger.invoke(ORG1, (ctx) => world.registry.CreateTask(ctx, json(taskFrom({ metric: metric.name })))),
+                `[INVALID_ARGUMENT] task refused: metric must be one of ${METRICS.join(', ')}, got "${metric.name}"`,
+            );
         }
     });
 
@@ -220,7 +235,7 @@ describe('task input vectors shared with the Python task-file check (testdata/ta
             const world = new World();
             await expectRefusal(
                 world.ledger.invoke(ORG1, (ctx) => world.registry.CreateTask(ctx, json(taskFrom(vector.set)))),
-                `task refused: ${vector.error ?? ''}`,
+                `[INVALID_ARGUMENT] task refused: ${vector.error ?? ''}`,
             );
         });
     }

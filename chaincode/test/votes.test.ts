@@ -134,7 +134,7 @@ describe('CastVote', () => {
         const first = world.ledger.lastStub?.getTxID() ?? '';
         await expectRefusal(
             cast(ORG2, voteInput(id, 'approve', 0.8)),
-            `vote refused: Org2MSP already voted on proposal ${id} (reject at ${new Date(T0).toISOString()}, transaction ${first})`,
+            `[ALREADY_VOTED] vote refused: Org2MSP already voted on proposal ${id} (reject at ${new Date(T0).toISOString()}, transaction ${first})`,
         );
     });
 
@@ -183,7 +183,7 @@ describe('CastVote', () => {
         const first = world.ledger.lastStub?.getTxID() ?? '';
         await expectRefusal(
             cast(ORG3, voteInput(id, 'approve', 0.9)),
-            `vote refused: Org3MSP already voted on proposal ${id} (approve at ${new Date(T0).toISOString()}, transaction ${first})`,
+            `[ALREADY_VOTED] vote refused: Org3MSP already voted on proposal ${id} (approve at ${new Date(T0).toISOString()}, transaction ${first})`,
         );
     });
 
@@ -192,7 +192,7 @@ describe('CastVote', () => {
         await world.vote(ORG2, id, 'reject', 0.74);
         await expectRefusal(
             cast(ORG3, voteInput(id, 'approve', 0.8)),
-            `vote refused: proposal ${id} is REJECTED, not PENDING (decided at ${new Date(T0).toISOString()}: at most 1 of 3 votes can approve, below the threshold 0.5)`,
+            `[NOT_PENDING] vote refused: proposal ${id} is REJECTED, not PENDING (decided at ${new Date(T0).toISOString()}: at most 1 of 3 votes can approve, below the threshold 0.5)`,
         );
     });
 
@@ -202,7 +202,7 @@ describe('CastVote', () => {
         await world.accept(2);
         await expectRefusal(
             cast(ORG3, voteInput(id, 'approve', 0.8)),
-            `vote refused: proposal ${id} is ACCEPTED, not PENDING (decided at ${new Date(T0).toISOString()}: 2 of 2 approve or reject votes approve (threshold 0.5), 2 of 3 members voted (quorum 2)); it is no longer task ${TASK}'s champion, so a late vote would score nothing`,
+            `[NOT_PENDING] vote refused: proposal ${id} is ACCEPTED, not PENDING (decided at ${new Date(T0).toISOString()}: 2 of 2 approve or reject votes approve (threshold 0.5), 2 of 3 members voted (quorum 2)); it is no longer task ${TASK}'s champion, so a late vote would score nothing`,
         );
     });
 
@@ -210,14 +210,14 @@ describe('CastVote', () => {
         world.ledger.now = T0 + HOUR;
         await expectRefusal(
             cast(ORG2, voteInput(id, 'approve', 0.8)),
-            `vote refused: voting on proposal ${id} ended at ${new Date(T0 + HOUR).toISOString()}; close it with CloseExpired`,
+            `[VOTING_ENDED] vote refused: voting on proposal ${id} ended at ${new Date(T0 + HOUR).toISOString()}; close it with CloseExpired`,
         );
     });
 
     it('refuses a non-member', async () => {
         await expectRefusal(
             cast(ORG4, voteInput(id, 'approve', 0.8)),
-            'vote refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)',
+            '[NOT_A_MEMBER] vote refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)',
         );
     });
 
@@ -241,30 +241,30 @@ describe('CastVote', () => {
         );
         await expectRefusal(
             cast(ORG4, voteInput(id, 'approve', 0.8)),
-            `vote refused: Org4MSP joined task credit-risk after proposal ${id} was submitted; only its electorate votes on it (Org1MSP, Org2MSP, Org3MSP)`,
+            `[NOT_IN_ELECTORATE] vote refused: Org4MSP joined task credit-risk after proposal ${id} was submitted; only its electorate votes on it (Org1MSP, Org2MSP, Org3MSP)`,
         );
     });
 
     it('refuses an approval without the task metric', async () => {
         await expectRefusal(
             cast(ORG2, voteInput(id, 'approve', null)),
-            "vote refused: metrics.roc_auc is missing; an approve vote carries the score on task credit-risk's metric roc_auc",
+            "[INVALID_ARGUMENT] vote refused: metrics.roc_auc is missing; an approve vote carries the score on task credit-risk's metric roc_auc",
         );
     });
 
     const refusals: [string, (proposalId: string) => unknown, string][] = [
-        ['a non-finite metric', (p) => `{"proposalId":"${p}","decision":"approve","metrics":{"roc_auc":-1e999},"holdoutRows":1,"evaluatorVersion":"v1"}`, 'vote refused: metrics.roc_auc must be a finite number, got -Infinity'],
-        ['a textual metric', (p) => voteInput(p, 'approve', null, { metrics: { roc_auc: '0.8' } }), 'vote refused: metrics.roc_auc must be a finite number, got "0.8"'],
-        ['too many metrics', (p) => voteInput(p, 'approve', null, { metrics: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`m${i}`, 1])) }), 'vote refused: metrics has 33 entries, over the limit of 32'],
-        ['an unknown decision', (p) => voteInput(p, 'yes', 0.8), 'vote refused: decision must be one of approve, reject, abstain, got "yes"'],
-        ['a voter field', (p) => voteInput(p, 'approve', 0.8, { voter: ORG3 }), 'vote refused: unknown field voter (allowed: proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason)'],
-        ['a reason over its limit', (p) => voteInput(p, 'reject', 0.7, { reason: 'r'.repeat(257) }), 'vote refused: reason is 257 characters, over the limit of 256'],
-        ['an evaluator version over its limit', (p) => voteInput(p, 'approve', 0.8, { evaluatorVersion: 'v'.repeat(65) }), 'vote refused: evaluatorVersion is 65 characters, over the limit of 64'],
-        ['a non-printable evaluator version', (p) => voteInput(p, 'approve', 0.8, { evaluatorVersion: 'v\t1' }), 'vote refused: evaluatorVersion must be printable ASCII, got "v\\t1"'],
-        ['an approval without holdout rows', (p) => voteInput(p, 'approve', 0.8, { holdoutRows: 0 }), 'vote refused: holdoutRows must be an integer from 1 to 1000000000000, got 0'],
-        ['an abstention without a reason', (p) => voteInput(p, 'abstain', null, { reason: '' }), 'vote refused: reason must say why the member abstains, got ""'],
-        ['a malformed proposal id', () => voteInput('p-1', 'approve', 0.8), 'vote refused: proposalId must be "p-" and 32 lowercase hex characters, got "p-1"'],
-        ['an unknown proposal', () => voteInput(`p-${'a'.repeat(32)}`, 'approve', 0.8), `vote refused: proposal p-${'a'.repeat(32)} does not exist; list proposals with ListProposals`],
+        ['a non-finite metric', (p) => `{"proposalId":"${p}","decision":"approve","metrics":{"roc_auc":-1e999},"holdoutRows":1,"evaluatorVersion":"v1"}`, '[INVALID_ARGUMENT] vote refused: metrics.roc_auc must be a finite number, got -Infinity'],
+        ['a textual metric', (p) => voteInput(p, 'approve', null, { metrics: { roc_auc: '0.8' } }), '[INVALID_ARGUMENT] vote refused: metrics.roc_auc must be a finite number, got "0.8"'],
+        ['too many metrics', (p) => voteInput(p, 'approve', null, { metrics: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`m${i}`, 1])) }), '[INVALID_ARGUMENT] vote refused: metrics has 33 entries, over the limit of 32'],
+        ['an unknown decision', (p) => voteInput(p, 'yes', 0.8), '[INVALID_ARGUMENT] vote refused: decision must be one of approve, reject, abstain, got "yes"'],
+        ['a voter field', (p) => voteInput(p, 'approve', 0.8, { voter: ORG3 }), '[INVALID_ARGUMENT] vote refused: unknown field voter (allowed: proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason)'],
+        ['a reason over its limit', (p) => voteInput(p, 'reject', 0.7, { reason: 'r'.repeat(257) }), '[INVALID_ARGUMENT] vote refused: reason is 257 characters, over the limit of 256'],
+        ['an evaluator version over its limit', (p) => voteInput(p, 'approve', 0.8, { evaluatorVersion: 'v'.repeat(65) }), '[INVALID_ARGUMENT] vote refused: evaluatorVersion is 65 characters, over the limit of 64'],
+        ['a non-printable evaluator version', (p) => voteInput(p, 'approve', 0.8, { evaluatorVersion: 'v\t1' }), '[INVALID_ARGUMENT] vote refused: evaluatorVersion must be printable ASCII, got "v\\t1"'],
+        ['an approval without holdout rows', (p) => voteInput(p, 'approve', 0.8, { holdoutRows: 0 }), '[INVALID_ARGUMENT] vote refused: holdoutRows must be an integer from 1 to 1000000000000, got 0'],
+        ['an abstention without a reason', (p) => voteInput(p, 'abstain', null, { reason: '' }), '[INVALID_ARGUMENT] vote refused: reason must say why the member abstains, got ""'],
+        ['a malformed proposal id', () => voteInput('p-1', 'approve', 0.8), '[INVALID_ARGUMENT] vote refused: proposalId must be "p-" and 32 lowercase hex characters, got "p-1"'],
+        ['an unknown proposal', () => voteInput(`p-${'a'.repeat(32)}`, 'approve', 0.8), `[PROPOSAL_NOT_FOUND] vote refused: proposal p-${'a'.repeat(32)} does not exist; list proposals with ListProposals`],
     ];
     for (const [name, input, message] of refusals) {
         it(`refuses ${name}`, async () => {

@@ -137,7 +137,9 @@ def test_endorsing_organisations_can_be_chosen(contract: Contract) -> None:
 
 def test_a_chaincode_error_reaches_the_caller_verbatim(contract: Contract) -> None:
     task_id = unique("missing")
-    expected = f"query refused: task {task_id} does not exist; list tasks with ListTasks"
+    expected = (
+        f"[TASK_NOT_FOUND] query refused: task {task_id} does not exist; list tasks with ListTasks"
+    )
 
     with pytest.raises(EndorseError) as endorsed:
         contract.submit("registry:GetTask", [task_id])

@@ -26,6 +26,7 @@ from fedledger.registry import (
     Proposal,
     ProposalDecided,
     ProposalSubmitted,
+    RefusalCode,
     Registry,
     RegistryEvent,
     TaskCreated,
@@ -317,6 +318,7 @@ def test_a_second_vote_from_the_same_organisation_is_refused(
         f"vote refused: Org2MSP already voted on proposal {proposal.id} "
         f"(approve at {cast_at}, transaction {first.transaction_id})"
     )
+    assert refused.value.code is RefusalCode.ALREADY_VOTED
     assert refused.value.function == "CastVote"
     assert refused.value.transaction_id
     assert isinstance(refused.value.__cause__, EndorseError)
@@ -348,8 +350,8 @@ def test_a_vote_is_recorded_for_the_signing_organisation_only(
     with pytest.raises(EndorseError) as refused:
         org1.submit("registry:CastVote", [json.dumps(ballot)])
     assert refused.value.chaincode_message == (
-        "vote refused: unknown field voter (allowed: proposalId, decision, metrics, "
-        "holdoutRows, evaluatorVersion, reason)"
+        "[INVALID_ARGUMENT] vote refused: unknown field voter "
+        "(allowed: proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason)"
     )
     assert registries["Org2MSP"].vote_of(proposal.id, "Org2MSP") is None
 
@@ -462,6 +464,7 @@ def test_an_expired_proposal_is_closed_and_takes_no_more_votes(
     assert f"proposal {proposal.id} is EXPIRED, not PENDING" in refused.value.message
     with pytest.raises(ChaincodeRefusalError) as again:
         registries["Org2MSP"].close_expired(proposal.id)
+    assert again.value.code is RefusalCode.NOT_PENDING
     assert again.value.message == (
         f"close refused: proposal {proposal.id} is EXPIRED, not PENDING; only open proposals expire"
     )
@@ -488,6 +491,7 @@ def test_queries_name_what_is_missing(registries: dict[str, Registry]) -> None:
     task_id = new_task(registries)
     with pytest.raises(ChaincodeRefusalError) as no_champion:
         registries["Org1MSP"].get_champion(task_id)
+    assert no_champion.value.code is RefusalCode.NO_CHAMPION
     assert no_champion.value.message == (
         f"query refused: task {task_id} has no champion yet; "
         "none of its proposals has been accepted"

@@ -29,7 +29,14 @@ from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
-from fedledger.registry import Policy, Proposal, Registry
+from fedledger.registry import (
+    ChaincodeRefusalError,
+    Policy,
+    Proposal,
+    RefusalCode,
+    Registry,
+    proposal_id_for,
+)
 from fedledger.store.s3 import S3Store
 from fedledger.validator.api import SERVICE_NAME, validator_pb2
 from fedledger.validator.client import channel_for, open_channel, stub
@@ -49,6 +56,7 @@ class ValidatorProcess:
     config_path: Path
     config: ValidatorConfig
     log_path: Path
+    document: dict[str, Any]
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -179,7 +187,7 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
             )
             path = write_config(root / f"validator-{msp}.yaml", document)
             validators[msp] = ValidatorProcess(
-                msp, path, ValidatorConfig.load(path), root / f"{msp}.log"
+                msp, path, ValidatorConfig.load(path), root / f"{msp}.log", document
             )
         for validator in validators.values():
             validator.start()
@@ -548,3 +556,114 @@ def test_status_from_the_command_line(setup: Setup) -> None:
     document = json.loads(result.stdout)
     assert document["organization"] == "Org2MSP"
     assert document["tasks"][0]["holdoutRows"] == 2500
+
+
+def place_config(validator: ValidatorProcess, run_dir: Path, **changes: Any) -> Path:
+    """The validator's configuration where `network up --validators` writes it in `run_dir`."""
+    path = run_dir / "validators" / validator.msp_id / "validator.yaml"
+    return write_config(path, {**validator.document, **changes})
+
+
+def evaluate_command(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from fedledger.cli.app import app
+
+    return CliRunner().invoke(app, ["validator", "evaluate", *args])
+
+
+def test_validator_evaluate_from_the_command_line(
+    setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    place_config(setup.validators["Org2MSP"], tmp_path / "run")
+    (tmp_path / "model.onnx").write_bytes(setup.model)
+    monkeypatch.chdir(tmp_path)  # the paths as a person types them, from where they work
+    where = ["model.onnx", "--task", setup.task_id, "--org", "Org2MSP", "--run-dir", "run"]
+
+    result = evaluate_command(*where, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["organization"] == "Org2MSP"
+    assert report["address"] == setup.validators["Org2MSP"].address
+    assert report["modelSha256"] == hashlib.sha256(setup.model).hexdigest()
+    assert report["decision"] == "approve"
+    assert report["holdoutRows"] == 2500
+    assert report["metric"] == "roc_auc"
+    assert 0.6 < report["score"] <= 1
+    assert report["metrics"]["roc_auc"] == report["score"]
+    assert {"accuracy", "f1", "log_loss", "brier"} <= set(report["metrics"])
+    assert report["reasons"] == [f"roc_auc {report['score']:.6g} meets the task's policy"]
+    assert report["errorCode"] == ""
+    # Nothing was proposed or voted: Evaluate only says what the vote would be.
+    with pytest.raises(ChaincodeRefusalError) as never_proposed:
+        setup.registries["Org1MSP"].get_votes(proposal_id_for(setup.task_id, report["modelSha256"]))
+    assert never_proposed.value.code is RefusalCode.PROPOSAL_NOT_FOUND
+
+    printed = evaluate_command(*where)
+    assert printed.exit_code == 0, printed.output
+    lines = printed.stdout.splitlines()
+    assert lines[0] == (
+        f"Org2MSP's validator would approve this model for task {setup.task_id} (nothing was voted)"
+    )
+    assert lines[1].startswith(f"model {report['modelSha256']}, 2500 holdout rows, ")
+    assert f"roc_auc {report['score']:.6g} (the task's metric; " in lines[2]
+    assert lines[3:5] == ["reasons:", f"  - {report['reasons'][0]}"]
+    assert lines[5].startswith("other metrics: accuracy ")
+
+
+def test_validator_evaluate_says_when_the_validator_is_not_there(
+    setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.onnx").write_bytes(setup.model)
+    run = tmp_path / "run"
+    validator = setup.validators["Org3MSP"]
+
+    def error_of(*args: str) -> str:
+        result = evaluate_command("model.onnx", "--task", setup.task_id, *args)
+        assert result.exit_code == 1, result.output
+        return " ".join(result.output.split())
+
+    hint = (
+        "start it with `fedledger network up --validators FILE`, or "
+        "`fedledger validator serve --config FILE` for a validator of your own"
+    )
+    assert error_of("--org", "Org3MSP", "--run-dir", "run") == (
+        f"error: no validator configuration of Org3MSP at {run}/validators/Org3MSP/validator.yaml: "
+        f"no validator of this organisation was started with this run folder; {hint}"
+    )
+    assert error_of() == (
+        "error: name the organisation whose validator to ask (--org MSPID) or its --config"
+    )
+
+    stopped = tmp_path / "stopped-state"
+    place_config(validator, run, stateDir=str(stopped))
+    assert error_of("--org", "Org3MSP", "--run-dir", "run") == (
+        f"error: the validator of Org3MSP is not running: no running validator recorded in "
+        f"{stopped} (no endpoint.json): start one with `fedledger validator serve --config …`"
+    )
+
+    nobody = f"127.0.0.1:{free_port()}"
+    message = error_of("--org", "Org3MSP", "--run-dir", "run", "--address", nobody)
+    assert message.startswith(
+        f"error: the validator of Org3MSP at {nobody} did not answer (UNAVAILABLE: "
+    )
+    assert message.endswith(
+        "is it running? `fedledger network status` lists the validators; " + hint
+    )
+
+    config = str(validator.config_path)
+    assert error_of("--org", "Org2MSP", "--config", config) == (
+        f"error: {config} configures the validator of Org3MSP, not Org2MSP"
+    )
+    unserved = evaluate_command("model.onnx", "--task", "nope", "--config", config)
+    assert unserved.exit_code == 1
+    assert " ".join(unserved.output.split()).startswith(
+        f"error: the validator of Org3MSP at {validator.address} refused the evaluation "
+        "(NOT_FOUND): task nope is not served"
+    )
+    missing = evaluate_command("absent.onnx", "--task", setup.task_id, "--config", config)
+    assert missing.exit_code == 1
+    assert " ".join(missing.output.split()) == (
+        "error: cannot read absent.onnx: [Errno 2] No such file or directory: 'absent.onnx'"
+    )

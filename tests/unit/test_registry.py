@@ -26,6 +26,7 @@ from fedledger.registry import (
     ProposalDecided,
     ProposalSubmitted,
     RecordError,
+    RefusalCode,
     Registry,
     Tally,
     TaskCreated,
@@ -365,18 +366,30 @@ def test_a_contract_already_named_registry_gets_bare_function_names() -> None:
     assert fake.calls == [("evaluate", "GetProposal", [PID])]
 
 
-def test_a_chaincode_refusal_carries_the_chaincode_message() -> None:
-    message = f"vote refused: Org1MSP already voted on proposal {PID}"
-    fake = FakeContract(refusal(message))
+def test_a_chaincode_refusal_carries_its_code_and_the_chaincode_message() -> None:
+    text = f"vote refused: Org1MSP already voted on proposal {PID}"
+    fake = FakeContract(refusal(f"[ALREADY_VOTED] {text}"))
     with pytest.raises(ChaincodeRefusalError) as refused:
         Registry(fake).cast_vote(
             PID, decision="reject", metrics={}, holdout_rows=1, evaluator_version="e"
         )
-    assert str(refused.value) == message
-    assert refused.value.message == message
+    assert refused.value.code is RefusalCode.ALREADY_VOTED
+    assert str(refused.value) == text
+    assert refused.value.message == text
+    assert refused.value.chaincode_message == f"[ALREADY_VOTED] {text}"
     assert refused.value.function == "CastVote"
     assert refused.value.transaction_id == "tx9"
     assert isinstance(refused.value.__cause__, EndorseError)
+
+
+def test_a_refusal_of_a_chaincode_without_codes_is_unknown_and_kept_whole() -> None:
+    text = f"vote refused: Org1MSP already voted on proposal {PID}"
+    with pytest.raises(ChaincodeRefusalError) as refused:
+        Registry(FakeContract(refusal(text))).cast_vote(
+            PID, decision="reject", metrics={}, holdout_rows=1, evaluator_version="e"
+        )
+    assert refused.value.code is RefusalCode.UNKNOWN
+    assert refused.value.message == text
 
 
 def test_failures_that_are_not_the_chaincode_pass_through_unchanged() -> None:
@@ -388,13 +401,21 @@ def test_failures_that_are_not_the_chaincode_pass_through_unchanged() -> None:
 
 def test_find_champion_is_none_only_when_there_is_none_yet() -> None:
     none_yet = refusal(
-        "query refused: task churn has no champion yet; none of its proposals has been accepted",
+        "[NO_CHAMPION] query refused: task churn has no champion yet; "
+        "none of its proposals has been accepted",
         EvaluateError,
     )
     assert Registry(FakeContract(none_yet)).find_champion("churn") is None
-    missing = refusal("query refused: task nope does not exist; list tasks", EvaluateError)
-    with pytest.raises(ChaincodeRefusalError):
+    missing = refusal(
+        "[TASK_NOT_FOUND] query refused: task nope does not exist; list tasks", EvaluateError
+    )
+    with pytest.raises(ChaincodeRefusalError) as raised:
         Registry(FakeContract(missing)).find_champion("nope")
+    assert raised.value.code is RefusalCode.TASK_NOT_FOUND
+    # The English words alone no longer make a refusal "no champion": only the code does.
+    uncoded = refusal("query refused: task churn has no champion yet", EvaluateError)
+    with pytest.raises(ChaincodeRefusalError):
+        Registry(FakeContract(uncoded)).find_champion("churn")
 
 
 def test_list_queries_and_paging() -> None:
@@ -410,6 +431,36 @@ def test_list_queries_and_paging() -> None:
     empty = FakeContract({"records": [], "bookmark": "", "fetched": 0})
     assert Registry(empty).list_tasks().records == ()
     assert empty.calls == [("evaluate", "registry:ListTasks", [""])]
+
+
+def test_all_changes_walks_every_page_and_close_expired_change_submits() -> None:
+    change = {
+        "docType": "change",
+        "id": "c-1",
+        "taskId": "churn",
+        "type": "revokeChampion",
+        "policy": None,
+        "reason": "",
+        "proposer": "Org1MSP",
+        "approvals": ["Org1MSP"],
+        "rejections": [],
+        "status": "PENDING",
+        "statusReason": "",
+        "createdAt": "2026-01-02T03:04:05Z",
+        "deadline": "2026-01-02T03:05:05Z",
+        "txId": "t",
+    }
+    page1 = {"records": [change], "bookmark": "b1", "fetched": 1}
+    page2 = {"records": [{**change, "id": "c-2"}], "bookmark": "", "fetched": 1}
+    fake = FakeContract(page1, page2, {**change, "status": "EXPIRED"})
+    registry = Registry(fake)
+    assert [c.id for c in registry.all_changes("churn")] == ["c-1", "c-2"]
+    assert registry.close_expired_change("c-1").status == "EXPIRED"
+    assert [(kind, function, args) for kind, function, args in fake.calls] == [
+        ("evaluate", "registry:ListChanges", ['{"taskId":"churn"}']),
+        ("evaluate", "registry:ListChanges", ['{"bookmark":"b1","taskId":"churn"}']),
+        ("submit", "registry:CloseExpired", ["c-1"]),
+    ]
 
 
 def test_history_is_parsed_by_doc_type_and_reversed_for_proposals() -> None:

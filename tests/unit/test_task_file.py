@@ -1,6 +1,6 @@
 """The task file: `fedledger task validate`, the checks `task create` runs, and their messages.
 
-testdata/task-vectors.json is shared with the chaincode's tests: its metrics, limits and refusals
+testdata/task-vectors.json is shared with the chaincode's tests: its limits and refusals
 are the chaincode's, so a task file that passes here is one the chaincode accepts.
 """
 
@@ -55,7 +55,8 @@ def task_from(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_metrics_are_the_chaincodes_in_its_order() -> None:
-    assert [(m["name"], m["higherIsBetter"]) for m in VECTORS["metrics"]] == list(METRICS.items())
+    shared = json.loads((ROOT / "testdata" / "metrics.json").read_text("utf-8"))["taskMetrics"]
+    assert [(m["name"], m["higherIsBetter"]) for m in shared] == list(METRICS.items())
 
 
 def test_every_task_metric_is_one_validators_compute_in_the_same_direction() -> None:

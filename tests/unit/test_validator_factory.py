@@ -162,7 +162,7 @@ class FakeLedger:
         arg = str(args[0])
         if function == "GetTask":
             if self.task is None or arg != self.task["id"]:
-                raise refusal(f"task {arg} does not exist")
+                raise refusal(f"[TASK_NOT_FOUND] query refused: task {arg} does not exist")
             return json.dumps(self.task).encode()
         if function == "GetProposal":
             return json.dumps(self.proposals[arg]).encode()
@@ -170,7 +170,7 @@ class FakeLedger:
             return json.dumps([v for v in self.votes if v["proposalId"] == arg]).encode()
         if function == "GetChampion":
             if self.champion is None:
-                raise refusal(f"task {arg} has no champion yet")
+                raise refusal(f"[NO_CHAMPION] query refused: task {arg} has no champion yet")
             return json.dumps(self.champion).encode()
         raise AssertionError(f"unexpected evaluate {function}")
 
@@ -385,11 +385,19 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
             Outcome.CLOSED,
         ),
         (
-            lambda b: setattr(b.ledger, "cast_refusal", f"Org1MSP already voted on {PID}"),
+            lambda b: setattr(
+                b.ledger,
+                "cast_refusal",
+                f"[ALREADY_VOTED] vote refused: Org1MSP already voted on {PID}",
+            ),
             Outcome.ALREADY_VOTED,
         ),
         (
-            lambda b: setattr(b.ledger, "cast_refusal", f"the voting period of {PID} ended"),
+            lambda b: setattr(
+                b.ledger,
+                "cast_refusal",
+                f"[VOTING_ENDED] vote refused: voting on proposal {PID} ended",
+            ),
             Outcome.REFUSED,
         ),
         (

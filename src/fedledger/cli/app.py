@@ -65,6 +65,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "data_app",
         "Check and sanitise data files against a task's schema.",
     ),
+    "change": (
+        "fedledger.cli.changes",
+        "change_app",
+        "Propose, vote on and inspect changes to a task.",
+    ),
+    "champion": ("fedledger.cli.champions", "champion_app", "Follow a task's champions."),
+    "audit": (
+        "fedledger.cli.audit",
+        "audit_app",
+        "Export a task's complete history and verify an export against the ledger.",
+    ),
 }
 
 

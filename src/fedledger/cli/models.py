@@ -21,7 +21,13 @@ from fedledger.cli.common import (
     registry_for,
 )
 from fedledger.cli.model_files import check, convert, train
-from fedledger.registry import ChaincodeRefusalError, Champion, Registry, proposal_id_for
+from fedledger.registry import (
+    ChaincodeRefusalError,
+    Champion,
+    RefusalCode,
+    Registry,
+    proposal_id_for,
+)
 from fedledger.store.base import ModelStore
 
 models_app = typer.Typer(
@@ -81,7 +87,9 @@ def verify(
             return
         try:
             proposal = registry.get_proposal(proposal_id_for(task_id, digest))
-        except ChaincodeRefusalError:
+        except ChaincodeRefusalError as refusal:
+            if refusal.code is not RefusalCode.PROPOSAL_NOT_FOUND:
+                raise
             fail(f"{model} (sha256 {digest}) was never proposed for task {task_id}")
     out.print(f"{model} is proposal {proposal.id} of {task_id}, status {proposal.status}")
     if proposal.status != "ACCEPTED" or champion is None:

@@ -138,3 +138,18 @@ def describe(proposal: Proposal) -> str:
         + (f" ({proposal.status_reason})" if proposal.status_reason else "")
         + f"  deadline {proposal.deadline:%Y-%m-%d %H:%M:%S} UTC"
     )
+
+
+@proposal_app.command("close-expired")
+def close_expired(
+    task_id: Annotated[str | None, typer.Option("--task", help="Only this task's.")] = None,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Close the pending proposals whose voting period is over (validators also do this)."""
+    from fedledger.cli.closing import close_for_member, report_closings
+    from fedledger.registry.expiry import close_expired as close_all
+
+    closings = close_for_member(run_dir, profile, org, task_id, close_all)
+    report_closings(closings, "proposal")

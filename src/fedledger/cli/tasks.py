@@ -253,3 +253,33 @@ def describe_champion(task: Task, champion: Champion) -> dict[str, Any]:
         "unscored": [m for m in task.members if m not in champion.scores],
         "lineage": list(champion.lineage),
     }
+
+
+@task_app.command()
+def history(
+    task_id: Annotated[str, typer.Argument(help="Task id.")],
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Every version of the task record and of its champion, oldest first, with what made it."""
+    from fedledger.audit.trail import causes, task_events
+
+    with registry_for(run_dir, profile, org) as registry:
+        events = task_events(registry, task_id)
+    print_events([e for e in events if e.kind in ("task", "champion")], causes(events))
+
+
+def print_events(events: list[Any], why: dict[str, str]) -> None:
+    """One line per event: time, event, what changed, and the decision that made it."""
+    from fedledger.audit.trail import iso
+
+    for event in events:
+        cause = why.get(event.transaction_id, "")
+        out.print(
+            f"{iso(event.timestamp)}  {event.event:17} {event.summary}"
+            + (f"  [{cause}]" if cause else "")
+            + f"  tx {event.transaction_id}",
+            highlight=False,
+            markup=False,
+        )

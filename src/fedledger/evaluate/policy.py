@@ -1,4 +1,9 @@
-"""The task's acceptance policy as the evaluator applies it, filled from the ledger's task."""
+"""The task's acceptance policy as the evaluator applies it, filled from the ledger's task.
+
+The rules a validator applies to its own score are the chaincode's (chaincode/src/policy.ts),
+with the same tolerance; testdata/policy-vectors.json holds the cases both suites check and
+docs/policy.md states the rules once.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,37 @@ from enum import StrEnum
 
 from fedledger.schema.types import Schema
 
-CLASSIFICATION_METRICS = ("roc_auc", "accuracy", "f1", "log_loss", "brier")
-REGRESSION_METRICS = ("rmse", "mae", "r2")
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "mae"})
+# The metrics a task may be decided on, whether higher is better, and whether they fit a
+# classification target: the chaincode's list in its order (testdata/metrics.json, checked by both
+# suites). Reports carry brier too, but no task is decided on it (docs/policy.md).
+TASK_METRICS: dict[str, tuple[bool, bool]] = {
+    "roc_auc": (True, True),
+    "accuracy": (True, True),
+    "f1": (True, True),
+    "log_loss": (False, True),
+    "rmse": (False, False),
+    "mae": (False, False),
+    "r2": (True, False),
+}
+CLASSIFICATION_METRICS = tuple(m for m, (_, fits) in TASK_METRICS.items() if fits)
+REGRESSION_METRICS = tuple(m for m, (_, fits) in TASK_METRICS.items() if not fits)
+LOWER_IS_BETTER = frozenset(m for m, (higher, _) in TASK_METRICS.items() if not higher)
 DEFAULT_MAX_MODEL_BYTES = 64 * 1024 * 1024
+# Regressions are differences of floats: 0.80 - 0.75 is 0.05000000000000004, which must not count
+# as more than a maxRegression of 0.05. The chaincode's REGRESSION_TOLERANCE, the same number.
+REGRESSION_TOLERANCE = 1e-9
 
 
 class Decision(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
+
+
+class Rule(StrEnum):
+    """A policy rule a score can break, named as the task's policy field."""
+
+    MIN_SCORE = "minScore"
+    MAX_REGRESSION = "maxRegression"
 
 
 @dataclass(frozen=True)
@@ -46,26 +73,43 @@ class TaskPolicy:
     def _at_least(self, score: float, bound: float) -> bool:
         return score >= bound if self.higher_is_better else score <= bound
 
+    def regression(self, score: float, champion_score: float) -> float:
+        """How much worse `score` is than the champion's; negative for an improvement."""
+        return champion_score - score if self.higher_is_better else score - champion_score
+
+    def broken(self, score: float, champion_score: float | None) -> list[Rule]:
+        """The rules a finite `score` breaks, in the order of the policy's fields; the veto
+        counts only a regression over maxRegression by more than REGRESSION_TOLERANCE."""
+        rules: list[Rule] = []
+        if self.min_score is not None and not self._at_least(score, self.min_score):
+            rules.append(Rule.MIN_SCORE)
+        if (
+            champion_score is not None
+            and self.max_regression is not None
+            and self.regression(score, champion_score) - self.max_regression > REGRESSION_TOLERANCE
+        ):
+            rules.append(Rule.MAX_REGRESSION)
+        return rules
+
     def decide(self, score: float, champion_score: float | None) -> tuple[Decision, list[str]]:
         """Apply the minimum score, then the veto on regression against the champion."""
-        reasons: list[str] = []
         if not math.isfinite(score):
             return Decision.REJECT, [f"{self.metric} is {score}"]
-        if self.min_score is not None and not self._at_least(score, self.min_score):
-            word = "below" if self.higher_is_better else "above"
-            reasons.append(
-                f"{self.metric} {score:.6g} is {word} the task's minimum {self.min_score:.6g}"
-            )
-        if champion_score is not None and self.max_regression is not None:
-            loss = champion_score - score if self.higher_is_better else score - champion_score
-            if loss > self.max_regression:
-                reasons.append(
-                    f"{self.metric} {score:.6g} regresses {loss:.6g} from the champion's "
-                    f"{champion_score:.6g}, more than the allowed {self.max_regression:.6g}"
-                )
+        broken = self.broken(score, champion_score)
+        reasons = [self._reason(rule, score, champion_score) for rule in broken]
         if reasons:
             return Decision.REJECT, reasons
         return Decision.APPROVE, [f"{self.metric} {score:.6g} meets the task's policy"]
+
+    def _reason(self, rule: Rule, score: float, champion_score: float | None) -> str:
+        if rule is Rule.MAX_REGRESSION and champion_score is not None:
+            return (
+                f"{self.metric} {score:.6g} regresses {self.regression(score, champion_score):.6g}"
+                f" from the champion's {champion_score:.6g}, more than the allowed "
+                f"{self.max_regression:.6g}"
+            )
+        word = "below" if self.higher_is_better else "above"
+        return f"{self.metric} {score:.6g} is {word} the task's minimum {self.min_score:.6g}"
 
 
 @dataclass(frozen=True)

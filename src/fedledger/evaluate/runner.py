@@ -83,6 +83,9 @@ class SandboxProcess:
     def run(
         self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
     ) -> SandboxResult:
+        """Run one inference in the sandbox process. Raises EvaluationTimeoutError past the wall-
+        clock limit (the process is killed), or what `interpret` raises.
+        """
         line = request_line(self.limits, model, inputs, outputs, workdir)
         try:
             stdout, stderr = self.process.communicate(line, timeout=self.limits.wall_seconds)
@@ -100,7 +103,11 @@ class SandboxProcess:
 
 
 def interpret(code: int, stdout: str, stderr: str, limits: SandboxLimits) -> SandboxResult:
-    """A sandbox process's exit code (negative: killed by that signal) and its last JSON line."""
+    """A sandbox process's exit code (negative: killed by that signal) and its last JSON line.
+
+    Raises InferenceFailedError when the process died or onnxruntime failed,
+    ResourceLimitError when it hit a CPU or memory limit.
+    """
     if code < 0:
         sig = signal.Signals(-code)
         # SIGXCPU comes only from RLIMIT_CPU; SIGKILL from its hard limit or the OOM killer.

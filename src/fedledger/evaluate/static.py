@@ -34,7 +34,11 @@ class CheckedModel:
 
 
 def check_model(model_bytes: bytes, task: Task, limits: SandboxLimits) -> CheckedModel:
-    """Every static check, cheapest and most fundamental first; raises the first failure."""
+    """Every static check, cheapest and most fundamental first; raises the first failure.
+
+    ModelSizeError over the task's size limit, InvalidModelError for anything else the checks
+    refuse.
+    """
     if len(model_bytes) > task.policy.max_model_bytes:
         raise ModelSizeError(len(model_bytes), task.policy.max_model_bytes)
     model = parse_model(model_bytes)

@@ -267,6 +267,10 @@ class ForkedSandbox:
     def run(
         self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
     ) -> SandboxResult:
+        """Run one inference in the forked child. Raises EvaluationTimeoutError past the wall-
+        clock limit, EvaluatorError when the child's status cannot be read, or what
+        `interpret` raises.
+        """
         line = request_line(self.limits, model, inputs, outputs, workdir)
         with contextlib.suppress(OSError):  # the child is already gone: its status says how
             self._request.sendall(line.encode())

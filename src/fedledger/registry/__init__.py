@@ -47,6 +47,7 @@ from fedledger.registry.records import (
     VoteResult,
     VoteSummary,
 )
+from fedledger.registry.refusals import RefusalCode, parse_refusal
 
 __all__ = [
     "DECISIONS",
@@ -71,6 +72,7 @@ __all__ = [
     "ProposalStatus",
     "ProposalSubmitted",
     "RecordError",
+    "RefusalCode",
     "Registry",
     "RegistryError",
     "RegistryEvent",
@@ -83,5 +85,6 @@ __all__ = [
     "VoteSummary",
     "open_registry",
     "parse_event",
+    "parse_refusal",
     "proposal_id_for",
 ]

@@ -1,6 +1,7 @@
 """`Registry`: the chaincode's registry contract as typed Python calls.
 
-Writes (create_task, submit_proposal, cast_vote, close_expired, propose_change, vote_change)
+Writes (create_task, submit_proposal, cast_vote, close_expired, close_expired_change,
+propose_change, vote_change)
 are submitted and wait for the commit; reads are evaluated on the gateway peer. The voter,
 proposer and creator of a record are always the organisation of the identity the contract was
 connected with: the chaincode takes them from the signed proposal, never from an argument.
@@ -47,6 +48,7 @@ from fedledger.registry.records import (
     parse,
     parse_record,
 )
+from fedledger.registry.refusals import RefusalCode
 
 R = TypeVar("R")
 CONTRACT = "registry"
@@ -240,10 +242,14 @@ class Registry:
         return parse(VoteResult, self._submit("CastVote", _json(document)), "CastVote result")
 
     def get_votes(self, proposal_id: str) -> tuple[Vote, ...]:
+        return tuple(vote for vote, _ in self.recorded_votes(proposal_id))
+
+    def recorded_votes(self, proposal_id: str) -> tuple[tuple[Vote, Any], ...]:
+        """Each vote on the proposal with its JSON as the chaincode returned it."""
         reply = self._evaluate("GetVotes", proposal_id)
         if not isinstance(reply, list):
             raise RecordError(f"GetVotes returned {type(reply).__name__}, not a list")
-        return tuple(Vote.from_dict(v, f"GetVotes[{i}]") for i, v in enumerate(reply))
+        return tuple((Vote.from_dict(v, f"GetVotes[{i}]"), v) for i, v in enumerate(reply))
 
     def vote_of(self, proposal_id: str, msp_id: str) -> Vote | None:
         """The vote `msp_id` cast on the proposal, or None if it has not voted."""
@@ -260,7 +266,7 @@ class Registry:
         try:
             return self.get_champion(task_id)
         except ChaincodeRefusalError as refusal:
-            if "has no champion yet" in refusal.message:
+            if refusal.code is RefusalCode.NO_CHAMPION:
                 return None
             raise
 
@@ -294,6 +300,14 @@ class Registry:
         query = _query(taskId=task_id, page_size=page_size, bookmark=bookmark)
         return _page(self._evaluate("ListChanges", query), Change.from_dict, "ListChanges")
 
+    def all_changes(self, task_id: str) -> Iterator[Change]:
+        """Every change of the task, page by page, in the order of their ids."""
+        yield from _walk(lambda bookmark: self.list_changes(task_id, bookmark=bookmark))
+
+    def close_expired_change(self, change_id: str) -> Change:
+        """End a PENDING change whose voting period is over: it becomes EXPIRED."""
+        return Change.from_dict(self._submit("CloseExpired", change_id))
+
     # Audit
 
     def history(self, doc_type: str, record_id: str) -> tuple[HistoryEntry, ...]:
@@ -310,6 +324,7 @@ class Registry:
                 record=None
                 if entry.is_delete or entry.value is None
                 else parse_record(doc_type, entry.value, f"{where}.entries[{index}].value"),
+                value=None if entry.is_delete else entry.value,
             )
             for index, entry in enumerate(reply.entries)
         )

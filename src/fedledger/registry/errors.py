@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fedledger.registry.refusals import RefusalCode, parse_refusal
+
 
 class RegistryError(Exception):
     """Base of the errors this package raises (records it cannot read, refusals)."""
@@ -13,13 +15,18 @@ class RecordError(RegistryError, ValueError):
 
 
 class ChaincodeRefusalError(RegistryError):
-    """The chaincode refused the transaction; `message` is its own, verbatim.
+    """The chaincode refused the transaction. Nothing was written.
 
-    Nothing was written. `function` is the transaction and `transaction_id` the refused one.
+    `code` is the refusal's RefusalCode (UNKNOWN from a chaincode without codes), what callers
+    branch on; `message` is the chaincode's own text after the code, verbatim; `function` is the
+    transaction and `transaction_id` the refused one. `chaincode_message` is the message as the
+    chaincode sent it.
     """
 
-    def __init__(self, function: str, message: str, transaction_id: str) -> None:
+    def __init__(self, function: str, chaincode_message: str, transaction_id: str) -> None:
         self.function = function
-        self.message = message
+        self.chaincode_message = chaincode_message
+        self.code: RefusalCode
+        self.code, self.message = parse_refusal(chaincode_message)
         self.transaction_id = transaction_id
-        super().__init__(message)
+        super().__init__(self.message)

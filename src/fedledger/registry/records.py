@@ -377,12 +377,16 @@ def parse_record(doc_type: str, value: Any, where: str) -> Record:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One committed version of a record; `record` is None where the transaction deleted it."""
+    """One committed version of a record; `record` is None where the transaction deleted it.
+
+    `value` is the record's JSON as the chaincode returned it (None where deleted), for those
+    who must show or hash exactly what was written."""
 
     transaction_id: str
     timestamp: datetime
     is_delete: bool
     record: Record | None
+    value: Any = None
 
 
 @dataclass(frozen=True)

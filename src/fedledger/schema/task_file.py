@@ -4,10 +4,10 @@ A task file (docs/task-file.md) is YAML or JSON: id, description, schema (inline
 a schema file relative to the task file), metric, members and policy. `check_task` applies every
 rule the chaincode applies to a TaskInput (chaincode/src/tasks.ts, policy.ts, schema.ts), with
 the chaincode's words, and reports every fault at once instead of the first; a message may add
-a hint after "; ". testdata/task-vectors.json holds the chaincode's metrics, limits and refusals,
-and both test suites check them. Beyond the chaincode it refuses a metric that does not fit the
-target (validators could never score it) and reads YAML without turning yes/no/on/off into
-booleans (`classes: [no, yes]` stays two strings).
+a hint after "; ". testdata/task-vectors.json holds the chaincode's limits and refusals and
+testdata/metrics.json its metrics; both test suites check them. Beyond the chaincode it refuses
+a metric that does not fit the target (validators could never score it) and reads YAML without
+turning yes/no/on/off into booleans (`classes: [no, yes]` stays two strings).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from fedledger.evaluate.policy import CLASSIFICATION_METRICS, REGRESSION_METRICS
+from fedledger.evaluate.policy import CLASSIFICATION_METRICS, REGRESSION_METRICS, TASK_METRICS
 from fedledger.schema.text import js_length, show
 from fedledger.schema.types import Schema, parse_schema, unknown_fields
 
@@ -37,16 +37,8 @@ POLICY_FIELDS = (
     "maxModelBytes",
     "maxOpenProposalsPerOrg",
 )
-# The chaincode's metrics and whether higher is better (chaincode/src/records.ts), in its order.
-METRICS: dict[str, bool] = {
-    "roc_auc": True,
-    "accuracy": True,
-    "f1": True,
-    "log_loss": False,
-    "rmse": False,
-    "mae": False,
-    "r2": True,
-}
+# The chaincode's metrics and whether higher is better, in its order (testdata/metrics.json).
+METRICS: dict[str, bool] = {name: higher for name, (higher, _) in TASK_METRICS.items()}
 # Filled in for policy fields the task file leaves out (or sets to null); quorum defaults to the
 # number of members. The chaincode itself requires every field but minScore and maxRegression,
 # which it defaults to null as here.

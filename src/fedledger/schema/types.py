@@ -187,6 +187,7 @@ class Schema:
         return tuple(f.name for f in self.features)
 
     def feature(self, name: str) -> Feature:
+        """The feature called `name`; raises KeyError for a name the schema lacks."""
         for f in self.features:
             if f.name == name:
                 return f

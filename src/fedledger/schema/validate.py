@@ -76,7 +76,10 @@ class SchemaValidationError(TaskSchemaError):
 
 
 def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
-    """Read CSV (category columns kept as text) or Parquet, by file extension."""
+    """Read CSV (category columns kept as text) or Parquet, by file extension.
+
+    Raises ValueError for another file type.
+    """
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in {".parquet", ".pq"}:

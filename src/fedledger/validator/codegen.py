@@ -41,7 +41,10 @@ def is_current() -> bool:
 
 
 def generate() -> Path:
-    """Compile validator.proto into `_generated` (replacing it whole); return its folder."""
+    """Compile validator.proto into `_generated` (replacing it whole); return its folder.
+
+    Raises CodegenError when grpcio-tools is missing or protoc fails.
+    """
     try:
         from grpc_tools import protoc  # type: ignore[import-untyped]
     except ImportError:

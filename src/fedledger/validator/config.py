@@ -137,6 +137,9 @@ class ValidatorConfig:
 
     @classmethod
     def from_dict(cls, document: Any, base: Path, path: Path | None = None) -> ValidatorConfig:
+        """A configuration from its parsed document; raises ConfigError naming the field that is
+        wrong.
+        """
         try:
             file = validate(_File, document, base, "the configuration")
         except ValueError as error:

@@ -25,7 +25,10 @@ def remove_endpoint(state_dir: Path) -> None:
 
 
 def read_endpoint(state_dir: Path) -> dict[str, Any]:
-    """What a running validator wrote at start-up: its gRPC and metrics addresses, its PID."""
+    """What a running validator wrote at start-up: its gRPC and metrics addresses, its PID.
+
+    Raises FileNotFoundError, saying how to start one, when none is recorded.
+    """
     path = state_dir / ENDPOINT_FILE
     try:
         document: dict[str, Any] = json.loads(path.read_text())

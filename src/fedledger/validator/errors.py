@@ -45,3 +45,9 @@ class ModelRejectedError(ValidatorError):
 
 class StartError(ValidatorError):
     """The validator cannot start with its configuration; names the field to change."""
+
+
+class ValidatorCallError(ValidatorError):
+    """A client could not get an answer from a validator: none is configured or running for the
+    organisation, it did not answer, or it refused the request (the message says which, with
+    the gRPC status and what to do)."""

@@ -21,7 +21,7 @@ from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.policy import Task as EvaluationTask
 from fedledger.evaluate.report import EvaluationReport, evaluator_version
-from fedledger.registry import ChaincodeRefusalError, Policy, Registry
+from fedledger.registry import ChaincodeRefusalError, Policy, RefusalCode, Registry
 from fedledger.registry import Task as LedgerTask
 from fedledger.registry.evaluation import SchemaHashMismatchError, evaluation_task
 from fedledger.store.base import ModelStore
@@ -144,18 +144,26 @@ class EvaluationService:
         return Assessment(report, champion_score, holdout.rows)
 
     def ledger_task(self, task_id: str) -> LedgerTask:
+        """The task as the ledger has it; raises NotFoundError when this validator does not serve
+        it or the ledger has no such task.
+        """
         self.holdouts.require_served(task_id)
         try:
             return self.registry.get_task(task_id)
         except ChaincodeRefusalError as refusal:
-            raise NotFoundError(refusal.message) from refusal
+            if refusal.code is RefusalCode.TASK_NOT_FOUND:
+                raise NotFoundError(refusal.message) from refusal
+            raise
 
     def champion_score(self, task_id: str) -> float | None:
         champion = self.registry.find_champion(task_id)
         return None if champion is None else champion.scores.get(self.organization)
 
     def fetch(self, task: LedgerTask, policy: Policy, reference: ModelReference) -> bytes:
-        """The verified bytes; ModelRejectedError when the store's answer is the model's fault."""
+        """The verified bytes; ModelRejectedError when the store's answer is the model's fault.
+
+        UnavailableError when the store cannot answer now.
+        """
         # The store stops reading at limits.maxModelBytes; the task's own limit is checked here
         # (and again by the evaluator's static checks).
         limit = min(policy.max_model_bytes, self.limits.max_model_bytes)

@@ -30,6 +30,7 @@ from fedledger.store.factory import open_store
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.errors import StartError
 from fedledger.validator.evaluation import EvaluationService, ModelEvaluator
+from fedledger.validator.expiry import Expirer
 from fedledger.validator.holdouts import Holdouts
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.reports import ReportBook
@@ -100,12 +101,16 @@ def build_validator(
         metrics,
         workers=config.limits.max_concurrent_evaluations + 2,
         backoff=backoff,
+        expirer=Expirer(registry, evaluation.holdouts.task_ids, clock, metrics, backoff),
     )
     return ValidatorService(config, ValidatorParts(gateway, evaluation, reports, watcher))
 
 
 def connect_gateway(config: ValidatorConfig) -> Gateway:
-    """The organisation's gateway peer (gateway.*), as its identity (identity)."""
+    """The organisation's gateway peer (gateway.*), as its identity (identity).
+
+    Raises StartError when the identity cannot be loaded.
+    """
     try:
         signer = SigningIdentity.from_msp_folder(config.identity, config.organization)
     except (MspFolderError, OSError) as error:
@@ -131,7 +136,10 @@ def model_store(config: ValidatorConfig) -> ModelStore:
 
 
 def report_book(config: ValidatorConfig) -> ReportBook:
-    """The reports behind our votes, in stateDir/reports."""
+    """The reports behind our votes, in stateDir/reports.
+
+    Raises StartError when the folder cannot be written.
+    """
     try:
         return ReportBook(config.state_dir / "reports")
     except OSError as error:

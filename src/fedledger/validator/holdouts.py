@@ -48,6 +48,9 @@ class Holdouts:
         return task_id in self.files
 
     def require_served(self, task_id: str) -> Path:
+        """The holdout file of `task_id`; raises NotFoundError naming the tasks served when it is
+        not one of them.
+        """
         try:
             return self.files[task_id]
         except KeyError:
@@ -57,6 +60,10 @@ class Holdouts:
             ) from None
 
     def get(self, task: LedgerTask) -> Holdout:
+        """The holdout of `task`, loaded once and checked against its schema. Raises
+        NotFoundError for a task not served, NotReadyError when the file cannot be read as the
+        schema says.
+        """
         path = self.require_served(task.id)
         with self._lock:
             if task.id in self._loaded:

@@ -18,7 +18,10 @@ from fedledger.profile import ConnectionProfile, ProfileError
 
 
 def org_layout_of(identity_msp: Path) -> OrgLayout:
-    """The organisation of the profile's identity, whose TLS CA issues and accepts."""
+    """The organisation of the profile's identity, whose TLS CA issues and accepts.
+
+    Raises ProfileError when the profile's identity or TLS CA is missing.
+    """
     try:
         org = OrgLayout.of_user_msp(identity_msp)
     except ValueError as error:

@@ -51,6 +51,7 @@ class VoteRecord:
 
 
 def check_proposal_id(proposal_id: str) -> str:
+    """Raises InvalidRequestError unless `proposal_id` is a well-formed proposal id."""
     if not _PROPOSAL_ID.fullmatch(proposal_id):
         raise InvalidRequestError(
             f'proposal_id must be "p-" and 32 lowercase hex characters, got {proposal_id!r}'
@@ -80,6 +81,7 @@ class ReportBook:
             temporary.replace(path)
 
     def get(self, proposal_id: str) -> VoteRecord:
+        """The report behind our vote on `proposal_id`; raises NotFoundError when we filed none."""
         path = self._path(proposal_id)
         try:
             return VoteRecord.from_dict(json.loads(path.read_text()))

@@ -66,7 +66,10 @@ def start_server(config: ValidatorConfig, servicer: ValidatorServicer) -> Runnin
 
 def listen_on(server: grpc.Server, address: str, credentials: grpc.ServerCredentials) -> int:
     """Bind `server` to `address` (listen.address); the port bound. grpcio says only that the
-    bind failed, so the reason is found by binding a plain socket there."""
+    bind failed, so the reason is found by binding a plain socket there.
+
+    Raises StartError with that reason.
+    """
     try:
         port: int = server.add_secure_port(address, credentials)
     except RuntimeError as error:
@@ -77,7 +80,10 @@ def listen_on(server: grpc.Server, address: str, credentials: grpc.ServerCredent
 
 
 def serve_metrics(metrics: ValidatorMetrics, address: str) -> MetricsServer:
-    """Serve `metrics` on `address` (metrics.address)."""
+    """Serve `metrics` on `address` (metrics.address).
+
+    Raises StartError when the address cannot be bound.
+    """
     try:
         return metrics.serve(address)
     except OSError as error:

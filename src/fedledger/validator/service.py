@@ -86,7 +86,10 @@ class ValidatorService:
     def evaluate(
         self, task_id: str, *, reference: tuple[str, str] | None, inline: bytes | None
     ) -> Assessment:
-        """An Evaluate request's assessment; the model's faults raise ModelRejectedError."""
+        """An Evaluate request's assessment; the model's faults raise ModelRejectedError.
+
+        UnavailableError when the ledger cannot answer.
+        """
         candidate = requested_candidate(task_id, reference, inline, self.config.limits)
         try:
             assessment = self.evaluation.assess(
@@ -172,7 +175,11 @@ class ValidatorService:
 def requested_candidate(
     task_id: str, reference: tuple[str, str] | None, inline: bytes | None, limits: Limits
 ) -> Candidate:
-    """The model an Evaluate request names, checked against this validator's limits."""
+    """The model an Evaluate request names, checked against this validator's limits.
+
+    Raises InvalidRequestError for a malformed SHA-256 or a request naming no model or both
+    ways, LimitExceededError for an inline model over the limit.
+    """
     if reference is not None and inline is None:
         if not _SHA256.fullmatch(reference[1]):
             raise InvalidRequestError(

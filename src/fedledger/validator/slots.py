@@ -20,6 +20,9 @@ class Slots:
 
     @contextmanager
     def hold(self, wait: float | None) -> Iterator[None]:
+        """Hold one evaluation slot for the block; raises LimitExceededError when none frees
+        within `wait` seconds.
+        """
         if not self._semaphore.acquire(timeout=wait):
             raise LimitExceededError(
                 f"all {self.size} evaluation slot(s) of this validator are busy; retry later"

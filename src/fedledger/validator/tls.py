@@ -32,7 +32,11 @@ class ServerTls:
 
 
 def server_tls(listen: ListenConfig, common_name: str, now: dt.datetime) -> ServerTls:
-    """The server's key pair (read or issued) and the accepted client CAs."""
+    """The server's key pair (read or issued) and the accepted client CAs.
+
+    Raises ValueError for a listen section with neither (the configuration's checks refuse it
+    first).
+    """
     client_cas = b"".join(_pem(path) for path in listen.client_ca_certs)
     if listen.server is not None:
         return ServerTls(_pem(listen.server.cert), _pem(listen.server.key), client_cas)

@@ -27,7 +27,13 @@ import structlog
 
 from fedledger.evaluate.report import EvaluationReport
 from fedledger.fabric import Backoff, FabricError
-from fedledger.registry import ChaincodeRefusalError, Decision, Proposal, RecordError
+from fedledger.registry import (
+    ChaincodeRefusalError,
+    Decision,
+    Proposal,
+    RecordError,
+    RefusalCode,
+)
 from fedledger.validator.config import RetryConfig
 from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
 from fedledger.validator.evaluation import (
@@ -244,7 +250,7 @@ class Voter:
         return Outcome.VOTED
 
     def _refused(self, refusal: ChaincodeRefusalError, bound: Logger) -> Outcome:
-        if f"{self.organization} already voted" in refusal.message:
+        if refusal.code is RefusalCode.ALREADY_VOTED:
             bound.info("already voted", detail=refusal.message)
             return Outcome.ALREADY_VOTED
         self.metrics.errors.labels(kind="vote_refused").inc()

@@ -7,7 +7,8 @@ PENDING proposal of a served task is handed over too, and each served task's cha
 validator that was down when a proposal was accepted still scores it with a late vote). So the
 checkpoint saves replaying history,
 and correctness never depends on it: a proposal whose event was checkpointed just before a
-crash is still PENDING without our vote, and is found again.
+crash is still PENDING without our vote, and is found again. Beside it runs the expirer
+(validator/expiry.py), which closes the served tasks' proposals once their deadline passes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import structlog
 
 from fedledger.fabric import Backoff, ChaincodeEvent, FabricError, FileCheckpointer
 from fedledger.registry import ProposalSubmitted, RecordError, Registry, parse_event
+from fedledger.validator.expiry import Expirer
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.voting import Outcome, Voter
 
@@ -39,6 +41,7 @@ class Watcher:
         metrics: ValidatorMetrics,
         workers: int,
         backoff: Backoff,
+        expirer: Expirer | None = None,
     ) -> None:
         self.voter = voter
         self.registry = registry
@@ -47,6 +50,7 @@ class Watcher:
         self.checkpointer = checkpointer
         self.metrics = metrics
         self._backoff = backoff
+        self.expirer = expirer
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fedledger-vote")
         self._pending: dict[str, Future[Outcome]] = {}
         self._lock = threading.Lock()
@@ -74,9 +78,13 @@ class Watcher:
 
     def start(self) -> None:
         self._thread.start()
+        if self.expirer is not None:
+            self.expirer.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        if self.expirer is not None:
+            self.expirer.stop(timeout)
         stream = self._stream
         close = getattr(stream, "close", None)
         if close is not None:
@@ -124,6 +132,8 @@ class Watcher:
                     block=raw.block_number,
                 )
                 self.schedule(event.proposal_id)
+                if self.expirer is not None:
+                    self.expirer.wake()
             self.checkpointer.checkpoint_event(raw)
             self.metrics.last_block.set(raw.block_number)
 

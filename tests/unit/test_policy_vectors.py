@@ -1,0 +1,121 @@
+"""The validator's rules against the vectors the chaincode's tests read too.
+
+testdata/policy-vectors.json: the minimum score and the regression veto at their boundaries
+(the chaincode's tolerance included), and the chaincode's decisions, whose vetoes the validator
+must see the same way. testdata/metrics.json: the metrics a task may be decided on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from fedledger.evaluate.metrics import classification_metrics, regression_metrics
+from fedledger.evaluate.policy import (
+    CLASSIFICATION_METRICS,
+    LOWER_IS_BETTER,
+    REGRESSION_METRICS,
+    REGRESSION_TOLERANCE,
+    TASK_METRICS,
+    Decision,
+    Rule,
+    TaskPolicy,
+)
+
+TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
+VECTORS = json.loads((TESTDATA / "policy-vectors.json").read_text("utf-8"))
+METRICS = json.loads((TESTDATA / "metrics.json").read_text("utf-8"))
+
+
+def rules_for(metric: str, change: dict[str, Any]) -> TaskPolicy:
+    policy = {**VECTORS["policy"], **change}
+    return TaskPolicy(
+        metric,
+        higher_is_better=TASK_METRICS[metric][0],
+        min_score=policy["minScore"],
+        max_regression=policy["maxRegression"],
+    )
+
+
+def test_the_tolerance_is_the_chaincodes() -> None:
+    assert VECTORS["regressionTolerance"] == REGRESSION_TOLERANCE
+
+
+@pytest.mark.parametrize("ballot", VECTORS["ballots"], ids=lambda b: b["name"])
+def test_a_ballot_is_judged_as_the_chaincode_judges_it(ballot: dict[str, Any]) -> None:
+    rules = rules_for(ballot["metric"], ballot["policy"])
+    decision, reasons = rules.decide(ballot["score"], ballot["championScore"])
+    assert rules.broken(ballot["score"], ballot["championScore"]) == [
+        Rule(name) for name in ballot["expected"]["broken"]
+    ]
+    assert decision == Decision(ballot["expected"]["decision"])
+    assert len(reasons) == max(1, len(ballot["expected"]["broken"]))
+
+
+def test_the_float_case_of_the_issue_approves() -> None:
+    rules = TaskPolicy("roc_auc", True, max_regression=0.05)
+    assert rules.regression(0.75, 0.80) > 0.05
+    assert rules.decide(0.75, 0.80) == (Decision.APPROVE, ["roc_auc 0.75 meets the task's policy"])
+
+
+def test_a_veto_names_the_regression_and_the_limit() -> None:
+    rules = TaskPolicy("log_loss", False, max_regression=0.05)
+    assert rules.decide(0.5501, 0.5) == (
+        Decision.REJECT,
+        ["log_loss 0.5501 regresses 0.0501 from the champion's 0.5, more than the allowed 0.05"],
+    )
+
+
+def vetoed_voter(tally: dict[str, Any]) -> str | None:
+    reason: str = tally["expected"]["reason"]
+    return reason.split("'")[0].removeprefix("veto: ") if reason.startswith("veto: ") else None
+
+
+@pytest.mark.parametrize("tally", VECTORS["tallies"], ids=lambda t: t["name"])
+def test_the_validator_vetoes_exactly_the_votes_the_chaincode_vetoes(
+    tally: dict[str, Any],
+) -> None:
+    rules = rules_for(tally["metric"], tally["policy"])
+    vetoes = [
+        voter
+        for voter, vote in sorted(tally["votes"].items())
+        if vote["decision"] != "abstain"
+        and vote["score"] is not None
+        and Rule.MAX_REGRESSION in rules.broken(vote["score"], vote["championScore"])
+    ]
+    assert vetoes[:1] == ([] if vetoed_voter(tally) is None else [vetoed_voter(tally)])
+
+
+def test_the_task_metrics_are_the_shared_list_in_its_order() -> None:
+    shared = METRICS["taskMetrics"]
+    assert [m["name"] for m in shared] == list(TASK_METRICS)
+    for metric in shared:
+        assert TASK_METRICS[metric["name"]] == (
+            metric["higherIsBetter"],
+            metric["target"] == "classification",
+        )
+    assert {m["name"] for m in shared if not m["higherIsBetter"]} == LOWER_IS_BETTER
+
+
+def test_brier_is_reported_but_no_task_is_decided_on_it() -> None:
+    assert [m["name"] for m in METRICS["reportedOnly"]] == ["brier"]
+    with pytest.raises(ValueError) as refused:
+        TaskPolicy("brier", False)
+    assert str(refused.value) == (
+        "policy.metric 'brier' is not one of "
+        "['roc_auc', 'accuracy', 'f1', 'log_loss', 'rmse', 'mae', 'r2']"
+    )
+
+
+def test_the_evaluator_computes_every_task_metric_and_the_reported_ones() -> None:
+    y = np.array([0, 1, 1, 0], dtype=np.int64)
+    proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.6, 0.4]])
+    classified = classification_metrics(y, proba.argmax(axis=1), proba)
+    reported = {m["name"] for m in METRICS["reportedOnly"]}
+    assert set(classified) == set(CLASSIFICATION_METRICS) | reported
+    regressed = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.5]))
+    assert set(regressed) == set(REGRESSION_METRICS)
