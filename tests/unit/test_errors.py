@@ -32,6 +32,7 @@ from fedledger.schema.errors import TaskSchemaError
 from fedledger.schema.types import SchemaError
 from fedledger.schema.validate import SchemaValidationError
 from fedledger.store import errors as store
+from fedledger.task_source import TaskFileError
 from fedledger.validator import errors as validator
 from fedledger.validator.config import ConfigError
 
@@ -75,6 +76,10 @@ HIERARCHY: dict[type[Exception], list[type[Exception]]] = {
         models.MalformedModelError,
         models.ConversionError,
         models.MetadataError,
+        models.NotFedledgerModelError,
+        models.FitError,
+        models.UntrustedTypesError,
+        models.MissingLibraryError,
         models.TaskMismatchError,
         models.SchemaMismatchError,
         evaluate.ModelFaultError,
@@ -88,7 +93,7 @@ HIERARCHY: dict[type[Exception], list[type[Exception]]] = {
         PortsUnavailableError,
         ValidatorExitedError,
     ],
-    TaskSchemaError: [SchemaError, SchemaValidationError],
+    TaskSchemaError: [SchemaError, SchemaValidationError, TaskFileError],
     store.StoreError: [
         store.InvalidUriError,
         store.ObjectNotFoundError,

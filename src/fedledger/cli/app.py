@@ -50,7 +50,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Three organisations govern one credit-risk model: propose, validate, vote, use.",
     ),
     "proposal": ("fedledger.cli.proposals", "proposal_app", "Inspect proposals and their votes."),
-    "models": ("fedledger.cli.models", "models_app", "Fetch and verify models."),
+    "models": (
+        "fedledger.cli.models",
+        "models_app",
+        "Convert, check, train, fetch and verify models.",
+    ),
+    "predict": (
+        "fedledger.cli.predict",
+        "predict",
+        "Score rows with the task's champion, verified against the ledger.",
+    ),
     "data": (
         "fedledger.cli.data",
         "data_app",

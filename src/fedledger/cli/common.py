@@ -6,18 +6,21 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from fedledger.cli.failures import console, fail
-from fedledger.profile import ConnectionProfile
+from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.registry import Registry, open_registry
 from fedledger.runtime.layout import RunLayout
 from fedledger.schema.types import Schema
 from fedledger.store.base import ModelStore
 from fedledger.store.factory import open_store
+
+if TYPE_CHECKING:
+    from fedledger.evaluate.policy import Task
 
 __all__ = [
     "DEFAULT_RUN_DIR",
@@ -30,6 +33,7 @@ __all__ = [
     "console",
     "fail",
     "load_profile",
+    "load_task",
     "load_task_schema",
     "model_store",
     "out",
@@ -71,32 +75,38 @@ TaskOption = Annotated[
     str,
     typer.Option(
         "--task",
-        help="A task id on the ledger (read through the connection profile), or the path of a "
-        "task file for offline work.",
+        help="A task id on the ledger (read through the connection profile), or a task file "
+        "for offline work: an existing file, or a name ending in .yaml, .yml or .json.",
     ),
 ]
-_TASK_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def load_task(task: str, run_dir: Path, profile: Path | None, org: str | None) -> Task:
+    """The task `task` names (fedledger/task_source.py): a task file, offline, or the task of
+    that id on the ledger, its schema checked against the hash the chaincode recorded.
+
+    Raises TaskFileError for a missing or wrong task file; a task id whose connection profile
+    cannot be read ends the command with a hint to give the task file instead; the registry's
+    and the ledger's errors go through (the command line reports them)."""
+    from fedledger.task_source import is_task_file, task_from_file
+
+    if is_task_file(task):
+        return task_from_file(task)
+    from fedledger.registry.evaluation import evaluation_task
+
+    try:
+        with registry_for(run_dir, profile, org) as registry:
+            return evaluation_task(registry.get_task(task))
+    except ProfileError as error:
+        fail(
+            f"--task {task} is a task id, read from the ledger, but {error}; to work offline, "
+            "give the task file instead (--task task.yaml)"
+        )
 
 
 def load_task_schema(task: str, run_dir: Path, profile: Path | None, org: str | None) -> Schema:
-    """The schema of `task`: a task file when `task` names an existing file or ends in .yaml,
-    .yml or .json (offline), else the task of that id on the ledger, its schema checked against
-    the hash the chaincode recorded. Ends the command with every problem of a bad task file;
-    lets the registry's and the ledger's errors through (the command line reports them)."""
-    path = Path(task)
-    if path.is_file() or path.suffix.lower() in _TASK_FILE_SUFFIXES:
-        from fedledger.schema.task_file import read_task_file
-
-        if not path.exists():
-            fail(f"--task {task}: no such task file (a task id on the ledger has no file suffix)")
-        check = read_task_file(path)
-        if check.spec is None:
-            fail(f"--task {task}: not a valid task file: " + "; ".join(check.problems))
-        return check.spec.schema
-    from fedledger.registry.evaluation import evaluation_task
-
-    with registry_for(run_dir, profile, org) as registry:
-        return evaluation_task(registry.get_task(task)).schema
+    """The schema of the task `task` names, as `load_task` finds it."""
+    return load_task(task, run_dir, profile, org).schema
 
 
 def load_profile(run_dir: Path, profile: Path | None) -> ConnectionProfile:

@@ -1,4 +1,5 @@
-"""`fedledger models`: fetch a task's champion, verified against the ledger, or check a file."""
+"""`fedledger models`: make a model file fit a task (model_files.py), fetch a task's champion,
+verified against the ledger, or find what the ledger knows of a file."""
 
 from __future__ import annotations
 
@@ -19,9 +20,31 @@ from fedledger.cli.common import (
     out,
     registry_for,
 )
-from fedledger.registry import ChaincodeRefusalError, RefusalCode, proposal_id_for
+from fedledger.cli.model_files import check, convert, train
+from fedledger.registry import (
+    ChaincodeRefusalError,
+    Champion,
+    RefusalCode,
+    Registry,
+    proposal_id_for,
+)
+from fedledger.store.base import ModelStore
 
-models_app = typer.Typer(help="Fetch and verify models.", no_args_is_help=True)
+models_app = typer.Typer(
+    help="Convert, check, train, fetch and verify models.", no_args_is_help=True
+)
+models_app.command()(convert)
+models_app.command()(check)
+models_app.command()(train)
+
+
+def fetch_champion(registry: Registry, store: ModelStore, task_id: str) -> tuple[Champion, bytes]:
+    """The task's champion and its bytes, checked against the hash on the ledger (the store
+    raises StoreError on a mismatch); ends the command when the task has no champion."""
+    champion = registry.find_champion(task_id)
+    if champion is None:
+        fail(f"task {task_id} has no champion yet: no proposal has been accepted")
+    return champion, store.get(champion.uri, champion.model_sha256)
 
 
 @models_app.command()
@@ -35,10 +58,7 @@ def fetch(
 ) -> None:
     """Fetch the task's champion; its bytes are checked against the hash on the ledger."""
     with registry_for(run_dir, profile, org) as registry:
-        champion = registry.find_champion(task_id)
-        if champion is None:
-            fail(f"task {task_id} has no champion yet: no proposal has been accepted")
-        data = model_store(run_dir, store).get(champion.uri, champion.model_sha256)
+        champion, data = fetch_champion(registry, model_store(run_dir, store), task_id)
     target = output or Path(f"{task_id}-{champion.model_sha256[:12]}.onnx")
     target.write_bytes(data)
     out.print(

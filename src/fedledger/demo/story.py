@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import onnxruntime as ort
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -24,7 +23,8 @@ from sklearn.metrics import roc_auc_score
 from fedledger.demo.data import OrgData, demo_schema, poisoned, split_between
 from fedledger.demo.validators import start_validators, stop_validators
 from fedledger.models.conversion import convert
-from fedledger.models.inputs import NumericDType, encode_target, frame_to_feeds
+from fedledger.models.inputs import encode_target
+from fedledger.models.scoring import Scorer
 from fedledger.models.train import train
 from fedledger.profile import ConnectionProfile
 from fedledger.proposing import propose_model, votes_in, wait_for_decision
@@ -100,12 +100,9 @@ def score_locally(model: bytes, org: OrgData, schema: Schema) -> float:
     """What a consumer does with the champion: run it on its own rows."""
     import pandas as pd
 
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    types = {i.type for i in session.get_inputs()}
-    dtype: NumericDType = "float32" if "tensor(float)" in types else "float64"
     holdout = pd.read_parquet(org.holdout_path)
-    outputs = session.run(None, frame_to_feeds(holdout, schema, dtype))
-    probabilities = outputs[1]
+    probabilities = Scorer(model, schema).score(holdout).probabilities
+    assert probabilities is not None  # the demo's task is a classification
     return float(roc_auc_score(encode_target(holdout, schema), probabilities[:, 1]))
 
 

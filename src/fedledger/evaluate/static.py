@@ -49,7 +49,7 @@ def check_model(model_bytes: bytes, task: Task, limits: SandboxLimits) -> Checke
         onnx.checker.check_model(model)
     except (onnx.checker.ValidationError, ValueError) as exc:
         raise InvalidModelError(f"onnx.checker refused the model: {exc}") from None
-    metadata = read_model_metadata(model)
+    metadata = read_model_metadata(model, task.task_id)
     check_metadata(metadata, task.task_id, task.schema)
     return CheckedModel(model, metadata, _check_inputs(model, task), _check_outputs(model, task))
 

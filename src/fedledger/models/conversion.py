@@ -54,24 +54,9 @@ def to_onnx(
     numeric_dtype: NumericDType | None = None,
 ) -> bytes:
     """Convert a fitted pipeline that takes the schema's columns; refuse the known traps first."""
-    from skl2onnx import convert_sklearn
-
     dtype = numeric_dtype or numeric_dtype_for(pipeline)
-    _refuse_known_traps(pipeline, schema)
-    options: dict[int, dict[str, Any]] = {}
-    if schema.target.is_classification:
-        options[id(pipeline)] = {"zipmap": False}
-    try:
-        model = convert_sklearn(
-            pipeline,
-            initial_types=initial_types(schema, dtype),
-            options=options,
-            target_opset=TARGET_OPSET,
-            custom_conversion_functions={SimpleImputer: _convert_simple_imputer},
-        )
-    except Exception as exc:
-        raise ConversionError(f"skl2onnx cannot convert {_describe(pipeline)}: {exc}") from exc
-    _set_metadata(
+    model = sklearn_graph(pipeline, schema, initial_types(schema, dtype))
+    set_metadata(
         model,
         ModelMetadata(
             task_id=task_id,
@@ -83,6 +68,36 @@ def to_onnx(
         ),
     )
     return bytes(model.SerializeToString())
+
+
+def sklearn_graph(estimator: Any, schema: Schema, inputs: list[tuple[str, Any]]) -> onnx.ModelProto:
+    """The ONNX graph of a fitted estimator or pipeline with these skl2onnx input types, a
+    classifier without ZipMap; raises ConversionError for a known trap or a failed conversion."""
+    from skl2onnx import convert_sklearn
+
+    _refuse_known_traps(estimator, schema)
+    options: dict[int, dict[str, Any]] = {}
+    if schema.target.is_classification:
+        options[id(estimator)] = {"zipmap": False}
+    try:
+        model: onnx.ModelProto = convert_sklearn(
+            estimator,
+            initial_types=inputs,
+            options=options,
+            target_opset=TARGET_OPSET,
+            custom_conversion_functions={SimpleImputer: _convert_simple_imputer},
+        )
+    except Exception as exc:
+        raise ConversionError(f"skl2onnx cannot convert {_describe(estimator)}: {exc}") from exc
+    return model
+
+
+def matrix_types(width: int, dtype: NumericDType) -> list[tuple[str, Any]]:
+    """One [N, width] numeric input, for an estimator fitted on a matrix rather than columns."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    numeric = FloatTensorType if dtype == "float32" else DoubleTensorType
+    return [("features", numeric([None, width]))]
 
 
 def _convert_simple_imputer(scope: Any, operator: Any, container: Any) -> None:
@@ -185,7 +200,7 @@ def _protobuf_major() -> int:
     return int(importlib_metadata.version("protobuf").split(".")[0])
 
 
-def _set_metadata(model: onnx.ModelProto, metadata: ModelMetadata) -> None:
+def set_metadata(model: onnx.ModelProto, metadata: ModelMetadata) -> None:
     existing = {p.key for p in model.metadata_props}
     for key, value in metadata.to_props().items():
         if key in existing:

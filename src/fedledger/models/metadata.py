@@ -11,6 +11,7 @@ import onnx
 from fedledger.models.errors import (
     MalformedModelError,
     MetadataError,
+    NotFedledgerModelError,
     SchemaMismatchError,
     TaskMismatchError,
 )
@@ -45,7 +46,12 @@ class ModelMetadata:
         }
 
     @classmethod
-    def from_props(cls, props: dict[str, str]) -> ModelMetadata:
+    def from_props(cls, props: dict[str, str], task_id: str | None = None) -> ModelMetadata:
+        """Raises NotFedledgerModelError when the props carry no fedledger metadata at all
+        (its hint names `task_id`), MetadataError when they are incomplete or wrong."""
+        if _PREFIX + "format_version" not in props:
+            raise NotFedledgerModelError(task_id)
+
         def get(key: str) -> str:
             try:
                 return props[_PREFIX + key]
@@ -90,8 +96,9 @@ def parse_model(model_bytes: bytes) -> onnx.ModelProto:
     return model
 
 
-def read_metadata(model: onnx.ModelProto) -> ModelMetadata:
-    return ModelMetadata.from_props({p.key: p.value for p in model.metadata_props})
+def read_metadata(model: onnx.ModelProto, task_id: str | None = None) -> ModelMetadata:
+    """The model's fedledger metadata; `task_id` only fills the hint of a refusal."""
+    return ModelMetadata.from_props({p.key: p.value for p in model.metadata_props}, task_id)
 
 
 def check_metadata(metadata: ModelMetadata, task_id: str, schema: Schema) -> None:
@@ -115,6 +122,6 @@ def load_model(
 ) -> tuple[onnx.ModelProto, ModelMetadata]:
     """Parse a model file and check its metadata against the task."""
     model = parse_model(model_bytes)
-    metadata = read_metadata(model)
+    metadata = read_metadata(model, task_id)
     check_metadata(metadata, task_id, schema)
     return model, metadata
