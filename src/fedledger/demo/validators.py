@@ -47,6 +47,9 @@ class ValidatorProcess:
         processes.stop(self.record, timeout)
 
     def wait_serving(self) -> None:
+        """Return once the validator serves; raises ValidatorStartError, with its log's tail,
+        when it exits or does not serve within START_TIMEOUT.
+        """
         try:
             wait_serving(self.record, ValidatorConfig.load(self.config), self.log, START_TIMEOUT)
         except ValidatorExitedError:

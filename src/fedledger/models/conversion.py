@@ -201,6 +201,9 @@ def _protobuf_major() -> int:
 
 
 def set_metadata(model: onnx.ModelProto, metadata: ModelMetadata) -> None:
+    """Attach fedledger's metadata to `model`; raises ConversionError when the model already
+    carries one of its keys.
+    """
     existing = {p.key for p in model.metadata_props}
     for key, value in metadata.to_props().items():
         if key in existing:

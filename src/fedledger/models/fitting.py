@@ -61,7 +61,10 @@ def fit_to_schema(
 
 
 def check_width(source: str, width: int, schema: Schema) -> None:
-    """A model fitted on a matrix must take exactly the task's features."""
+    """A model fitted on a matrix must take exactly the task's features.
+
+    Raises FitError naming both counts otherwise.
+    """
     if width != len(schema.features):
         raise FitError(
             f"{source} takes {width} features; the task has {len(schema.features)} "

@@ -52,7 +52,10 @@ def frame_to_feeds(
 def numeric_values(
     column: pd.Series, feature: Feature, dtype: NumericDType
 ) -> npt.NDArray[np.floating]:
-    """A numeric feature's values in `dtype`, NaN where missing; a bool feature as 0.0 / 1.0."""
+    """A numeric feature's values in `dtype`, NaN where missing; a bool feature as 0.0 / 1.0.
+
+    Raises ValueError for a bool feature holding other values (validate the data first).
+    """
     if feature.type == "bool":
         values, bad = parse_bools(column)
         if bad.any():
@@ -66,7 +69,10 @@ def numeric_values(
 
 
 def encode_target(frame: pd.DataFrame, schema: Schema) -> npt.NDArray[np.generic]:
-    """Class indices in schema order (int64) for classification, float64 for regression."""
+    """Class indices in schema order (int64) for classification, float64 for regression.
+
+    Raises ValueError for a class the schema does not list.
+    """
     target = schema.target
     column = frame[target.name]
     if not target.is_classification:

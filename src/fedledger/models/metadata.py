@@ -85,7 +85,10 @@ class ModelMetadata:
 
 
 def parse_model(model_bytes: bytes) -> onnx.ModelProto:
-    """Parse ONNX bytes without running anything; truncated or garbage bytes are refused."""
+    """Parse ONNX bytes without running anything; truncated or garbage bytes are refused.
+
+    Raises MalformedModelError.
+    """
     model = onnx.ModelProto()
     try:
         model.ParseFromString(model_bytes)
@@ -102,7 +105,10 @@ def read_metadata(model: onnx.ModelProto, task_id: str | None = None) -> ModelMe
 
 
 def check_metadata(metadata: ModelMetadata, task_id: str, schema: Schema) -> None:
-    """The model must declare this task and this exact schema (by hash)."""
+    """The model must declare this task and this exact schema (by hash).
+
+    Raises TaskMismatchError or SchemaMismatchError.
+    """
     if metadata.task_id != task_id:
         raise TaskMismatchError(
             f"model was built for task {metadata.task_id!r}, not for task {task_id!r}"

@@ -66,7 +66,10 @@ class TrainedModel:
 
 
 def train(schema: Schema, frame: pd.DataFrame, estimator: BaseEstimator) -> TrainedModel:
-    """Fit `build_pipeline(schema, estimator)` on a frame that has passed schema validation."""
+    """Fit `build_pipeline(schema, estimator)` on a frame that has passed schema validation.
+
+    Raises ConversionError when the estimator does not fit the target or a class has no rows.
+    """
     pipeline = build_pipeline(schema, estimator)
     if schema.target.is_classification != is_classifier(estimator):
         wanted = "a classifier" if schema.target.is_classification else "a regressor"

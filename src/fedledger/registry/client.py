@@ -245,7 +245,10 @@ class Registry:
         return tuple(vote for vote, _ in self.recorded_votes(proposal_id))
 
     def recorded_votes(self, proposal_id: str) -> tuple[tuple[Vote, Any], ...]:
-        """Each vote on the proposal with its JSON as the chaincode returned it."""
+        """Each vote on the proposal with its JSON as the chaincode returned it.
+
+        Raises RecordError when the reply is not a list.
+        """
         reply = self._evaluate("GetVotes", proposal_id)
         if not isinstance(reply, list):
             raise RecordError(f"GetVotes returned {type(reply).__name__}, not a list")
@@ -311,7 +314,10 @@ class Registry:
     # Audit
 
     def history(self, doc_type: str, record_id: str) -> tuple[HistoryEntry, ...]:
-        """Every committed version of a task, proposal, champion or change, newest first."""
+        """Every committed version of a task, proposal, champion or change, newest first.
+
+        Raises ValueError for a record type without history.
+        """
         if doc_type not in HISTORY_TYPES:
             raise ValueError(f"history is kept for {', '.join(HISTORY_TYPES)}, not {doc_type!r}")
         where = "GetHistory result"

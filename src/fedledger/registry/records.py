@@ -89,7 +89,8 @@ def _time(value: Any) -> datetime:
 
 
 def choice(choices: tuple[str, ...]) -> PlainValidator:
-    """One of `choices`, a string."""
+    """A field that is one of `choices`, a string; any other value fails validation (it raises
+    the ValueError of `wrong`, which `parse` reports as a RecordError)."""
     allowed = frozenset(choices)
     message = f"must be one of {', '.join(choices)}"
 
@@ -138,8 +139,8 @@ _ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
 
 def parse(kind: type[T], value: Any, where: str) -> T:
-    """`value` (parsed JSON) as the dataclass `kind`; RecordError naming the first wrong field
-    under `where` (the record, e.g. "proposal" or "GetVotes[2]")."""
+    """`value` (parsed JSON) as the dataclass `kind`; raises RecordError naming the first wrong
+    field under `where` (the record, e.g. "proposal" or "GetVotes[2]")."""
     adapter = _ADAPTERS.get(kind)
     if adapter is None:
         adapter = _ADAPTERS[kind] = TypeAdapter(kind)
@@ -367,7 +368,10 @@ class _Typed:
 
 
 def parse_record(doc_type: str, value: Any, where: str) -> Record:
-    """A record of one of the HISTORY_TYPES; its own docType must agree."""
+    """A record of one of the HISTORY_TYPES; its own docType must agree.
+
+    Raises RecordError otherwise.
+    """
     found = parse(_Typed, value, where).doc_type
     if found != doc_type:
         raise RecordError(f"{where}.docType is {found!r}, expected {doc_type!r}")
