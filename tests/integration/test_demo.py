@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from fedledger.demo.story import run_demo
+from fedledger.network.validators import NetworkValidators
+from fedledger.runtime.layout import RunLayout
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
@@ -17,7 +19,20 @@ def test_the_demo_accepts_two_models_and_rejects_the_poisoned_one(
     ledger: Any, tmp_path: Path
 ) -> None:
     lines: list[str] = []
-    result = run_demo(ledger.profile, tmp_path, tmp_path / "store", lines.append, rows=3000)
+    validators = NetworkValidators(ledger.definition, tmp_path)
+    try:
+        result = run_demo(
+            ledger.profile,
+            validators,
+            tmp_path / "demo",
+            RunLayout(tmp_path).store,
+            lines.append,
+            rows=3000,
+        )
+        serving = [row.name for row in validators.status() if row.healthy]
+        assert len(serving) == 3, "the validators stopped with the demo"
+    finally:
+        validators.stop()
     statuses = [r.proposal.status for r in result.rounds]
     assert statuses == ["ACCEPTED", "ACCEPTED", "REJECTED"]
     first, second, poisoned = result.rounds

@@ -13,9 +13,11 @@ import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression
 
+from fedledger.backends import resolve_record
 from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
+from fedledger.network.validators import NetworkValidators, ValidatorsSpec
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Policy, open_registry
 from fedledger.store.factory import open_store
@@ -117,6 +119,19 @@ def test_validators_run_with_the_network_and_vote(tmp_path: Path) -> None:
         again = fedledger(run_dir, "up")
         assert again.returncode == 0, again.stderr
         assert "started validator.org1.fedledger.local" in again.stderr
+
+        # The demo's way: a task added to what the validators serve, nothing else changed.
+        record, _ = resolve_record(run_dir, "auto")
+        validators = NetworkValidators(record.definition(), run_dir)
+        added = validators.add_tasks(profile, {"Org3MSP": {"another-task": other}})
+        assert added.started == ["validator.org3.fedledger.local"]
+        assert sorted(added.unchanged) == [
+            "validator.org1.fedledger.local",
+            "validator.org2.fedledger.local",
+        ]
+        kept = ValidatorsSpec.load(validators.spec_copy)
+        assert kept.tasks["Org1MSP"] == {"net-validators": tmp_path / "Org1MSP.parquet"}
+        assert kept.tasks["Org3MSP"] == {"another-task": other}
     finally:
         fedledger(run_dir, "down", "--purge")
     assert not run_dir.exists()

@@ -10,7 +10,9 @@ from rich.table import Table
 
 from fedledger.backends import open_backend, resolve_record
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
+from fedledger.network.validators import NetworkValidators
 from fedledger.profile import ConnectionProfile
+from fedledger.runtime.health import NotReadyError
 from fedledger.runtime.layout import RunLayout
 
 if TYPE_CHECKING:
@@ -27,11 +29,11 @@ def demo(
 ) -> None:
     """Three organisations govern one credit-risk model: propose, validate, vote, use.
 
-    Starts the network if it is not running (and leaves it running), one validator per
-    organisation for the demo's duration, then proposes three models in turn.
+    Starts the network if it is not running, has one validator per organisation serve the
+    demo's task, then proposes three models in turn. The network and its validators keep
+    running afterwards.
     """
     from fedledger.demo.story import run_demo  # scikit-learn and pandas: only for the demo
-    from fedledger.demo.validators import ValidatorStartError
 
     started = time.monotonic()
     record, note = resolve_record(run_dir, ledger, port_base=port_base)
@@ -50,14 +52,16 @@ def demo(
                 console.print(f"  {line}")
                 status.update(line)
 
-            result = run_demo(profile, folder, RunLayout(run_dir).store, say, rows=rows)
-    except ValidatorStartError as error:
-        fail(str(error))
+            validators = NetworkValidators(record.definition(), run_dir)
+            result = run_demo(profile, validators, folder, RunLayout(run_dir).store, say, rows)
+    except NotReadyError as error:
+        fail(f"a validator did not start: {error}")
     show(result)
     console.print(
-        f"demo finished in {time.monotonic() - started:.0f} s. The network is still running: "
-        f"`fedledger proposal show {result.champion} --history` shows the champion's audit "
-        "trail; `fedledger network down` stops it."
+        f"demo finished in {time.monotonic() - started:.0f} s. The network and its validators "
+        f"are still running: `fedledger proposal show {result.champion} --history` shows the "
+        f"champion's audit trail, `fedledger propose MODEL --task {result.task_id} --wait` has "
+        "the validators vote on another model; `fedledger network down` stops them all."
     )
 
 

@@ -21,11 +21,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from fedledger.demo.data import OrgData, demo_schema, poisoned, split_between
-from fedledger.demo.validators import start_validators, stop_validators
 from fedledger.models.conversion import convert
 from fedledger.models.inputs import encode_target
 from fedledger.models.scoring import Scorer
 from fedledger.models.train import train
+from fedledger.network.validators import NetworkValidators
 from fedledger.profile import ConnectionProfile
 from fedledger.proposing import propose_model, votes_in, wait_for_decision
 from fedledger.registry import Policy, Proposal, Registry, Vote, open_registry
@@ -107,19 +107,25 @@ def score_locally(model: bytes, org: OrgData, schema: Schema) -> float:
 
 
 def run_demo(
-    profile: ConnectionProfile, folder: Path, store: Path, say: Say, rows: int = 9000
+    profile: ConnectionProfile,
+    validators: NetworkValidators,
+    folder: Path,
+    store: Path,
+    say: Say,
+    rows: int = 9000,
 ) -> DemoResult:
     """The demo's story on the network of `profile`, with its files in `folder` and the models
-    in the store at `store` (the network's, so that `fedledger models fetch` finds them).
+    in the store at `store` (the network's, so that `fedledger models fetch` finds them). The
+    network's `validators` also serve the demo's task from then on, each on its organisation's
+    holdout, as `fedledger network up --validators` would have them.
 
-    Raises ValidatorStartError when a validator does not come up, DecisionTimeoutError when a
-    proposal is not decided in time, and the registry's and the ledger's errors (RegistryError,
-    FabricError).
+    Raises NotReadyError when a validator does not serve (ValidatorExitedError, with its log,
+    when it died), DecisionTimeoutError when a proposal is not decided in time, and the
+    registry's and the ledger's errors (RegistryError, FabricError).
     """
     schema = demo_schema()
     members = profile.msp_ids[:3]
     first, second, third = (members * 3)[:3]
-    data = split_between(members, rows, folder / "organisations")
     with open_registry(profile, first) as registry:
         task_id = new_task_id(registry)
         registry.create_task(
@@ -131,30 +137,29 @@ def run_demo(
             description="Probability of default on consumer loans (synthetic demo data).",
         )
     say(f"{first} created task {task_id}: every member votes, 66 % must approve")
+    # Each task's holdouts stay as they were: the validators keep serving earlier demo tasks.
+    data = split_between(members, rows, folder / task_id)
     result = DemoResult(task_id)
     holdouts = {m: {task_id: data[m].holdout_path} for m in members}
-    validators = start_validators(profile, holdouts, str(store), folder / "organisations")
+    validators.add_tasks(profile, holdouts)
     say(f"validators of {', '.join(members)} are watching the ledger")
-    try:
-        candidates = [
-            ("a logistic regression", first, LogisticRegression(max_iter=500), False),
-            ("gradient-boosted trees", second, HistGradientBoostingClassifier(max_iter=150), False),
-            (
-                "a logistic regression on shuffled labels",
-                third,
-                LogisticRegression(max_iter=500),
-                True,
-            ),
-        ]
-        for title, proposer, estimator, poison in candidates:
-            rows_of = data[proposer].train
-            trained = train(schema, poisoned(rows_of, schema) if poison else rows_of, estimator)
-            model = convert(trained, task_id=task_id)
-            say(f"{proposer} trained {title} on its own {len(rows_of):,} rows")
-            decided, votes, seconds = propose(profile, data[proposer], task_id, model, store, say)
-            result.rounds.append(Round(title, proposer, decided, votes, seconds))
-    finally:
-        stop_validators(validators)
+    candidates = [
+        ("a logistic regression", first, LogisticRegression(max_iter=500), False),
+        ("gradient-boosted trees", second, HistGradientBoostingClassifier(max_iter=150), False),
+        (
+            "a logistic regression on shuffled labels",
+            third,
+            LogisticRegression(max_iter=500),
+            True,
+        ),
+    ]
+    for title, proposer, estimator, poison in candidates:
+        rows_of = data[proposer].train
+        trained = train(schema, poisoned(rows_of, schema) if poison else rows_of, estimator)
+        model = convert(trained, task_id=task_id)
+        say(f"{proposer} trained {title} on its own {len(rows_of):,} rows")
+        decided, votes, seconds = propose(profile, data[proposer], task_id, model, store, say)
+        result.rounds.append(Round(title, proposer, decided, votes, seconds))
     with open_registry(profile, third) as registry:
         champion = registry.get_champion(task_id)
     model = open_store(store).get(champion.uri, champion.model_sha256)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -183,6 +184,24 @@ class NetworkValidators:
             spec = ValidatorsSpec.load(self.spec_copy)
         else:
             return ValidatorChanges()
+        return self._reconcile(profile, spec)
+
+    def add_tasks(
+        self, profile: ConnectionProfile, holdouts: Mapping[str, Mapping[str, Path]]
+    ) -> ValidatorChanges:
+        """Have the validators also serve `holdouts` (organisation → task → holdout file),
+        keeping every task they serve already: the kept validators file gains them, and the
+        validators are brought in line with it as by `start`. Raises as `start` does."""
+        kept = ValidatorsSpec.load(self.spec_copy) if self.spec_copy.exists() else None
+        tasks = {msp_id: dict(served) for msp_id, served in (kept.tasks if kept else {}).items()}
+        for msp_id, added in holdouts.items():
+            tasks.setdefault(msp_id, {}).update(added)
+        spec = ValidatorsSpec(kept.store if kept else None, tasks)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._keep(spec, profile)
+        return self._reconcile(profile, spec)
+
+    def _reconcile(self, profile: ConnectionProfile, spec: ValidatorsSpec) -> ValidatorChanges:
         running = self.table.running()
         changes = ValidatorChanges()
         for msp_id, tasks in spec.tasks.items():
