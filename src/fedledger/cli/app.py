@@ -12,6 +12,8 @@ into `error: <message>` and exit status 1.
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
 from typing import Any
 
 import typer
@@ -91,7 +93,17 @@ def load_command(name: str) -> click.Command:
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name
+    _reflow(command)
     return command
+
+
+def _reflow(command: click.Command) -> None:
+    """Join the lines of each help paragraph: docstrings wrap at 100 columns in the source, and
+    Typer's rich help would keep those breaks, leaving ragged lines in a narrower terminal."""
+    if command.help:
+        command.help = re.sub(r"(?<!\n)\n(?!\n)", " ", inspect.cleandoc(command.help))
+    for sub in getattr(command, "commands", {}).values():
+        _reflow(sub)
 
 
 class LazyGroup(typer.core.TyperGroup):
