@@ -112,7 +112,7 @@ def test_check_then_sanitise_then_check(folder: Path) -> None:
     )
     assert cleaned.exit_code == 0, cleaned.output
     assert cleaned.stdout.splitlines()[:2] == [
-        "wrote clean.csv: 5 rows; changes by field and rule: 10",
+        "wrote clean.csv: 5 rows, 10 values changed:",
         "  country: alpha-3 code to alpha-2: 1",
     ]
     assert (folder / "train.csv").read_text() == TRAIN
@@ -241,3 +241,20 @@ def test_a_column_of_mostly_text_is_not_drafted_as_numbers() -> None:
     (code,) = draft_task(frame, "y", "t", None, "f.csv").document["schema"]["features"]
     assert code["type"] == "category"
     assert code["categories"] == ["7", "A1", "B2"]
+
+
+def test_rows_to_score_need_no_target(folder: Path) -> None:
+    """A file without the target column is rows to score: checked and sanitised without it."""
+    assert fedledger("task", "init", "--from", "train.csv", "--target", "Class").exit_code == 0
+    header, *rows = TRAIN.splitlines()
+    columns = header.split(",")
+    keep = [i for i, name in enumerate(columns) if name != "Class"]
+    (folder / "new.csv").write_text(
+        "\n".join(",".join(line.split(",")[i] for i in keep) for line in [header, *rows]) + "\n"
+    )
+    cleaned = fedledger("data", "sanitise", "--task", "task.yaml", "new.csv", "--out", "ok.csv")
+    assert cleaned.exit_code == 0, cleaned.output
+    assert "Class" not in (folder / "ok.csv").read_text().splitlines()[0]
+    checked = fedledger("data", "check", "--task", "task.yaml", "ok.csv")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout == "ok.csv: 5 rows, all in the task's agreed shape\n"

@@ -54,7 +54,7 @@ def check(
     from fedledger.schema.conform import conform_file
 
     schema = load_task_schema(task, run_dir, profile, org)
-    conformed = conform_file(data_file, schema)
+    conformed = conform_file(data_file, schema, target="if present")
     findings = conformed.findings()
     for finding in findings if not limit else itertools.islice(findings, limit):
         out.print(str(finding), highlight=False, markup=False)
@@ -103,8 +103,8 @@ def sanitise(
         fail(str(error))
     changes = result.changes
     out.print(
-        f"wrote {output}: {result.written} rows; changes by field and rule: "
-        f"{sum(changes.values()) or 'none'}",
+        f"wrote {output}: {result.written} rows, "
+        + (f"{sum(changes.values())} values changed:" if changes else "nothing changed"),
         highlight=False,
         markup=False,
     )

@@ -208,7 +208,7 @@ def read_rows(data: Path, schema: Schema, task: str, *, require_target: bool = T
     (schema/conform.py); ends the command naming the first cells that cannot be used."""
     from fedledger.schema.conform import conform_file
 
-    conformed = conform_file(data, schema, require_target=require_target)
+    conformed = conform_file(data, schema, target="required" if require_target else "ignored")
     if conformed.refused:
         fail(
             f"{data} does not match the task schema: {conformed.describe_refusals()}; "

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,10 @@ from fedledger.schema.types import Feature, Schema
 Rule = Callable[[object], values.Outcome]
 MISSING_FEATURE = "missing, and the feature is not nullable: fill it in or declare nullable: true"
 MISSING_TARGET = "missing target: every row needs one"
+
+# The target column: required (training rows, holdouts), checked only if the file has it (`data
+# check` and `sanitise`: a file without it is rows to score), or ignored (scoring).
+TargetRule = Literal["required", "if present", "ignored"]
 
 
 class DataFileError(TaskSchemaError):
@@ -160,14 +165,12 @@ class Conformed:
         return frame
 
 
-def conform_file(path: str | Path, schema: Schema, *, require_target: bool = True) -> Conformed:
+def conform_file(path: str | Path, schema: Schema, *, target: TargetRule = "required") -> Conformed:
     """Read `path` (CSV, or Parquet) against `schema`. Raises DataFileError when it cannot be
     read; everything about its content is in the result."""
     p = Path(path)
     frame, first_row = read_cells(p)
-    return conform_frame(
-        frame, schema, source=str(p), first_row=first_row, require_target=require_target
-    )
+    return conform_frame(frame, schema, source=str(p), first_row=first_row, target=target)
 
 
 def read_cells(path: Path) -> tuple[pd.DataFrame, int]:
@@ -193,14 +196,15 @@ def conform_frame(
     *,
     source: str = "data",
     first_row: int = 2,
-    require_target: bool = True,
+    target: TargetRule = "required",
 ) -> Conformed:
-    """`frame`'s cells (text or typed) normalised field by field against `schema`."""
+    """`frame`'s cells (text or typed) normalised field by field against `schema`; the target
+    column as `target` says."""
     stripped = [str(c).strip() for c in frame.columns]
     header_changes = sum(1 for old, new in zip(frame.columns, stripped, strict=True) if old != new)
     frame = frame.set_axis(stripped, axis=1).reset_index(drop=True)
     fields = [(f, _feature_rule(f), MISSING_FEATURE) for f in schema.features]
-    if require_target:
+    if target == "required" or (target == "if present" and schema.target.name in stripped):
         fields.append(_target_field(schema))
     columns: list[Column] = []
     missing: list[str] = []

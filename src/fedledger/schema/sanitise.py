@@ -58,7 +58,7 @@ def sanitise_file(
     """Normalise `source` into `out` (CSV). Raises SanitiseError (nothing written) and
     DataFileError (the source cannot be read)."""
     _check_targets(source, out, rejects, overwrite=overwrite)
-    conformed = conform_file(source, schema)
+    conformed = conform_file(source, schema, target="if present")
     if conformed.missing_columns:
         raise SanitiseError(
             f"{source} has no column {', '.join(conformed.missing_columns)}, which the schema "
