@@ -17,15 +17,15 @@ setup:  ## Python environment from the lock file, chaincode dependencies and bui
 	cd chaincode && npm run build
 
 lint:  ## ruff, mypy, tsc + eslint, shellcheck
-	$(UV) run ruff check src tests bench
-	$(UV) run ruff format --check src tests bench
+	$(UV) run ruff check src tests bench examples
+	$(UV) run ruff format --check src tests bench examples
 	$(UV) run mypy
 	cd chaincode && npm run lint
-	@if command -v shellcheck >/dev/null; then shellcheck .ci/run $(wildcard scripts/*.sh); else echo "shellcheck not installed: skipped"; fi
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run $(wildcard scripts/*.sh examples/*/*.sh); else echo "shellcheck not installed: skipped"; fi
 
 format:
-	$(UV) run ruff check --fix src tests bench
-	$(UV) run ruff format src tests bench
+	$(UV) run ruff check --fix src tests bench examples
+	$(UV) run ruff format src tests bench examples
 
 test: test-chaincode test-python  ## every test: chaincode unit tests, then the Python suite
 
