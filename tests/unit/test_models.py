@@ -237,7 +237,7 @@ def test_bool_features_train_convert_and_evaluate_end_to_end(
     from fedledger.evaluate.holdout import Holdout
     from fedledger.evaluate.limits import SandboxLimits
     from fedledger.evaluate.policy import Decision, Task, TaskPolicy
-    from fedledger.schema.validate import validate_file
+    from fedledger.schema.conform import conform_file
 
     train_frame, holdout_frame = _bool_frame(800, seed=1), _bool_frame(300, seed=2)
     assert validate_frame(train_frame, BOOL_SCHEMA).ok
@@ -263,8 +263,9 @@ def test_bool_features_train_convert_and_evaluate_end_to_end(
     text["paid"] = np.where(holdout_frame["paid"], " TRUE", "0")
     text["joint"] = holdout_frame["joint"].map({True: "1", False: "false"}, na_action="ignore")
     text.to_csv(csv, index=False)
-    read, report = validate_file(csv, BOOL_SCHEMA)
-    assert report.ok, report.problems
+    conformed = conform_file(csv, BOOL_SCHEMA)
+    assert not conformed.refused, conformed.describe_refusals()
+    read = conformed.typed_frame()
     assert read["paid"].tolist() == holdout_frame["paid"].tolist()
 
     feeds = frame_to_feeds(read, BOOL_SCHEMA, dtype)

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fedledger.schema.conform import conform_file
 from fedledger.schema.text import MISSING, js_number, show
 from fedledger.schema.types import Feature, Schema, SchemaError, Target
-from fedledger.schema.validate import SchemaValidationError, validate_file, validate_frame
+from fedledger.schema.validate import SchemaValidationError, validate_frame
 
 VECTORS = json.loads(
     (Path(__file__).resolve().parents[2] / "testdata" / "schema-vectors.json").read_text("utf-8")
@@ -239,21 +240,14 @@ def test_row_count_and_missing_target(schema: Schema) -> None:
 def test_csv_keeps_category_text_and_parquet_round_trips(schema: Schema, tmp_path: Path) -> None:
     csv = tmp_path / "data.csv"
     _frame().to_csv(csv, index=False)
-    frame, report = validate_file(csv, schema)
-    assert report.ok, report.problems
+    conformed = conform_file(csv, schema)
+    assert not conformed.refused, conformed.describe_refusals()
+    frame = conformed.typed_frame()
     assert list(frame["country"]) == ["BR", "DE", "NA"]  # "NA" is Namibia, not a missing value
     assert frame["income"].isna().sum() == 1
     parquet = tmp_path / "data.parquet"
     _frame().to_parquet(parquet)
-    _, report = validate_file(parquet, schema)
-    assert report.ok
-
-
-def test_unreadable_file_is_a_problem_not_a_crash(schema: Schema, tmp_path: Path) -> None:
-    _, report = validate_file(tmp_path / "absent.csv", schema)
-    assert report.kinds() == {"unreadable"}
-    _, report = validate_file(tmp_path / "data.xlsx", schema)
-    assert report.kinds() == {"unreadable"}
+    assert not conform_file(parquet, schema).refused
 
 
 @pytest.fixture
@@ -283,49 +277,12 @@ def test_csv_bool_column_reads_true_false_1_0_in_any_case(
         "4.5,False,True,0,bad\n"
         "5.5,0,1,0,good\n"
     )
-    frame, report = validate_file(csv, bool_schema)
-    assert report.ok, report.problems
+    conformed = conform_file(csv, bool_schema)
+    assert not conformed.refused, conformed.describe_refusals()
+    frame = conformed.typed_frame()
     assert frame["paid"].tolist() == [True, True, True, False, False]
     assert frame["joint"].tolist()[:2] == [False, pd.NA]
     assert str(frame["paid"].dtype) == "boolean"
-
-
-def test_csv_bool_column_names_rows_and_column_of_other_values(
-    bool_schema: Schema, tmp_path: Path
-) -> None:
-    csv = tmp_path / "data.csv"
-    csv.write_text(
-        "amount,paid,joint,delinq,Class\n"
-        "1.5,yes,0,0,good\n"
-        "2.5,true,1,1,bad\n"
-        "3.5,2,maybe,2,good\n"
-        "4.5,,1,0,bad\n"
-    )
-    frame, report = validate_file(csv, bool_schema)
-    assert [(p.kind, p.column, p.message) for p in report.problems] == [
-        (
-            "null_not_allowed",
-            "paid",
-            "column 'paid' has 1 missing value(s) (rows 4); schema.features[1].nullable is "
-            "false: fill them in or declare the feature nullable: true",
-        ),
-        (
-            "wrong_type",
-            "paid",
-            "column 'paid' (schema.features[1] is bool) has 2 value(s) that are not true, "
-            "false, 1 or 0: row 1: 'yes', row 3: '2'; write each as one of those",
-        ),
-        (
-            "wrong_type",
-            "joint",
-            "column 'joint' (schema.features[2] is bool) has 1 value(s) that are not true, "
-            "false, 1 or 0: row 3: 'maybe'; write each as one of those",
-        ),
-    ]
-    wrong = report.problems[1]
-    assert wrong.rows == (1, 3)
-    assert wrong.examples == ("yes", "2")
-    assert frame["paid"].dtype == "string"  # left as read: it does not parse
 
 
 def test_parquet_booleans_are_taken_as_they_are(bool_schema: Schema, tmp_path: Path) -> None:
@@ -340,9 +297,9 @@ def test_parquet_booleans_are_taken_as_they_are(bool_schema: Schema, tmp_path: P
     )
     path = tmp_path / "data.parquet"
     frame.to_parquet(path)
-    read, report = validate_file(path, bool_schema)
-    assert report.ok, report.problems
-    assert read["paid"].tolist() == [True, False]
+    conformed = conform_file(path, bool_schema)
+    assert not conformed.refused, conformed.describe_refusals()
+    assert conformed.typed_frame()["paid"].tolist() == [True, False]
 
 
 def test_numbers_0_and_1_pass_for_a_bool_feature_others_do_not(bool_schema: Schema) -> None:
@@ -379,19 +336,6 @@ def test_int_column_holding_booleans_says_to_declare_bool(bool_schema: Schema) -
         "column 'delinq' holds booleans (e.g. ['True', 'False']) but schema.features[3].type "
         "is int; declare the feature as type: bool"
     )
-
-
-def test_csv_int_column_with_true_false_text_says_to_declare_bool(
-    bool_schema: Schema, tmp_path: Path
-) -> None:
-    csv = tmp_path / "data.csv"
-    csv.write_text("amount,paid,joint,delinq,Class\n1.5,1,0,true,good\n2.5,0,1,,bad\n")
-    _, report = validate_file(csv, bool_schema)
-    wrong = [p for p in report.problems if p.kind == "wrong_type"]
-    assert [p.message for p in wrong] == [
-        "column 'delinq' holds booleans (e.g. ['True']) but schema.features[3].type is int; "
-        "declare the feature as type: bool"
-    ]
 
 
 def test_data_messages_name_the_schema_field(schema: Schema) -> None:

@@ -9,7 +9,6 @@ of them, shared with the model inputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -73,48 +72,6 @@ class SchemaValidationError(TaskSchemaError):
         self.report = report
         lines = "; ".join(p.message for p in report.problems)
         super().__init__(f"{source} does not match the task schema: {lines}")
-
-
-def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
-    """Read CSV (category columns kept as text) or Parquet, by file extension.
-
-    Raises ValueError for another file type.
-    """
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in {".parquet", ".pq"}:
-        return pd.read_parquet(p)
-    if suffix in {".csv", ".txt"} or p.name.endswith(".csv.gz"):
-        text_columns = [f.name for f in schema.features if f.type == "category"]
-        if schema.target.is_classification:
-            text_columns.append(schema.target.name)
-        bool_columns = [f.name for f in schema.features if f.type == "bool"]
-        # Category values such as "NA" or "01" must stay text; numeric columns get the usual NAs.
-        # Bool columns are read as text and parsed by parse_bools, so "yes" can be reported.
-        header = pd.read_csv(p, nrows=0).columns
-        na_values = {c: ([""] if c in text_columns else _CSV_NA) for c in header}
-        dtypes = {c: "string" for c in [*text_columns, *bool_columns] if c in header}
-        return pd.read_csv(p, dtype=dtypes, na_values=na_values, keep_default_na=False)
-    raise ValueError(f"{p}: unsupported file type {suffix!r}; use .csv or .parquet")
-
-
-def validate_file(
-    path: str | Path, schema: Schema, *, require_target: bool = True, min_rows: int = 1
-) -> tuple[pd.DataFrame, ValidationReport]:
-    """Read and validate a file; unreadable files give a report with one `unreadable` problem."""
-    try:
-        frame = read_table(path, schema)
-    except (OSError, ValueError) as exc:
-        problem = Problem("unreadable", None, f"{path}: cannot be read: {exc}")
-        return pd.DataFrame(), ValidationReport(rows=0, problems=(problem,))
-    report = validate_frame(frame, schema, require_target=require_target, min_rows=min_rows)
-    for feature in schema.features:
-        # Text such as "TRUE" or " 0" becomes booleans once every value of the column reads as one.
-        if feature.type == "bool" and feature.name in frame.columns:
-            values, bad = parse_bools(frame[feature.name])
-            if not bad.any():
-                frame[feature.name] = values
-    return frame, report
 
 
 def parse_bools(column: pd.Series) -> tuple[pd.Series, pd.Series]:
