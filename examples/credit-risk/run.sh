@@ -7,9 +7,16 @@
 #
 # Everything it makes stays in this folder: data/, the models, scores.csv, audit.csv, and the
 # network's run folder .fedledger/ (still running at the end, for you to explore;
-# `fedledger network down --purge` here removes it).
+# `fedledger network down --purge` here removes it). Its network takes ports from 18000 unless
+# --port-base says otherwise, so that it runs beside the quick start's demo network (17000).
 set -euo pipefail
 cd "$(dirname "$0")"
+
+up_options=("$@")
+case " $* " in
+  *" --port-base"*) ;;
+  *) up_options+=(--port-base 18000) ;;
+esac
 
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
@@ -44,7 +51,7 @@ step fedledger models convert model.skops --task task.yaml --out model.onnx \
 step fedledger models check model.onnx --task task.yaml --data data/bank-a/holdout.clean.csv
 
 # 5. The consortium's network, each bank's validator on its own holdout, the task on-chain.
-step fedledger network up --validators validators.yaml "$@"
+step fedledger network up --validators validators.yaml "${up_options[@]}"
 step fedledger task create task.yaml --org Org1MSP
 
 # 6. Bank A proposes; the three validators evaluate and vote; the chaincode decides.
