@@ -45,6 +45,20 @@ def fedledger(ledger: Any, store: Path, *args: str, org: str = "Org1MSP") -> Res
     return runner.invoke(app, [*args, *where])
 
 
+def new_task(ledger: Any, members: list[str]) -> str:
+    """A fresh task of SCHEMA created by Org1MSP: quorum 2, approval threshold 0.5."""
+    task_id = f"cli-{uuid.uuid4().hex[:8]}"
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        registry.create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=members,
+            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
+        )
+    return task_id
+
+
 def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: Path) -> None:
     task_id = f"cli-{uuid.uuid4().hex[:8]}"
     spec = tmp_path / "task.yaml"
@@ -115,17 +129,7 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
 def test_propose_refuses_a_model_of_another_task(
     ledger: Any, model_file: Any, tmp_path: Path
 ) -> None:
-    task_id = f"cli-{uuid.uuid4().hex[:8]}"
-    with open_registry(ledger.profile, "Org1MSP") as registry:
-        from fedledger.registry import Policy
-
-        registry.create_task(
-            task_id,
-            schema=SCHEMA.to_dict(),
-            metric="roc_auc",
-            members=["Org1MSP", "Org2MSP"],
-            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
-        )
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP"])
     store = tmp_path / "store"
     foreign = model_file("some-other-task")
     result = fedledger(ledger, store, "propose", str(foreign), "--task", task_id)
@@ -186,15 +190,7 @@ def _vote_when_proposed(ledger: Any, task_id: str, decision: str, voters: list[s
 def test_propose_wait_shows_the_decision_and_exits_by_it(
     ledger: Any, model_file: Any, tmp_path: Path, decision: str, status: str, exit_code: int
 ) -> None:
-    task_id = f"cli-{uuid.uuid4().hex[:8]}"
-    with open_registry(ledger.profile, "Org1MSP") as registry:
-        registry.create_task(
-            task_id,
-            schema=SCHEMA.to_dict(),
-            metric="roc_auc",
-            members=["Org1MSP", "Org2MSP", "Org3MSP"],
-            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
-        )
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP", "Org3MSP"])
     voters = threading.Thread(
         target=_vote_when_proposed, args=(ledger, task_id, decision, ["Org2MSP", "Org3MSP"])
     )
@@ -222,15 +218,7 @@ def test_propose_wait_shows_the_decision_and_exits_by_it(
 def test_propose_wait_gives_up_after_the_timeout_and_says_how_to_follow(
     ledger: Any, model_file: Any, tmp_path: Path
 ) -> None:
-    task_id = f"cli-{uuid.uuid4().hex[:8]}"
-    with open_registry(ledger.profile, "Org1MSP") as registry:
-        registry.create_task(
-            task_id,
-            schema=SCHEMA.to_dict(),
-            metric="roc_auc",
-            members=["Org1MSP", "Org2MSP"],
-            policy=Policy(2, 0.5, None, None, 600, 1_000_000, 2),
-        )
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP"])
     result = fedledger(
         ledger,
         tmp_path / "store",

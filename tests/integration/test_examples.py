@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -36,17 +38,8 @@ def test_the_credit_risk_example_runs_from_task_init_to_audit(backend: str, tmp_
     }
     environment["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{environment['PATH']}"
     try:
-        run = subprocess.run(
-            ["./run.sh", "--ledger", backend, "--port-base", str(free_port_base())],
-            cwd=folder,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-        output = run.stdout + run.stderr
+        returncode, output = _run_example(folder, environment, backend)
+        assert returncode == 0, _story(output, folder)
         assert "set aside 2 row(s) that cannot be normalised" in output
         assert "a validator with these rows would vote approve" in output
         assert "status ACCEPTED" in output
@@ -80,3 +73,38 @@ def test_the_credit_risk_example_runs_from_task_init_to_audit(backend: str, tmp_
             check=False,
         )
     assert not (folder / ".fedledger").exists()
+
+
+def _run_example(folder: Path, environment: dict[str, str], backend: str) -> tuple[int, str]:
+    """run.sh's exit status and output (both streams); a run that takes over 240 s is stopped,
+    every command it started with it, and the test fails showing where it stood."""
+    command = ["./run.sh", "--ledger", backend, "--port-base", str(free_port_base())]
+    with (folder / "run.log").open("w+") as log:
+        run = subprocess.Popen(
+            command,
+            cwd=folder,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            returncode = run.wait(timeout=240)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+            pytest.fail(f"run.sh did not finish in 240 s:\n{_story(_read(log), folder)}")
+        return returncode, _read(log)
+
+
+def _read(log: IO[str]) -> str:
+    log.seek(0)
+    return log.read()
+
+
+def _story(output: str, folder: Path) -> str:
+    """What run.sh printed, and the end of each validator's log: where a stuck run stopped."""
+    text = output
+    logs = sorted((folder / ".fedledger" / "logs").glob("validator.*"))
+    tails = [f"--- {log.name}\n" + "\n".join(log.read_text().splitlines()[-15:]) for log in logs]
+    return "\n".join([text[-4000:], *tails])

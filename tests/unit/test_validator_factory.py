@@ -209,6 +209,9 @@ class FakeNetwork:
     def chaincode_events(self, chaincode: str, **_: Any) -> Iterable[ChaincodeEvent]:
         return iter(())
 
+    def block_height(self) -> int:
+        return 1
+
 
 class FakeGateway:
     def __init__(self, ledger: FakeLedger) -> None:

@@ -47,8 +47,15 @@ class NetworkLike(Protocol):
     def contract(self, chaincode: str) -> ContractLike: ...
 
     def chaincode_events(
-        self, chaincode: str, *, checkpointer: FileCheckpointer, backoff: Backoff
+        self,
+        chaincode: str,
+        *,
+        start_block: int | None,
+        checkpointer: FileCheckpointer,
+        backoff: Backoff,
     ) -> Iterable[ChaincodeEvent]: ...
+
+    def block_height(self) -> int: ...
 
 
 class GatewayLike(Protocol):
@@ -94,9 +101,10 @@ def build_validator(
         voter,
         registry,
         evaluation.holdouts.task_ids,
-        lambda: network.chaincode_events(
-            config.chaincode, checkpointer=checkpointer, backoff=backoff
+        lambda start: network.chaincode_events(
+            config.chaincode, start_block=start, checkpointer=checkpointer, backoff=backoff
         ),
+        network.block_height,
         checkpointer,
         metrics,
         workers=config.limits.max_concurrent_evaluations + 2,

@@ -27,7 +27,8 @@ from fedledger.validator.voting import Outcome, Voter
 
 log = structlog.get_logger("fedledger.validator")
 
-EventSource = Callable[[], Iterable[ChaincodeEvent]]
+# Events from block `start`, or from after the checkpoint when `start` is None.
+EventSource = Callable[[int | None], Iterable[ChaincodeEvent]]
 
 
 class Watcher:
@@ -37,6 +38,7 @@ class Watcher:
         registry: Registry,
         tasks: list[str],
         events: EventSource,
+        height: Callable[[], int],
         checkpointer: FileCheckpointer,
         metrics: ValidatorMetrics,
         workers: int,
@@ -47,6 +49,7 @@ class Watcher:
         self.registry = registry
         self.tasks = set(tasks)
         self._events = events
+        self._height = height
         self.checkpointer = checkpointer
         self.metrics = metrics
         self._backoff = backoff
@@ -97,8 +100,12 @@ class Watcher:
         delays = self._backoff.delays()
         while not self._stop.is_set():
             try:
+                # Without a checkpoint the events start at the height read before reconciling:
+                # a proposal committed while reconciling is then in the stream, not lost
+                # between the two (the stream would otherwise start at the next commit).
+                start = None if self.checkpointer.checkpoint is not None else self._height()
                 self.reconcile()
-                self._stream = self._events()
+                self._stream = self._events(start)
                 delays = self._backoff.delays()
                 self._follow(self._stream)
             except FabricError as error:
