@@ -34,10 +34,13 @@ class Closing:
     message: str = ""
 
 
-def expired_proposals(registry: Registry, task_id: str, now: datetime) -> list[Proposal]:
-    """The task's PENDING proposals whose deadline is at or before `now`."""
-    pending = registry.all_proposals(task_id=task_id, status="PENDING")
-    return [p for p in pending if p.deadline <= now]
+def split_pending(
+    registry: Registry, task_ids: Iterable[str], now: datetime
+) -> tuple[list[Proposal], list[Proposal]]:
+    """The tasks' PENDING proposals, read once: those whose deadline is at or before `now`
+    (expired), and the others. Raises as `close_expired`."""
+    pending = [p for t in task_ids for p in registry.all_proposals(task_id=t, status="PENDING")]
+    return [p for p in pending if p.deadline <= now], [p for p in pending if p.deadline > now]
 
 
 def close_expired(registry: Registry, task_ids: Iterable[str], now: datetime) -> Iterator[Closing]:
@@ -46,9 +49,9 @@ def close_expired(registry: Registry, task_ids: Iterable[str], now: datetime) ->
     Raises the fabric package's errors when the ledger cannot be reached, and RecordError for a
     record this package cannot read.
     """
-    for task_id in task_ids:
-        for proposal in expired_proposals(registry, task_id, now):
-            yield close_one(registry, proposal)
+    expired, _ = split_pending(registry, task_ids, now)
+    for proposal in expired:
+        yield close_one(registry, proposal)
 
 
 def close_expired_changes(
@@ -94,14 +97,3 @@ def _close(
             raise
         return closing("refused", error.message)
     return closing("closed")
-
-
-def next_deadline(registry: Registry, task_ids: Iterable[str], after: datetime) -> datetime | None:
-    """The earliest deadline later than `after` among the tasks' PENDING proposals, or None."""
-    deadlines = [
-        p.deadline
-        for t in task_ids
-        for p in registry.all_proposals(task_id=t, status="PENDING")
-        if p.deadline > after
-    ]
-    return min(deadlines, default=None)

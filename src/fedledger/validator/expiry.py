@@ -17,7 +17,7 @@ import structlog
 
 from fedledger.fabric import Backoff, FabricError
 from fedledger.registry import RecordError, Registry
-from fedledger.registry.expiry import close_expired, next_deadline
+from fedledger.registry.expiry import close_one, split_pending
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.voting import Clock
 
@@ -63,7 +63,9 @@ class Expirer:
 
     def sweep(self) -> float:
         """Close what has expired; return how long to sleep before the next sweep."""
-        for closing in close_expired(self.registry, self.tasks, self._clock()):
+        expired, upcoming = split_pending(self.registry, self.tasks, self._clock())
+        for proposal in expired:
+            closing = close_one(self.registry, proposal)
             proposal_id = closing.record_id
             if closing.result == "closed":
                 log.info(
@@ -74,11 +76,10 @@ class Expirer:
             else:
                 self._metrics.errors.labels(kind="close_refused").inc()
                 log.warning("close refused", proposal_id=proposal_id, reason=closing.message)
-        now = self._clock()
-        upcoming = next_deadline(self.registry, self.tasks, now)
-        if upcoming is None:
+        if not upcoming:
             return self._poll
-        until = (upcoming - now).total_seconds() + _AFTER_DEADLINE
+        next_deadline = min(p.deadline for p in upcoming)
+        until = (next_deadline - self._clock()).total_seconds() + _AFTER_DEADLINE
         return min(max(until, _AFTER_DEADLINE), self._poll)
 
     def _run(self) -> None:
