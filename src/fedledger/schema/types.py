@@ -26,6 +26,9 @@ TARGET_TYPES: tuple[str, ...] = ("float", "category")
 # Value formats a category feature may declare (chaincode/src/schema.ts FEATURE_FORMATS).
 COUNTRY_FORMAT = "iso3166-alpha2"
 FEATURE_FORMATS: tuple[str, ...] = (COUNTRY_FORMAT,)
+# How a bool feature's values are written in the agreed shape (docs/task-file.md).
+BOOL_TRUE = ("true", "1")
+BOOL_FALSE = ("false", "0")
 _ALPHA2 = re.compile(r"[A-Z]{2}")
 # The chaincode's limits (chaincode/src/schema.ts); testdata/task-vectors.json keeps them equal.
 MAX_FEATURES = 4096

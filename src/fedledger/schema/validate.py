@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fedledger.schema.errors import TaskSchemaError
-from fedledger.schema.types import Feature, Schema
+from fedledger.schema.types import BOOL_FALSE, BOOL_TRUE, Feature, Schema
 
 ProblemKind = Literal[
     "missing_column",
@@ -29,8 +29,6 @@ ProblemKind = Literal[
 ]
 _EXAMPLES = 5
 _CSV_NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
-BOOL_TRUE = ("true", "1")
-BOOL_FALSE = ("false", "0")
 
 
 @dataclass(frozen=True)

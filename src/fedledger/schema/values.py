@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pycountry
 
+from fedledger.schema.types import BOOL_FALSE, BOOL_TRUE
+
 # Rules that normalise a value, as `data sanitise` counts them.
 TRIMMED = "trimmed whitespace"
 CASE = "matched ignoring case"
@@ -27,9 +29,9 @@ BOOL_WORD = "boolean word to true/false"
 # Missing in a number or bool column; a category's only missing value is empty text, so that
 # "NA" can be a category (Namibia's alpha-2 code is NA).
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"})
-BOOL_AS_AGREED = frozenset({"true", "false", "1", "0"})
-_TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "on"})
-_FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "off"})
+BOOL_AS_AGREED = frozenset(BOOL_TRUE + BOOL_FALSE)
+_TRUE_WORDS = frozenset({*BOOL_TRUE, "t", "yes", "y", "on"})
+_FALSE_WORDS = frozenset({*BOOL_FALSE, "f", "no", "n", "off"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _SHOWN_LABELS = 5
 
@@ -117,7 +119,7 @@ def boolean(cell: object) -> Outcome:
     stripped = text.strip()
     changes: tuple[str, ...] = (TRIMMED,) if text != stripped else ()
     if stripped in BOOL_AS_AGREED:
-        return Outcome(stripped, stripped in ("true", "1"), changes)
+        return Outcome(stripped, stripped in BOOL_TRUE, changes)
     word = stripped.casefold()
     if word in _TRUE_WORDS or word in _FALSE_WORDS:
         truth = word in _TRUE_WORDS
