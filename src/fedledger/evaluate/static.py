@@ -17,6 +17,7 @@ from fedledger.evaluate.errors import (
     OutputSignatureError,
 )
 from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.loops import check_loops
 from fedledger.evaluate.policy import Task
 from fedledger.models.metadata import CLASSIFIER_OUTPUTS, ModelMetadata, check_metadata, parse_model
 from fedledger.models.metadata import read_metadata as read_model_metadata
@@ -36,8 +37,8 @@ class CheckedModel:
 def check_model(model_bytes: bytes, task: Task, limits: SandboxLimits) -> CheckedModel:
     """Every static check, cheapest and most fundamental first; raises the first failure.
 
-    ModelSizeError over the task's size limit, InvalidModelError for anything else the checks
-    refuse.
+    ModelSizeError over the task's size limit, UnboundedLoopError for a Loop or Scan without a
+    constant bound (loops.py), InvalidModelError for anything else the checks refuse.
     """
     if len(model_bytes) > task.policy.max_model_bytes:
         raise ModelSizeError(len(model_bytes), task.policy.max_model_bytes)
@@ -49,6 +50,7 @@ def check_model(model_bytes: bytes, task: Task, limits: SandboxLimits) -> Checke
         onnx.checker.check_model(model)
     except (onnx.checker.ValidationError, ValueError) as exc:
         raise InvalidModelError(f"onnx.checker refused the model: {exc}") from None
+    check_loops(model.graph, limits.max_loop_iterations)
     metadata = read_model_metadata(model, task.task_id)
     check_metadata(metadata, task.task_id, task.schema)
     return CheckedModel(model, metadata, _check_inputs(model, task), _check_outputs(model, task))

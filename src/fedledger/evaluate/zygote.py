@@ -29,9 +29,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from fedledger.evaluate import sandbox
-from fedledger.evaluate.errors import EvaluationTimeoutError, EvaluatorError
-from fedledger.evaluate.limits import SandboxLimits
-from fedledger.evaluate.runner import SandboxResult, interpret, request_line
+from fedledger.evaluate.errors import EvaluatorError
+from fedledger.evaluate.limits import Budget, SandboxLimits
+from fedledger.evaluate.runner import (
+    SandboxResult,
+    cpu_seconds_of,
+    interpret,
+    request_line,
+    starved,
+)
 
 START_SECONDS = 60.0  # imports on a loaded machine; not part of any evaluation's wall clock
 ANSWER_SECONDS = 10.0  # the zygote answers a fork or a kill at once: it does nothing else
@@ -265,30 +271,40 @@ class ForkedSandbox:
         self._request = request
 
     def run(
-        self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
+        self,
+        model: Path,
+        inputs: dict[str, Path],
+        outputs: Sequence[str],
+        workdir: Path,
+        budget: Budget,
     ) -> SandboxResult:
-        """Run one inference in the forked child. Raises EvaluationTimeoutError past the wall-
-        clock limit, EvaluatorError when the child's status cannot be read, or what
+        """Run one inference in the forked child. Raises SandboxStarvedError past the wall-
+        clock backstop, EvaluatorError when the child's status cannot be read, or what
         `interpret` raises.
         """
-        line = request_line(self.limits, model, inputs, outputs, workdir)
+        line = request_line(self.limits, budget, model, inputs, outputs, workdir)
         with contextlib.suppress(OSError):  # the child is already gone: its status says how
             self._request.sendall(line.encode())
         started = time.monotonic()
         try:
-            code = self.process.wait(self.limits.wall_seconds)
+            code = self.process.wait(budget.wall_seconds)
         except TimeoutError:
+            used = cpu_seconds_of(self.process.pid)
             self.kill()
-            raise EvaluationTimeoutError(
-                f"inference did not finish within {self.limits.wall_seconds:g} s"
-            ) from None
+            raise starved(budget, used) from None
         except ZygoteGoneError:
             self.zygote.close()  # takes the orphaned child with it (same process group)
             raise EvaluatorError(
                 f"the sandbox zygote (pid {self.zygote.pid}) ended during the evaluation, "
                 f"after {time.monotonic() - started:.3g} s; the next evaluation starts a new one"
             ) from None
-        return interpret(code, self._answer(), _log_tail(workdir), self.limits)
+        return interpret(code, self._answer(), _log_tail(workdir), self.limits, budget)
+
+    def terminate(self) -> None:
+        # Only asks the zygote (which alone may signal it before reaping it): the thread in
+        # run() then receives the child's status and returns.
+        if self.process.returncode is None:
+            self.zygote.kill_child(self.process.pid)
 
     def kill(self) -> None:
         if self.process.returncode is None:

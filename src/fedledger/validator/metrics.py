@@ -30,6 +30,12 @@ class ValidatorMetrics:
             buckets=DURATION_BUCKETS,
             registry=r,
         )
+        self.cancelled = Counter(
+            "fedledger_validator_evaluations_cancelled",
+            "Evaluations cancelled because their proposal was decided meanwhile, by task",
+            ["task"],
+            registry=r,
+        )
         self.votes = Counter(
             "fedledger_validator_votes",
             "Votes this validator committed, by decision",

@@ -25,6 +25,7 @@ from enum import StrEnum
 
 import structlog
 
+from fedledger.evaluate.cancel import Cancellation
 from fedledger.evaluate.report import EvaluationReport
 from fedledger.fabric import Backoff, FabricError
 from fedledger.registry import (
@@ -37,6 +38,7 @@ from fedledger.registry import (
 from fedledger.validator.config import RetryConfig
 from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
 from fedledger.validator.evaluation import (
+    CANCELLED,
     Assessment,
     Candidate,
     EvaluationService,
@@ -98,6 +100,8 @@ class Ballot:
 
 def ballot_for(report: EvaluationReport, metric: str, holdout_rows: int) -> Ballot:
     """The vote a report makes, in the form the chaincode accepts."""
+    if report.error_code == CANCELLED:  # no verdict: the proposal was decided meanwhile
+        return Ballot("abstain", {}, max(holdout_rows, 1), _reason(report.reasons[0]))
     if report.error_code is not None:
         return Ballot(
             "reject",
@@ -134,14 +138,17 @@ class Voter:
     def organization(self) -> str:
         return self.service.organization
 
-    def vote_on(self, proposal_id: str, stop: threading.Event) -> Outcome:
-        """Vote once on the proposal, retrying our own faults; returns what happened."""
+    def vote_on(
+        self, proposal_id: str, stop: threading.Event, cancel: Cancellation | None = None
+    ) -> Outcome:
+        """Vote once on the proposal, retrying our own faults; returns what happened. A
+        cancelled evaluation (`cancel`: the proposal was decided) is cast as an abstention."""
         bound = log.bind(proposal_id=proposal_id)
         seen = time.perf_counter()
         delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
         while not stop.is_set():
             try:
-                outcome = self._attempt(proposal_id, bound)
+                outcome = self._attempt(proposal_id, bound, cancel)
             except _OUR_FAULTS as error:
                 delay = next(delays)
                 if not self._postpone(proposal_id, error, delay, bound):
@@ -178,7 +185,9 @@ class Voter:
         bound.warning("vote postponed", kind=kind, error=str(error), retry_in=delay)
         return True
 
-    def _attempt(self, proposal_id: str, bound: Logger) -> Outcome:
+    def _attempt(
+        self, proposal_id: str, bound: Logger, cancel: Cancellation | None = None
+    ) -> Outcome:
         proposal = self._proposal(proposal_id)
         skip = self._skip_reason(proposal)
         if skip is not None:
@@ -198,7 +207,9 @@ class Voter:
         )
         model = ModelReference(proposal.uri, proposal.model_sha256)
         assessment = self.service.assess(
-            Candidate(proposal.task_id, model, proposal.policy), wait=None
+            Candidate(proposal.task_id, model, proposal.policy, proposal.proposer),
+            wait=None,
+            cancel=cancel,
         )
         return self._cast(proposal, assessment, bound)
 
@@ -253,6 +264,9 @@ class Voter:
         if refusal.code is RefusalCode.ALREADY_VOTED:
             bound.info("already voted", detail=refusal.message)
             return Outcome.ALREADY_VOTED
+        if refusal.code is RefusalCode.NOT_PENDING:  # decided while we evaluated
+            bound.info("not voting", why=Outcome.CLOSED.value, detail=refusal.message)
+            return Outcome.CLOSED
         self.metrics.errors.labels(kind="vote_refused").inc()
         bound.error("vote refused", reason=refusal.message, transaction_id=refusal.transaction_id)
         return Outcome.REFUSED
