@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import onnx
 import pytest
 from onnx import TensorProto, helper
+from tests.unit.hostile_models import loop_body, loop_model
 from tests.unit.test_evaluate import HOLDOUT, LR_MODEL, SCHEMA, TASK, _bytes, _handmade
 
 from fedledger.evaluate.cancel import Cancellation
@@ -25,64 +26,12 @@ from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.static import check_model
 
 LIMITS = SandboxLimits(memory_bytes=1024**3)
-SIDE = 200  # a SIDE x SIDE matrix product per iteration: about 10 ms of CPU
 
 
 @pytest.fixture(scope="module")
 def holdout() -> Iterator[Holdout]:
     with Holdout(HOLDOUT, SCHEMA) as h:
         yield h
-
-
-def _body(heavy: bool) -> onnx.GraphProto:
-    """(i, cond, a) -> (cond, tanh(a @ a)) when heavy, else (cond, a)."""
-    nodes = [helper.make_node("Identity", ["cond_in"], ["cond_out"])]
-    if heavy:
-        nodes += [
-            helper.make_node("MatMul", ["a_in", "a_in"], ["product"]),
-            helper.make_node("Tanh", ["product"], ["a_out"]),
-        ]
-    else:
-        nodes.append(helper.make_node("Identity", ["a_in"], ["a_out"]))
-    return helper.make_graph(
-        nodes,
-        "body",
-        [
-            helper.make_tensor_value_info("i", TensorProto.INT64, []),
-            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
-            helper.make_tensor_value_info("a_in", TensorProto.DOUBLE, None),
-        ],
-        [
-            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
-            helper.make_tensor_value_info("a_out", TensorProto.DOUBLE, None),
-        ],
-    )
-
-
-def loop_model(
-    trips: int | None, *, trip_name: str = "trips", heavy: bool = True, name: str = "spin"
-) -> onnx.ModelProto:
-    """A classifier whose probability waits for a Loop over a SIDE x SIDE matrix. `trips` None:
-    the trip count is computed at run time (from the holdout's row count)."""
-    initializers = [
-        helper.make_tensor("shape", TensorProto.INT64, [2], [SIDE, SIDE]),
-        helper.make_tensor("seed", TensorProto.DOUBLE, [], [0.01]),
-        helper.make_tensor("yes", TensorProto.BOOL, [], [True]),
-        helper.make_tensor("zero", TensorProto.DOUBLE, [], [0.0]),
-    ]
-    nodes = [helper.make_node("Expand", ["seed", "shape"], ["a0"])]
-    if trips is None:
-        nodes.append(helper.make_node("Size", ["x0"], [trip_name]))
-    elif trip_name:
-        initializers.append(helper.make_tensor(trip_name, TensorProto.INT64, [], [trips]))
-    nodes += [
-        helper.make_node("Loop", [trip_name, "yes", "a0"], ["a_end"], body=_body(heavy), name=name),
-        helper.make_node("ReduceMean", ["a_end"], ["mean"], keepdims=0),
-        helper.make_node("Mul", ["mean", "zero"], ["nothing"]),
-        helper.make_node("Add", ["x0", "nothing"], ["shifted"]),
-        helper.make_node("Sigmoid", ["shifted"], ["p"]),
-    ]
-    return _handmade(nodes, initializers)
 
 
 def test_a_loop_with_a_trip_count_computed_at_run_time_is_refused_before_it_runs() -> None:
@@ -118,7 +67,7 @@ def test_a_huge_constant_trip_count_is_refused_and_the_limit_is_configurable() -
 
 def test_nested_loops_multiply_their_iterations() -> None:
     inner = loop_model(1000, heavy=False, name="inner").graph
-    body = _body(heavy=False)
+    body = loop_body(heavy=False)
     # The outer body runs the inner Loop (its trip count an initializer of the outer body).
     inner_loop = next(n for n in inner.node if n.op_type == "Loop")
     body.initializer.extend(
@@ -276,3 +225,22 @@ def test_an_evaluation_cancelled_before_it_starts_runs_nothing(holdout: Holdout)
         evaluator.evaluate(LR_MODEL, TASK, holdout, cancel=cancel)
     assert raised.value.seconds == 0.0
     assert evaluator._zygote is None  # nothing was started
+
+
+def test_evaluations_starting_together_share_the_zygote_they_started(holdout: Holdout) -> None:
+    """The zygote says it is ready once: a second evaluation must not wait 60 s for it."""
+    reports: list[object] = []
+    with Evaluator(LIMITS) as evaluator:
+        threads = [
+            threading.Thread(
+                target=lambda: reports.append(evaluator.evaluate(LR_MODEL, TASK, holdout))
+            )
+            for _ in range(2)
+        ]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(40)
+        assert time.monotonic() - started < 30
+    assert [getattr(r, "error_code", r) for r in reports] == [None, None]

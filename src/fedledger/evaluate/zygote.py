@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -101,6 +102,8 @@ class Zygote:
         self._control = ours
         self._control.settimeout(ANSWER_SECONDS)
         self._ready = False
+        # The ready message comes once: evaluations starting together must not all wait for it.
+        self._ready_lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _stop, self.process, ours, self._log)
 
     @property
@@ -160,6 +163,10 @@ class Zygote:
             self._control.send(json.dumps({"op": "kill", "pid": pid}).encode())
 
     def _wait_ready(self) -> None:
+        with self._ready_lock:
+            self._wait_ready_once()
+
+    def _wait_ready_once(self) -> None:
         if self._ready:
             return
         self._control.settimeout(START_SECONDS)
