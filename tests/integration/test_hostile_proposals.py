@@ -148,6 +148,7 @@ def bomb(task_id: str) -> bytes:
 class Round:
     bomb_seconds: float
     valid_seconds: float
+    load: float  # the machine's 1-minute load average when the bomb was decided
     bomb_decided: datetime
     valid_decided: datetime
     reasons: dict[str, str]
@@ -177,6 +178,7 @@ def one_round(consortium: Consortium) -> tuple[Round, Proposal]:
     return Round(
         bomb_at - started,
         valid_at - valid_started,
+        os.getloadavg()[0],
         bomb_now.decided_at,
         valid_now.decided_at,
         {v.voter: v.reason for v in votes if v.decision == "reject"},
@@ -213,7 +215,8 @@ def test_a_cpu_bomb_is_refused_in_seconds_and_a_valid_proposal_is_decided_meanwh
         print(
             f"\n[{ledger.backend}, {name}] CPU bomb refused {measured.bomb_seconds:.1f} s after "
             f"its proposal; the valid proposal submitted right after it decided in "
-            f"{measured.valid_seconds:.1f} s"
+            f"{measured.valid_seconds:.1f} s (load average {measured.load:.1f} on "
+            f"{os.cpu_count()} cores)"
         )
         assert measured.bomb_seconds < 60
         assert measured.valid_decided <= measured.bomb_decided
