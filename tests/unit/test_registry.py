@@ -314,9 +314,7 @@ def test_a_late_vote_returns_the_champion_it_scored() -> None:
     )
     assert not counted.late
     assert counted.champion is None
-    recorded = Registry(
-        FakeContract({"vote": VOTE, "proposal": accepted, "late": True})
-    ).cast_vote(
+    recorded = Registry(FakeContract({"vote": VOTE, "proposal": accepted, "late": True})).cast_vote(
         PID, decision="approve", metrics={"roc_auc": 0.8}, holdout_rows=100, evaluator_version="e"
     )
     assert (recorded.late, recorded.champion) == (True, None)

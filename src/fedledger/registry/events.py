@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-
 from typing import Annotated
 
 from pydantic import Field, with_config
