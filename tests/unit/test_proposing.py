@@ -113,3 +113,25 @@ def test_a_schema_the_chaincode_hashes_otherwise_stops_the_proposal(model: bytes
         f"chaincode recorded {'ee' * 32}; the two canonical encodings disagree"
     )
     assert (store.stored, registry.submitted) == ([], [])
+
+
+def test_a_model_for_a_future_opset_is_refused_before_it_is_stored(model: bytes) -> None:
+    import onnx
+
+    from fedledger.evaluate.errors import UnsupportedVersionError
+    from fedledger.evaluate.runtime_support import installed_support
+
+    future = onnx.load_from_string(model)
+    for opset in future.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = 999
+    registry, store = FakeRegistry(task(), champion=None), FakeStore()
+    with pytest.raises(UnsupportedVersionError) as error:
+        propose(registry, store, future.SerializeToString())
+    support = installed_support()
+    assert str(error.value) == (
+        f"model imports ai.onnx opset 999; onnxruntime {support.onnxruntime}, which the "
+        f"validators evaluate with, supports ai.onnx up to opset {support.opsets['']} (export "
+        "the model for that opset)"
+    )
+    assert (store.stored, registry.submitted) == ([], [])
