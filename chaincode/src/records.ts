@@ -18,6 +18,21 @@ export const HIGHER_IS_BETTER: Readonly<Record<Metric, boolean>> = {
     mae: false,
 };
 
+/** The values a metric can take; null: unbounded on that side (testdata/metrics.json). */
+export interface MetricRange {
+    min: number | null;
+    max: number | null;
+}
+export const METRIC_RANGES: Readonly<Record<Metric, MetricRange>> = {
+    roc_auc: { min: 0, max: 1 },
+    accuracy: { min: 0, max: 1 },
+    f1: { min: 0, max: 1 },
+    log_loss: { min: 0, max: null },
+    rmse: { min: 0, max: null },
+    mae: { min: 0, max: null },
+    r2: { min: null, max: 1 },
+};
+
 export interface Policy {
     /** Minimum number of member votes (approve, reject or abstain) before a decision. */
     quorum: number;
