@@ -178,7 +178,23 @@ export interface Heartbeat {
     updatedAt: string;
 }
 
-export type LedgerRecord = Task | Proposal | Vote | Champion | Change | Heartbeat;
+/**
+ * What one organisation's validator serves, announced by the validator itself on start: one
+ * record per organisation (its own key, so announcements of different organisations never
+ * collide), replaced by each announcement.
+ */
+export interface ValidatorAnnouncement {
+    docType: 'validator';
+    schemaVersion: number;
+    organization: string;
+    /** Each task served, with when this organisation's validator began serving it without a break. */
+    tasks: Record<string, string>;
+    evaluatorVersion: string;
+    announcedAt: string;
+    txId: string;
+}
+
+export type LedgerRecord = Task | Proposal | Vote | Champion | Change | Heartbeat | ValidatorAnnouncement;
 export type DocType = LedgerRecord['docType'];
 
 /** Composite key object types. Index keys end in "~" plus what they are sorted by. */
@@ -192,4 +208,5 @@ export const KEYS = {
     change: 'change',
     changeByTask: 'change~task',
     heartbeat: 'heartbeat',
+    validator: 'validator',
 } as const;

@@ -43,6 +43,8 @@ describe('the contracts behind fabric-shim', () => {
             CreateTask: 'SUBMIT',
             SubmitProposal: 'SUBMIT',
             CastVote: 'SUBMIT',
+            AnnounceValidator: 'SUBMIT',
+            ListValidators: 'EVALUATE',
             CloseExpired: 'SUBMIT',
             ProposeChange: 'SUBMIT',
             VoteChange: 'SUBMIT',
