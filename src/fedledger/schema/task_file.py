@@ -257,22 +257,9 @@ def check_policy(
             f"got {show(threshold)}"
         )
     policy["approvalThreshold"] = threshold
-    min_score = given("minScore")
-    policy["minScore"] = (
-        None if min_score is None else _number("policy.minScore", min_score, problems)
+    policy["minScore"], policy["maxRegression"] = _bounds(
+        given("minScore"), given("maxRegression"), metric, problems
     )
-    regression = given("maxRegression")
-    if regression is not None:
-        regression = _number("policy.maxRegression", regression, problems)
-        if regression is not None and regression < 0:
-            problems.append(
-                "policy.maxRegression must be zero or more (or null for no veto), "
-                f"got {show(regression)}"
-            )
-    policy["maxRegression"] = regression
-    misfit = None if metric is None else bound_misfit(metric, policy["minScore"], regression)
-    if misfit is not None:
-        problems.append(misfit)
     for key, maximum in (
         ("votingPeriodSeconds", MAX_VOTING_PERIOD_SECONDS),
         ("maxModelBytes", MAX_MODEL_BYTES),
@@ -280,6 +267,25 @@ def check_policy(
     ):
         policy[key] = _integer(f"policy.{key}", given(key), 1, maximum, problems)
     return policy if len(problems) == before else None
+
+
+def _bounds(
+    min_score: object, regression: object, metric: str | None, problems: list[str]
+) -> tuple[float | None, float | None]:
+    """minScore and maxRegression as numbers (None: no bound), checked against the metric."""
+    checked_min = None if min_score is None else _number("policy.minScore", min_score, problems)
+    checked_regression = None
+    if regression is not None:
+        checked_regression = _number("policy.maxRegression", regression, problems)
+        if checked_regression is not None and checked_regression < 0:
+            problems.append(
+                "policy.maxRegression must be zero or more (or null for no veto), "
+                f"got {show(checked_regression)}"
+            )
+    misfit = None if metric is None else bound_misfit(metric, checked_min, checked_regression)
+    if misfit is not None:
+        problems.append(misfit)
+    return checked_min, checked_regression
 
 
 def describe_range(low: float | None, high: float | None) -> str:
