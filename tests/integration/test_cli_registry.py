@@ -236,3 +236,35 @@ def test_propose_wait_gives_up_after_the_timeout_and_says_how_to_follow(
         f"error: {proposal_id} was still PENDING after 1 s with 0 of 2 votes in; `fedledger "
         f"proposal show {proposal_id}` follows it (are the members' validators running?)"
     ) in " ".join(result.stderr.split())
+
+
+def test_propose_warns_of_a_member_without_a_validator_and_task_show_lists_them(
+    ledger: Any, model_file: Any, tmp_path: Path
+) -> None:
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP", "Org3MSP"])
+    announced = {}
+    for org, version in (("Org2MSP", "fedledger/test onnxruntime/1.32.0"), ("Org3MSP", "v3")):
+        with open_registry(ledger.profile, org) as registry:
+            announced[org] = registry.announce_validator([task_id], version)
+    store = tmp_path / "store"
+    proposed = fedledger(ledger, store, "propose", str(model_file(task_id)), "--task", task_id)
+    assert proposed.exit_code == 0, proposed.output
+    assert proposed.stdout.startswith("proposed p-")
+    assert " ".join(proposed.stderr.split()) == (
+        f"warning: Org1MSP has no validator serving task {task_id} (none announced): its vote "
+        "may not come before the deadline"
+    )
+    shown = fedledger(ledger, store, "task", "show", task_id)
+    assert json.loads(shown.stdout)["validators"] == {
+        "Org1MSP": None,
+        **{
+            org: {
+                "servingSince": announcement.tasks[task_id].isoformat(),
+                "evaluatorVersion": announcement.evaluator_version,
+                "lastAnnounced": announcement.announced_at.isoformat(),
+            }
+            for org, announcement in announced.items()
+        },
+    }
+    assert announced["Org3MSP"].evaluator_version == "v3"
+    assert announced["Org3MSP"].organization == "Org3MSP"
