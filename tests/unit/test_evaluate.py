@@ -644,7 +644,7 @@ def test_versions_newer_than_the_runtime_are_refused_before_the_checker(
     assert str(raised.value) == message
 
 
-def test_the_installed_runtime_loads_exactly_up_to_the_probed_versions() -> None:
+def test_the_check_refuses_just_above_what_the_installed_runtime_was_probed_to_load() -> None:
     import onnxruntime as ort
 
     support = installed_support()

@@ -4,7 +4,7 @@ highest IR version.
 onnx.checker knows nothing of the runtime (it accepts opset 999), so a model for a future opset
 passed every propose-time check and failed in every validator's sandbox. These limits are found
 by loading tiny one-node models of our own (never the proposer's), the only answer onnxruntime
-gives that is exactly what a validator's sandbox accepts; about fifty loads, a few
+gives that is exactly what a validator's sandbox accepts; about thirty loads, a few
 milliseconds each, once per process.
 """
 
