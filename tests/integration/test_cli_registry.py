@@ -268,3 +268,32 @@ def test_propose_warns_of_a_member_without_a_validator_and_task_show_lists_them(
     }
     assert announced["Org3MSP"].evaluator_version == "v3"
     assert announced["Org3MSP"].organization == "Org3MSP"
+
+
+def test_propose_refuses_a_model_for_an_opset_the_validators_cannot_load(
+    ledger: Any, model_file: Any, tmp_path: Path
+) -> None:
+    import onnx
+
+    from fedledger.evaluate.runtime_support import installed_support
+
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP"])
+    future = onnx.load(str(model_file(task_id)))
+    kept = [o for o in future.opset_import if o.domain != "ai.onnx.ml"]
+    del future.opset_import[:]
+    future.opset_import.extend([*kept, onnx.helper.make_opsetid("ai.onnx.ml", 99)])
+    path = tmp_path / "future.onnx"
+    path.write_bytes(future.SerializeToString())
+    store = tmp_path / "store"
+    refused = fedledger(ledger, store, "propose", str(path), "--task", task_id)
+    assert refused.exit_code == 1
+    support = installed_support()
+    assert " ".join(refused.stderr.split()) == (
+        f"error: {path} does not fit task {task_id}, nothing was proposed: model imports "
+        f"ai.onnx.ml opset 99; onnxruntime {support.onnxruntime}, which the validators evaluate "
+        f"with, supports ai.onnx.ml up to opset {support.opsets['ai.onnx.ml']} (export the model "
+        "for that opset)"
+    )
+    assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        assert list(registry.all_proposals(task_id=task_id)) == []

@@ -321,6 +321,32 @@ def test_a_model_whose_bytes_do_not_match_its_hash_is_rejected_saying_so(setup: 
         assert f"expected {sha}" in vote.reason or "..." in vote.reason
 
 
+def test_a_model_for_a_future_opset_is_rejected_with_the_opset_and_no_local_path(
+    setup: Setup,
+) -> None:
+    import onnx
+
+    from fedledger.evaluate.runtime_support import installed_support
+
+    future = onnx.load_from_string(variant(setup.model))
+    for opset in future.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = 999
+    proposal = propose_bytes(setup, future.SerializeToString(), msp="Org3MSP")
+    decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    assert decided.status == "REJECTED"
+    highest = installed_support().opsets[""]
+    votes = setup.registries["Org1MSP"].get_votes(proposal.id)
+    assert votes, "at least the deciding reject was recorded"
+    for vote in votes:
+        assert vote.decision == "reject"
+        assert vote.reason.startswith(
+            "not scored, unsupported_version: model imports ai.onnx opset 999; onnxruntime "
+        )
+        assert f"supports ai.onnx up to opset {highest} " in vote.reason
+        assert "/" not in vote.reason
+
+
 def test_a_validator_killed_while_it_evaluates_votes_exactly_once(setup: Setup) -> None:
     org3 = setup.validators["Org3MSP"]
     registry = setup.registries["Org1MSP"]
