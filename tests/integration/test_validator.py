@@ -334,12 +334,12 @@ def test_a_model_for_a_future_opset_is_rejected_with_the_opset_and_no_local_path
             opset.version = 999
     proposal = propose_bytes(setup, future.SerializeToString(), msp="Org3MSP")
     decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
-    assert decided.status == "REJECTED"
-    highest = installed_support().opsets[""]
     votes = setup.registries["Org1MSP"].get_votes(proposal.id)
+    assert decided.status == "REJECTED", (decided, votes)
+    highest = installed_support().opsets[""]
     assert votes, "at least the deciding reject was recorded"
     for vote in votes:
-        assert vote.decision == "reject"
+        assert vote.decision == "reject", vote
         assert vote.reason.startswith(
             "not scored, unsupported_version: model imports ai.onnx opset 999; onnxruntime "
         )
