@@ -8,7 +8,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
+from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.reasons import public_reason, public_text
+from fedledger.evaluate.report import EvaluationReport
 
 # onnxruntime 1.32's text for a model at a future opset, as a validator's sandbox reported it.
 ORT_OPSET_TEXT = (
@@ -65,3 +67,21 @@ def test_a_reason_is_cut_to_the_limit_after_cleaning() -> None:
     reason = public_reason("inference_failed: " + ORT_OPSET_TEXT, 64)
     assert reason == "inference_failed: Fail: Load model from <path> failed: ONNX R..."
     assert len(reason) == 64
+
+
+def test_every_report_reason_is_made_public_whoever_builds_the_report() -> None:
+    report = EvaluationReport(
+        model_sha256="ab" * 32,
+        task_id="t",
+        decision=Decision.REJECT,
+        reasons=("hash_mismatch: object at file:///home/alice/store/sha256/ab has SHA-256 cd",),
+        metric="roc_auc",
+        score=None,
+        metrics={},
+        rows=0,
+        duration_seconds=0.1,
+        evaluator_version="e",
+        error_code="hash_mismatch",
+    )
+    assert report.reasons == ("hash_mismatch: object at file://<path> has SHA-256 cd",)
+    assert EvaluationReport.from_dict(report.to_dict()) == report

@@ -18,7 +18,6 @@ from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.limits import SandboxLimits
 from fedledger.evaluate.metrics import classification_metrics, regression_metrics
 from fedledger.evaluate.policy import Decision, Task
-from fedledger.evaluate.reasons import public_text
 from fedledger.evaluate.report import EvaluationReport, evaluator_version
 from fedledger.evaluate.runner import Sandbox, SandboxProcess
 from fedledger.evaluate.static import check_model
@@ -128,7 +127,7 @@ class Evaluator:
                 model_sha256=model_sha256,
                 task_id=task.task_id,
                 decision=Decision.REJECT,
-                reasons=(public_text(f"{exc.code}: {exc}"),),
+                reasons=(f"{exc.code}: {exc}",),
                 metric=task.policy.metric,
                 score=None,
                 metrics={},
