@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Context } from 'fabric-contract-api';
 import { HOUR, ORG1, ORG2, ORG3, ORG4, POLICY, TASK, World, expectRefusal, json, parse } from './fixtures';
 import { T0 } from './fake-ledger';
+import { SCHEMA_VERSION } from '../src/records';
 import { MAX_ANNOUNCED_TASKS } from '../src/validators';
 
 const VERSION = 'fedledger/0.1.0 onnxruntime/1.32.0';
@@ -28,7 +29,7 @@ describe('AnnounceValidator and ListValidators', () => {
         const at = new Date(T0).toISOString();
         expect(announcement).to.deep.include({
             docType: 'validator',
-            schemaVersion: 1,
+            schemaVersion: SCHEMA_VERSION,
             organization: ORG2,
             tasks: { [TASK]: at },
             evaluatorVersion: VERSION,

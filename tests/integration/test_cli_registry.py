@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 import time
@@ -101,19 +102,60 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
                 reason="fine",
             )
 
+    # The votes decide; a Decide settles the proposal (validators submit it themselves).
+    waiting = fedledger(ledger, store, "proposal", "show", proposal_id)
+    assert "the votes decide ACCEPTED" in waiting.output, waiting.output
+    decided = fedledger(ledger, store, "proposal", "decide", proposal_id, org="Org3MSP")
+    assert decided.exit_code == 0, decided.output
+    assert "status ACCEPTED" in decided.output
+    again = fedledger(ledger, store, "proposal", "decide", proposal_id, org="Org3MSP")
+    assert again.exit_code == 1
+    assert f"proposal {proposal_id} is ACCEPTED, not PENDING" in again.output
+
     show = fedledger(ledger, store, "proposal", "show", proposal_id, "--history")
     assert show.exit_code == 0, show.output
     assert "status ACCEPTED" in show.output
     assert "Org2MSP" in show.output
-    assert show.output.count("PENDING") >= 2  # the audit trail: submitted, first vote
+    # The audit trail: submitted, decided (votes write their own keys).
+    assert "PENDING   approve 0" in show.output
+    assert "ACCEPTED  approve 2" in show.output
 
     listed = fedledger(ledger, store, "proposal", "list", "--task", task_id)
     assert proposal_id in listed.output
 
+    # Org1 was not needed for the decision; its evaluation is still recorded, late.
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        late = registry.cast_vote(
+            proposal_id,
+            decision="reject",
+            metrics={"roc_auc": 0.7},
+            holdout_rows=50,
+            evaluator_version="test",
+            reason="worse here",
+        )
+        assert late.late
+    matrix_csv = tmp_path / "scores.csv"
+    scores = fedledger(ledger, store, "task", "scores", task_id, "--csv", str(matrix_csv))
+    assert scores.exit_code == 0, scores.output
+    (row,) = [line for line in scores.stdout.splitlines() if proposal_id in line]
+    assert [cell.strip() for cell in row.split("│")[4:7]] == ["0.7000 reject", "0.9000", "0.9000"]
+    (written,) = csv.DictReader(matrix_csv.open())
+    assert {k: v for k, v in written.items() if k != "created_at"} == {
+        "proposal": proposal_id,
+        "status": "ACCEPTED",
+        "proposer": "Org1MSP",
+        "Org1MSP_score": "0.7",
+        "Org1MSP_decision": "reject",
+        "Org2MSP_score": "0.9",
+        "Org2MSP_decision": "approve",
+        "Org3MSP_score": "0.9",
+        "Org3MSP_decision": "approve",
+    }
+
     champion = json.loads(fedledger(ledger, store, "task", "show", task_id).stdout)["champion"]
     assert champion["proposalId"] == proposal_id
-    assert champion["scores"] == {"Org2MSP": 0.9, "Org3MSP": 0.9}
-    assert champion["unscored"] == ["Org1MSP"]
+    assert champion["scores"] == {"Org1MSP": 0.7, "Org2MSP": 0.9, "Org3MSP": 0.9}
+    assert champion["unscored"] == []
 
     fetched_path = tmp_path / "champion.onnx"
     fetched = fedledger(
@@ -162,9 +204,9 @@ def test_verify_unknown_file_and_fetch_without_champion(ledger: Any, tmp_path: P
 
 
 def _vote_when_proposed(ledger: Any, task_id: str, decision: str, voters: list[str]) -> None:
-    """What the members' validators do: once the task has a proposal, each votes on it. Each
-    waits until its own peer has the proposal and the votes before its own (Fabric's other
-    peers commit a block in their own time)."""
+    """What the members' validators do: once the task has a proposal, each votes on it, and the
+    last submits Decide. Each waits until its own peer has the proposal and the votes before its
+    own (Fabric's other peers commit a block in their own time)."""
     deadline = time.monotonic() + 60
     for before, org in enumerate(voters):
         with open_registry(ledger.profile, org) as registry:
@@ -182,6 +224,8 @@ def _vote_when_proposed(ledger: Any, task_id: str, decision: str, voters: list[s
                 evaluator_version="test",
                 reason="by hand",
             )
+            if before == len(voters) - 1:
+                registry.decide(proposals[0].id)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from fedledger.store.base import ModelStore
 from fedledger.store.factory import open_store
 from fedledger.validator.announcer import Announcer
 from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.deciding import Decider
 from fedledger.validator.errors import StartError
 from fedledger.validator.evaluation import EvaluationService, ModelEvaluator
 from fedledger.validator.expiry import Expirer
@@ -96,9 +97,12 @@ def build_validator(
         config.limits,
         metrics,
     )
-    voter = Voter(evaluation, reports, metrics, config.retry, clock)
-    checkpointer = FileCheckpointer(config.state_dir / "checkpoint.json")
     backoff = Backoff(config.retry.initial_seconds, config.retry.max_seconds)
+    decider = Decider(
+        registry, config.organization, metrics, config.decide.stagger_seconds, backoff
+    )
+    voter = Voter(evaluation, reports, metrics, config.retry, clock, decider.consider)
+    checkpointer = FileCheckpointer(config.state_dir / "checkpoint.json")
     watcher = Watcher(
         voter,
         registry,
@@ -112,6 +116,7 @@ def build_validator(
         workers=config.limits.max_concurrent_evaluations + 2,
         backoff=backoff,
         expirer=Expirer(registry, evaluation.holdouts.task_ids, clock, metrics, backoff),
+        decider=decider,
     )
     announcer = Announcer(
         registry, config.organization, evaluation.holdouts.task_ids, evaluator_version(), backoff
