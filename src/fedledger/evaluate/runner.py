@@ -20,6 +20,7 @@ from fedledger.evaluate.errors import (
     SandboxStarvedError,
 )
 from fedledger.evaluate.limits import Budget, SandboxLimits
+from fedledger.evaluate.reasons import public_text
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -170,9 +171,9 @@ def interpret(
         if result.get("kind") == "memory":
             raise ResourceLimitError(
                 f"model needs more memory than the {limits.memory_bytes} byte limit: "
-                f"{result.get('error')}"
+                f"{public_text(str(result.get('error')))}"
             )
-        raise InferenceFailedError(f"onnxruntime failed: {result.get('error')}")
+        raise InferenceFailedError(f"onnxruntime failed: {public_text(str(result.get('error')))}")
     return SandboxResult(
         outputs=tuple(Path(p) for p in result["outputs"]),
         session_seconds=float(result["session_seconds"]),
@@ -181,5 +182,5 @@ def interpret(
 
 
 def _tail(stderr: str) -> str:
-    text = stderr.strip()
-    return f": {text[-500:]}" if text else ""
+    text = public_text(stderr.strip()[-500:])
+    return f": {text}" if text else ""
