@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
-from fedledger.registry import Proposal, Registry
+from fedledger.registry import ChaincodeRefusalError, Proposal, Registry
 from fedledger.registry.errors import RegistryError
 from fedledger.registry.evaluation import evaluation_task
 from fedledger.store.base import ModelStore
@@ -33,23 +34,36 @@ def propose_model(
 ) -> Proposal:
     """Propose `model` for `task_id` with the task's champion (if any) as its parent.
 
+    The chaincode is asked first (an evaluated SubmitProposal), so a proposal it refuses stores
+    nothing; if it refuses the submit all the same (the ledger changed in between), the object
+    this call uploaded is removed again, never one that was there before (another proposal may
+    name it).
+
     Raises ModelError when the model does not fit the task (nothing is stored or proposed),
-    RegistryError and FabricError from the ledger, StoreError from the store."""
+    ChaincodeRefusalError (a RegistryError) and FabricError from the ledger, StoreError from
+    the store."""
     from fedledger.evaluate.limits import SandboxLimits
     from fedledger.evaluate.static import check_model  # onnx: only when a model is proposed
 
     task = registry.get_task(task_id)
     check_model(model, evaluation_task(task), SandboxLimits())
-    uri = store.put(model)
+    sha256 = hashlib.sha256(model).hexdigest()
     champion = registry.find_champion(task_id)
-    return registry.submit_proposal(
-        task_id,
-        model_sha256=hashlib.sha256(model).hexdigest(),
-        uri=uri,
-        size_bytes=len(model),
-        metrics=dict(metrics or {}),
-        parent=champion.proposal_id if champion else None,
-    )
+    fields: dict[str, Any] = {
+        "model_sha256": sha256,
+        "size_bytes": len(model),
+        "metrics": dict(metrics or {}),
+        "parent": champion.proposal_id if champion else None,
+    }
+    registry.check_proposal(task_id, uri=store.uri_for(sha256), **fields)
+    existed = store.exists(sha256)
+    uri = store.put(model)
+    try:
+        return registry.submit_proposal(task_id, uri=uri, **fields)
+    except ChaincodeRefusalError:
+        if not existed:
+            store.delete(sha256)
+        raise
 
 
 def votes_in(proposal: Proposal) -> int:
