@@ -571,7 +571,9 @@ def test_a_client_without_an_accepted_certificate_cannot_call(setup: Setup, tmp_
     with validator.channel() as channel:
         status = stub(channel).Status(request, timeout=10)
     assert status.organization == "Org1MSP"
-    assert sorted(t.task_id for t in status.tasks) == sorted([setup.task_id, setup.quorum_two_task])
+    assert sorted(t.task_id for t in status.tasks) == sorted(
+        [setup.task_id, setup.quorum_two_task, setup.expiring_task]
+    )
     assert {t.holdout_rows for t in status.tasks} == {2000}
     assert status.last_block > 0
 
