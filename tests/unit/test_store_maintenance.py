@@ -130,3 +130,46 @@ def test_a_put_under_way_is_not_an_object(tmp_path: Path) -> None:
     (tmp_path / "sha256" / ".incoming-abc").write_bytes(b"half")
     assert [o.sha256 for o in store.objects()] == [SHA]
     assert [c.stored.sha256 for c in verify_objects(store)] == [SHA]
+
+
+def test_store_verify_from_the_command_line_on_s3(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from fedledger.cli.app import app
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+    }.items():
+        monkeypatch.setenv(name, value)
+    bucket = f"models-{os.urandom(4).hex()}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    store = open_store(f"s3://{bucket}/fed")
+    store.put(DATA)
+    store.put(OTHER_DATA)
+    damage(store, SHA, DAMAGED)
+    result = CliRunner().invoke(app, ["store", "verify", "--store", f"s3://{bucket}/fed"])
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines == [
+        f"DAMAGED s3://{bucket}/fed/sha256/{SHA}: its bytes have SHA-256 "
+        f"{hashlib.sha256(DAMAGED).hexdigest()}",
+        f"2 objects checked in S3Store('s3://{bucket}/fed'), 1 damaged or unreadable",
+    ]
+    store.put(DATA)
+    repaired = CliRunner().invoke(app, ["store", "verify", "--store", f"s3://{bucket}/fed"])
+    assert repaired.exit_code == 0, repaired.output
+
+
+def test_an_object_that_cannot_be_read_is_listed_as_unreadable(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put(DATA)
+    (tmp_path / "sha256" / OTHER).mkdir()  # a name that opens as no file
+    checks = {check.stored.sha256: check for check in verify_objects(store)}
+    assert checks[SHA].intact
+    assert (checks[OTHER].intact, checks[OTHER].actual) == (False, None)
+    assert checks[OTHER].problem.startswith(f"cannot read {(tmp_path / 'sha256' / OTHER).as_uri()}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fedledger.store.base import ModelStore, StoredObject
-from fedledger.store.errors import ObjectNotFoundError, StoreUnavailableError
+from fedledger.store.errors import ObjectNotFoundError, StoreError
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,14 @@ class ObjectCheck:
 
 
 def verify_objects(store: ModelStore) -> Iterator[ObjectCheck]:
-    """Every object, hashed. Raises StoreError when the store cannot even be listed."""
+    """Every object, hashed; one that cannot be read (unreachable, access denied) is listed
+    with `actual` None. Raises StoreError when the store cannot even be listed."""
     for stored in store.objects():
         try:
             yield ObjectCheck(stored, store.digest(stored.sha256))
         except ObjectNotFoundError:
             continue  # removed since the listing: nothing to check
-        except StoreUnavailableError as error:
+        except StoreError as error:
             yield ObjectCheck(stored, None, str(error))
 
 
