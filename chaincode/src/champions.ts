@@ -53,6 +53,29 @@ async function recordedScores(ctx: Context, proposal: Proposal): Promise<Record<
     return scores;
 }
 
+/**
+ * The voters' scores of the champion: each from the voter's own vote on it, cast in time or late
+ * (a late vote writes only its vote key, never the champion record). Reads only those voters' keys,
+ * so that deciding one proposal never conflicts with another member's late vote on the champion.
+ */
+export async function championScores(ctx: Context, champion: Champion, voters: string[]): Promise<Record<string, number>> {
+    const scores: Record<string, number> = {};
+    for (const voter of voters) {
+        const vote = await readRecord<Vote>(ctx, 'vote', key(ctx, KEYS.vote, [champion.proposalId, voter]));
+        const score = vote?.score ?? champion.scores[voter] ?? null;
+        if (score !== null) {
+            scores[voter] = score;
+        }
+    }
+    return scores;
+}
+
+/** The champion with every member's current score of it (the stored record keeps those known at its crowning). */
+export async function withCurrentScores(ctx: Context, champion: Champion): Promise<Champion> {
+    const proposal = await requireRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, champion.proposalId));
+    return { ...champion, scores: { ...champion.scores, ...(await recordedScores(ctx, proposal)) } };
+}
+
 function championFrom(
     ctx: Context,
     proposal: Proposal,

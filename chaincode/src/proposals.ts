@@ -1,7 +1,7 @@
-/** Proposals: a member registers a trained model for a task; the members then vote on it. */
+/** Proposals: a member registers a trained model for a task; the members then vote on it (votes.ts) and Decide settles it (decisions.ts). */
 import { createHash } from 'crypto';
 import type { Context } from 'fabric-contract-api';
-import { loadChampion, proposalKey, settleProposal } from './champions';
+import { loadChampion, proposalKey } from './champions';
 import { Input, SHA256_PATTERN, SHA256_RULE, ID_PATTERN, ID_RULE, checkArgument } from './input';
 import { parseJsonArgument } from './json';
 import { callerMsp, deleteIndex, emit, entries, readRecord, reply, txTime, writeIndex, writeRecord } from './ledger';
@@ -167,7 +167,7 @@ function reopened(earlier: Proposal, fresh: Proposal): Proposal {
     };
 }
 
-/** The payload of ProposalDecided, shared by the deciding vote and CloseExpired. */
+/** The payload of ProposalDecided (decisions.ts; governance's revocation). */
 export function decidedEvent(proposal: Proposal, champion: string | null, decidedBy: string): Record<string, unknown> {
     return {
         taskId: proposal.taskId,
@@ -181,27 +181,4 @@ export function decidedEvent(proposal: Proposal, champion: string | null, decide
         champion,
         tally: { approve: proposal.tally.approve, reject: proposal.tally.reject, abstain: proposal.tally.abstain },
     };
-}
-
-export async function closeExpiredProposal(ctx: Context, proposalId: string): Promise<string> {
-    const refusal = 'close refused';
-    const proposal = await loadProposal(ctx, proposalId, refusal);
-    const task = await loadTask(ctx, proposal.taskId, refusal);
-    const caller = callerMsp(ctx);
-    requireMember(task, caller, refusal);
-    if (proposal.status !== 'PENDING') {
-        refuse('NOT_PENDING', refusal, `proposal ${proposalId} is ${proposal.status}, not PENDING; only open proposals expire`);
-    }
-    const time = txTime(ctx);
-    if (time.ms < Date.parse(proposal.deadline)) {
-        refuse('VOTING_NOT_ENDED', refusal, `voting on proposal ${proposalId} runs until ${proposal.deadline}; close it after that`);
-    }
-    const { approve, reject, abstain } = proposal.tally;
-    const reason =
-        `the voting period ended at ${proposal.deadline} with ${approve + reject + abstain} of ${proposal.electorate.length} ` +
-        `members voted (quorum ${proposal.policy.quorum}), ${approve} approving`;
-    const expired = await settleProposal(ctx, proposal, 'EXPIRED', reason, time);
-    const champion = await loadChampion(ctx, proposal.taskId);
-    emit(ctx, 'ProposalDecided', decidedEvent(expired, champion?.proposalId ?? null, caller));
-    return reply(expired);
 }

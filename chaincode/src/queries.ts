@@ -1,7 +1,8 @@
 /** Read-only queries: evaluate transactions, never submitted for ordering. */
 import type { Context } from 'fabric-contract-api';
 import { CHANGE_ID_PATTERN, CHANGE_ID_RULE, changeKey, loadChange } from './governance';
-import { championKey, loadChampion, proposalKey } from './champions';
+import { championKey, loadChampion, proposalKey, withCurrentScores } from './champions';
+import { withLiveTally } from './decisions';
 import { Input, ID_PATTERN, ID_RULE, MSP_PATTERN, MSP_RULE, checkArgument } from './input';
 import { parseJsonArgument } from './json';
 import {
@@ -68,7 +69,7 @@ export async function listTasks(ctx: Context, queryJson: string): Promise<string
 }
 
 export async function getProposal(ctx: Context, proposalId: string): Promise<string> {
-    return reply(await loadProposal(ctx, proposalId, REFUSAL));
+    return reply(await withLiveTally(ctx, await loadProposal(ctx, proposalId, REFUSAL)));
 }
 
 export async function listProposals(ctx: Context, queryJson: string): Promise<string> {
@@ -77,7 +78,8 @@ export async function listProposals(ctx: Context, queryJson: string): Promise<st
     const taskId = input.optionalString('taskId', 64, ID_PATTERN, ID_RULE);
     const status = input.has('status') ? input.oneOf('status', PROPOSAL_STATUSES) : undefined;
     const proposer = input.optionalString('proposer', 128, MSP_PATTERN, MSP_RULE);
-    const load = (id: string): Promise<Proposal> => requireRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, id));
+    const load = async (id: string): Promise<Proposal> =>
+        withLiveTally(ctx, await requireRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, id)));
     if (proposer !== undefined && (taskId === undefined || status === undefined)) {
         input.refuse('proposer', 'filters only together with taskId and status');
     }
@@ -89,7 +91,10 @@ export async function listProposals(ctx: Context, queryJson: string): Promise<st
         return pageOf(ctx, request, KEYS.proposalByTask, [taskId], load);
     }
     const page = await pageOfKeys(ctx, KEYS.proposal, [], request.pageSize, request.bookmark);
-    const records = page.records.map((kv) => decodeRecord<Proposal>('proposal', kv.key, kv.value));
+    const records: Proposal[] = [];
+    for (const kv of page.records) {
+        records.push(await withLiveTally(ctx, decodeRecord<Proposal>('proposal', kv.key, kv.value)));
+    }
     return reply({ records, bookmark: page.bookmark, fetched: page.fetched });
 }
 
@@ -105,7 +110,7 @@ export async function getChampion(ctx: Context, taskId: string): Promise<string>
     if (champion === undefined) {
         refuse('NO_CHAMPION', REFUSAL, `task ${taskId} has no champion yet; none of its proposals has been accepted`);
     }
-    return reply(champion);
+    return reply(await withCurrentScores(ctx, champion));
 }
 
 export async function getChange(ctx: Context, changeId: string): Promise<string> {

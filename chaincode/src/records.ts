@@ -4,7 +4,12 @@
  */
 import type { DataSchema } from './schema';
 
-export const SCHEMA_VERSION = 1;
+/**
+ * 2: votes are counted by Decide, not by the vote; a PENDING proposal's stored tally is its tally at
+ * submission (GetProposal counts the votes), and a champion's stored scores are those at its
+ * crowning (GetChampion adds the late votes). Version 1 records read the same way.
+ */
+export const SCHEMA_VERSION = 2;
 
 export const METRICS = ['roc_auc', 'accuracy', 'f1', 'log_loss', 'rmse', 'mae', 'r2'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -90,6 +95,7 @@ export interface Proposal {
     higherIsBetter: boolean;
     status: ProposalStatus;
     statusReason: string;
+    /** The counted votes; while PENDING, the stored record keeps the empty tally of its submission (GetProposal counts). */
     tally: Tally;
     createdAt: string;
     deadline: string;
@@ -122,7 +128,10 @@ export interface Champion {
     uri: string;
     sizeBytes: number;
     format: 'onnx';
-    /** Each member's score on its own holdout, from its vote on this model: the base of the veto. */
+    /**
+     * Each member's score on its own holdout, from its vote on this model: the base of the veto.
+     * Stored as known at the crowning; late votes add theirs in their own vote records.
+     */
     scores: Record<string, number>;
     /** Earlier champions' proposal ids, oldest first: RevokeChampion returns to the last one. */
     lineage: string[];

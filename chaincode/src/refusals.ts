@@ -25,6 +25,7 @@ export const REFUSAL_CODES = [
     'VOTING_ENDED',
     'VOTING_NOT_ENDED',
     'ALREADY_VOTED',
+    'UNDECIDED',
     'NO_CHAMPION',
     'LEDGER_ERROR',
     'INTERNAL',

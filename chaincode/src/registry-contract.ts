@@ -4,7 +4,8 @@
  */
 import { Context, Contract, Info, Param, Returns, Transaction } from 'fabric-contract-api';
 import { closeExpiredChange, proposeChange, voteChange } from './governance';
-import { closeExpiredProposal, submitProposal } from './proposals';
+import { closeExpiredProposal, decideProposal } from './decisions';
+import { submitProposal } from './proposals';
 import * as queries from './queries';
 import { createTask } from './tasks';
 import { castVote } from './votes';
@@ -34,6 +35,13 @@ export class RegistryContract extends Contract {
     @Returns('string')
     async CastVote(ctx: Context, voteJson: string): Promise<string> {
         return castVote(ctx, voteJson);
+    }
+
+    @Transaction()
+    @Param('proposalId', 'string', 'the proposal id (p-…)')
+    @Returns('string')
+    async Decide(ctx: Context, proposalId: string): Promise<string> {
+        return decideProposal(ctx, proposalId);
     }
 
     @Transaction()

@@ -1,21 +1,25 @@
 /**
- * Votes: one per (proposal, member organisation); the deciding vote settles the proposal.
+ * Votes: one per (proposal, member organisation), each under its own key.
  *
- * A member that had not voted when the proposal was decided (its validator was slower than the
- * quorum, or down, or it joined the task later) may still vote while the proposal is the task's
- * champion: the late vote decides nothing, but its score becomes the member's champion score, the
- * base of its veto on the next proposals. Without it, a member outvoted by speed could never veto
- * a successor that regresses on its holdout.
+ * A vote writes only `vote/<proposal>/<voter>` and reads only records that no other member's vote
+ * writes (the task, the proposal, the champion and its own vote key), so the votes of every member
+ * on one proposal commit in the same block without an MVCC conflict. Counting them is the job of
+ * the Decide transaction (decisions.ts), which any member submits once the votes decide.
+ *
+ * A vote after the decision is recorded too and decides nothing: a member of the proposal's
+ * electorate records its evaluation whenever its validator finishes it (the audit trail then holds
+ * every member's score of every proposal), and any current member may score the task's champion
+ * (a member that joined since needs a champion score as much as one that was slow): its score is
+ * then the base of its veto on the next proposals (see championScores in champions.ts).
  */
 import type { Context } from 'fabric-contract-api';
-import { championKey, crown, loadChampion, proposalKey, settleProposal } from './champions';
+import { loadChampion } from './champions';
 import { refuse } from './refusals';
 import { Input } from './input';
 import { parseJsonArgument } from './json';
-import { callerMsp, emit, key, readRecord, reply, txTime, writeRecord } from './ledger';
-import { decide, summariseVote } from './policy';
-import { decidedEvent, loadProposal, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE } from './proposals';
-import { DECISIONS, KEYS, SCHEMA_VERSION, type Champion, type Proposal, type Tally, type Vote } from './records';
+import { callerMsp, decodeRecord, emit, entries, key, readRecord, reply, txTime, writeRecord } from './ledger';
+import { loadProposal, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE } from './proposals';
+import { DECISIONS, KEYS, SCHEMA_VERSION, type Proposal, type Task, type Vote } from './records';
 import { loadTask, requireMember } from './tasks';
 
 export const MAX_VOTE_METRICS = 32;
@@ -60,37 +64,26 @@ function parseVote(voteJson: string): VoteInput {
     return { proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason };
 }
 
+/** Every vote recorded on a proposal, in the order of their voters' MSP ids. */
+export async function recordedVotes(ctx: Context, proposalId: string): Promise<Vote[]> {
+    const found = await entries(ctx, KEYS.vote, [proposalId]);
+    return found.map((entry) => decodeRecord<Vote>('vote', key(ctx, KEYS.vote, entry.attributes), entry.value));
+}
+
 export async function castVote(ctx: Context, voteJson: string): Promise<string> {
     const ballot = parseVote(voteJson);
     const proposal = await loadProposal(ctx, ballot.proposalId, REFUSAL);
     const task = await loadTask(ctx, proposal.taskId, REFUSAL);
     const voter = callerMsp(ctx);
     requireMember(task, voter, REFUSAL);
-    const id = proposal.id;
-    const champion = await loadChampion(ctx, task.id);
     const late = proposal.status !== 'PENDING';
-    if (late && !(proposal.status === 'ACCEPTED' && champion?.proposalId === id)) {
-        const superseded = proposal.status === 'ACCEPTED' ? `; it is no longer task ${task.id}'s champion, so a late vote would score nothing` : '';
-        refuse(
-            'NOT_PENDING',
-            REFUSAL,
-            `proposal ${id} is ${proposal.status}, not PENDING (decided at ${String(proposal.decidedAt)}: ${proposal.statusReason})${superseded}`,
-        );
-    }
-    // The electorate decides; any current member may score the champion (a member that joined
-    // since needs a champion score as much as one that was slow).
-    if (!late && !proposal.electorate.includes(voter)) {
-        refuse(
-            'NOT_IN_ELECTORATE',
-            REFUSAL,
-            `${voter} joined task ${task.id} after proposal ${id} was submitted; ` +
-                `only its electorate votes on it (${proposal.electorate.join(', ')})`,
-        );
-    }
     const time = txTime(ctx);
-    if (!late && time.ms >= Date.parse(proposal.deadline)) {
-        refuse('VOTING_ENDED', REFUSAL, `voting on proposal ${id} ended at ${proposal.deadline}; close it with CloseExpired`);
+    if (late) {
+        await requireLateVoter(ctx, task, proposal, voter);
+    } else {
+        requireOpen(proposal, voter, time.ms);
     }
+    const id = proposal.id;
     const earlier = await readRecord<Vote>(ctx, 'vote', voteKey(ctx, id, voter));
     if (earlier !== undefined) {
         refuse(
@@ -124,59 +117,47 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
         txId: ctx.stub.getTxID(),
     };
     await writeRecord(ctx, voteKey(ctx, id, voter), vote);
-    if (late && champion !== undefined) {
-        return scoreChampion(ctx, vote, proposal, champion);
-    }
-
-    const summary = summariseVote(proposal.higherIsBetter, vote.decision, score, champion?.scores[voter] ?? null);
-    const tally: Tally = {
-        approve: proposal.tally.approve + (vote.decision === 'approve' ? 1 : 0),
-        reject: proposal.tally.reject + (vote.decision === 'reject' ? 1 : 0),
-        abstain: proposal.tally.abstain + (vote.decision === 'abstain' ? 1 : 0),
-        votes: { ...proposal.tally.votes, [voter]: summary },
-    };
-    const outcome = decide({
-        policy: proposal.policy,
-        metric: proposal.metric,
-        higherIsBetter: proposal.higherIsBetter,
-        electorateSize: proposal.electorate.length,
-        tally,
-    });
-    const counted: Proposal = { ...proposal, tally, statusReason: outcome.reason };
-    if (outcome.status === 'PENDING') {
-        await writeRecord(ctx, proposalKey(ctx, id), counted);
-        emit(ctx, 'VoteCast', {
-            taskId: task.id,
-            proposalId: id,
-            voter,
-            decision: vote.decision,
-            score,
-            tally: { approve: tally.approve, reject: tally.reject, abstain: tally.abstain },
-        });
-        return reply({ vote, proposal: counted });
-    }
-    const settled = await settleProposal(ctx, counted, outcome.status, outcome.reason, time);
-    let championId = champion?.proposalId ?? null;
-    if (settled.status === 'ACCEPTED') {
-        championId = (await crown(ctx, settled, time)).proposalId;
-    }
-    emit(ctx, 'ProposalDecided', decidedEvent(settled, championId, voter));
-    return reply({ vote, proposal: settled });
+    const announced = { taskId: task.id, proposalId: id, voter, decision: vote.decision, score };
+    const onChampion = late && (await loadChampion(ctx, task.id))?.proposalId === id;
+    emit(ctx, onChampion ? 'ChampionScored' : 'VoteCast', onChampion ? announced : { ...announced, late });
+    return reply({ vote, proposal, late });
 }
 
-/** A late vote on the champion: it decides nothing; its score becomes the voter's champion score. */
-async function scoreChampion(ctx: Context, vote: Vote, proposal: Proposal, champion: Champion): Promise<string> {
-    let scored = champion;
-    if (vote.score !== null) {
-        scored = { ...champion, scores: { ...champion.scores, [vote.voter]: vote.score } };
-        await writeRecord(ctx, championKey(ctx, champion.taskId), scored);
+/** Fails unless the voter may still vote on the open proposal: in its electorate, before the deadline. */
+function requireOpen(proposal: Proposal, voter: string, now: number): void {
+    if (!proposal.electorate.includes(voter)) {
+        refuse(
+            'NOT_IN_ELECTORATE',
+            REFUSAL,
+            `${voter} joined task ${proposal.taskId} after proposal ${proposal.id} was submitted; ` +
+                `only its electorate votes on it (${proposal.electorate.join(', ')})`,
+        );
     }
-    emit(ctx, 'ChampionScored', {
-        taskId: champion.taskId,
-        proposalId: proposal.id,
-        voter: vote.voter,
-        decision: vote.decision,
-        score: vote.score,
-    });
-    return reply({ vote, proposal, champion: scored });
+    if (now >= Date.parse(proposal.deadline)) {
+        refuse(
+            'VOTING_ENDED',
+            REFUSAL,
+            `voting on proposal ${proposal.id} ended at ${proposal.deadline}; settle it with Decide`,
+        );
+    }
+}
+
+/**
+ * Fails unless the voter may record a vote on the decided proposal: a member of its electorate,
+ * or any current member when the proposal is the task's champion.
+ */
+async function requireLateVoter(ctx: Context, task: Task, proposal: Proposal, voter: string): Promise<void> {
+    if (proposal.electorate.includes(voter)) {
+        return;
+    }
+    const champion = await loadChampion(ctx, task.id);
+    if (champion?.proposalId === proposal.id) {
+        return;
+    }
+    refuse(
+        'NOT_IN_ELECTORATE',
+        REFUSAL,
+        `${voter} joined task ${task.id} after proposal ${proposal.id} was submitted and the proposal is ` +
+            `${proposal.status}, not the champion; only its electorate (${proposal.electorate.join(', ')}) records votes on it`,
+    );
 }

@@ -43,6 +43,7 @@ describe('the contracts behind fabric-shim', () => {
             CreateTask: 'SUBMIT',
             SubmitProposal: 'SUBMIT',
             CastVote: 'SUBMIT',
+            Decide: 'SUBMIT',
             CloseExpired: 'SUBMIT',
             ProposeChange: 'SUBMIT',
             VoteChange: 'SUBMIT',

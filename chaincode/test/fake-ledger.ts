@@ -55,6 +55,9 @@ export class FakeLedger {
     now = T0;
     private txCount = 0;
     lastStub: sinon.SinonStubbedInstance<ChaincodeStub> | undefined;
+    /** What the last transaction read (keys, and ranges as "prefix*") and wrote, as a peer's read-write set records them. */
+    lastReads: string[] = [];
+    lastWrites: string[] = [];
 
     /** Runs one transaction as a member of `msp`; commits its writes and event only if it succeeds. */
     async invoke(msp: string, transaction: (ctx: Context) => Promise<string>): Promise<string> {
@@ -97,6 +100,9 @@ export class FakeLedger {
         this.txCount += 1;
         const txId = createHash('sha256').update(`tx${this.txCount}`).digest('hex');
         const writes = new Map<string, Uint8Array | null>();
+        const reads: string[] = [];
+        this.lastReads = reads;
+        this.lastWrites = [];
         let event: LedgerEvent | undefined;
         // A sandbox per transaction: the stubs change no global, so nothing needs restoring.
         const sandbox = sinon.createSandbox();
@@ -107,7 +113,10 @@ export class FakeLedger {
         stub.getTxID.returns(txId);
         const ms = this.now;
         stub.getTxTimestamp.returns({ seconds: Long.fromNumber(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 });
-        stub.getState.callsFake((key) => Promise.resolve(this.state.get(key) ?? new Uint8Array(0)));
+        stub.getState.callsFake((key) => {
+            reads.push(key);
+            return Promise.resolve(this.state.get(key) ?? new Uint8Array(0));
+        });
         stub.putState.callsFake((key, value) => {
             if (value.length === 0) {
                 throw new Error(`test ledger: putState(${key}) with an empty value would delete the key on a peer`);
@@ -119,9 +128,11 @@ export class FakeLedger {
             writes.set(key, null);
             return Promise.resolve();
         });
-        stub.getStateByPartialCompositeKey.callsFake((type, attributes) =>
-            iterate(this.range(real.createCompositeKey.call(stub, type, attributes), '', Infinity).kvs),
-        );
+        stub.getStateByPartialCompositeKey.callsFake((type, attributes) => {
+            const prefix = real.createCompositeKey.call(stub, type, attributes);
+            reads.push(`${prefix}*`);
+            return iterate(this.range(prefix, '', Infinity).kvs);
+        });
         stub.getStateByPartialCompositeKeyWithPagination.callsFake((type, attributes, pageSize, bookmark) => {
             const page = this.range(real.createCompositeKey.call(stub, type, attributes), bookmark ?? '', pageSize);
             // As the shim does: an all-default QueryResponseMetadata arrives as no bytes, no metadata.
@@ -155,6 +166,7 @@ export class FakeLedger {
         identity.getMSPID.returns(msp);
         this.lastStub = stub;
         const commit = (): void => {
+            this.lastWrites = [...writes.keys()];
             for (const [key, value] of writes) {
                 if (value === null) {
                     this.state.delete(key);

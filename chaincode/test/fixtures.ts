@@ -129,11 +129,17 @@ export class World {
         );
     }
 
-    /** Proposes model n from ORG1 and has ORG1 and ORG2 approve it with the given scores. */
+    /** Submits Decide on the proposal as a member of `msp`. */
+    async decide(msp: string, proposalId: string): Promise<Record<string, unknown>> {
+        return parse(await this.ledger.invoke(msp, (ctx) => this.registry.Decide(ctx, proposalId)));
+    }
+
+    /** Proposes model n from ORG1, has ORG1 and ORG2 approve it with the given scores, and decides it. */
     async accept(n: number, scores: [number, number] = [0.75, 0.74]): Promise<string> {
         const id = (await this.propose(ORG1, n)).id as string;
         await this.vote(ORG1, id, 'approve', scores[0]);
         await this.vote(ORG2, id, 'approve', scores[1]);
+        await this.decide(ORG1, id);
         return id;
     }
 

@@ -23,7 +23,7 @@ describe('SubmitProposal', () => {
         expect(id).to.match(/^p-[0-9a-f]{32}$/);
         expect(proposal).to.deep.include({
             docType: 'proposal',
-            schemaVersion: 1,
+            schemaVersion: 2,
             id,
             taskId: TASK,
             modelSha256: modelSha(1),
@@ -131,67 +131,6 @@ describe('SubmitProposal', () => {
     });
 });
 
-describe('CloseExpired (proposals)', () => {
-    let world: World;
-    let id: string;
-    beforeEach(async () => {
-        world = new World();
-        await world.createTask(ORG1);
-        id = (await world.propose(ORG1, 1)).id as string;
-        await world.vote(ORG2, id, 'approve', 0.8);
-    });
-
-    function close(msp: string, proposalId: string): Promise<string> {
-        return world.ledger.invoke(msp, (ctx: Context) => world.registry.CloseExpired(ctx, proposalId));
-    }
-
-    it('expires an overdue proposal and announces the decision', async () => {
-        world.ledger.now = T0 + HOUR;
-        const expired = JSON.parse(await close(ORG3, id)) as Record<string, unknown>;
-        const reason = `the voting period ended at ${new Date(T0 + HOUR).toISOString()} with 1 of 3 members voted (quorum 2), 1 approving`;
-        expect(expired).to.deep.include({ status: 'EXPIRED', statusReason: reason, decidedAt: new Date(T0 + HOUR).toISOString() });
-        expect(world.ledger.lastEvent()).to.deep.equal({
-            name: 'ProposalDecided',
-            payload: {
-                taskId: TASK,
-                proposalId: id,
-                modelSha256: modelSha(1),
-                uri: `s3://models/${modelSha(1)}.onnx`,
-                status: 'EXPIRED',
-                reason,
-                decidedAt: new Date(T0 + HOUR).toISOString(),
-                decidedBy: ORG3,
-                champion: null,
-                tally: { approve: 1, reject: 0, abstain: 0 },
-            },
-        });
-    });
-
-    it('refuses a proposal still open for votes', async () => {
-        world.ledger.now = T0 + HOUR - 1;
-        await expectRefusal(
-            close(ORG1, id),
-            `[VOTING_NOT_ENDED] close refused: voting on proposal ${id} runs until ${new Date(T0 + HOUR).toISOString()}; close it after that`,
-        );
-    });
-
-    it('refuses a decided proposal', async () => {
-        world.ledger.now = T0 + HOUR;
-        await close(ORG1, id);
-        await expectRefusal(close(ORG1, id), `[NOT_PENDING] close refused: proposal ${id} is EXPIRED, not PENDING; only open proposals expire`);
-    });
-
-    it('refuses a non-member', async () => {
-        world.ledger.now = T0 + HOUR;
-        await expectRefusal(close(ORG4, id), '[NOT_A_MEMBER] close refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)');
-    });
-
-    it('refuses an unknown or malformed id', async () => {
-        await expectRefusal(close(ORG1, 'p-' + 'f'.repeat(32)), `[PROPOSAL_NOT_FOUND] close refused: proposal p-${'f'.repeat(32)} does not exist; list proposals with ListProposals`);
-        await expectRefusal(close(ORG1, 'x'), '[INVALID_ARGUMENT] close refused: proposalId must be "p-" and 32 lowercase hex characters, got "x"');
-    });
-});
-
 describe('SubmitProposal again after an expiry', () => {
     let world: World;
     let id: string;
@@ -202,7 +141,7 @@ describe('SubmitProposal again after an expiry', () => {
         id = (await world.propose(ORG1, 1)).id as string;
         await world.vote(ORG2, id, 'approve', 0.8);
         world.ledger.now = T0 + HOUR;
-        await world.ledger.invoke(ORG3, (ctx: Context) => world.registry.CloseExpired(ctx, id));
+        expect((await world.decide(ORG3, id)).status).to.equal('EXPIRED');
     });
 
     function submit(msp: string, overrides: Record<string, unknown> = {}): Promise<string> {
@@ -249,8 +188,8 @@ describe('SubmitProposal again after an expiry', () => {
             world.vote(ORG2, id, 'reject', 0.1),
             `[ALREADY_VOTED] vote refused: Org2MSP already voted on proposal ${id} (approve at ${new Date(T0).toISOString()}`,
         );
-        const decided = await world.vote(ORG3, id, 'approve', 0.79);
-        expect((decided.proposal as Record<string, unknown>).status).to.equal('ACCEPTED');
+        await world.vote(ORG3, id, 'approve', 0.79);
+        expect((await world.decide(ORG1, id)).status).to.equal('ACCEPTED');
     });
 
     it('counts the reopened proposal against the open-proposal limit', async () => {
@@ -262,8 +201,8 @@ describe('SubmitProposal again after an expiry', () => {
 
     const decided: [string, number, (w: World, pid: string) => Promise<unknown>][] = [
         ['PENDING', 1, () => Promise.resolve()],
-        ['ACCEPTED', 1, (w, pid) => w.vote(ORG3, pid, 'approve', 0.79)],
-        ['REJECTED', 2, async (w, pid) => w.vote(ORG2, pid, 'reject', 0.1).then(() => w.vote(ORG1, pid, 'reject', 0.1))],
+        ['ACCEPTED', 1, (w, pid) => w.vote(ORG3, pid, 'approve', 0.79).then(() => w.decide(ORG3, pid))],
+        ['REJECTED', 2, (w, pid) => w.vote(ORG2, pid, 'reject', 0.1).then(() => w.vote(ORG1, pid, 'reject', 0.1)).then(() => w.decide(ORG1, pid))],
     ];
     for (const [status, n, settle] of decided) {
         it(`refuses a model whose proposal is ${status}`, async () => {

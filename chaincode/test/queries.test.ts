@@ -25,6 +25,7 @@ describe('queries', () => {
         rejected = (await world.propose(ORG3, 3)).id as string;
         await world.vote(ORG1, rejected, 'reject', 0.75);
         await world.vote(ORG2, rejected, 'reject', 0.74);
+        await world.decide(ORG3, rejected);
     });
 
     function query(call: (registry: RegistryContract, ctx: Context) => Promise<string>): Promise<unknown> {
@@ -94,8 +95,28 @@ describe('queries', () => {
         await expectRefusalStart(query((r, ctx) => r.ListProposals(ctx, '{')), '[INVALID_ARGUMENT] query refused: the argument is not valid JSON (');
     });
 
-    it('GetProposal returns the proposal record', async () => {
-        expect(await query((r, ctx) => r.GetProposal(ctx, pending))).to.deep.equal(world.ledger.read('proposal', [pending]));
+    it('GetProposal returns a decided proposal as recorded', async () => {
+        expect(await query((r, ctx) => r.GetProposal(ctx, rejected))).to.deep.equal(world.ledger.read('proposal', [rejected]));
+    });
+
+    it('GetProposal and ListProposals count the votes of a PENDING proposal (votes do not write the proposal)', async () => {
+        const live = {
+            ...(world.ledger.read('proposal', [pending]) as Record<string, unknown>),
+            statusReason: '1 of 3 members voted (quorum 2); waiting for more votes',
+            tally: { approve: 1, reject: 0, abstain: 0, votes: { [ORG3]: { decision: 'approve', score: 0.8, regression: null } } },
+        };
+        expect(await query((r, ctx) => r.GetProposal(ctx, pending))).to.deep.equal(live);
+        expect((await query((r, ctx) => r.ListProposals(ctx, json({ status: 'PENDING' }))))).to.deep.include({ records: [live] });
+        expect(((await query((r, ctx) => r.ListProposals(ctx, ''))) as Page).records).to.deep.include(live);
+    });
+
+    it('GetProposal says when the votes decide a PENDING proposal that waits for Decide', async () => {
+        await world.vote(ORG1, pending, 'approve', 0.8);
+        expect(await query((r, ctx) => r.GetProposal(ctx, pending))).to.deep.include({
+            status: 'PENDING',
+            statusReason:
+                'the votes decide ACCEPTED (2 of 2 approve or reject votes approve (threshold 0.5), 2 of 3 members voted (quorum 2)); waiting for a Decide transaction',
+        });
     });
 
     it('GetVotes returns every vote on a proposal, ordered by organisation', async () => {
@@ -104,8 +125,14 @@ describe('queries', () => {
         expect(await query((r, ctx) => r.GetVotes(ctx, (world.ledger.read('proposal', [pending]) as { id: string }).id))).to.have.length(1);
     });
 
-    it('GetChampion returns the champion, or says there is none', async () => {
-        expect(await query((r, ctx) => r.GetChampion(ctx, TASK))).to.deep.include({ proposalId: accepted, taskId: TASK });
+    it("GetChampion returns the champion with every member's current score, or says there is none", async () => {
+        await world.vote(ORG3, accepted, 'approve', 0.7);
+        expect(await query((r, ctx) => r.GetChampion(ctx, TASK))).to.deep.include({
+            proposalId: accepted,
+            taskId: TASK,
+            scores: { [ORG1]: 0.75, [ORG2]: 0.74, [ORG3]: 0.7 },
+        });
+        expect(world.ledger.read('champion', [TASK])).to.deep.include({ scores: { [ORG1]: 0.75, [ORG2]: 0.74 } });
         await expectRefusal(
             query((r, ctx) => r.GetChampion(ctx, 'churn')),
             '[NO_CHAMPION] query refused: task churn has no champion yet; none of its proposals has been accepted',
@@ -115,7 +142,7 @@ describe('queries', () => {
     it('GetHistory returns every version of a proposal, newest first', async () => {
         const history = (await query((r, ctx) => r.GetHistory(ctx, 'proposal', accepted))) as { key: string; entries: Record<string, unknown>[] };
         expect(history.key).to.equal(`proposal/${accepted}`);
-        expect(history.entries.map((entry) => (entry.value as { status: string }).status)).to.deep.equal(['ACCEPTED', 'PENDING', 'PENDING']);
+        expect(history.entries.map((entry) => (entry.value as { status: string }).status)).to.deep.equal(['ACCEPTED', 'PENDING']);
         expect(history.entries[0]).to.deep.include({ isDelete: false, timestamp: new Date(T0).toISOString() });
     });
 
@@ -185,10 +212,10 @@ describe('queries', () => {
 
     it('refuses a record written by a newer chaincode', async () => {
         const key = world.ledger.lastStub?.createCompositeKey('task', ['churn']) ?? '';
-        world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'task', schemaVersion: 2 })));
+        world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'task', schemaVersion: 3 })));
         await expectRefusal(
             query((r, ctx) => r.GetTask(ctx, 'churn')),
-            "[LEDGER_ERROR] ledger error: the task at task/churn has schema version 2, newer than this chaincode's 1; upgrade the chaincode",
+            "[LEDGER_ERROR] ledger error: the task at task/churn has schema version 3, newer than this chaincode's 2; upgrade the chaincode",
         );
     });
 

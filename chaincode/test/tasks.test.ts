@@ -19,7 +19,7 @@ describe('CreateTask', () => {
         const expectedHash = schemaSha256(parseSchema('t', 's', SCHEMA));
         expect(task).to.deep.include({
             docType: 'task',
-            schemaVersion: 1,
+            schemaVersion: 2,
             id: TASK,
             metric: 'roc_auc',
             higherIsBetter: true,

@@ -101,11 +101,23 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
                 reason="fine",
             )
 
+    # The votes decide; a Decide settles the proposal (validators submit it themselves).
+    waiting = fedledger(ledger, store, "proposal", "show", proposal_id)
+    assert "the votes decide ACCEPTED" in waiting.output, waiting.output
+    decided = fedledger(ledger, store, "proposal", "decide", proposal_id, org="Org3MSP")
+    assert decided.exit_code == 0, decided.output
+    assert "status ACCEPTED" in decided.output
+    again = fedledger(ledger, store, "proposal", "decide", proposal_id, org="Org3MSP")
+    assert again.exit_code == 1
+    assert f"proposal {proposal_id} is ACCEPTED, not PENDING" in again.output
+
     show = fedledger(ledger, store, "proposal", "show", proposal_id, "--history")
     assert show.exit_code == 0, show.output
     assert "status ACCEPTED" in show.output
     assert "Org2MSP" in show.output
-    assert show.output.count("PENDING") >= 2  # the audit trail: submitted, first vote
+    # The audit trail: submitted, decided (votes write their own keys).
+    assert "PENDING   approve 0" in show.output
+    assert "ACCEPTED  approve 2" in show.output
 
     listed = fedledger(ledger, store, "proposal", "list", "--task", task_id)
     assert proposal_id in listed.output
@@ -162,9 +174,9 @@ def test_verify_unknown_file_and_fetch_without_champion(ledger: Any, tmp_path: P
 
 
 def _vote_when_proposed(ledger: Any, task_id: str, decision: str, voters: list[str]) -> None:
-    """What the members' validators do: once the task has a proposal, each votes on it. Each
-    waits until its own peer has the proposal and the votes before its own (Fabric's other
-    peers commit a block in their own time)."""
+    """What the members' validators do: once the task has a proposal, each votes on it, and the
+    last submits Decide. Each waits until its own peer has the proposal and the votes before its
+    own (Fabric's other peers commit a block in their own time)."""
     deadline = time.monotonic() + 60
     for before, org in enumerate(voters):
         with open_registry(ledger.profile, org) as registry:
@@ -182,6 +194,8 @@ def _vote_when_proposed(ledger: Any, task_id: str, decision: str, voters: list[s
                 evaluator_version="test",
                 reason="by hand",
             )
+            if before == len(voters) - 1:
+                registry.decide(proposals[0].id)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fedledger.fabric import ChaincodeEvent, Contract, EndorseError, Network, connect
+from fedledger.fabric import ChaincodeEvent, CommitError, Contract, EndorseError, Network, connect
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.registry import (
     ChaincodeRefusalError,
@@ -34,6 +34,7 @@ from fedledger.registry import (
     parse_event,
     proposal_id_for,
 )
+from fedledger.runtime.health import wait_for
 
 from .everywhere import CommittedEverywhere
 
@@ -186,10 +187,13 @@ def test_three_organisations_accept_a_proposal_and_the_champion_changes(
             approve(registries[msp], first.id, s) for msp, s in zip(ORGS, scores, strict=True)
         ]
         assert [o.vote.voter for o in outcomes] == list(ORGS)
-        assert [o.proposal.status for o in outcomes] == ["PENDING", "PENDING", "ACCEPTED"]
-        assert [o.proposal.tally.approve for o in outcomes] == [1, 2, 3]
-        accepted = registries["Org3MSP"].get_proposal(first.id)
-        assert accepted.status == "ACCEPTED"
+        assert [(o.proposal.status, o.late) for o in outcomes] == [("PENDING", False)] * 3
+        counted = registries["Org1MSP"].get_proposal(first.id)
+        assert (counted.status, counted.tally.approve) == ("PENDING", 3)
+        assert counted.status_reason.startswith("the votes decide ACCEPTED")
+        accepted = registries["Org3MSP"].decide(first.id)
+        assert accepted == registries["Org2MSP"].get_proposal(first.id)
+        assert (accepted.status, accepted.tally.approve) == ("ACCEPTED", 3)
         assert accepted.decided_at is not None
         assert accepted.status_reason.startswith("3 of 3 approve or reject votes approve")
 
@@ -198,12 +202,12 @@ def test_three_organisations_accept_a_proposal_and_the_champion_changes(
         assert champion.model_sha256 == first.model_sha256
         assert champion.scores == {"Org1MSP": 0.80, "Org2MSP": 0.81, "Org3MSP": 0.82}
         assert champion.lineage == ()
-        assert champion.transaction_id == outcomes[-1].vote.transaction_id
 
         second = propose(registries["Org3MSP"], task_id, parent=first.id)
         assert second.parent == first.id
         for msp in ORGS:
             approve(registries[msp], second.id, 0.85)
+        registries["Org1MSP"].decide(second.id)
         replaced = registries["Org2MSP"].get_champion(task_id)
         assert replaced.proposal_id == second.id
         assert replaced.lineage == (first.id,)
@@ -220,9 +224,12 @@ def test_three_organisations_accept_a_proposal_and_the_champion_changes(
         assert decided.champion == first.id
         assert decided.decided_by == "Org3MSP"
         assert (decided.tally.approve, decided.tally.reject, decided.tally.abstain) == (3, 0, 0)
+        assert champion.transaction_id == decided.origin.transaction_id
         parsed = [event for _, event in events.events]
         votes = [e for e in parsed if isinstance(e, VoteCast) and e.proposal_id == first.id]
-        assert [(v.voter, v.tally.approve) for v in votes] == [("Org1MSP", 1), ("Org2MSP", 2)]
+        assert [(v.voter, v.score, v.late, v.tally) for v in votes] == [
+            (msp, score, False, None) for msp, score in zip(ORGS, scores, strict=True)
+        ]
         tasks = [e for e in parsed if isinstance(e, TaskCreated) and e.task_id == task_id]
         assert len(tasks) == 1
         assert tasks[0].created_by == "Org1MSP"
@@ -244,7 +251,8 @@ def test_a_member_outvoted_by_speed_scores_the_champion_late_and_can_veto_its_su
         task_id = new_task(registries, quorum=2, max_regression=0.02)
         first = propose(registries["Org1MSP"], task_id)
         approve(registries["Org1MSP"], first.id, 0.80)
-        assert approve(registries["Org2MSP"], first.id, 0.81).proposal.status == "ACCEPTED"
+        approve(registries["Org2MSP"], first.id, 0.81)
+        assert registries["Org2MSP"].decide(first.id).status == "ACCEPTED"
         assert registries["Org1MSP"].get_champion(task_id).scores == {
             "Org1MSP": 0.80,
             "Org2MSP": 0.81,
@@ -254,8 +262,8 @@ def test_a_member_outvoted_by_speed_scores_the_champion_late_and_can_veto_its_su
         assert late.late
         assert late.proposal.status == "ACCEPTED"
         assert late.proposal.tally.approve == 2, "a late vote decides nothing"
+        assert registries["Org3MSP"].get_proposal(first.id).tally.approve == 2
         champion = registries["Org2MSP"].get_champion(task_id)
-        assert champion == late.champion
         assert champion.scores == {"Org1MSP": 0.80, "Org2MSP": 0.81, "Org3MSP": 0.90}
         scored = events.wait_for(first.id, ChampionScored)
         assert isinstance(scored, ChampionScored)
@@ -263,10 +271,10 @@ def test_a_member_outvoted_by_speed_scores_the_champion_late_and_can_veto_its_su
         assert scored.origin.transaction_id == late.vote.transaction_id
 
         successor = propose(registries["Org2MSP"], task_id)
-        approve(registries["Org1MSP"], successor.id, 0.85)
-        vetoed = approve(registries["Org3MSP"], successor.id, 0.85)
-        assert vetoed.proposal.status == "REJECTED"
-        assert vetoed.proposal.status_reason.startswith(
+        approve(registries["Org3MSP"], successor.id, 0.85)
+        vetoed = registries["Org3MSP"].decide(successor.id)
+        assert vetoed.status == "REJECTED", "a veto decides at once, on one vote"
+        assert vetoed.status_reason.startswith(
             f"veto: Org3MSP's roc_auc is {0.90 - 0.85} worse than its champion score"
         )
         assert registries["Org1MSP"].get_champion(task_id).proposal_id == first.id
@@ -288,6 +296,7 @@ def test_a_member_that_joined_after_the_champion_was_proposed_scores_it_late(
     champion = propose(registries["Org1MSP"], task_id)
     approve(registries["Org1MSP"], champion.id, 0.80)
     approve(registries["Org2MSP"], champion.id, 0.81)
+    registries["Org1MSP"].decide(champion.id)
     change = registries["Org1MSP"].propose_change(task_id, "addMember", member="Org3MSP")
     assert registries["Org2MSP"].vote_change(change.id, "approve").status == "APPLIED"
 
@@ -381,42 +390,93 @@ def test_a_vote_is_recorded_for_the_signing_organisation_only(
     assert sorted(voters) == ["Org1MSP", "Org2MSP"]
 
 
-def test_the_history_of_a_proposal_shows_every_state(registries: dict[str, Registry]) -> None:
+def test_the_history_of_a_proposal_shows_its_submission_and_its_decision(
+    registries: dict[str, Registry],
+) -> None:
     task_id = new_task(registries)
     proposal = propose(registries["Org2MSP"], task_id)
-    results = [approve(registries[msp], proposal.id) for msp in ORGS]
+    for msp in ORGS:
+        approve(registries[msp], proposal.id)
+    registries["Org3MSP"].decide(proposal.id)
 
     entries = registries["Org1MSP"].history("proposal", proposal.id)
-    assert [e.transaction_id for e in entries] == [
-        r.vote.transaction_id for r in reversed(results)
-    ] + [proposal.transaction_id], "newest first"
+    assert len(entries) == 2, "votes write their own keys, never the proposal"
+    assert entries[1].transaction_id == proposal.transaction_id, "newest first"
     assert not any(e.is_delete for e in entries)
 
     versions = registries["Org1MSP"].proposal_history(proposal.id)
-    assert [(p.status, p.tally.approve) for p in versions] == [
-        ("PENDING", 0),
-        ("PENDING", 1),
-        ("PENDING", 2),
-        ("ACCEPTED", 3),
-    ]
-    assert [p.status_reason.split(";")[0] for p in versions[:3]] == [
-        "0 of 3 members voted (quorum 3)",
-        "1 of 3 members voted (quorum 3)",
-        "2 of 3 members voted (quorum 3)",
-    ]
-    assert versions[-1].decided_at is not None
-    assert all(p.decided_at is None for p in versions[:3])
-    assert [sorted(p.tally.votes) for p in versions] == [
-        [],
-        ["Org1MSP"],
-        ["Org1MSP", "Org2MSP"],
-        list(ORGS),
-    ]
+    assert [(p.status, p.tally.approve) for p in versions] == [("PENDING", 0), ("ACCEPTED", 3)]
+    assert versions[0].status_reason == "0 of 3 members voted (quorum 3); waiting for votes"
+    assert (versions[0].decided_at, versions[-1].decided_at is not None) == (None, True)
+    assert sorted(versions[-1].tally.votes) == list(ORGS)
 
     champion = registries["Org1MSP"].history("champion", task_id)
-    assert [e.transaction_id for e in champion] == [results[-1].vote.transaction_id]
+    assert [e.transaction_id for e in champion] == [entries[0].transaction_id]
     task = registries["Org1MSP"].history("task", task_id)
     assert len(task) == 1
+
+
+def test_votes_submitted_at_once_all_commit_and_two_racing_decides_settle_once(
+    networks: dict[str, Network], contracts: dict[str, Contract], registries: dict[str, Registry]
+) -> None:
+    task_id = new_task(registries)
+    proposal = propose(registries["Org2MSP"], task_id)
+    ballot = {
+        "proposalId": proposal.id,
+        "decision": "approve",
+        "metrics": {"roc_auc": 0.8},
+        "holdoutRows": 10,
+        "evaluatorVersion": EVALUATOR,
+        "reason": "",
+    }
+    commits = [
+        contracts[msp].submit_async("registry:CastVote", [json.dumps(ballot)]) for msp in ORGS
+    ]
+    statuses = [commit.status() for commit in commits]
+    assert [s.code_name for s in statuses] == ["VALID"] * 3, "no vote conflicts with another"
+    last = max(s.block_number for s in statuses)
+    for network in networks.values():
+        wait_for(lambda n=network: n.block_height() > last, f"block {last} on every peer", 60)
+
+    outcomes: list[Any] = []
+
+    def decide(msp: str) -> None:
+        try:
+            outcomes.append(Registry(contracts[msp]).decide(proposal.id).status)
+        except (ChaincodeRefusalError, CommitError) as error:
+            outcomes.append(error)
+
+    racers = [threading.Thread(target=decide, args=(msp,)) for msp in ("Org1MSP", "Org3MSP")]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(60)
+    assert outcomes.count("ACCEPTED") == 1, outcomes
+    (loser,) = [o for o in outcomes if o != "ACCEPTED"]
+    if isinstance(loser, CommitError):
+        assert loser.code_name in {"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"}
+    else:
+        assert loser.code is RefusalCode.NOT_PENDING
+    history = registries["Org2MSP"].proposal_history(proposal.id)
+    assert [p.status for p in history] == ["PENDING", "ACCEPTED"], "decided once"
+
+
+def test_decide_refuses_while_the_votes_decide_nothing(registries: dict[str, Registry]) -> None:
+    task_id = new_task(registries)
+    proposal = propose(registries["Org2MSP"], task_id)
+    approve(registries["Org1MSP"], proposal.id)
+    with pytest.raises(ChaincodeRefusalError) as refused:
+        registries["Org2MSP"].decide(proposal.id)
+    assert refused.value.code is RefusalCode.UNDECIDED
+    assert refused.value.message == (
+        f"decision refused: the votes on proposal {proposal.id} decide nothing yet: 1 of 3 "
+        f"members voted (quorum 3); waiting for more votes; voting runs until "
+        f"{iso(proposal.deadline)}"
+    )
+    with pytest.raises(ChaincodeRefusalError) as previewed:
+        registries["Org2MSP"].preview_decision(proposal.id)
+    assert previewed.value.code is RefusalCode.UNDECIDED
+    assert len(registries["Org1MSP"].history("proposal", proposal.id)) == 1
 
 
 def test_a_reject_vote_that_makes_acceptance_impossible_rejects_at_once(
@@ -432,21 +492,27 @@ def test_a_reject_vote_that_makes_acceptance_impossible_rejects_at_once(
         evaluator_version=EVALUATOR,
         reason="roc_auc 0.4 is below the task's minimum 0.7",
     )
-    assert result.decided
-    assert result.proposal.status == "REJECTED"
-    assert result.proposal.status_reason == (
-        "at most 2 of 3 votes can approve, below the threshold 1"
-    )
     assert result.vote.reason == "roc_auc 0.4 is below the task's minimum 0.7"
+    preview = registries["Org1MSP"].preview_decision(proposal.id)
+    assert registries["Org1MSP"].get_proposal(proposal.id).status == "PENDING", "only previewed"
+    rejected = registries["Org1MSP"].decide(proposal.id)
+    assert rejected.status == preview.status == "REJECTED"
+    assert rejected.status_reason == "at most 2 of 3 votes can approve, below the threshold 1"
     assert registries["Org1MSP"].find_champion(task_id) is None
-    with pytest.raises(ChaincodeRefusalError) as late:
-        approve(registries["Org2MSP"], proposal.id)
-    assert late.value.message.startswith(
-        f"vote refused: proposal {proposal.id} is REJECTED, not PENDING (decided at "
-    )
+
+    # The others' evaluations are recorded after the decision: the audit trail has all three.
+    late = approve(registries["Org2MSP"], proposal.id)
+    assert late.late
+    assert late.proposal.status == "REJECTED"
+    votes = registries["Org3MSP"].get_votes(proposal.id)
+    assert [(v.voter, v.decision) for v in votes] == [
+        ("Org2MSP", "approve"),
+        ("Org3MSP", "reject"),
+    ]
+    assert registries["Org3MSP"].get_proposal(proposal.id) == rejected
 
 
-def test_an_expired_proposal_is_closed_and_takes_no_more_votes(
+def test_an_expired_proposal_is_closed_and_takes_late_votes_only(
     registries: dict[str, Registry],
 ) -> None:
     task_id = new_task(registries, voting_period_seconds=1)
@@ -459,14 +525,14 @@ def test_an_expired_proposal_is_closed_and_takes_no_more_votes(
     assert closed.status_reason.startswith(
         f"the voting period ended at {iso(proposal.deadline)} with 1 of 3 members voted"
     )
-    with pytest.raises(ChaincodeRefusalError) as refused:
-        approve(registries["Org3MSP"], proposal.id)
-    assert f"proposal {proposal.id} is EXPIRED, not PENDING" in refused.value.message
+    late = approve(registries["Org3MSP"], proposal.id)
+    assert (late.late, late.proposal.status) == (True, "EXPIRED")
     with pytest.raises(ChaincodeRefusalError) as again:
         registries["Org2MSP"].close_expired(proposal.id)
     assert again.value.code is RefusalCode.NOT_PENDING
     assert again.value.message == (
-        f"close refused: proposal {proposal.id} is EXPIRED, not PENDING; only open proposals expire"
+        f"close refused: proposal {proposal.id} is EXPIRED, not PENDING "
+        f"(decided at {iso(closed.decided_at)}: {closed.status_reason})"
     )
 
 

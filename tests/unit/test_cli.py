@@ -47,7 +47,7 @@ def test_bad_option_values_are_named(tmp_path: Path) -> None:
         ["network", "up", "--ledger", "embedded", "--orgs", "12", "--run-dir", str(tmp_path)],
     )
     assert result.exit_code == 1
-    assert "organizations.count is 12: use 1 to 9" in result.output
+    assert "organizations.count is 12: use 1 to 10" in result.output
     bad = runner.invoke(
         app, ["network", "up", "--batch-timeout", "soon", "--run-dir", str(tmp_path / "b")]
     )

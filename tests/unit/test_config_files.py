@@ -49,7 +49,7 @@ ISSUE = {"caCert": "ca.pem", "caKey": "ca.key"}
         (
             {"organisation": "Org1MSP"},
             "organisation is not a known field (known: organization, identity, channel, "
-            "chaincode, gateway, tasks, store, listen, stateDir, limits, retry, metrics)",
+            "chaincode, gateway, tasks, store, listen, stateDir, limits, retry, decide, metrics)",
         ),
         (
             {"limits": {"memory": 1}},

@@ -314,6 +314,10 @@ def test_a_late_vote_returns_the_champion_it_scored() -> None:
     )
     assert not counted.late
     assert counted.champion is None
+    recorded = Registry(FakeContract({"vote": VOTE, "proposal": accepted, "late": True})).cast_vote(
+        PID, decision="approve", metrics={"roc_auc": 0.8}, holdout_rows=100, evaluator_version="e"
+    )
+    assert (recorded.late, recorded.champion) == (True, None)
 
 
 @pytest.mark.parametrize(
@@ -588,6 +592,22 @@ def test_registry_events_are_parsed() -> None:
     )
     assert isinstance(cast, VoteCast)
     assert cast.score is None
+    assert (cast.late, cast.tally) == (False, EventCounts(0, 0, 1))
+    recorded = parse_event(
+        event(
+            "VoteCast",
+            {
+                "taskId": "churn",
+                "proposalId": PID,
+                "voter": "Org1MSP",
+                "decision": "approve",
+                "score": 0.8,
+                "late": True,
+            },
+        )
+    )
+    assert isinstance(recorded, VoteCast)
+    assert (recorded.late, recorded.tally) == (True, None)
     decided = parse_event(
         event(
             "ProposalDecided",
@@ -647,7 +667,8 @@ def test_a_broken_event_payload_is_named() -> None:
         ({"decision": True}, "VoteCast event of transaction tx7.decision must be a string, got"),
         ({"decision": "yes"}, "VoteCast event of transaction tx7.decision must be one of approve"),
         ({"score": True}, "VoteCast event of transaction tx7.score must be a number, got True"),
-        ({"tally": None}, "VoteCast event of transaction tx7.tally must be a JSON object, got"),
+        ({"tally": 5}, "VoteCast event of transaction tx7.tally must be a JSON object, got"),
+        ({"late": "yes"}, "VoteCast event of transaction tx7.late must be"),
         (
             {"tally": {"approve": 1, "reject": 0, "abstain": False}},
             "VoteCast event of transaction tx7.tally.abstain must be an integer, got False",
@@ -669,7 +690,9 @@ def test_an_event_the_package_cannot_read_names_the_field(change: Any, message: 
     with pytest.raises(RecordError, match=r"^VoteCast event of transaction tx7 must be a JSON obj"):
         parse_event(event("VoteCast", [payload]))
     cast = parse_event(event("VoteCast", {k: v for k, v in payload.items() if k != "score"}))
-    assert cast == VoteCast(Origin(7, "tx7"), "churn", PID, "Org1MSP", "approve", None, counts())
+    assert cast == VoteCast(
+        Origin(7, "tx7"), "churn", PID, "Org1MSP", "approve", None, late=False, tally=counts()
+    )
 
 
 def counts() -> EventCounts:

@@ -179,10 +179,14 @@ class LedgerWithOneProposal:
         # even if we joined the task after it was proposed.
         ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW - timedelta(hours=1), "p-1", "already_voted"),
         ("ACCEPTED", ("Org2MSP",), NOW - timedelta(hours=1), "p-1", "already_voted"),
-        ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW, "p-2", "closed"),
-        ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW, None, "closed"),
-        ("REJECTED", ("Org1MSP", "Org2MSP"), NOW, "p-1", "closed"),
-        ("EXPIRED", ("Org1MSP", "Org2MSP"), NOW, None, "closed"),
+        # Decided before we voted, in our electorate: a late vote records our evaluation.
+        ("ACCEPTED", ("Org1MSP", "Org2MSP"), NOW, "p-2", "already_voted"),
+        ("REJECTED", ("Org1MSP", "Org2MSP"), NOW, "p-1", "already_voted"),
+        ("EXPIRED", ("Org1MSP", "Org2MSP"), NOW, None, "already_voted"),
+        # Decided before we joined, and not the champion: nothing of ours to record.
+        ("ACCEPTED", ("Org2MSP",), NOW, "p-2", "closed"),
+        ("ACCEPTED", ("Org2MSP",), NOW, None, "closed"),
+        ("REJECTED", ("Org2MSP",), NOW, "p-1", "closed"),
     ],
 )
 def test_which_proposals_a_validator_votes_on(

@@ -20,10 +20,17 @@ from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.policy import Task as EvaluationTask
 from fedledger.evaluate.report import EvaluationReport
-from fedledger.fabric import ChaincodeEvent, ErrorDetail, EvaluateError, SubmitError
+from fedledger.fabric import (
+    ChaincodeEvent,
+    CommitError,
+    ErrorDetail,
+    EvaluateError,
+    SubmitError,
+)
 from fedledger.fabric.proposal import Argument
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.registry import proposal_id_for
+from fedledger.runtime.health import wait_for
 from fedledger.store.errors import (
     HashMismatchError,
     InvalidUriError,
@@ -162,6 +169,9 @@ class FakeLedger:
         self.votes: list[dict[str, Any]] = []
         self.cast_refusal: str | None = None
         self.down = False
+        # Decide: refused as UNDECIDED unless set to the status the votes decide.
+        self.decides_as: str | None = None
+        self.decided: list[str] = []
 
     def evaluate(self, function: str, args: Sequence[Argument] = ()) -> bytes:
         if self.down:
@@ -179,9 +189,20 @@ class FakeLedger:
             if self.champion is None:
                 raise refusal(f"[NO_CHAMPION] query refused: task {arg} has no champion yet")
             return json.dumps(self.champion).encode()
+        if function == "Decide":
+            return self.decide(arg)
         raise AssertionError(f"unexpected evaluate {function}")
 
+    def decide(self, proposal_id: str) -> bytes:
+        if self.decides_as is None:
+            raise refusal(f"[UNDECIDED] decision refused: votes on {proposal_id} decide nothing")
+        return json.dumps({**self.proposals[proposal_id], "status": self.decides_as}).encode()
+
     def submit(self, function: str, args: Sequence[Argument] = ()) -> bytes:
+        if function == "Decide":
+            decided = self.decide(str(args[0]))
+            self.decided.append(str(args[0]))
+            return decided
         assert function == "CastVote"
         if self.cast_refusal is not None:
             raise refusal(self.cast_refusal, SubmitError)
@@ -323,6 +344,51 @@ def built(tmp_path: Path) -> Iterable[Built]:
     service.stop(grace=0)
 
 
+def test_our_vote_hands_the_proposal_to_the_decider_which_decides_when_the_votes_do(
+    built: Built,
+) -> None:
+    built.ledger.decides_as = "ACCEPTED"
+    assert built.vote() == Outcome.VOTED
+    wait_for(lambda: built.ledger.decided == [PID], "the Decide of our decider", 10)
+    decisions = built.service.metrics.registry.get_sample_value(
+        "fedledger_validator_decisions_total", {"status": "ACCEPTED"}
+    )
+    assert decisions == 1.0
+
+
+def test_a_vote_that_decides_nothing_submits_no_decide(built: Built) -> None:
+    assert built.vote() == Outcome.VOTED
+    built.service.parts.watcher.decider.stop()  # type: ignore[union-attr]
+    assert built.ledger.decided == []
+
+
+def test_a_vote_invalidated_by_a_read_conflict_is_resubmitted_not_evaluated_again(
+    built: Built,
+) -> None:
+    config = dataclasses.replace(
+        built.service.config, retry=RetryConfig(initial_seconds=0.01, max_seconds=0.01)
+    )
+    built.service.parts.watcher.voter.retry = config.retry
+    conflicts = iter([CommitError("tx-1", 11, 7)])  # 11: MVCC_READ_CONFLICT
+
+    original = built.ledger.submit
+
+    def submit_once_conflicting(function: str, args: Sequence[Argument] = ()) -> bytes:
+        error = next(conflicts, None)
+        if function == "CastVote" and error is not None:
+            raise error
+        return original(function, args)
+
+    built.ledger.submit = submit_once_conflicting  # type: ignore[method-assign]
+    assert built.vote() == Outcome.VOTED
+    assert len(built.evaluator.calls) == 1
+    assert len(built.ledger.votes) == 1
+    conflicts_counted = built.service.metrics.registry.get_sample_value(
+        "fedledger_validator_read_conflicts_total", {"path": "vote"}
+    )
+    assert conflicts_counted == 1.0
+
+
 def test_a_proposal_is_fetched_scored_against_our_champion_score_and_voted(built: Built) -> None:
     built.ledger.champion_of("p-0", 0.85)
     assert built.vote() == Outcome.VOTED
@@ -410,8 +476,15 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
             lambda b: b.ledger.proposals.update({PID: proposal_record(deadline=stamp(NOW))}),
             Outcome.EXPIRED,
         ),
+        # Decided before we voted: a late vote records our evaluation.
         (
             lambda b: b.ledger.proposals.update({PID: proposal_record(status="REJECTED")}),
+            Outcome.VOTED,
+        ),
+        (
+            lambda b: b.ledger.proposals.update(
+                {PID: proposal_record(status="REJECTED", electorate=["Org2MSP"])}
+            ),
             Outcome.CLOSED,
         ),
         # Accepted before we voted and still the champion: a late vote.
@@ -424,7 +497,9 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
         ),
         (
             lambda b: (
-                b.ledger.proposals.update({PID: proposal_record(status="ACCEPTED")}),
+                b.ledger.proposals.update(
+                    {PID: proposal_record(status="ACCEPTED", electorate=["Org2MSP"])}
+                ),
                 b.ledger.champion_of("p-2", 0.8),
             ),
             Outcome.CLOSED,
@@ -475,6 +550,7 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
         "not-in-electorate",
         "deadline-passed",
         "decided",
+        "decided-before-we-joined",
         "accepted-still-champion",
         "accepted-since-replaced",
         "chaincode-says-we-voted",

@@ -78,5 +78,5 @@ def test_a_configuration_that_does_not_load_names_the_file(tmp_path: Path) -> No
         load_config(path, None)
     assert str(broken.value) == (
         f"{path}: colour is not a known field (known: organization, identity, channel, "
-        "chaincode, gateway, tasks, store, listen, stateDir, limits, retry, metrics)"
+        "chaincode, gateway, tasks, store, listen, stateDir, limits, retry, decide, metrics)"
     )

@@ -180,6 +180,21 @@ def describe(proposal: Proposal) -> str:
     )
 
 
+@proposal_app.command()
+def decide(
+    proposal_id: Annotated[str, typer.Argument(help="Proposal id (p-…).")],
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Settle a proposal as its recorded votes decide (validators also do this)."""
+    with registry_for(run_dir, profile, org) as registry:
+        decided = registry.decide(proposal_id)
+        votes = registry.get_votes(proposal_id)
+    out.print(describe(decided))
+    out.print(votes_table(decided, votes))
+
+
 @proposal_app.command("close-expired")
 def close_expired(
     task_id: Annotated[str | None, typer.Option("--task", help="Only this task's.")] = None,

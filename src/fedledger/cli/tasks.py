@@ -22,7 +22,7 @@ from fedledger.cli.common import (
     registry_for,
 )
 from fedledger.profile import ConnectionProfile, ProfileError
-from fedledger.registry import Champion, Policy, Task
+from fedledger.registry import Champion, Policy, Task, Vote
 from fedledger.schema.task_file import (
     POLICY_DEFAULTS,
     TaskFileCheck,
@@ -227,6 +227,45 @@ def show(
         task = registry.get_task(task_id)
         champion = registry.find_champion(task_id)
     out.print_json(data=describe(task, champion))
+
+
+@task_app.command()
+def scores(
+    task_id: Annotated[str, typer.Argument(help="Task id.")],
+    csv_path: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write the matrix to this CSV file.", dir_okay=False),
+    ] = None,
+    org: OrgOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: ProfileOption = None,
+) -> None:
+    """Every member's score of every proposal of a task (the cross-site matrix)."""
+    from fedledger.registry.scores import score_matrix
+
+    with registry_for(run_dir, profile, org) as registry:
+        matrix = score_matrix(registry, task_id)
+    table = Table("proposal", "status", "proposer", *matrix.organizations)
+    table.title = f"{task_id}: each organisation's {matrix.task.metric} on its own holdout"
+    for row in matrix.rows:
+        cells = [_cell(row.votes.get(member)) for member in matrix.organizations]
+        table.add_row(row.proposal.id, row.proposal.status, row.proposal.proposer, *cells)
+    out.print(table)
+    if csv_path is not None:
+        try:
+            with csv_path.open("w", encoding="utf-8", newline="") as stream:
+                matrix.write_csv(stream)
+        except OSError as error:
+            fail(f"cannot write {csv_path}: {error.strerror}")
+        console.print(f"wrote {csv_path}")
+
+
+def _cell(vote: Vote | None) -> str:
+    if vote is None:
+        return "-"
+    if vote.decision == "abstain" or vote.score is None:
+        return "abstain"
+    return f"{vote.score:.4f}" + (" reject" if vote.decision == "reject" else "")
 
 
 def describe(task: Task, champion: Champion | None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """`Registry`: the chaincode's registry contract as typed Python calls.
 
-Writes (create_task, submit_proposal, cast_vote, close_expired, close_expired_change,
+Writes (create_task, submit_proposal, cast_vote, decide, close_expired, close_expired_change,
 propose_change, vote_change)
 are submitted and wait for the commit; reads are evaluated on the gateway peer. The voter,
 proposer and creator of a record are always the organisation of the identity the contract was
@@ -248,8 +248,23 @@ class Registry:
             lambda bookmark: self.list_proposals(task_id=task_id, status=status, bookmark=bookmark)
         )
 
+    def decide(self, proposal_id: str) -> Proposal:
+        """Settle a PENDING proposal as its recorded votes decide (ACCEPTED or REJECTED), or as
+        EXPIRED once its voting period is over; returns the settled proposal.
+
+        Refused with UNDECIDED while the votes decide nothing before the deadline, NOT_PENDING
+        once the proposal is settled (by this call or another member's)."""
+        return Proposal.from_dict(self._submit("Decide", proposal_id))
+
+    def preview_decision(self, proposal_id: str) -> Proposal:
+        """What `decide` would settle the proposal as now, simulated on the gateway's peer and
+        never ordered: refused as `decide` is. A chaincode before 0.2 has no Decide: the refusal
+        then has the code UNKNOWN."""
+        return Proposal.from_dict(self._evaluate("Decide", proposal_id))
+
     def close_expired(self, proposal_id: str) -> Proposal:
-        """End a PENDING proposal whose voting period is over: it becomes EXPIRED."""
+        """Settle a PENDING proposal whose voting period is over: as its votes decide, else
+        EXPIRED (a chaincode before 0.2 always makes it EXPIRED)."""
         return Proposal.from_dict(self._submit("CloseExpired", proposal_id))
 
     # Votes
@@ -266,8 +281,9 @@ class Registry:
     ) -> VoteResult:
         """Vote for the caller's organisation (the chaincode takes it from the identity).
 
-        On a PENDING proposal the vote is counted. On the task's champion, after its decision, it
-        is a late vote: it decides nothing and records the caller's champion score."""
+        The vote is recorded under its own key and counted by `decide`. After the decision it is
+        a late vote: recorded, deciding nothing; on the task's champion it becomes the caller's
+        champion score, the base of its veto on the next proposals."""
         document = {
             "proposalId": proposal_id,
             "decision": decision,

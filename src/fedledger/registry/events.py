@@ -1,10 +1,9 @@
 """The registry's chaincode events as typed values.
 
 Each registry transaction emits at most one event (Fabric keeps only the last one a transaction
-sets): CreateTask emits TaskCreated, SubmitProposal ProposalSubmitted, a vote that leaves the
-proposal open VoteCast, the deciding vote or CloseExpired ProposalDecided, and a late vote on
-the champion ChampionScored. Governance and health events are not parsed here: `parse_event`
-returns None for them.
+sets): CreateTask emits TaskCreated, SubmitProposal ProposalSubmitted, a vote VoteCast (a late
+vote on the champion ChampionScored instead), and Decide or CloseExpired ProposalDecided.
+Governance and health events are not parsed here: `parse_event` returns None for them.
 
 Each event is a frozen dataclass validated from its JSON payload as the records are
 (fedledger.registry.records: the same field types, the same RecordError messages).
@@ -14,14 +13,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import with_config
+from pydantic import Field, with_config
 
 from fedledger.fabric import ChaincodeEvent
 from fedledger.registry.errors import RecordError
 from fedledger.registry.records import (
     CAMEL,
     DecisionField,
+    Flag,
     Integer,
     OptionalNumber,
     OptionalText,
@@ -87,13 +88,17 @@ class ProposalSubmitted:
 @with_config(CAMEL)
 @dataclass(frozen=True)
 class VoteCast:
+    """A vote recorded. `late`: cast after the decision, it decided nothing. A chaincode before
+    0.2 counted the vote in its transaction and sent the tally (`tally`, None from 0.2 on)."""
+
     origin: Origin
     task_id: Text
     proposal_id: Text
     voter: Text
     decision: DecisionField
     score: OptionalNumber
-    tally: EventCounts
+    late: Annotated[Flag, Field(default=False)]
+    tally: Annotated[EventCounts | None, Field(default=None)]
 
 
 @with_config(CAMEL)

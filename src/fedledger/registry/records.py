@@ -395,16 +395,23 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class VoteResult:
-    """What CastVote returns: the vote as recorded and the proposal after counting it; for a
-    late vote (on the champion, after its decision) also the champion it scored."""
+    """What CastVote returns: the vote as recorded, the proposal as the vote found it, and whether
+    the vote was late (cast after the decision: recorded, deciding nothing).
+
+    The chaincode counts votes in a separate Decide transaction, so the proposal comes back
+    PENDING with the tally of its submission. A chaincode before 0.2 counted the vote in the same
+    transaction: its reply's proposal is counted, it has no `late`, and a late vote (then only on
+    the champion) came back with the champion it scored.
+    """
 
     vote: Vote
     proposal: Proposal
+    late: Annotated[StrictBool | None, Field(default=None)]
     champion: Champion | None = None
 
-    @property
-    def late(self) -> bool:
-        return self.champion is not None
+    def __post_init__(self) -> None:
+        if self.late is None:
+            object.__setattr__(self, "late", self.champion is not None)
 
     @property
     def decided(self) -> bool:

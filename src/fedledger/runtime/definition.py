@@ -21,7 +21,7 @@ ORDERER_BLOCK = 10  # orderer i: base + 10*i + {0 listen, 1 admin, 2 operations}
 PEER_BASE = 100
 PEER_BLOCK = 10  # peer of org k (0-based): base + 100 + 10*k + {0 listen, 1 chaincode,
 #                  2 operations, 3 chaincode server, 4 validator}
-MAX_ORGS = 9
+MAX_ORGS = 10  # the peers' blocks then end at offset 200, the span free_port_base finds
 MAX_ORDERERS = 9
 
 

@@ -109,6 +109,18 @@ class RetryConfig:
 
 
 @dataclass(frozen=True)
+class DecideConfig:
+    """When this validator submits Decide once the votes decide a proposal.
+
+    Every validator that sees the votes decide would otherwise submit Decide at the same moment:
+    one wins and the others are invalidated. The first voter in MSP-id order submits at once;
+    the k-th waits k times stagger_seconds and submits only if the proposal is still undecided.
+    """
+
+    stagger_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class ValidatorConfig:
     organization: str
     identity: Path
@@ -121,6 +133,7 @@ class ValidatorConfig:
     state_dir: Path
     limits: Limits = field(default_factory=Limits)
     retry: RetryConfig = field(default_factory=RetryConfig)
+    decide: DecideConfig = field(default_factory=DecideConfig)
     metrics_address: str | None = None
     path: Path | None = None
 
@@ -174,6 +187,7 @@ class ValidatorConfig:
             state_dir=file.state_dir,
             limits=file.limits.settings(),
             retry=RetryConfig(file.retry.initial_seconds, file.retry.max_seconds),
+            decide=DecideConfig(file.decide.stagger_seconds),
             metrics_address=file.metrics.address if file.metrics else None,
             path=path,
         )
@@ -321,6 +335,10 @@ class _Retry(Section):
         return self
 
 
+class _Decide(Section):
+    stagger_seconds: Seconds = DecideConfig.stagger_seconds
+
+
 class _Metrics(Section):
     address: Address
 
@@ -341,4 +359,5 @@ class _File(Section):
     state_dir: Folder
     limits: _Limits = _Limits()
     retry: _Retry = _Retry()
+    decide: _Decide = _Decide()
     metrics: _Metrics | None = None

@@ -28,6 +28,7 @@ from fedledger.registry import ContractLike, Registry
 from fedledger.store.base import ModelStore
 from fedledger.store.factory import open_store
 from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.deciding import Decider
 from fedledger.validator.errors import StartError
 from fedledger.validator.evaluation import EvaluationService, ModelEvaluator
 from fedledger.validator.expiry import Expirer
@@ -94,9 +95,12 @@ def build_validator(
         config.limits,
         metrics,
     )
-    voter = Voter(evaluation, reports, metrics, config.retry, clock)
-    checkpointer = FileCheckpointer(config.state_dir / "checkpoint.json")
     backoff = Backoff(config.retry.initial_seconds, config.retry.max_seconds)
+    decider = Decider(
+        registry, config.organization, metrics, config.decide.stagger_seconds, backoff
+    )
+    voter = Voter(evaluation, reports, metrics, config.retry, clock, decider.consider)
+    checkpointer = FileCheckpointer(config.state_dir / "checkpoint.json")
     watcher = Watcher(
         voter,
         registry,
@@ -110,6 +114,7 @@ def build_validator(
         workers=config.limits.max_concurrent_evaluations + 2,
         backoff=backoff,
         expirer=Expirer(registry, evaluation.holdouts.task_ids, clock, metrics, backoff),
+        decider=decider,
     )
     return ValidatorService(config, ValidatorParts(gateway, evaluation, reports, watcher))
 

@@ -36,6 +36,20 @@ class ValidatorMetrics:
             ["decision"],
             registry=r,
         )
+        self.conflicts = Counter(
+            "fedledger_validator_read_conflicts",
+            "Transactions of ours Fabric invalidated for a read conflict (MVCC_READ_CONFLICT, "
+            "PHANTOM_READ_CONFLICT), by path: vote (none in normal operation; a vote is "
+            "resubmitted, never re-evaluated) or decide (another member decided first)",
+            ["path"],
+            registry=r,
+        )
+        self.decisions = Counter(
+            "fedledger_validator_decisions",
+            "Decide transactions this validator committed, by the status they settled",
+            ["status"],
+            registry=r,
+        )
         self.errors = Counter(
             "fedledger_validator_errors",
             "Failures, by kind (store_unavailable, ledger, evaluator, holdout, gave_up, ...)",

@@ -4,12 +4,18 @@ Before evaluating, and again through the chaincode itself when voting, the ledge
 whether this organisation already voted, so a restarted validator never votes twice; a proposal
 still PENDING without our vote is always voted on again, so none is lost. Faults of the model
 become REJECT votes saying why; faults of ours (store, peer, sandbox, holdout) are retried with
-backoff until the proposal's deadline.
+backoff until the proposal's deadline. A retry never evaluates again: the assessment is kept
+until its vote is committed, and the same vote is resubmitted.
 
-A proposal accepted before we voted (the quorum was faster, we were down, or we joined the task
-since) is still voted on while it is the task's champion: the chaincode records it as a late
-vote, which decides nothing but makes our score the champion score our veto on its successors
-is measured against. Such a vote has no deadline.
+A vote writes only its own key, so votes do not collide; the chaincode counts them in a
+separate Decide transaction, which the decider submits (validator/deciding.py): after our vote
+commits, the voter hands the proposal to it.
+
+A proposal decided before we voted (the quorum or a veto was faster, or we were down) is still
+voted on when we are in its electorate: the chaincode records the late vote, deciding nothing,
+so the ledger holds every member's evaluation of every proposal. On the task's champion any
+member votes late (one that joined since included): its score becomes the champion score our
+veto on its successors is measured against. A late vote has no deadline.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from fedledger.registry import (
     RefusalCode,
 )
 from fedledger.validator.config import RetryConfig
+from fedledger.validator.deciding import is_read_conflict
 from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
 from fedledger.validator.evaluation import (
     Assessment,
@@ -121,6 +128,10 @@ def _reason(text: str) -> str:
     return clean if len(clean) <= MAX_REASON else clean[: MAX_REASON - 3] + "..."
 
 
+def _nothing_after_vote(proposal_id: str) -> None:
+    """The default `Voter.after_vote`: a voter without a decider (unit tests)."""
+
+
 @dataclass
 class Voter:
     service: EvaluationService
@@ -128,7 +139,10 @@ class Voter:
     metrics: ValidatorMetrics
     retry: RetryConfig
     clock: Clock = utc_now
+    # Called with the proposal id once our vote on a PENDING proposal is on the ledger.
+    after_vote: Callable[[str], None] = _nothing_after_vote
     _deadlines: dict[str, datetime] = field(default_factory=dict)
+    _assessments: dict[str, Assessment] = field(default_factory=dict)
 
     @property
     def organization(self) -> str:
@@ -138,6 +152,14 @@ class Voter:
         """Vote once on the proposal, retrying our own faults; returns what happened."""
         bound = log.bind(proposal_id=proposal_id)
         seen = time.perf_counter()
+        try:
+            return self._vote_until_done(proposal_id, stop, bound, seen)
+        finally:
+            self._assessments.pop(proposal_id, None)
+
+    def _vote_until_done(
+        self, proposal_id: str, stop: threading.Event, bound: Logger, seen: float
+    ) -> Outcome:
         delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
         while not stop.is_set():
             try:
@@ -174,7 +196,10 @@ class Voter:
             )
             return False
         kind = "ledger" if isinstance(error, FabricError) else type(error).__name__
-        if isinstance(error, FabricError):
+        if isinstance(error, FabricError) and is_read_conflict(error):
+            kind = "read_conflict"
+            self.metrics.conflicts.labels(path="vote").inc()
+        elif isinstance(error, FabricError):
             self.metrics.errors.labels(kind="ledger").inc()
         bound.warning("vote postponed", kind=kind, error=str(error), retry_in=delay)
         return True
@@ -190,7 +215,17 @@ class Voter:
             bound.info(
                 "already voted", decision=earlier.decision, transaction_id=earlier.transaction_id
             )
+            if proposal.pending:
+                self.after_vote(proposal_id)
             return Outcome.ALREADY_VOTED
+        return self._cast(proposal, self._assess(proposal, bound), bound)
+
+    def _assess(self, proposal: Proposal, bound: Logger) -> Assessment:
+        """The proposal's assessment: evaluated once, kept until our vote on it is committed."""
+        kept = self._assessments.get(proposal.id)
+        if kept is not None:
+            bound.info("resubmitting the vote of the kept evaluation")
+            return kept
         bound.info(
             "evaluating",
             task_id=proposal.task_id,
@@ -201,7 +236,8 @@ class Voter:
         assessment = self.service.assess(
             Candidate(proposal.task_id, model, proposal.policy), wait=None
         )
-        return self._cast(proposal, assessment, bound)
+        self._assessments[proposal.id] = assessment
+        return assessment
 
     def _proposal(self, proposal_id: str) -> Proposal:
         """The proposal as the ledger has it now; its deadline is remembered while PENDING."""
@@ -248,6 +284,8 @@ class Voter:
             proposal_status=result.proposal.status,
             late=result.late,
         )
+        if result.proposal.pending:
+            self.after_vote(proposal.id)
         return Outcome.VOTED
 
     def _refused(self, refusal: ChaincodeRefusalError, bound: Logger) -> Outcome:
@@ -263,6 +301,8 @@ class Voter:
             if self.organization not in proposal.electorate:
                 return Outcome.NOT_IN_ELECTORATE
             return Outcome.EXPIRED if self.clock() >= proposal.deadline else None
+        if self.organization in proposal.electorate:
+            return None  # a late vote records our evaluation of it
         if proposal.status == "ACCEPTED":
             champion = self.service.registry.find_champion(proposal.task_id)
             if champion is not None and champion.proposal_id == proposal.id:

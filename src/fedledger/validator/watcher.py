@@ -7,8 +7,10 @@ PENDING proposal of a served task is handed over too, and each served task's cha
 validator that was down when a proposal was accepted still scores it with a late vote). So the
 checkpoint saves replaying history,
 and correctness never depends on it: a proposal whose event was checkpointed just before a
-crash is still PENDING without our vote, and is found again. Beside it runs the expirer
-(validator/expiry.py), which closes the served tasks' proposals once their deadline passes.
+crash is still PENDING without our vote, and is found again. Every other member's VoteCast
+on a served task goes to the decider (validator/deciding.py), which submits Decide when the
+votes decide. Beside it runs the expirer (validator/expiry.py), which settles the served tasks'
+proposals once their deadline passes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import structlog
 
 from fedledger.fabric import Backoff, ChaincodeEvent, FabricError, FileCheckpointer
-from fedledger.registry import ProposalSubmitted, RecordError, Registry, parse_event
+from fedledger.registry import ProposalSubmitted, RecordError, Registry, VoteCast, parse_event
+from fedledger.validator.deciding import Decider
 from fedledger.validator.expiry import Expirer
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.voting import Outcome, Voter
@@ -44,6 +47,7 @@ class Watcher:
         workers: int,
         backoff: Backoff,
         expirer: Expirer | None = None,
+        decider: Decider | None = None,
     ) -> None:
         self.voter = voter
         self.registry = registry
@@ -54,6 +58,7 @@ class Watcher:
         self.metrics = metrics
         self._backoff = backoff
         self.expirer = expirer
+        self.decider = decider
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fedledger-vote")
         self._pending: dict[str, Future[Outcome]] = {}
         self._lock = threading.Lock()
@@ -88,6 +93,8 @@ class Watcher:
         self._stop.set()
         if self.expirer is not None:
             self.expirer.stop(timeout)
+        if self.decider is not None:
+            self.decider.stop()
         stream = self._stream
         close = getattr(stream, "close", None)
         if close is not None:
@@ -141,8 +148,14 @@ class Watcher:
                 self.schedule(event.proposal_id)
                 if self.expirer is not None:
                     self.expirer.wake()
+            elif isinstance(event, VoteCast) and self.decider and self._may_decide(event):
+                self.decider.consider(event.proposal_id)
             self.checkpointer.checkpoint_event(raw)
             self.metrics.last_block.set(raw.block_number)
+
+    def _may_decide(self, event: VoteCast) -> bool:
+        """Whether another member's vote may have completed a decision we should submit."""
+        return not event.late and event.voter != self.organization and event.task_id in self.tasks
 
     def _concerns(self, event: ProposalSubmitted) -> bool:
         return event.task_id in self.tasks and self.organization in event.electorate

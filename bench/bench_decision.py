@@ -1,0 +1,304 @@
+"""Propose → decided at 3, 5 and 10 organisations, against main's earlier design in the same run.
+
+    uv run python bench/bench_decision.py [--orgs 3,5,10] [--proposals 10] [--backends ...]
+
+For each backend (the embedded ledger; Fabric when installed) and each number of organisations,
+two networks run the same consortium, BatchTimeout 250 ms, one validator per organisation (in
+this process, each with its own sandbox), a task every member must vote on (quorum = members):
+
+- **decide**: this checkout's chaincode, where a vote writes only its own key and the
+  validators submit Decide once the votes decide;
+- **baseline**: chaincode 0.1 (the commit tests/integration/chaincode_builds.py names), where
+  each vote rewrote the proposal's tally and decided in its own transaction, so the votes of one
+  block conflicted and were resubmitted. The validators are this checkout's (they resubmit a
+  conflicting vote without evaluating again, which main's did not), so the baseline is, if
+  anything, faster than main was.
+
+Each proposal is a new logistic regression (ONNX, a few KB); its time runs from the
+SubmitProposal call to the arrival of its ProposalDecided event at a listener. Reported per
+configuration: median and p95 of the proposals (after one warm-up), blocks from the proposal's
+block to the decision's, and per decision the votes Fabric invalidated for a read conflict
+(each one resubmitted: the validators' read_conflicts{path="vote"}) and the losing Decides
+(read_conflicts{path="decide"}). Goals (issue 19): the decision within two blocks of the
+proposal's block plus the evaluation, median ≤ 1.5 s at 3 organisations and ≤ 2.0 s at 10 on
+both backends, no vote conflicts, and at least twice as fast as the baseline at 10.
+
+This is the consortium's decision; bench_validator.py times one validator's Evaluate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sklearn.linear_model import LogisticRegression
+
+from fedledger.cli.logs import configure_logging
+from fedledger.fabric import connect
+from fedledger.models.conversion import convert
+from fedledger.models.synthetic import synthetic_frame, synthetic_schema
+from fedledger.models.train import train
+from fedledger.profile import ConnectionProfile
+from fedledger.registry import Policy, ProposalDecided, ProposalSubmitted, Registry, parse_event
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.ports import free_port_base
+from fedledger.store.local import LocalStore
+from fedledger.validator.config import ValidatorConfig
+from fedledger.validator.factory import build_validator
+from fedledger.validator.profile_config import config_document, write_config
+from fedledger.validator.service import ValidatorService
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+from chaincode_builds import CHAINCODE, VOTES_IN_THE_PROPOSAL, build_chaincode
+
+BATCH_TIMEOUT = 0.25
+SCHEMA = synthetic_schema()
+HOLDOUT_ROWS = 2000
+GOALS = {3: 1.5, 10: 2.0}
+
+
+@dataclass
+class Run:
+    backend: str
+    orgs: int
+    design: str
+    seconds: list[float]
+    blocks: list[int]
+    vote_conflicts: float
+    decide_conflicts: float
+
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    def p95(self) -> float:
+        ordered = sorted(self.seconds)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+class DecisionListener:
+    """ProposalDecided events as they arrive: proposal id → (arrival time, block); and the block
+    of each ProposalSubmitted."""
+
+    def __init__(self, profile: ConnectionProfile, start_block: int) -> None:
+        self._gateway = connect(profile, profile.msp_ids[0])
+        network = self._gateway.network(profile.channel)
+        self._stream = network.chaincode_events(profile.chaincode, start_block=start_block)
+        self.decided: dict[str, tuple[float, int]] = {}
+        self.submitted: dict[str, int] = {}
+        self._arrived = threading.Condition()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        for raw in self._stream:
+            event = parse_event(raw)
+            if isinstance(event, ProposalSubmitted):
+                self.submitted[event.proposal_id] = raw.block_number
+            if isinstance(event, ProposalDecided):
+                with self._arrived:
+                    self.decided[event.proposal_id] = (time.perf_counter(), raw.block_number)
+                    self._arrived.notify_all()
+
+    def wait(self, proposal_id: str, timeout: float) -> tuple[float, int]:
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: proposal_id in self.decided, timeout):
+                raise TimeoutError(f"{proposal_id} not decided within {timeout} s")
+            return self.decided[proposal_id]
+
+    def close(self) -> None:
+        self._stream.close()
+        self._gateway.close()
+
+
+@contextmanager
+def network(backend: str, orgs: int, source: Path, root: Path) -> Iterator[ConnectionProfile]:
+    definition = dataclasses.replace(
+        NetworkDefinition.load().with_overrides(
+            orgs=orgs, port_base=free_port_base(), batch_timeout=BATCH_TIMEOUT
+        ),
+        chaincode_source=source,
+    )
+    running: Any
+    if backend == "fabric":
+        from fedledger.installation import find_installation
+        from fedledger.network.native import NativeNetwork
+
+        running = NativeNetwork(definition, root / "network", find_installation())
+    else:
+        from fedledger.embedded import EmbeddedLedger
+
+        running = EmbeddedLedger(definition, root / "network")
+    try:
+        yield running.up(timeout=300)
+    finally:
+        running.down(purge=True)
+
+
+def start_validators(
+    profile: ConnectionProfile, task_id: str, root: Path, stack: ExitStack
+) -> list[ValidatorService]:
+    services = []
+    for index, msp in enumerate(profile.msp_ids):
+        holdout = root / f"holdout-{msp}.csv"
+        synthetic_frame(SCHEMA, HOLDOUT_ROWS, seed=index).to_csv(holdout, index=False)
+        document = config_document(
+            profile,
+            msp,
+            tasks={task_id: holdout},
+            store=str(root / "store"),
+            state_dir=root / f"state-{msp}",
+            retry={"initialSeconds": 0.2, "maxSeconds": 2.0},
+        )
+        service = build_validator(
+            ValidatorConfig.load(write_config(root / f"{msp}.yaml", document))
+        )
+        service.start()
+        stack.callback(service.stop, 1)
+        services.append(service)
+    return services
+
+
+def conflicts(services: list[ValidatorService], path: str) -> float:
+    return sum(
+        service.metrics.registry.get_sample_value(
+            "fedledger_validator_read_conflicts_total", {"path": path}
+        )
+        or 0.0
+        for service in services
+    )
+
+
+def models(task_id: str, count: int) -> list[bytes]:
+    made = []
+    for seed in range(count):
+        training = synthetic_frame(SCHEMA, 1500, seed=100 + seed)
+        made.append(convert(train(SCHEMA, training, LogisticRegression(max_iter=300)), task_id))
+    return made
+
+
+def measure(backend: str, orgs: int, design: str, source: Path, proposals: int) -> Run:
+    with tempfile.TemporaryDirectory(prefix="bench-decision-") as scratch, ExitStack() as stack:
+        root = Path(scratch)
+        profile = stack.enter_context(network(backend, orgs, source, root))
+        task_id = f"bench-{uuid.uuid4().hex[:8]}"
+        gateway = stack.enter_context(connect(profile, profile.msp_ids[0]))
+        chain = gateway.network(profile.channel)
+        registry = Registry(chain.contract(profile.chaincode))
+        registry.create_task(
+            task_id,
+            schema=SCHEMA.to_dict(),
+            metric="roc_auc",
+            members=list(profile.msp_ids),
+            policy=Policy(orgs, 0.5, None, None, 600, 10_000_000, proposals + 1),
+        )
+        services = start_validators(profile, task_id, root, stack)
+        listener = DecisionListener(profile, chain.block_height())
+        stack.callback(listener.close)
+        store = LocalStore(root / "store")
+        run = Run(backend, orgs, design, [], [], 0.0, 0.0)
+        before = (0.0, 0.0)
+        for index, model in enumerate(models(task_id, proposals + 1)):
+            uri = store.put(model)
+            started = time.perf_counter()
+            proposal = registry.submit_proposal(
+                task_id,
+                model_sha256=hashlib.sha256(model).hexdigest(),
+                uri=uri,
+                size_bytes=len(model),
+            )
+            arrived, decided_block = listener.wait(proposal.id, 120)
+            proposed_block = listener.submitted[proposal.id]
+            if index == 0:  # warm-up: sandboxes, connections, the first chaincode calls
+                before = (conflicts(services, "vote"), conflicts(services, "decide"))
+                continue
+            run.seconds.append(arrived - started)
+            run.blocks.append(decided_block - proposed_block)
+        run.vote_conflicts = (conflicts(services, "vote") - before[0]) / proposals
+        run.decide_conflicts = (conflicts(services, "decide") - before[1]) / proposals
+        return run
+
+
+def report(runs: list[Run]) -> bool:
+    print(
+        f"{'backend':8s} {'orgs':>4s} {'design':9s} {'median s':>9s} {'p95 s':>7s} "
+        f"{'blocks':>6s} {'vote conflicts':>15s} {'lost decides':>13s}"
+    )
+    for run in runs:
+        print(
+            f"{run.backend:8s} {run.orgs:4d} {run.design:9s} {run.median():9.2f} {run.p95():7.2f} "
+            f"{statistics.median(run.blocks):6.1f} {run.vote_conflicts:15.2f} "
+            f"{run.decide_conflicts:13.2f}"
+        )
+    met = True
+    for run in (r for r in runs if r.design == "decide"):
+        baseline = next(
+            r for r in runs if (r.backend, r.orgs, r.design) == (run.backend, run.orgs, "baseline")
+        )
+        ratio = baseline.median() / run.median()
+        goal = GOALS.get(run.orgs)
+        checks = [
+            ("no vote conflicts", run.vote_conflicts == 0),
+            ("decided within 2 blocks of the proposal's", statistics.median(run.blocks) <= 2),
+        ]
+        if goal is not None:
+            checks.append((f"median ≤ {goal} s", run.median() <= goal))
+        if run.orgs == 10:
+            checks.append(("at least twice as fast as the baseline", ratio >= 2))
+        failed = [name for name, ok in checks if not ok]
+        met = met and not failed
+        verdict = "all goals met" if not failed else "MISSED: " + ", ".join(failed)
+        print(f"{run.backend} at {run.orgs}: {ratio:.2f} times as fast as the baseline; {verdict}")
+    return met
+
+
+def backends(requested: str | None) -> list[str]:
+    if requested:
+        return requested.split(",")
+    from fedledger.installation import InstallationError, find_installation
+
+    try:
+        find_installation()
+    except InstallationError as error:
+        print(f"fabric: skipped ({error})")
+        return ["embedded"]
+    return ["embedded", "fabric"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", default="3,5,10")
+    parser.add_argument("--proposals", type=int, default=10)
+    parser.add_argument("--backends", default=None, help="embedded,fabric (default: available)")
+    arguments = parser.parse_args()
+    configure_logging("warning")  # the validators' lines on stderr; the table alone on stdout
+    with tempfile.TemporaryDirectory(prefix="bench-chaincode-") as builds:
+        sources = {
+            "decide": CHAINCODE,
+            "baseline": build_chaincode(VOTES_IN_THE_PROPOSAL, Path(builds)),
+        }
+        runs = []
+        for backend in backends(arguments.backends):
+            for orgs in (int(n) for n in arguments.orgs.split(",")):
+                for design, source in sources.items():
+                    run = measure(backend, orgs, design, source, arguments.proposals)
+                    print(
+                        f"  {backend} {orgs} orgs {design}: median {run.median():.2f} s",
+                        flush=True,
+                    )
+                    runs.append(run)
+    sys.exit(0 if report(runs) else 1)
+
+
+if __name__ == "__main__":
+    main()
