@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 import time
@@ -122,10 +123,39 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
     listed = fedledger(ledger, store, "proposal", "list", "--task", task_id)
     assert proposal_id in listed.output
 
+    # Org1 was not needed for the decision; its evaluation is still recorded, late.
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        late = registry.cast_vote(
+            proposal_id,
+            decision="reject",
+            metrics={"roc_auc": 0.7},
+            holdout_rows=50,
+            evaluator_version="test",
+            reason="worse here",
+        )
+        assert late.late
+    matrix_csv = tmp_path / "scores.csv"
+    scores = fedledger(ledger, store, "task", "scores", task_id, "--csv", str(matrix_csv))
+    assert scores.exit_code == 0, scores.output
+    (row,) = [line for line in scores.stdout.splitlines() if proposal_id in line]
+    assert [cell.strip() for cell in row.split("│")[4:7]] == ["0.7000 reject", "0.9000", "0.9000"]
+    (written,) = csv.DictReader(matrix_csv.open())
+    assert {k: v for k, v in written.items() if k != "created_at"} == {
+        "proposal": proposal_id,
+        "status": "ACCEPTED",
+        "proposer": "Org1MSP",
+        "Org1MSP_score": "0.7",
+        "Org1MSP_decision": "reject",
+        "Org2MSP_score": "0.9",
+        "Org2MSP_decision": "approve",
+        "Org3MSP_score": "0.9",
+        "Org3MSP_decision": "approve",
+    }
+
     champion = json.loads(fedledger(ledger, store, "task", "show", task_id).stdout)["champion"]
     assert champion["proposalId"] == proposal_id
-    assert champion["scores"] == {"Org2MSP": 0.9, "Org3MSP": 0.9}
-    assert champion["unscored"] == ["Org1MSP"]
+    assert champion["scores"] == {"Org1MSP": 0.7, "Org2MSP": 0.9, "Org3MSP": 0.9}
+    assert champion["unscored"] == []
 
     fetched_path = tmp_path / "champion.onnx"
     fetched = fedledger(

@@ -48,7 +48,7 @@ class Decision(StrEnum):
     STOPPED = "stopped"
 
 
-def is_read_conflict(error: FabricError) -> bool:
+def is_read_conflict(error: BaseException) -> bool:
     """Whether Fabric invalidated the transaction because what it read changed meanwhile."""
     return isinstance(error, CommitError) and error.code_name in READ_CONFLICTS
 

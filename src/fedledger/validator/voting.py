@@ -165,7 +165,8 @@ class Voter:
             try:
                 outcome = self._attempt(proposal_id, bound)
             except _OUR_FAULTS as error:
-                delay = next(delays)
+                # A read conflict means the ledger moved on meanwhile: resubmit at once.
+                delay = 0.0 if is_read_conflict(error) else next(delays)
                 if not self._postpone(proposal_id, error, delay, bound):
                     return Outcome.GAVE_UP
                 stop.wait(delay)
@@ -196,7 +197,7 @@ class Voter:
             )
             return False
         kind = "ledger" if isinstance(error, FabricError) else type(error).__name__
-        if isinstance(error, FabricError) and is_read_conflict(error):
+        if is_read_conflict(error):
             kind = "read_conflict"
             self.metrics.conflicts.labels(path="vote").inc()
         elif isinstance(error, FabricError):
