@@ -341,6 +341,8 @@ def _accept(ledger: Any, store: Path, task_id: str, model: bytes) -> str:
                 evaluator_version="test",
                 reason="fine",
             )
+    with open_registry(ledger.profile, "Org3MSP") as registry:
+        assert registry.decide(proposal.id).status == "ACCEPTED"
     return proposal.id
 
 

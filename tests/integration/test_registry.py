@@ -546,7 +546,8 @@ def test_an_expired_proposal_is_reopened_by_proposing_its_model_again(
     first = registries["Org1MSP"].submit_proposal(task_id, uri=f"s3://a/sha256/{sha}", **fields)
     approve(registries["Org2MSP"], first.id)
     wait_until_past(first)
-    expired = registries["Org3MSP"].close_expired(first.id)
+    expired = registries["Org3MSP"].decide(first.id)
+    assert expired.status == "EXPIRED"
 
     checked = registries["Org1MSP"].check_proposal(task_id, uri=f"s3://b/sha256/{sha}", **fields)
     assert (checked.id, checked.status) == (first.id, "PENDING")
@@ -566,8 +567,8 @@ def test_an_expired_proposal_is_reopened_by_proposing_its_model_again(
     with pytest.raises(ChaincodeRefusalError) as voted:
         approve(registries["Org2MSP"], first.id)
     assert voted.value.code is RefusalCode.ALREADY_VOTED
-    decided = approve(registries["Org3MSP"], first.id).proposal
-    assert decided.status == "ACCEPTED"
+    approve(registries["Org3MSP"], first.id)
+    assert registries["Org3MSP"].decide(first.id).status == "ACCEPTED"
     with pytest.raises(ChaincodeRefusalError) as refused:
         registries["Org2MSP"].submit_proposal(task_id, uri=f"s3://c/sha256/{sha}", **fields)
     assert refused.value.code is RefusalCode.ALREADY_PROPOSED
