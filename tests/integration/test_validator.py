@@ -518,6 +518,14 @@ def test_evaluate_and_health_through_reflection(setup: Setup) -> None:
             grpc.StatusCode.INVALID_ARGUMENT,
             "reference.sha256 must be 64 lowercase hex characters",
         ),
+        (
+            {
+                "task_id": "TASK",
+                "reference": {"uri": f"s3://models/fl/sha256/{'ab' * 32}", "sha256": "ab" * 32},
+            },
+            grpc.StatusCode.UNAVAILABLE,
+            f"model bytes unavailable: s3://models/fl/sha256/{'ab' * 32} holds no object",
+        ),
     ],
 )
 def test_evaluate_errors_become_precise_status_codes(
