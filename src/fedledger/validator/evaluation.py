@@ -5,7 +5,7 @@ Faults are sorted here, once:
 - the model's (too large, malformed, wrong signature, a URI that is not one): a REJECT report
   with an `error_code` (the voter votes it, the RPC answers with ModelRejectedError);
 - ours (store unreachable, holdout unusable, sandbox broken, a schema this package encodes
-  differently from the chaincode): an exception to retry on.
+  differently from the chaincode): an exception to retry on;
 - the store's (an object missing, or whose bytes do not hash to the proposal's SHA-256): ours
   too, as ModelBytesUnavailableError. The hash on the ledger is what was proposed; bytes that do
   not match it are not the model, and whoever can write to the store must not be able to veto
