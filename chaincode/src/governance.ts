@@ -156,7 +156,7 @@ export async function proposeChange(ctx: Context, changeJson: string): Promise<s
     let policy = null;
     let member = null;
     if (type === 'updatePolicy') {
-        policy = parsePolicy(REFUSAL, 'policy', input.raw('policy'), task.members.length);
+        policy = parsePolicy(REFUSAL, 'policy', input.raw('policy'), task.members.length, task.metric);
     } else if (input.raw('policy') !== undefined) {
         input.refuse('policy', 'is only allowed on an updatePolicy change');
     }

@@ -16,7 +16,7 @@
  * 5. Otherwise the proposal stays PENDING until more votes arrive or CloseExpired ends it.
  */
 import { Input } from './input';
-import type { Decision, Metric, Policy, Tally, VoteSummary } from './records';
+import { METRIC_RANGES, type Decision, type Metric, type MetricRange, type Policy, type Tally, type VoteSummary } from './records';
 
 export const REGRESSION_TOLERANCE = 1e-9;
 export const MAX_VOTING_PERIOD_SECONDS = 365 * 24 * 3600;
@@ -33,8 +33,34 @@ export const POLICY_FIELDS = [
     'maxOpenProposalsPerOrg',
 ] as const;
 
-/** Parses a policy for a task with `memberCount` members. */
-export function parsePolicy(refusal: string, path: string, value: unknown, memberCount: number): Policy {
+/** The words for a range: "from 0 to 1", "0 or more", "at most 1". */
+export function describeRange(range: MetricRange): string {
+    if (range.min !== null && range.max !== null) {
+        return `from ${range.min} to ${range.max}`;
+    }
+    if (range.min !== null) {
+        return `${range.min} or more`;
+    }
+    return range.max === null ? 'any number' : `at most ${range.max}`;
+}
+
+/**
+ * Why a bound does not fit the metric, or null when it does: a minScore no model can reach or
+ * every model meets is a mistake (roc_auc -1.0), as is a maxRegression wider than the range.
+ */
+export function boundMisfit(metric: Metric, minScore: number | null, maxRegression: number | null): [keyof Policy, string] | null {
+    const range = METRIC_RANGES[metric];
+    if (minScore !== null && ((range.min !== null && minScore < range.min) || (range.max !== null && minScore > range.max))) {
+        return ['minScore', `must be ${describeRange(range)} for ${metric}`];
+    }
+    if (maxRegression !== null && range.min !== null && range.max !== null && maxRegression > range.max - range.min) {
+        return ['maxRegression', `must be at most ${range.max - range.min}, the width of ${metric}'s range (or null for no veto)`];
+    }
+    return null;
+}
+
+/** Parses a policy for a task on `metric` with `memberCount` members. */
+export function parsePolicy(refusal: string, path: string, value: unknown, memberCount: number, metric: Metric): Policy {
     const input = new Input(refusal, path, value, POLICY_FIELDS);
     const quorum = input.integer('quorum', 1, memberCount);
     const approvalThreshold = input.number('approvalThreshold');
@@ -45,10 +71,15 @@ export function parsePolicy(refusal: string, path: string, value: unknown, membe
     if (maxRegression !== null && maxRegression < 0) {
         input.refuse('maxRegression', 'must be zero or more (or null for no veto)');
     }
+    const minScore = input.optionalNumber('minScore');
+    const misfit = boundMisfit(metric, minScore, maxRegression);
+    if (misfit !== null) {
+        input.refuse(misfit[0], misfit[1]);
+    }
     return {
         quorum,
         approvalThreshold,
-        minScore: input.optionalNumber('minScore'),
+        minScore,
         maxRegression,
         votingPeriodSeconds: input.integer('votingPeriodSeconds', 1, MAX_VOTING_PERIOD_SECONDS),
         maxModelBytes: input.integer('maxModelBytes', 1, MAX_MODEL_BYTES),

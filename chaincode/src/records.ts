@@ -23,6 +23,21 @@ export const HIGHER_IS_BETTER: Readonly<Record<Metric, boolean>> = {
     mae: false,
 };
 
+/** The values a metric can take; null: unbounded on that side (testdata/metrics.json). */
+export interface MetricRange {
+    min: number | null;
+    max: number | null;
+}
+export const METRIC_RANGES: Readonly<Record<Metric, MetricRange>> = {
+    roc_auc: { min: 0, max: 1 },
+    accuracy: { min: 0, max: 1 },
+    f1: { min: 0, max: 1 },
+    log_loss: { min: 0, max: null },
+    rmse: { min: 0, max: null },
+    mae: { min: 0, max: null },
+    r2: { min: null, max: 1 },
+};
+
 export interface Policy {
     /** Minimum number of member votes (approve, reject or abstain) before a decision. */
     quorum: number;
@@ -172,7 +187,23 @@ export interface Heartbeat {
     updatedAt: string;
 }
 
-export type LedgerRecord = Task | Proposal | Vote | Champion | Change | Heartbeat;
+/**
+ * What one organisation's validator serves, announced by the validator itself on start: one
+ * record per organisation (its own key, so announcements of different organisations never
+ * collide), replaced by each announcement.
+ */
+export interface ValidatorAnnouncement {
+    docType: 'validator';
+    schemaVersion: number;
+    organization: string;
+    /** Each task served, with when this organisation's validator began serving it without a break. */
+    tasks: Record<string, string>;
+    evaluatorVersion: string;
+    announcedAt: string;
+    txId: string;
+}
+
+export type LedgerRecord = Task | Proposal | Vote | Champion | Change | Heartbeat | ValidatorAnnouncement;
 export type DocType = LedgerRecord['docType'];
 
 /** Composite key object types. Index keys end in "~" plus what they are sorted by. */
@@ -186,4 +217,5 @@ export const KEYS = {
     change: 'change',
     changeByTask: 'change~task',
     heartbeat: 'heartbeat',
+    validator: 'validator',
 } as const;

@@ -8,6 +8,7 @@ import { closeExpiredProposal, decideProposal } from './decisions';
 import { submitProposal } from './proposals';
 import * as queries from './queries';
 import { createTask } from './tasks';
+import { announceValidator, listValidators } from './validators';
 import { castVote } from './votes';
 
 @Info({ title: 'fedledger model registry', description: 'Tasks, proposals, votes, champions and their governance' })
@@ -64,6 +65,20 @@ export class RegistryContract extends Contract {
     @Returns('string')
     async VoteChange(ctx: Context, changeId: string, decision: string): Promise<string> {
         return voteChange(ctx, changeId, decision);
+    }
+
+    @Transaction()
+    @Param('announcementJson', 'string', 'the announcement as JSON: taskIds, evaluatorVersion; the organisation is the signer\'s')
+    @Returns('string')
+    async AnnounceValidator(ctx: Context, announcementJson: string): Promise<string> {
+        return announceValidator(ctx, announcementJson);
+    }
+
+    @Transaction(false)
+    @Param('taskId', 'string', 'the task whose validators to list')
+    @Returns('string')
+    async ListValidators(ctx: Context, taskId: string): Promise<string> {
+        return listValidators(ctx, taskId);
     }
 
     @Transaction(false)

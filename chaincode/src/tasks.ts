@@ -56,7 +56,7 @@ export async function createTask(ctx: Context, taskJson: string): Promise<string
         input.refuse('higherIsBetter', `contradicts the metric ${metric}, for which higher is ${higherIsBetter ? 'better' : 'worse'}`);
     }
     const members = parseMembers(input, 'members');
-    const policy = parsePolicy(REFUSAL, 'policy', input.raw('policy'), members.length);
+    const policy = parsePolicy(REFUSAL, 'policy', input.raw('policy'), members.length, metric);
 
     const caller = callerMsp(ctx);
     if (!members.includes(caller)) {

@@ -1,15 +1,13 @@
 import { expect } from 'chai';
 import type { Context } from 'fabric-contract-api';
 import { T0 } from './fake-ledger';
-import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, modelSha } from './fixtures';
+import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, worldWithProposal, modelSha } from './fixtures';
 
 describe('Decide', () => {
     let world: World;
     let id: string;
     beforeEach(async () => {
-        world = new World();
-        await world.createTask(ORG1);
-        id = (await world.propose(ORG1, 1)).id as string;
+        ({ world, id } = await worldWithProposal());
     });
 
     function decide(msp: string, proposalId: string): Promise<string> {
@@ -219,9 +217,7 @@ describe('CloseExpired (proposals)', () => {
     let world: World;
     let id: string;
     beforeEach(async () => {
-        world = new World();
-        await world.createTask(ORG1);
-        id = (await world.propose(ORG1, 1)).id as string;
+        ({ world, id } = await worldWithProposal());
         await world.vote(ORG2, id, 'approve', 0.8);
     });
 

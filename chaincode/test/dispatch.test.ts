@@ -44,6 +44,8 @@ describe('the contracts behind fabric-shim', () => {
             SubmitProposal: 'SUBMIT',
             CastVote: 'SUBMIT',
             Decide: 'SUBMIT',
+            AnnounceValidator: 'SUBMIT',
+            ListValidators: 'EVALUATE',
             CloseExpired: 'SUBMIT',
             ProposeChange: 'SUBMIT',
             VoteChange: 'SUBMIT',

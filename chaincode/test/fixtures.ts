@@ -152,3 +152,10 @@ export class World {
 export function parse(text: string): Record<string, unknown> {
     return JSON.parse(text) as Record<string, unknown>;
 }
+
+/** A world with the task created by ORG1 and model 1 proposed by ORG1, and the proposal's id. */
+export async function worldWithProposal(): Promise<{ world: World; id: string }> {
+    const world = new World();
+    await world.createTask(ORG1);
+    return { world, id: (await world.propose(ORG1, 1)).id as string };
+}

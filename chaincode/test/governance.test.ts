@@ -213,6 +213,12 @@ describe('governance: ProposeChange, VoteChange, CloseExpired (changes)', () => 
         ['a non-member', ORG4, { type: 'addMember', member: ORG4 }, '[NOT_A_MEMBER] change refused: Org4MSP is not a member of task credit-risk (members: Org1MSP, Org2MSP, Org3MSP)'],
         ['an unknown type', ORG1, { type: 'dissolve' }, '[INVALID_ARGUMENT] change refused: type must be one of updatePolicy, addMember, removeMember, revokeChampion, got "dissolve"'],
         ['a policy that does not fit', ORG1, { type: 'updatePolicy', policy: { ...POLICY, quorum: 4 } }, '[INVALID_ARGUMENT] change refused: policy.quorum must be an integer from 1 to 3, got 4'],
+        [
+            "a minScore outside the task metric's range",
+            ORG1,
+            { type: 'updatePolicy', policy: { ...POLICY, minScore: -1 } },
+            '[INVALID_ARGUMENT] change refused: policy.minScore must be from 0 to 1 for roc_auc, got -1',
+        ],
         ['a policy on a member change', ORG1, { type: 'addMember', member: ORG4, policy: POLICY }, '[INVALID_ARGUMENT] change refused: policy is only allowed on an updatePolicy change, got an object'],
         ['a member on a policy change', ORG1, { type: 'revokeChampion', member: ORG4 }, '[INVALID_ARGUMENT] change refused: member is only allowed on an addMember or removeMember change, got "Org4MSP"'],
         ['adding a member twice', ORG1, { type: 'addMember', member: ORG2 }, '[ALREADY_MEMBER] change refused: Org2MSP is already a member of task credit-risk'],

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { decide, parsePolicy, policyMisfit, REGRESSION_TOLERANCE, summariseVote, type Outcome } from '../src/policy';
+import { decide, describeRange, parsePolicy, policyMisfit, REGRESSION_TOLERANCE, summariseVote, type Outcome } from '../src/policy';
 import { HIGHER_IS_BETTER, type Decision, type Metric, type Policy, type Tally, type VoteSummary } from '../src/records';
 
 /** testdata/policy-vectors.json, shared with the validator's tests (tests/unit/test_policy_vectors.py). */
@@ -26,11 +26,18 @@ interface TallyCase {
     votes: Record<string, VectorVote>;
     expected: Outcome;
 }
+interface BoundCase {
+    name: string;
+    metric: Metric;
+    policy: Partial<Policy>;
+    error: string | null;
+}
 const vectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'policy-vectors.json'), 'utf8')) as {
     regressionTolerance: number;
     policy: Policy;
     ballots: Ballot[];
     tallies: TallyCase[];
+    bounds: BoundCase[];
 };
 const POLICY = vectors.policy;
 
@@ -88,6 +95,26 @@ describe('policy vectors (testdata/policy-vectors.json)', () => {
     }
 });
 
+describe('policy bounds within the metric range (testdata/policy-vectors.json bounds)', () => {
+    for (const c of vectors.bounds) {
+        it(c.error === null ? `accepts ${c.name}` : `refuses ${c.name}`, () => {
+            const parse = (): Policy => parsePolicy('task refused', 'policy', { ...POLICY, ...c.policy }, 3, c.metric);
+            if (c.error === null) {
+                expect(parse()).to.deep.equal({ ...POLICY, ...c.policy });
+            } else {
+                expect(parse).to.throw().with.property('message', `[INVALID_ARGUMENT] task refused: ${c.error}`);
+            }
+        });
+    }
+
+    it('describes each kind of range', () => {
+        expect(describeRange({ min: 0, max: 1 })).to.equal('from 0 to 1');
+        expect(describeRange({ min: 0, max: null })).to.equal('0 or more');
+        expect(describeRange({ min: null, max: 1 })).to.equal('at most 1');
+        expect(describeRange({ min: null, max: null })).to.equal('any number');
+    });
+});
+
 describe('summariseVote', () => {
     const cases: [string, boolean, number | null, number | null, number | null][] = [
         ['higher is better: champion minus score', true, 0.7, 0.75, 0.75 - 0.7],
@@ -110,7 +137,7 @@ describe('summariseVote', () => {
 describe('parsePolicy', () => {
     it('reads a full policy and defaults minScore and maxRegression to null', () => {
         const { minScore: _min, maxRegression: _max, ...rest } = POLICY;
-        expect(parsePolicy('task refused', 'policy', rest, 3)).to.deep.equal({ ...POLICY, minScore: null, maxRegression: null });
+        expect(parsePolicy('task refused', 'policy', rest, 3, 'roc_auc')).to.deep.equal({ ...POLICY, minScore: null, maxRegression: null });
     });
 
     const refusals: [string, Partial<Record<keyof Policy, unknown>>, string][] = [
@@ -126,14 +153,14 @@ describe('parsePolicy', () => {
     ];
     for (const [name, change, message] of refusals) {
         it(`refuses ${name}`, () => {
-            expect(() => parsePolicy('task refused', 'policy', { ...POLICY, ...change }, 3))
+            expect(() => parsePolicy('task refused', 'policy', { ...POLICY, ...change }, 3, 'roc_auc'))
                 .to.throw()
                 .with.property('message', message);
         });
     }
 
     it('refuses an unknown field', () => {
-        expect(() => parsePolicy('task refused', 'policy', { ...POLICY, vetoes: 1 }, 3))
+        expect(() => parsePolicy('task refused', 'policy', { ...POLICY, vetoes: 1 }, 3, 'roc_auc'))
             .to.throw()
             .with.property(
                 'message',

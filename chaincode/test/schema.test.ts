@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { expect } from 'chai';
 import { parsePolicy, MAX_MODEL_BYTES, MAX_OPEN_PROPOSALS, MAX_VOTING_PERIOD_SECONDS } from '../src/policy';
-import { HIGHER_IS_BETTER, METRICS } from '../src/records';
+import { HIGHER_IS_BETTER, METRIC_RANGES, METRICS, type MetricRange } from '../src/records';
 import { canonicalSchema, parseSchema, schemaSha256, MAX_FEATURES, MAX_LABELS, MAX_LABEL_LENGTH, MAX_NAME_LENGTH } from '../src/schema';
 import { MAX_DESCRIPTION, MAX_MEMBERS } from '../src/tasks';
 import { ORG1, World, expectRefusal, json } from './fixtures';
@@ -161,7 +161,7 @@ const taskVectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdat
 };
 
 const sharedMetrics = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'metrics.json'), 'utf8')) as {
-    taskMetrics: { name: string; higherIsBetter: boolean }[];
+    taskMetrics: { name: string; higherIsBetter: boolean; range: MetricRange }[];
     reportedOnly: { name: string; higherIsBetter: boolean }[];
 };
 
@@ -186,6 +186,10 @@ describe('task input vectors shared with the Python task-file check (testdata/ta
         for (const metric of sharedMetrics.taskMetrics) {
             expect(HIGHER_IS_BETTER[metric.name as (typeof METRICS)[number]], metric.name).to.equal(metric.higherIsBetter);
         }
+    });
+
+    it('gives each metric the range of testdata/metrics.json', () => {
+        expect(Object.fromEntries(sharedMetrics.taskMetrics.map((metric) => [metric.name, metric.range]))).to.deep.equal(METRIC_RANGES);
     });
 
     it('refuses a reported-only metric (brier) as a task metric', async () => {
@@ -216,7 +220,7 @@ describe('task input vectors shared with the Python task-file check (testdata/ta
     it('agrees with the policy defaults: minScore and maxRegression default to null, the rest is accepted', () => {
         const defaults = taskVectors.policyDefaults;
         const { minScore: _minScore, maxRegression: _maxRegression, ...required } = defaults;
-        const policy = parsePolicy('task refused', 'policy', { ...required, quorum: 3 }, 3);
+        const policy = parsePolicy('task refused', 'policy', { ...required, quorum: 3 }, 3, 'roc_auc');
         expect(policy).to.deep.equal({ ...defaults, quorum: 3 });
     });
 

@@ -1,15 +1,13 @@
 import { expect } from 'chai';
 import type { Context } from 'fabric-contract-api';
 import { T0 } from './fake-ledger';
-import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, json, voteInput } from './fixtures';
+import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, worldWithProposal, json, voteInput } from './fixtures';
 
 describe('CastVote', () => {
     let world: World;
     let id: string;
     beforeEach(async () => {
-        world = new World();
-        await world.createTask(ORG1);
-        id = (await world.propose(ORG1, 1)).id as string;
+        ({ world, id } = await worldWithProposal());
     });
 
     function cast(msp: string, input: unknown): Promise<string> {

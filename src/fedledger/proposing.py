@@ -10,14 +10,17 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fedledger.registry import ChaincodeRefusalError, Proposal, Registry
+from fedledger.registry import ChaincodeRefusalError, Proposal, Registry, Task
 from fedledger.registry.errors import RegistryError
 from fedledger.registry.evaluation import evaluation_task
 from fedledger.store.base import ModelStore
 
 POLL_SECONDS = 0.25
+# Validators announce every 6 hours (validator/announcer.py): four missed announcements.
+STALE_ANNOUNCEMENT = timedelta(days=1)
 
 
 class DecisionTimeoutError(RegistryError):
@@ -31,8 +34,12 @@ def propose_model(
     model: bytes,
     *,
     metrics: Mapping[str, float] | None = None,
+    warn: Callable[[str], None] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Proposal:
-    """Propose `model` for `task_id` with the task's champion (if any) as its parent.
+    """Propose `model` for `task_id` with the task's champion (if any) as its parent; `warn`
+    hears of each member whose validator may not vote (`unserved_members`), which does not stop
+    the proposal.
 
     The chaincode is asked first (an evaluated SubmitProposal), so a proposal it refuses stores
     nothing; if it refuses the submit all the same (the ledger changed in between), the object
@@ -47,6 +54,9 @@ def propose_model(
 
     task = registry.get_task(task_id)
     check_model(model, evaluation_task(task), SandboxLimits())
+    if warn is not None:
+        for warning in unserved_members(registry, task, now()):
+            warn(warning)
     sha256 = hashlib.sha256(model).hexdigest()
     champion = registry.find_champion(task_id)
     fields: dict[str, Any] = {
@@ -64,6 +74,43 @@ def propose_model(
         if not existed:
             store.delete(sha256)
         raise
+
+
+def unserved_members(registry: Registry, task: Task, now: datetime) -> list[str]:
+    """A sentence for each member of the task whose validator has not announced serving it, or
+    not within STALE_ANNOUNCEMENT of `now`: their votes may never come.
+
+    Raises FabricError when the ledger cannot be reached; a chaincode that cannot list
+    validators (an older version) is itself the one sentence."""
+    try:
+        serving = {v.organization: v for v in registry.list_validators(task.id)}
+    except RegistryError as error:
+        return [f"cannot tell which members' validators serve task {task.id}: {error}"]
+    warnings = []
+    for member in task.members:
+        validator = serving.get(member)
+        if validator is None:
+            warnings.append(
+                f"{member} has no validator serving task {task.id} (none announced): its vote "
+                "may not come before the deadline"
+            )
+        elif now - validator.announced_at > STALE_ANNOUNCEMENT:
+            warnings.append(
+                f"{member}'s validator last announced serving task {task.id} "
+                f"{describe_age(now - validator.announced_at)} ago "
+                f"({validator.announced_at:%Y-%m-%d %H:%M} UTC): it may be down"
+            )
+    return warnings
+
+
+def describe_age(age: timedelta) -> str:
+    """An age in the unit a person would use: "40 minutes", "30 hours", "3 days"."""
+    minutes = int(age.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60)} days"
 
 
 def votes_in(proposal: Proposal) -> int:

@@ -21,7 +21,14 @@ from fedledger.audit import COLUMNS
 from fedledger.cli.app import app
 from fedledger.fabric import connect
 from fedledger.models.synthetic import synthetic_schema
-from fedledger.registry import Policy, Proposal, Registry, open_registry
+from fedledger.registry import (
+    ChaincodeRefusalError,
+    Policy,
+    Proposal,
+    RefusalCode,
+    Registry,
+    open_registry,
+)
 from fedledger.runtime.health import wait_for
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
@@ -229,6 +236,37 @@ def test_change_refusals_and_bad_input(ledger: Any) -> None:
         )
         == "error: --min-score 'high': give a number, or none for no bound"
     )
+
+
+def test_policy_bounds_outside_the_metric_range_are_refused(ledger: Any) -> None:
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP"])
+    propose = ("change", "propose", "policy", "--task", task_id)
+    assert refused(fedledger(ledger, *propose, "--min-score", "-1")) == (
+        f"error: the proposed policy for task {task_id}: policy.minScore must be from 0 to 1 "
+        "for roc_auc, got -1"
+    )
+    assert refused(fedledger(ledger, *propose, "--max-regression", "2")) == (
+        f"error: the proposed policy for task {task_id}: policy.maxRegression must be at most 1, "
+        "the width of roc_auc's range (or null for no veto), got 2"
+    )
+    # What the command line checks, the chaincode refuses too, for any client.
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        bad = Policy(1, 0.5, 1.5, None, 600, 1_000_000, 5)
+        with pytest.raises(ChaincodeRefusalError) as change:
+            registry.propose_change(task_id, "updatePolicy", policy=bad)
+        with pytest.raises(ChaincodeRefusalError) as task:
+            registry.create_task(
+                f"{task_id}-r2",
+                schema=SCHEMA.to_dict(),
+                metric="r2",
+                members=["Org1MSP"],
+                policy=bad,
+            )
+    assert change.value.code is RefusalCode.INVALID_ARGUMENT
+    assert change.value.message == (
+        "change refused: policy.minScore must be from 0 to 1 for roc_auc, got 1.5"
+    )
+    assert task.value.message == "task refused: policy.minScore must be at most 1 for r2, got 1.5"
 
 
 def test_revoking_the_champion_and_champion_history(ledger: Any) -> None:

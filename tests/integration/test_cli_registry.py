@@ -280,3 +280,64 @@ def test_propose_wait_gives_up_after_the_timeout_and_says_how_to_follow(
         f"error: {proposal_id} was still PENDING after 1 s with 0 of 2 votes in; `fedledger "
         f"proposal show {proposal_id}` follows it (are the members' validators running?)"
     ) in " ".join(result.stderr.split())
+
+
+def test_propose_warns_of_a_member_without_a_validator_and_task_show_lists_them(
+    ledger: Any, model_file: Any, tmp_path: Path
+) -> None:
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP", "Org3MSP"])
+    announced = {}
+    for org, version in (("Org2MSP", "fedledger/test onnxruntime/1.32.0"), ("Org3MSP", "v3")):
+        with open_registry(ledger.profile, org) as registry:
+            announced[org] = registry.announce_validator([task_id], version)
+    store = tmp_path / "store"
+    proposed = fedledger(ledger, store, "propose", str(model_file(task_id)), "--task", task_id)
+    assert proposed.exit_code == 0, proposed.output
+    assert proposed.stdout.startswith("proposed p-")
+    assert " ".join(proposed.stderr.split()) == (
+        f"warning: Org1MSP has no validator serving task {task_id} (none announced): its vote "
+        "may not come before the deadline"
+    )
+    shown = fedledger(ledger, store, "task", "show", task_id)
+    assert json.loads(shown.stdout)["validators"] == {
+        "Org1MSP": None,
+        **{
+            org: {
+                "servingSince": announcement.tasks[task_id].isoformat(),
+                "evaluatorVersion": announcement.evaluator_version,
+                "lastAnnounced": announcement.announced_at.isoformat(),
+            }
+            for org, announcement in announced.items()
+        },
+    }
+    assert announced["Org3MSP"].evaluator_version == "v3"
+    assert announced["Org3MSP"].organization == "Org3MSP"
+
+
+def test_propose_refuses_a_model_for_an_opset_the_validators_cannot_load(
+    ledger: Any, model_file: Any, tmp_path: Path
+) -> None:
+    import onnx
+
+    from fedledger.evaluate.runtime_support import installed_support
+
+    task_id = new_task(ledger, ["Org1MSP", "Org2MSP"])
+    future = onnx.load(str(model_file(task_id)))
+    kept = [o for o in future.opset_import if o.domain != "ai.onnx.ml"]
+    del future.opset_import[:]
+    future.opset_import.extend([*kept, onnx.helper.make_opsetid("ai.onnx.ml", 99)])
+    path = tmp_path / "future.onnx"
+    path.write_bytes(future.SerializeToString())
+    store = tmp_path / "store"
+    refused = fedledger(ledger, store, "propose", str(path), "--task", task_id)
+    assert refused.exit_code == 1
+    support = installed_support()
+    assert " ".join(refused.stderr.split()) == (
+        f"error: {path} does not fit task {task_id}, nothing was proposed: model imports "
+        f"ai.onnx.ml opset 99; onnxruntime {support.onnxruntime}, which the validators evaluate "
+        f"with, supports ai.onnx.ml up to opset {support.opsets['ai.onnx.ml']} (export the model "
+        "for that opset)"
+    )
+    assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        assert list(registry.all_proposals(task_id=task_id)) == []

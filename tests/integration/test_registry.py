@@ -666,3 +666,34 @@ def wait_until_past(proposal: Proposal) -> None:
 
 def iso(moment: Any) -> str:
     return str(moment.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
+
+
+def test_a_validator_announces_for_its_signing_organisation_only(
+    registries: dict[str, Registry],
+) -> None:
+    task_id = unique("served")
+    registries["Org1MSP"].create_task(
+        task_id,
+        schema=SCHEMA,
+        metric="roc_auc",
+        members=["Org1MSP", "Org2MSP"],
+        policy=policy(quorum=2),
+    )
+    with pytest.raises(ChaincodeRefusalError) as refused:
+        registries["Org3MSP"].announce_validator([task_id], "v")
+    assert refused.value.code is RefusalCode.NOT_A_MEMBER
+    assert refused.value.message == (
+        f"announcement refused: Org3MSP is not a member of task {task_id} "
+        "(members: Org1MSP, Org2MSP)"
+    )
+    first = registries["Org2MSP"].announce_validator([task_id], "fedledger/x onnxruntime/y")
+    again = registries["Org2MSP"].announce_validator([task_id], "fedledger/x2 onnxruntime/y")
+    [serving] = registries["Org1MSP"].list_validators(task_id)
+    assert (serving.organization, serving.task_id) == ("Org2MSP", task_id)
+    assert serving.since == first.tasks[task_id] == again.tasks[task_id]
+    assert serving.announced_at == again.announced_at >= first.announced_at
+    assert serving.evaluator_version == "fedledger/x2 onnxruntime/y"
+    assert serving.transaction_id == again.transaction_id
+    with pytest.raises(ChaincodeRefusalError) as unknown:
+        registries["Org1MSP"].list_validators(unique("nothing"))
+    assert unknown.value.code is RefusalCode.TASK_NOT_FOUND

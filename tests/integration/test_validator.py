@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,14 @@ from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
+from fedledger.proposing import unserved_members
 from fedledger.registry import (
     ChaincodeRefusalError,
     Policy,
     Proposal,
     RefusalCode,
     Registry,
+    ServingValidator,
     proposal_id_for,
 )
 from fedledger.store.s3 import S3Store
@@ -360,6 +363,32 @@ def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_agai
     assert {v.decision for v in registry.get_votes(proposal.id)} == {"approve"}
 
 
+def test_a_model_for_a_future_opset_is_rejected_with_the_opset_and_no_local_path(
+    setup: Setup,
+) -> None:
+    import onnx
+
+    from fedledger.evaluate.runtime_support import installed_support
+
+    future = onnx.load_from_string(variant(setup.model))
+    for opset in future.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = 999
+    proposal = propose_bytes(setup, future.SerializeToString(), msp="Org3MSP")
+    decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    votes = setup.registries["Org1MSP"].get_votes(proposal.id)
+    assert decided.status == "REJECTED", (decided, votes)
+    highest = installed_support().opsets[""]
+    assert votes, "at least the deciding reject was recorded"
+    for vote in votes:
+        assert vote.decision == "reject", vote
+        assert vote.reason.startswith(
+            "not scored, unsupported_version: model imports ai.onnx opset 999; onnxruntime "
+        )
+        assert f"supports ai.onnx up to opset {highest} " in vote.reason
+        assert "/" not in vote.reason
+
+
 def test_a_validator_killed_while_it_evaluates_votes_exactly_once(setup: Setup) -> None:
     org3 = setup.validators["Org3MSP"]
     registry = setup.registries["Org1MSP"]
@@ -608,6 +637,57 @@ def test_status_from_the_command_line(setup: Setup) -> None:
     document = json.loads(result.stdout)
     assert document["organization"] == "Org2MSP"
     assert document["tasks"][0]["holdoutRows"] == 2500
+
+
+def announced(
+    registry: Registry, task_id: str, orgs: tuple[str, ...], after: datetime | None = None
+) -> dict[str, ServingValidator]:
+    """The task's serving validators once each of `orgs` announced it (after `after`)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        serving = {v.organization: v for v in registry.list_validators(task_id)}
+        if all(o in serving and (after is None or serving[o].announced_at > after) for o in orgs):
+            return serving
+        time.sleep(0.1)
+    raise AssertionError(f"{orgs} did not announce serving {task_id}: {serving}")
+
+
+def test_validators_announce_their_tasks_on_start_and_again_with_a_new_configuration(
+    setup: Setup,
+) -> None:
+    registry = setup.registries["Org1MSP"]
+    serving = announced(registry, setup.task_id, ORGS)
+    assert sorted(serving) == list(ORGS)
+    for validator in serving.values():
+        assert validator.evaluator_version.startswith("fedledger/")
+        assert " onnxruntime/" in validator.evaluator_version
+    task = registry.get_task(setup.task_id)
+    assert unserved_members(registry, task, datetime.now(UTC)) == []
+    before = announced(registry, setup.quorum_two_task, ORGS)["Org3MSP"]
+    # Org3's validator restarts serving one task only: its announcement says so at once.
+    org3 = setup.validators["Org3MSP"]
+    original = org3.config_path.read_text()
+    tasks = {setup.task_id: org3.document["tasks"][setup.task_id]}
+    org3.stop()
+    write_config(org3.config_path, {**org3.document, "tasks": tasks})
+    org3.start()
+    try:
+        again = announced(registry, setup.task_id, ("Org3MSP",), after=before.announced_at)
+        assert again["Org3MSP"].since == serving["Org3MSP"].since
+        remaining = [v.organization for v in registry.list_validators(setup.quorum_two_task)]
+        assert remaining == ["Org1MSP", "Org2MSP"]
+        warnings = unserved_members(
+            registry, registry.get_task(setup.quorum_two_task), datetime.now(UTC)
+        )
+        assert warnings == [
+            f"Org3MSP has no validator serving task {setup.quorum_two_task} (none announced): "
+            "its vote may not come before the deadline"
+        ]
+    finally:
+        org3.stop()
+        org3.config_path.write_text(original)
+        org3.start()
+    announced(registry, setup.quorum_two_task, ORGS)
 
 
 def place_config(validator: ValidatorProcess, run_dir: Path, **changes: Any) -> Path:

@@ -34,11 +34,17 @@ from fedledger.evaluate.errors import (
     ModelSizeError,
     OutputSignatureError,
     ResourceLimitError,
+    UnsupportedVersionError,
 )
 from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.limits import SandboxLimits
 from fedledger.evaluate.policy import Decision, Task, TaskPolicy
 from fedledger.evaluate.report import EvaluationReport
+from fedledger.evaluate.runtime_support import (
+    RuntimeSupport,
+    highest_accepted,
+    installed_support,
+)
 from fedledger.evaluate.static import check_model
 from fedledger.models.conversion import convert
 from fedledger.models.errors import MalformedModelError, SchemaMismatchError
@@ -357,7 +363,8 @@ def test_onnxruntime_failure_is_reported(evaluator: Evaluator, holdout: Holdout)
     )
     report = evaluator.evaluate(_bytes(model), TASK, holdout)
     assert report.error_code == "inference_failed"
-    assert "onnxruntime failed" in report.reasons[0]
+    assert report.reasons[0].startswith("inference_failed: onnxruntime failed: ")
+    assert "/" not in report.reasons[0].replace("<path>", "")
 
 
 def test_model_larger_than_the_task_limit(evaluator: Evaluator, holdout: Holdout) -> None:
@@ -595,3 +602,71 @@ def test_zygote_warm_up_model_is_a_single_identity() -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     assert _bytes(model) == sandbox_module.WARM_UP_MODEL
+
+
+ORT_1_32 = RuntimeSupport("1.32.0", ir_version=14, opsets={"": 28, "ai.onnx.ml": 5})
+
+
+def _versioned(ir_version: int, **opsets: int) -> bytes:
+    model = _handmade(SIGMOID)
+    del model.opset_import[:]
+    domains = {"ai_onnx": "", "ai_onnx_ml": "ai.onnx.ml"}
+    model.opset_import.extend(helper.make_opsetid(domains[d], v) for d, v in opsets.items())
+    model.ir_version = ir_version
+    return _bytes(model)
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            _versioned(8, ai_onnx=999),
+            "model imports ai.onnx opset 999; onnxruntime 1.32.0, which the validators evaluate "
+            "with, supports ai.onnx up to opset 28 (export the model for that opset)",
+        ),
+        (
+            _versioned(8, ai_onnx=17, ai_onnx_ml=6),
+            "model imports ai.onnx.ml opset 6; onnxruntime 1.32.0, which the validators evaluate "
+            "with, supports ai.onnx.ml up to opset 5 (export the model for that opset)",
+        ),
+        (
+            _versioned(15, ai_onnx=17),
+            "model has IR version 15; onnxruntime 1.32.0, which the validators evaluate with, "
+            "reads IR versions up to 14 (export the model with that IR version)",
+        ),
+    ],
+)
+def test_versions_newer_than_the_runtime_are_refused_before_the_checker(
+    model: bytes, message: str
+) -> None:
+    with pytest.raises(UnsupportedVersionError) as raised:
+        check_model(model, TASK, LIMITS, ORT_1_32)
+    assert str(raised.value) == message
+
+
+def test_the_check_refuses_just_above_what_the_installed_runtime_was_probed_to_load() -> None:
+    import onnxruntime as ort
+
+    support = installed_support()
+    assert support.onnxruntime == ort.__version__
+    top = support.opsets[""]
+    check_model(_versioned(8, ai_onnx=17), TASK, LIMITS)
+    with pytest.raises(UnsupportedVersionError, match=f"supports ai.onnx up to opset {top} "):
+        check_model(_versioned(8, ai_onnx=top + 1), TASK, LIMITS)
+    with pytest.raises(UnsupportedVersionError, match=f"up to {support.ir_version} "):
+        check_model(_versioned(support.ir_version + 1, ai_onnx=17), TASK, LIMITS)
+
+
+def test_highest_accepted_searches_a_contiguous_range() -> None:
+    assert highest_accepted(lambda v: v <= 28, 7) == 28
+    assert highest_accepted(lambda v: v <= 7, 7) == 7
+    with pytest.raises(EvaluatorError, match="refuses a one-node model at version 7"):
+        highest_accepted(lambda v: False, 7)
+
+
+def test_a_future_opset_is_rejected_by_the_evaluator_without_a_path(
+    evaluator: Evaluator, holdout: Holdout
+) -> None:
+    report = evaluator.evaluate(_versioned(8, ai_onnx=999), TASK, holdout)
+    assert report.error_code == "unsupported_version"
+    assert report.reasons[0].startswith("unsupported_version: model imports ai.onnx opset 999; ")

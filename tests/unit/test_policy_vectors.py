@@ -18,6 +18,7 @@ from fedledger.evaluate.metrics import classification_metrics, regression_metric
 from fedledger.evaluate.policy import (
     CLASSIFICATION_METRICS,
     LOWER_IS_BETTER,
+    METRIC_RANGES,
     REGRESSION_METRICS,
     REGRESSION_TOLERANCE,
     TASK_METRICS,
@@ -25,6 +26,7 @@ from fedledger.evaluate.policy import (
     Rule,
     TaskPolicy,
 )
+from fedledger.schema.task_file import check_policy
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
 VECTORS = json.loads((TESTDATA / "policy-vectors.json").read_text("utf-8"))
@@ -119,3 +121,20 @@ def test_the_evaluator_computes_every_task_metric_and_the_reported_ones() -> Non
     assert set(classified) == set(CLASSIFICATION_METRICS) | reported
     regressed = regression_metrics(np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.0, 2.5]))
     assert set(regressed) == set(REGRESSION_METRICS)
+
+
+def test_metric_ranges_are_the_shared_ones() -> None:
+    shared = {m["name"]: (m["range"]["min"], m["range"]["max"]) for m in METRICS["taskMetrics"]}
+    assert shared == METRIC_RANGES
+
+
+@pytest.mark.parametrize("case", VECTORS["bounds"], ids=lambda c: c["name"])
+def test_policy_bounds_outside_the_metric_range_are_refused_in_the_chaincodes_words(
+    case: dict[str, Any],
+) -> None:
+    problems: list[str] = []
+    policy = check_policy(
+        {**VECTORS["policy"], **case["policy"]}, 3, problems, metric=case["metric"]
+    )
+    assert problems == ([] if case["error"] is None else [case["error"]])
+    assert (policy is None) == (case["error"] is not None)

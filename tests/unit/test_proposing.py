@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,8 +15,15 @@ from fedledger.models.conversion import convert
 from fedledger.models.errors import ModelError
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
-from fedledger.proposing import propose_model
-from fedledger.registry import ChaincodeRefusalError, Policy, Registry, RegistryError, Task
+from fedledger.proposing import describe_age, propose_model, unserved_members
+from fedledger.registry import (
+    ChaincodeRefusalError,
+    Policy,
+    Registry,
+    RegistryError,
+    ServingValidator,
+    Task,
+)
 from fedledger.registry.evaluation import SchemaHashMismatchError
 from fedledger.store.base import ModelStore
 
@@ -164,3 +172,89 @@ def test_a_refused_submit_never_removes_an_object_that_was_there_before(model: b
     with pytest.raises(ChaincodeRefusalError):
         propose(registry, store, model)
     assert store.stored == [model]
+
+
+def test_a_model_for_a_future_opset_is_refused_before_it_is_stored(model: bytes) -> None:
+    import onnx
+
+    from fedledger.evaluate.errors import UnsupportedVersionError
+    from fedledger.evaluate.runtime_support import installed_support
+
+    future = onnx.load_from_string(model)
+    for opset in future.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = 999
+    registry, store = FakeRegistry(task(), champion=None), FakeStore()
+    with pytest.raises(UnsupportedVersionError) as error:
+        propose(registry, store, future.SerializeToString())
+    support = installed_support()
+    assert str(error.value) == (
+        f"model imports ai.onnx opset 999; onnxruntime {support.onnxruntime}, which the "
+        f"validators evaluate with, supports ai.onnx up to opset {support.opsets['']} (export "
+        "the model for that opset)"
+    )
+    assert (store.stored, registry.submitted) == ([], [])
+
+
+class Announcing(FakeRegistry):
+    def __init__(self, serving: list[ServingValidator]) -> None:
+        super().__init__(task(), champion=None)
+        self.found = replace(self.found, members=("Org1MSP", "Org2MSP", "Org3MSP"))
+        self.serving = serving
+
+    def list_validators(self, task_id: str) -> tuple[ServingValidator, ...]:
+        assert task_id == "churn"
+        return tuple(self.serving)
+
+
+def serving(org: str, announced: datetime) -> ServingValidator:
+    return ServingValidator(org, "churn", NOW, "fedledger/0.1 onnxruntime/1.32.0", announced, "t")
+
+
+def test_members_without_a_fresh_validator_are_warned_of_and_the_model_still_proposed(
+    model: bytes,
+) -> None:
+    registry = Announcing(
+        [
+            serving("Org1MSP", NOW + timedelta(hours=20)),
+            serving("Org3MSP", NOW - timedelta(hours=2)),
+        ]
+    )
+    store, warnings = FakeStore(), list[str]()
+    proposed = propose_model(
+        cast(Registry, registry),
+        cast(ModelStore, store),
+        "churn",
+        model,
+        warn=warnings.append,
+        now=lambda: NOW + timedelta(hours=26),
+    )
+    assert proposed == "proposed"
+    assert warnings == [
+        "Org2MSP has no validator serving task churn (none announced): its vote may not come "
+        "before the deadline",
+        "Org3MSP's validator last announced serving task churn 28 hours ago (2026-01-01 22:00 "
+        "UTC): it may be down",
+    ]
+
+
+def test_a_chaincode_that_cannot_list_validators_is_one_warning() -> None:
+    class Old(FakeRegistry):
+        def list_validators(self, task_id: str) -> tuple[ServingValidator, ...]:
+            raise ChaincodeRefusalError("ListValidators", "no such function", "tx")
+
+    found = unserved_members(cast(Registry, Old(task(), None)), task(), NOW)
+    assert found == ["cannot tell which members' validators serve task churn: no such function"]
+
+
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [
+        (timedelta(minutes=119), "119 minutes"),
+        (timedelta(hours=2), "2 hours"),
+        (timedelta(hours=47, minutes=59), "47 hours"),
+        (timedelta(days=3, hours=5), "3 days"),
+    ],
+)
+def test_ages_are_said_in_the_unit_a_person_would_use(age: timedelta, words: str) -> None:
+    assert describe_age(age) == words

@@ -102,7 +102,8 @@ POLICY_VECTORS = [v for v in VECTORS["invalid"] if any(k.startswith("policy.") f
 @pytest.mark.parametrize("vector", POLICY_VECTORS, ids=lambda v: v["name"])
 def test_policy_refusals_are_word_for_word(vector: dict[str, Any]) -> None:
     problems: list[str] = []
-    check_policy(task_from(vector["set"])["policy"], 3, problems)
+    task = task_from(vector["set"])
+    check_policy(task["policy"], 3, problems, metric=task["metric"])
     assert problems == [vector["error"]]
 
 

@@ -81,7 +81,25 @@ def test_a_model_fault_is_a_reject_with_the_worst_score_and_the_reason() -> None
     assert ballot.decision == "reject"
     assert ballot.metrics == {"rmse": 1e12}
     assert ballot.holdout_rows == 500
-    assert ballot.reason == "not scored, invalid_uri: 's3://b/k' is not an s3://bucket/key URI "
+    assert ballot.reason == "not scored, invalid_uri: 's3://b/k' is not an s3://bucket/key URI"
+
+
+def test_a_reason_names_no_local_path_and_keeps_the_error_first() -> None:
+    fault = report(
+        decision=Decision.REJECT,
+        score=None,
+        error_code="inference_failed",
+        reasons=(
+            "inference_failed: onnxruntime failed: Fail: Load model from "
+            "/tmp/fedledger-eval-1x/model.onnx failed: " + "detail " * 60,
+        ),
+    )
+    reason = ballot_for(fault, "roc_auc", 10).reason
+    assert reason.startswith(
+        "not scored, inference_failed: onnxruntime failed: Fail: Load model from <path> failed: "
+    )
+    assert "/tmp" not in reason
+    assert len(reason) == 256
 
 
 def test_an_undefined_metric_abstains() -> None:

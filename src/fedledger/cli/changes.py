@@ -24,6 +24,7 @@ from fedledger.cli.common import (
     registry_for,
 )
 from fedledger.registry import Change, ChangeStatus, Decision, Policy
+from fedledger.schema.task_file import check_policy
 
 change_app = typer.Typer(
     help="Propose, vote on and inspect changes to a task.", no_args_is_help=True
@@ -148,8 +149,12 @@ def policy(
     if not updates:
         fail("give at least one policy option to change (see --help)")
     with registry_for(run_dir, profile, org) as registry:
-        current = registry.get_task(task_id).policy.to_dict()
-        proposed = Policy.from_dict(current | updates, "the proposed policy")
+        task = registry.get_task(task_id)
+        proposed = Policy.from_dict(task.policy.to_dict() | updates, "the proposed policy")
+        problems: list[str] = []
+        check_policy(proposed.to_dict(), len(task.members), problems, metric=task.metric)
+        if problems:
+            fail(f"the proposed policy for task {task_id}: {'; '.join(problems)}")
         change = registry.propose_change(task_id, "updatePolicy", policy=proposed, reason=reason)
     _print_outcome("proposed", change)
 

@@ -75,7 +75,12 @@ def propose(
     with registry_for(run_dir, profile, org) as registry:
         try:
             proposal = propose_model(
-                registry, model_store(run_dir, store), task_id, model_bytes, metrics=own_metrics
+                registry,
+                model_store(run_dir, store),
+                task_id,
+                model_bytes,
+                metrics=own_metrics,
+                warn=lambda text: console.print(f"warning: {text}", markup=False, highlight=False),
             )
         except ModelError as error:
             fail(f"{model} does not fit task {task_id}, nothing was proposed: {error}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from fedledger.cli.common import (
     registry_for,
 )
 from fedledger.profile import ConnectionProfile, ProfileError
-from fedledger.registry import Champion, Policy, Task, Vote
+from fedledger.registry import Champion, Policy, ServingValidator, Task, Vote
 from fedledger.schema.task_file import (
     POLICY_DEFAULTS,
     TaskFileCheck,
@@ -222,11 +223,13 @@ def show(
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
-    """A task, its policy and its champion (with each member's score on it), as JSON."""
+    """A task, its policy, its champion (with each member's score on it) and each member's
+    validator, as JSON."""
     with registry_for(run_dir, profile, org) as registry:
         task = registry.get_task(task_id)
         champion = registry.find_champion(task_id)
-    out.print_json(data=describe(task, champion))
+        validators = registry.list_validators(task_id)
+    out.print_json(data=describe(task, champion, validators))
 
 
 @task_app.command()
@@ -268,7 +271,12 @@ def _cell(vote: Vote | None) -> str:
     return f"{vote.score:.4f}" + (" reject" if vote.decision == "reject" else "")
 
 
-def describe(task: Task, champion: Champion | None) -> dict[str, Any]:
+def describe(
+    task: Task, champion: Champion | None, validators: Sequence[ServingValidator] = ()
+) -> dict[str, Any]:
+    """The task as `task show` prints it; `validators` maps each member to the validator it
+    announced serving the task (null: none)."""
+    serving = {v.organization: v for v in validators}
     return {
         "id": task.id,
         "description": task.description,
@@ -278,6 +286,17 @@ def describe(task: Task, champion: Champion | None) -> dict[str, Any]:
         "schemaSha256": task.schema_sha256,
         "policy": task.policy.to_dict(),
         "champion": None if champion is None else describe_champion(task, champion),
+        "validators": {m: describe_validator(serving.get(m)) for m in task.members},
+    }
+
+
+def describe_validator(validator: ServingValidator | None) -> dict[str, Any] | None:
+    if validator is None:
+        return None
+    return {
+        "servingSince": validator.since.isoformat(),
+        "evaluatorVersion": validator.evaluator_version,
+        "lastAnnounced": validator.announced_at.isoformat(),
     }
 
 

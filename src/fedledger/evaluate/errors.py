@@ -40,6 +40,12 @@ class CustomOperatorError(ModelFaultError):
     code = "custom_operator"
 
 
+class UnsupportedVersionError(ModelFaultError):
+    """The model's IR version or an opset is newer than the evaluation's onnxruntime loads."""
+
+    code = "unsupported_version"
+
+
 class GraphTooComplexError(ModelFaultError):
     code = "too_complex"
 

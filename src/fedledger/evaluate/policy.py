@@ -25,6 +25,17 @@ TASK_METRICS: dict[str, tuple[bool, bool]] = {
     "mae": (False, False),
     "r2": (True, False),
 }
+# The values each metric can take, (lowest, highest), None: unbounded on that side
+# (testdata/metrics.json; the chaincode's METRIC_RANGES). A policy's bounds must fit them.
+METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "roc_auc": (0, 1),
+    "accuracy": (0, 1),
+    "f1": (0, 1),
+    "log_loss": (0, None),
+    "rmse": (0, None),
+    "mae": (0, None),
+    "r2": (None, 1),
+}
 CLASSIFICATION_METRICS = tuple(m for m, (_, fits) in TASK_METRICS.items() if fits)
 REGRESSION_METRICS = tuple(m for m, (_, fits) in TASK_METRICS.items() if not fits)
 LOWER_IS_BETTER = frozenset(m for m, (higher, _) in TASK_METRICS.items() if not higher)

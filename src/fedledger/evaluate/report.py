@@ -9,6 +9,7 @@ from typing import Any
 
 from fedledger import __version__
 from fedledger.evaluate.policy import Decision
+from fedledger.evaluate.reasons import public_text
 
 
 def evaluator_version() -> str:
@@ -34,6 +35,10 @@ class EvaluationReport:
     evaluator_version: str
     error_code: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Reasons go into votes on the ledger: whoever made the report, they name no local path.
+        object.__setattr__(self, "reasons", tuple(public_text(r) for r in self.reasons))
 
     @property
     def approved(self) -> bool:

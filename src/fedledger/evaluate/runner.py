@@ -19,6 +19,7 @@ from fedledger.evaluate.errors import (
     ResourceLimitError,
 )
 from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.reasons import public_text
 
 
 def default_command() -> list[str]:
@@ -127,9 +128,9 @@ def interpret(code: int, stdout: str, stderr: str, limits: SandboxLimits) -> San
         if result.get("kind") == "memory":
             raise ResourceLimitError(
                 f"model needs more memory than the {limits.memory_bytes} byte limit: "
-                f"{result.get('error')}"
+                f"{public_text(str(result.get('error')))}"
             )
-        raise InferenceFailedError(f"onnxruntime failed: {result.get('error')}")
+        raise InferenceFailedError(f"onnxruntime failed: {public_text(str(result.get('error')))}")
     return SandboxResult(
         outputs=tuple(Path(p) for p in result["outputs"]),
         session_seconds=float(result["session_seconds"]),
@@ -138,5 +139,5 @@ def interpret(code: int, stdout: str, stderr: str, limits: SandboxLimits) -> San
 
 
 def _tail(stderr: str) -> str:
-    text = stderr.strip()
-    return f": {text[-500:]}" if text else ""
+    text = public_text(stderr.strip()[-500:])
+    return f": {text}" if text else ""

@@ -15,9 +15,11 @@ from fedledger.evaluate.errors import (
     InvalidModelError,
     ModelSizeError,
     OutputSignatureError,
+    UnsupportedVersionError,
 )
 from fedledger.evaluate.limits import SandboxLimits
 from fedledger.evaluate.policy import Task
+from fedledger.evaluate.runtime_support import RuntimeSupport, domain_name, installed_support
 from fedledger.models.metadata import CLASSIFIER_OUTPUTS, ModelMetadata, check_metadata, parse_model
 from fedledger.models.metadata import read_metadata as read_model_metadata
 
@@ -33,17 +35,25 @@ class CheckedModel:
     outputs: tuple[str, ...]  # ("label", "probabilities") or the regression output's name
 
 
-def check_model(model_bytes: bytes, task: Task, limits: SandboxLimits) -> CheckedModel:
+def check_model(
+    model_bytes: bytes,
+    task: Task,
+    limits: SandboxLimits,
+    support: RuntimeSupport | None = None,
+) -> CheckedModel:
     """Every static check, cheapest and most fundamental first; raises the first failure.
+    `support` is what the evaluation's onnxruntime loads (by default the installed one's).
 
-    ModelSizeError over the task's size limit, InvalidModelError for anything else the checks
-    refuse.
+    ModelSizeError over the task's size limit, UnsupportedVersionError for an IR version or
+    opset newer than `support`, InvalidModelError for anything else the checks refuse;
+    EvaluatorError when the installed onnxruntime cannot be probed.
     """
     if len(model_bytes) > task.policy.max_model_bytes:
         raise ModelSizeError(len(model_bytes), task.policy.max_model_bytes)
     model = parse_model(model_bytes)
     _check_external_data(model)
     _check_domains(model)
+    _check_versions(model, support or installed_support())
     _check_complexity(model.graph, limits)
     try:
         onnx.checker.check_model(model)
@@ -104,6 +114,23 @@ def _check_domains(model: onnx.ModelProto) -> None:
                     f"node {node.name or node.op_type!r} uses operator {node.domain}.{node.op_type}"
                     "; only ai.onnx and ai.onnx.ml are allowed"
                 )
+
+
+def _check_versions(model: onnx.ModelProto, support: RuntimeSupport) -> None:
+    runtime = f"onnxruntime {support.onnxruntime}, which the validators evaluate with,"
+    if model.ir_version > support.ir_version:
+        raise UnsupportedVersionError(
+            f"model has IR version {model.ir_version}; {runtime} reads IR versions up to "
+            f"{support.ir_version} (export the model with that IR version)"
+        )
+    for opset in model.opset_import:
+        domain = "" if opset.domain == "ai.onnx" else opset.domain
+        highest = support.opsets.get(domain)
+        if highest is not None and opset.version > highest:
+            raise UnsupportedVersionError(
+                f"model imports {domain_name(domain)} opset {opset.version}; {runtime} supports "
+                f"{domain_name(domain)} up to opset {highest} (export the model for that opset)"
+            )
 
 
 def _check_complexity(graph: onnx.GraphProto, limits: SandboxLimits) -> None:

@@ -1,7 +1,7 @@
 """`Registry`: the chaincode's registry contract as typed Python calls.
 
 Writes (create_task, submit_proposal, cast_vote, decide, close_expired, close_expired_change,
-propose_change, vote_change)
+propose_change, vote_change, announce_validator)
 are submitted and wait for the commit; reads are evaluated on the gateway peer. The voter,
 proposer and creator of a record are always the organisation of the identity the contract was
 connected with: the chaincode takes them from the signed proposal, never from an argument.
@@ -40,9 +40,11 @@ from fedledger.registry.records import (
     Policy,
     Proposal,
     ProposalStatus,
+    ServingValidator,
     Task,
     Text,
     Time,
+    ValidatorAnnouncement,
     Vote,
     VoteResult,
     parse,
@@ -310,6 +312,31 @@ class Registry:
     def vote_of(self, proposal_id: str, msp_id: str) -> Vote | None:
         """The vote `msp_id` cast on the proposal, or None if it has not voted."""
         return next((v for v in self.get_votes(proposal_id) if v.voter == msp_id), None)
+
+    # Validators
+
+    def announce_validator(
+        self, task_ids: Sequence[str], evaluator_version: str
+    ) -> ValidatorAnnouncement:
+        """Record that this organisation's validator serves `task_ids` (replacing its previous
+        announcement; a task it already served keeps its serving-since time)."""
+        document = {"taskIds": list(task_ids), "evaluatorVersion": evaluator_version}
+        return parse(
+            ValidatorAnnouncement,
+            self._submit("AnnounceValidator", _json(document)),
+            "AnnounceValidator result",
+        )
+
+    def list_validators(self, task_id: str) -> tuple[ServingValidator, ...]:
+        """The validators whose last announcement names `task_id`, by organisation.
+
+        Raises RecordError when the reply is not a list of them."""
+        reply = self._evaluate("ListValidators", task_id)
+        if not isinstance(reply, list):
+            raise RecordError(f"ListValidators returned {type(reply).__name__}, not a list")
+        return tuple(
+            parse(ServingValidator, v, f"ListValidators[{i}]") for i, v in enumerate(reply)
+        )
 
     # Champions
 

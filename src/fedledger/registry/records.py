@@ -305,6 +305,33 @@ class Vote:
 
 @with_config(CAMEL)
 @dataclass(frozen=True)
+class ServingValidator:
+    """One organisation's validator serving one task, from its last announcement
+    (ListValidators): serving it without a break `since`, last heard of at `announced_at`."""
+
+    organization: Text
+    task_id: Text
+    since: Time
+    evaluator_version: Text
+    announced_at: Time
+    transaction_id: Annotated[Text, TX_ID]
+
+
+@with_config(CAMEL)
+@dataclass(frozen=True)
+class ValidatorAnnouncement:
+    """What AnnounceValidator records: the tasks an organisation's validator serves, each with
+    the time it began serving it."""
+
+    organization: Text
+    tasks: dict[str, Time]
+    evaluator_version: Text
+    announced_at: Time
+    transaction_id: Annotated[Text, TX_ID]
+
+
+@with_config(CAMEL)
+@dataclass(frozen=True)
 class Champion:
     task_id: Text
     proposal_id: Text

@@ -19,12 +19,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
-from fedledger.evaluate.policy import CLASSIFICATION_METRICS, REGRESSION_METRICS, TASK_METRICS
-from fedledger.schema.text import js_length, show
+from fedledger.evaluate.policy import (
+    CLASSIFICATION_METRICS,
+    METRIC_RANGES,
+    REGRESSION_METRICS,
+    TASK_METRICS,
+)
+from fedledger.schema.text import js_length, js_number, show
 from fedledger.schema.types import Schema, parse_schema, unknown_fields
 
 TASK_FIELDS = ("id", "description", "schema", "metric", "higherIsBetter", "members", "policy")
@@ -158,7 +163,7 @@ def check_task(
     members, member_count = _members(
         doc.get("members"), default_members, members_source, problems, notes
     )
-    policy = check_policy(doc.get("policy"), member_count, problems, suggest=True)
+    policy = check_policy(doc.get("policy"), member_count, problems, suggest=True, metric=metric)
     if policy is not None and doc.get("members") is None and default_members is None:
         notes.append(_quorum_note(policy["quorum"]))
     if schema is not None and metric is not None:
@@ -207,12 +212,18 @@ def _quorum_note(quorum: object) -> str:
 
 
 def check_policy(
-    value: object, member_count: int | None, problems: list[str], *, suggest: bool = False
+    value: object,
+    member_count: int | None,
+    problems: list[str],
+    *,
+    suggest: bool = False,
+    metric: str | None = None,
 ) -> dict[str, Any] | None:
     """The policy with defaults filled in, as the chaincode's parsePolicy checks it.
 
     `member_count` None (members decided at create time): quorum is checked against the most
-    members a task can have, and left None when not given.
+    members a task can have, and left None when not given. `metric` None (not known or not
+    valid): minScore and maxRegression are not checked against its range.
     """
     if value is None:
         value = {}
@@ -246,19 +257,9 @@ def check_policy(
             f"got {show(threshold)}"
         )
     policy["approvalThreshold"] = threshold
-    min_score = given("minScore")
-    policy["minScore"] = (
-        None if min_score is None else _number("policy.minScore", min_score, problems)
+    policy["minScore"], policy["maxRegression"] = _bounds(
+        given("minScore"), given("maxRegression"), metric, problems
     )
-    regression = given("maxRegression")
-    if regression is not None:
-        regression = _number("policy.maxRegression", regression, problems)
-        if regression is not None and regression < 0:
-            problems.append(
-                "policy.maxRegression must be zero or more (or null for no veto), "
-                f"got {show(regression)}"
-            )
-    policy["maxRegression"] = regression
     for key, maximum in (
         ("votingPeriodSeconds", MAX_VOTING_PERIOD_SECONDS),
         ("maxModelBytes", MAX_MODEL_BYTES),
@@ -266,6 +267,58 @@ def check_policy(
     ):
         policy[key] = _integer(f"policy.{key}", given(key), 1, maximum, problems)
     return policy if len(problems) == before else None
+
+
+def _bounds(
+    min_score: object, regression: object, metric: str | None, problems: list[str]
+) -> tuple[float | None, float | None]:
+    """minScore and maxRegression as numbers (None: no bound), checked against the metric."""
+    checked_min = None if min_score is None else _number("policy.minScore", min_score, problems)
+    checked_regression = None
+    if regression is not None:
+        checked_regression = _number("policy.maxRegression", regression, problems)
+        if checked_regression is not None and checked_regression < 0:
+            problems.append(
+                "policy.maxRegression must be zero or more (or null for no veto), "
+                f"got {show(checked_regression)}"
+            )
+    misfit = None if metric is None else bound_misfit(metric, checked_min, checked_regression)
+    if misfit is not None:
+        problems.append(misfit)
+    return checked_min, checked_regression
+
+
+def describe_range(low: float | None, high: float | None) -> str:
+    """The words for a range, as the chaincode's describeRange: "from 0 to 1", "0 or more"."""
+    if low is not None and high is not None:
+        return f"from {js_number(low)} to {js_number(high)}"
+    if low is not None:
+        return f"{js_number(low)} or more"
+    return "any number" if high is None else f"at most {js_number(high)}"
+
+
+def bound_misfit(metric: str, min_score: object, max_regression: object) -> str | None:
+    """The chaincode's refusal of a minScore outside the metric's range or a maxRegression
+    wider than it, or None when the bounds fit (or are not numbers: refused elsewhere)."""
+    low, high = METRIC_RANGES.get(metric, (None, None))
+    if _is_number(min_score) and (
+        (low is not None and min_score < low) or (high is not None and min_score > high)
+    ):
+        return (
+            f"policy.minScore must be {describe_range(low, high)} for {metric}, "
+            f"got {show(min_score)}"
+        )
+    width = None if low is None or high is None else high - low
+    if _is_number(max_regression) and width is not None and max_regression > width:
+        return (
+            f"policy.maxRegression must be at most {js_number(width)}, the width of "
+            f"{metric}'s range (or null for no veto), got {show(max_regression)}"
+        )
+    return None
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def load_yaml(text: str) -> Any:

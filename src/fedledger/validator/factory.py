@@ -15,6 +15,7 @@ from typing import Protocol
 import structlog
 
 from fedledger.evaluate.engine import Evaluator
+from fedledger.evaluate.report import evaluator_version
 from fedledger.fabric import (
     Backoff,
     ChaincodeEvent,
@@ -27,6 +28,7 @@ from fedledger.orgs.msp import MspFolderError
 from fedledger.registry import ContractLike, Registry
 from fedledger.store.base import ModelStore
 from fedledger.store.factory import open_store
+from fedledger.validator.announcer import Announcer
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.deciding import Decider
 from fedledger.validator.errors import StartError
@@ -116,7 +118,12 @@ def build_validator(
         expirer=Expirer(registry, evaluation.holdouts.task_ids, clock, metrics, backoff),
         decider=decider,
     )
-    return ValidatorService(config, ValidatorParts(gateway, evaluation, reports, watcher))
+    announcer = Announcer(
+        registry, config.organization, evaluation.holdouts.task_ids, evaluator_version(), backoff
+    )
+    return ValidatorService(
+        config, ValidatorParts(gateway, evaluation, reports, watcher, announcer)
+    )
 
 
 def connect_gateway(config: ValidatorConfig) -> Gateway:

@@ -2,9 +2,9 @@
 
 `build_validator(config)` (validator/factory.py) composes the parts; `ValidatorService.start()`
 loads the holdouts, serves gRPC (mutual TLS, health, reflection), metrics, and starts the
-watcher; `stop()` shuts down in the reverse order, letting calls in flight finish within a grace
-period. The bound addresses are written to `<stateDir>/endpoint.json` for
-`fedledger validator status` and tests.
+watcher and the announcer (which tells the ledger the tasks served); `stop()` shuts down in
+the reverse order, letting calls in flight finish within a grace period. The bound addresses
+are written to `<stateDir>/endpoint.json` for `fedledger validator status` and tests.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import structlog
 
 from fedledger import __version__
 from fedledger.fabric import FabricError
+from fedledger.validator.announcer import Announcer
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.config import Limits, ValidatorConfig
 from fedledger.validator.endpoint import remove_endpoint, write_endpoint
@@ -63,6 +64,7 @@ class ValidatorParts:
     evaluation: EvaluationService
     reports: ReportBook
     watcher: Watcher
+    announcer: Announcer | None = None
 
 
 class ValidatorService:
@@ -135,6 +137,8 @@ class ValidatorService:
         if self.config.metrics_address is not None:
             self._metrics_server = serve_metrics(self.metrics, self.config.metrics_address)
         self.parts.watcher.start()
+        if self.parts.announcer is not None:
+            self.parts.announcer.start()
         write_endpoint(
             self.config.state_dir,
             {
@@ -154,6 +158,8 @@ class ValidatorService:
         log.info("validator stopping", grace_seconds=grace)
         if self._server is not None:
             self._server.health.enter_graceful_shutdown()
+        if self.parts.announcer is not None:
+            self.parts.announcer.stop(timeout=grace)
         self.parts.watcher.stop(timeout=grace)
         if self._server is not None:
             self._server.server.stop(grace).wait()

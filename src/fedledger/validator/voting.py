@@ -31,6 +31,7 @@ from enum import StrEnum
 
 import structlog
 
+from fedledger.evaluate.reasons import public_reason
 from fedledger.evaluate.report import EvaluationReport
 from fedledger.fabric import Backoff, FabricError
 from fedledger.registry import (
@@ -69,7 +70,6 @@ WORST_SCORE = {
 MAX_REASON = 256
 MAX_METRICS = 32
 _METRIC_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
-_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 
 Clock = Callable[[], datetime]
 Logger = structlog.typing.FilteringBoundLogger
@@ -124,8 +124,7 @@ def ballot_for(report: EvaluationReport, metric: str, holdout_rows: int) -> Ball
 
 
 def _reason(text: str) -> str:
-    clean = _NOT_PRINTABLE.sub(" ", text)
-    return clean if len(clean) <= MAX_REASON else clean[: MAX_REASON - 3] + "..."
+    return public_reason(text, MAX_REASON)
 
 
 def _nothing_after_vote(proposal_id: str) -> None:
