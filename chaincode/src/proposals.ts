@@ -4,7 +4,7 @@ import type { Context } from 'fabric-contract-api';
 import { loadChampion, proposalKey } from './champions';
 import { Input, SHA256_PATTERN, SHA256_RULE, ID_PATTERN, ID_RULE, checkArgument } from './input';
 import { parseJsonArgument } from './json';
-import { callerMsp, emit, entries, readRecord, reply, txTime, writeIndex, writeRecord } from './ledger';
+import { callerMsp, deleteIndex, emit, entries, readRecord, reply, txTime, writeIndex, writeRecord } from './ledger';
 import { KEYS, SCHEMA_VERSION, type Proposal } from './records';
 import { refuse } from './refusals';
 import { loadTask, requireMember } from './tasks';
@@ -71,12 +71,12 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
     }
     const id = proposalIdFor(taskId, modelSha256);
     const earlier = await readRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, id));
-    if (earlier !== undefined) {
+    if (earlier !== undefined && earlier.status !== 'EXPIRED') {
         refuse(
             'ALREADY_PROPOSED',
             REFUSAL,
             `model ${model} was already proposed for task ${taskId} as ${id} (${earlier.status}); ` +
-                'a model is proposed once per task',
+                'a model is proposed once per task, and again only after its proposal expired',
         );
     }
     const champion = await loadChampion(ctx, taskId);
@@ -101,7 +101,7 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
     }
 
     const time = txTime(ctx);
-    const proposal: Proposal = {
+    const fresh: Proposal = {
         docType: 'proposal',
         schemaVersion: SCHEMA_VERSION,
         id,
@@ -126,6 +126,10 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
         decidedAt: null,
         txId: ctx.stub.getTxID(),
     };
+    const proposal = earlier === undefined ? fresh : reopened(earlier, fresh);
+    if (earlier !== undefined) {
+        await deleteIndex(ctx, KEYS.proposalByStatus, [earlier.status, taskId, earlier.proposer, id]);
+    }
     await writeRecord(ctx, proposalKey(ctx, id), proposal);
     await writeIndex(ctx, KEYS.proposalByTask, [taskId, id]);
     await writeIndex(ctx, KEYS.proposalByStatus, ['PENDING', taskId, proposer, id]);
@@ -143,6 +147,24 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
         electorate: proposal.electorate,
     });
     return reply(proposal);
+}
+
+/**
+ * An EXPIRED proposal proposed again (its model's bytes were unavailable to the validators, or
+ * they were down): PENDING again under the current electorate, policy and champion, with a fresh
+ * deadline. The votes already cast stay in its tally and on the ledger: they scored the same bytes
+ * (same hash), and their voters cannot vote on it again.
+ */
+function reopened(earlier: Proposal, fresh: Proposal): Proposal {
+    const { approve, reject, abstain } = earlier.tally;
+    const cast = approve + reject + abstain;
+    return {
+        ...fresh,
+        tally: earlier.tally,
+        statusReason:
+            `reopened after it expired at ${String(earlier.decidedAt)}; ${cast} of ${fresh.electorate.length} members voted ` +
+            `(quorum ${fresh.policy.quorum}); waiting for votes`,
+    };
 }
 
 /** The payload of ProposalDecided (decisions.ts; governance's revocation). */

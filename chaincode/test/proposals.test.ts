@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Context } from 'fabric-contract-api';
 import { proposalIdFor } from '../src/proposals';
 import { T0 } from './fake-ledger';
-import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, json, modelSha, proposalInput } from './fixtures';
+import { HOUR, ORG1, ORG2, ORG3, ORG4, TASK, World, expectRefusal, expectRefusalStart, json, modelSha, proposalInput } from './fixtures';
 
 describe('SubmitProposal', () => {
     let world: World;
@@ -99,7 +99,7 @@ describe('SubmitProposal', () => {
         const first = await world.propose(ORG1, 1);
         await expectRefusal(
             submit(ORG2, proposalInput(1, { uri: 's3://elsewhere/model.onnx' })),
-            `[ALREADY_PROPOSED] proposal refused: model ${modelSha(1).slice(0, 12)}… was already proposed for task credit-risk as ${String(first.id)} (PENDING); a model is proposed once per task`,
+            `[ALREADY_PROPOSED] proposal refused: model ${modelSha(1).slice(0, 12)}… was already proposed for task credit-risk as ${String(first.id)} (PENDING); a model is proposed once per task, and again only after its proposal expired`,
         );
     });
 
@@ -129,4 +129,91 @@ describe('SubmitProposal', () => {
         await world.propose(ORG1, 3);
         expect(world.ledger.lastEvent()?.name).to.equal('ProposalSubmitted');
     });
+});
+
+describe('SubmitProposal again after an expiry', () => {
+    let world: World;
+    let id: string;
+    const expiredAt = new Date(T0 + HOUR).toISOString();
+    beforeEach(async () => {
+        world = new World();
+        await world.createTask(ORG1);
+        id = (await world.propose(ORG1, 1)).id as string;
+        await world.vote(ORG2, id, 'approve', 0.8);
+        world.ledger.now = T0 + HOUR;
+        expect((await world.decide(ORG3, id)).status).to.equal('EXPIRED');
+    });
+
+    function submit(msp: string, overrides: Record<string, unknown> = {}): Promise<string> {
+        return world.ledger.invoke(msp, (ctx: Context) => world.registry.SubmitProposal(ctx, json(proposalInput(1, overrides))));
+    }
+    async function addMember(member: string): Promise<void> {
+        const change = await world.ledger.invoke(ORG1, (ctx: Context) =>
+            world.registry.ProposeChange(ctx, json({ taskId: TASK, type: 'addMember', member })),
+        );
+        const changeId = String((JSON.parse(change) as Record<string, unknown>).id);
+        for (const msp of [ORG2, ORG3]) {
+            await world.ledger.invoke(msp, (ctx: Context) => world.registry.VoteChange(ctx, changeId, 'approve'));
+        }
+    }
+
+    it('reopens the proposal under the same id: PENDING, a fresh deadline, the current electorate, its votes kept', async () => {
+        await addMember(ORG4);
+        world.ledger.now = T0 + 2 * HOUR;
+        const reopened = JSON.parse(await submit(ORG2, { uri: 's3://repaired/model.onnx' })) as Record<string, unknown>;
+        expect(reopened).to.deep.include({
+            id,
+            proposer: ORG2,
+            uri: 's3://repaired/model.onnx',
+            electorate: [ORG1, ORG2, ORG3, ORG4],
+            status: 'PENDING',
+            statusReason: `reopened after it expired at ${expiredAt}; 1 of 4 members voted (quorum 2); waiting for votes`,
+            tally: { approve: 1, reject: 0, abstain: 0, votes: { [ORG2]: { decision: 'approve', score: 0.8, regression: null } } },
+            createdAt: new Date(T0 + 2 * HOUR).toISOString(),
+            deadline: new Date(T0 + 3 * HOUR).toISOString(),
+            decidedAt: null,
+        });
+        expect(world.ledger.lastEvent()?.name).to.equal('ProposalSubmitted');
+        const listed = async (status: string): Promise<unknown[]> =>
+            ((await world.evaluate((r, ctx) => r.ListProposals(ctx, json({ taskId: TASK, status, proposer: ORG2 })))) as { records: unknown[] })
+                .records;
+        expect(await listed('PENDING')).to.have.length(1);
+        expect(await world.evaluate((r, ctx) => r.ListProposals(ctx, json({ status: 'EXPIRED' })))).to.deep.include({ records: [] });
+    });
+
+    it('keeps the votes cast: their voters cannot vote again, the others decide', async () => {
+        world.ledger.now = T0 + 2 * HOUR;
+        await submit(ORG1);
+        await expectRefusalStart(
+            world.vote(ORG2, id, 'reject', 0.1),
+            `[ALREADY_VOTED] vote refused: Org2MSP already voted on proposal ${id} (approve at ${new Date(T0).toISOString()}`,
+        );
+        await world.vote(ORG3, id, 'approve', 0.79);
+        expect((await world.decide(ORG1, id)).status).to.equal('ACCEPTED');
+    });
+
+    it('counts the reopened proposal against the open-proposal limit', async () => {
+        world.ledger.now = T0 + 2 * HOUR;
+        await world.propose(ORG1, 2);
+        await world.propose(ORG1, 3);
+        await expectRefusalStart(submit(ORG1), '[TOO_MANY_OPEN_PROPOSALS] proposal refused: Org1MSP already has 2 open proposals on task credit-risk (limit 2)');
+    });
+
+    const decided: [string, number, (w: World, pid: string) => Promise<unknown>][] = [
+        ['PENDING', 1, () => Promise.resolve()],
+        ['ACCEPTED', 1, (w, pid) => w.vote(ORG3, pid, 'approve', 0.79).then(() => w.decide(ORG3, pid))],
+        ['REJECTED', 2, (w, pid) => w.vote(ORG2, pid, 'reject', 0.1).then(() => w.vote(ORG1, pid, 'reject', 0.1)).then(() => w.decide(ORG1, pid))],
+    ];
+    for (const [status, n, settle] of decided) {
+        it(`refuses a model whose proposal is ${status}`, async () => {
+            world.ledger.now = T0 + 2 * HOUR;
+            const pid = String((JSON.parse(await submit(ORG1, proposalInput(n))) as Record<string, unknown>).id);
+            await settle(world, pid);
+            await expectRefusal(
+                submit(ORG2, proposalInput(n)),
+                `[ALREADY_PROPOSED] proposal refused: model ${modelSha(n).slice(0, 12)}… was already proposed for task credit-risk as ${pid} (${status}); ` +
+                    'a model is proposed once per task, and again only after its proposal expired',
+            );
+        });
+    }
 });

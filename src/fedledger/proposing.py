@@ -11,8 +11,9 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from fedledger.registry import Proposal, Registry, Task
+from fedledger.registry import ChaincodeRefusalError, Proposal, Registry, Task
 from fedledger.registry.errors import RegistryError
 from fedledger.registry.evaluation import evaluation_task
 from fedledger.store.base import ModelStore
@@ -40,8 +41,14 @@ def propose_model(
     hears of each member whose validator may not vote (`unserved_members`), which does not stop
     the proposal.
 
+    The chaincode is asked first (an evaluated SubmitProposal), so a proposal it refuses stores
+    nothing; if it refuses the submit all the same (the ledger changed in between), the object
+    this call uploaded is removed again, never one that was there before (another proposal may
+    name it).
+
     Raises ModelError when the model does not fit the task (nothing is stored or proposed),
-    RegistryError and FabricError from the ledger, StoreError from the store."""
+    ChaincodeRefusalError (a RegistryError) and FabricError from the ledger, StoreError from
+    the store."""
     from fedledger.evaluate.limits import SandboxLimits
     from fedledger.evaluate.static import check_model  # onnx: only when a model is proposed
 
@@ -50,16 +57,23 @@ def propose_model(
     if warn is not None:
         for warning in unserved_members(registry, task, now()):
             warn(warning)
-    uri = store.put(model)
+    sha256 = hashlib.sha256(model).hexdigest()
     champion = registry.find_champion(task_id)
-    return registry.submit_proposal(
-        task_id,
-        model_sha256=hashlib.sha256(model).hexdigest(),
-        uri=uri,
-        size_bytes=len(model),
-        metrics=dict(metrics or {}),
-        parent=champion.proposal_id if champion else None,
-    )
+    fields: dict[str, Any] = {
+        "model_sha256": sha256,
+        "size_bytes": len(model),
+        "metrics": dict(metrics or {}),
+        "parent": champion.proposal_id if champion else None,
+    }
+    registry.check_proposal(task_id, uri=store.uri_for(sha256), **fields)
+    existed = store.exists(sha256)
+    uri = store.put(model)
+    try:
+        return registry.submit_proposal(task_id, uri=uri, **fields)
+    except ChaincodeRefusalError:
+        if not existed:
+            store.delete(sha256)
+        raise
 
 
 def unserved_members(registry: Registry, task: Task, now: datetime) -> list[str]:

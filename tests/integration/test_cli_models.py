@@ -335,3 +335,131 @@ def test_check_refuses_a_loop_without_a_constant_bound_before_it_runs(
         "at run time ('rows'); a "
         "Loop's trip count must be a constant (an initializer) of at most 100000"
     )
+
+
+def _variant(model: bytes) -> bytes:
+    """The same model with another hash: a fresh doc string in its ONNX metadata."""
+    import onnx
+
+    parsed = onnx.load_from_string(model)
+    parsed.doc_string = uuid.uuid4().hex
+    return parsed.SerializeToString()
+
+
+def _accept(ledger: Any, store: Path, task_id: str, model: bytes) -> str:
+    """Org1 proposes `model`, Org2 and Org3 approve it: the task's new champion."""
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        proposal = propose_model(registry, open_store(store), task_id, model)
+    for org in ("Org2MSP", "Org3MSP"):
+        with open_registry(ledger.profile, org) as registry:
+            registry.cast_vote(
+                proposal.id,
+                decision="approve",
+                metrics={"roc_auc": 0.9},
+                holdout_rows=100,
+                evaluator_version="test",
+                reason="fine",
+            )
+    with open_registry(ledger.profile, "Org3MSP") as registry:
+        assert registry.decide(proposal.id).status == "ACCEPTED"
+    return proposal.id
+
+
+@pytest.mark.ledger
+def test_models_verify_exits_0_only_for_the_current_champion(
+    ledger: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    task_id, first = _champion(ledger, store)
+    second = _variant(first)
+    successor = _accept(ledger, store, task_id, second)
+    monkeypatch.chdir(tmp_path)
+    Path("first.onnx").write_bytes(first)
+    Path("second.onnx").write_bytes(second)
+    where = ["--task", task_id, "--profile", str(ledger.profile.path)]
+    with open_registry(ledger.profile, "Org1MSP") as registry:
+        superseded_at = registry.get_proposal(successor).decided_at
+    assert superseded_at is not None
+
+    current = runner.invoke(app, ["models", "verify", "second.onnx", *where])
+    assert current.exit_code == 0, current.output
+    assert f"second.onnx is the champion of {task_id} ({successor})" in current.stdout
+    old = runner.invoke(app, ["models", "verify", "first.onnx", *where])
+    assert old.exit_code == 2, old.output
+    text = " ".join(old.stdout.split())
+    assert "status ACCEPTED, not the champion: superseded by " in text
+    assert f"{successor} at {superseded_at.isoformat()} (the champion is {successor})" in text
+    accepted = runner.invoke(app, ["models", "verify", "first.onnx", "--accepted", *where])
+    assert accepted.exit_code == 0, accepted.output
+    assert f"superseded by {successor}" in accepted.stdout
+
+
+@pytest.mark.ledger
+def test_store_verify_names_damage_and_gc_removes_only_unreferenced_objects(
+    ledger: Any, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    task_id, model = _champion(ledger, store)
+    digest = hashlib.sha256(model).hexdigest()
+    orphan_uri = open_store(store).put(b"an object no proposal names")
+    orphan = store / "sha256" / hashlib.sha256(b"an object no proposal names").hexdigest()
+    where = ["--store", str(store)]
+
+    intact = runner.invoke(app, ["store", "verify", *where])
+    assert intact.exit_code == 0, intact.output
+    assert "2 objects checked in LocalStore(" in intact.stdout
+    assert "0 damaged or unreadable" in intact.stdout
+    stored = store / "sha256" / digest
+    tampered = model + b"\0"
+    stored.write_bytes(tampered)
+    damaged = runner.invoke(app, ["store", "verify", *where])
+    assert damaged.exit_code == 1
+    assert (
+        f"DAMAGED {stored.as_uri()}: its bytes have SHA-256 {hashlib.sha256(tampered).hexdigest()}"
+    ) in " ".join(damaged.stdout.split())
+    open_store(store).put(model)  # the intact model, put again, repairs the object
+    assert runner.invoke(app, ["store", "verify", *where]).exit_code == 0
+
+    where += ["--profile", str(ledger.profile.path)]
+    kept = runner.invoke(app, ["store", "gc", *where])
+    assert kept.exit_code == 0, kept.output
+    assert "0 unreferenced objects older than 24h removed" in kept.stdout
+    dry = runner.invoke(app, ["store", "gc", "--grace", "0s", "--dry-run", *where])
+    assert dry.exit_code == 0, dry.output
+    assert f"would remove {orphan_uri} (27 bytes, written" in " ".join(dry.stdout.split())
+    assert orphan.exists()
+    removed = runner.invoke(app, ["store", "gc", "--grace", "0s", *where])
+    assert removed.exit_code == 0, removed.output
+    assert f"removed {orphan_uri}" in " ".join(removed.stdout.split())
+    assert not orphan.exists()
+    assert stored.read_bytes() == model, f"the champion of {task_id} stays"
+    bad = runner.invoke(app, ["store", "gc", "--grace", "soon", *where])
+    assert bad.exit_code == 1
+    assert "error: --grace 'soon' is not a duration like 30m, 24h or 7d" in bad.output
+
+
+@pytest.mark.ledger
+def test_a_proposal_the_chaincode_refuses_leaves_no_object_behind(
+    ledger: Any, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    task_id, model = _champion(ledger, store)  # its policy: two open proposals per member
+    where = ["--task", task_id, "--profile", str(ledger.profile.path), "--store", str(store)]
+    files = []
+    for index in range(3):
+        path = tmp_path / f"model-{index}.onnx"
+        path.write_bytes(_variant(model))
+        files.append(path)
+    for path in files[:2]:
+        proposed = runner.invoke(app, ["propose", str(path), *where])
+        assert proposed.exit_code == 0, proposed.output
+    refused = runner.invoke(app, ["propose", str(files[2]), *where])
+    assert refused.exit_code == 1
+    assert "error: proposal refused: Org1MSP already has 2 open proposals on task" in " ".join(
+        refused.output.split()
+    )
+    names = {p.name for p in (store / "sha256").iterdir()}
+    expected = {
+        hashlib.sha256(b).hexdigest() for b in [model, *(f.read_bytes() for f in files[:2])]
+    }
+    assert names == expected

@@ -87,7 +87,7 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
         ledger, store, "propose", str(model), "--task", task_id, "--metric", "roc_auc=0.9"
     )
     assert proposed.exit_code == 0, proposed.output
-    proposal_id = proposed.output.split()[1]
+    proposal_id = proposed.stdout.split()[1]
     assert proposal_id.startswith("p-")
 
     # Validators are another issue's; here two organisations vote by hand.

@@ -536,6 +536,49 @@ def test_an_expired_proposal_is_closed_and_takes_late_votes_only(
     )
 
 
+def test_an_expired_proposal_is_reopened_by_proposing_its_model_again(
+    registries: dict[str, Registry],
+) -> None:
+    """Its votes stay (they scored the same bytes); its voters cannot vote again."""
+    task_id = new_task(registries, voting_period_seconds=1, quorum=2)
+    sha = model_hash()
+    fields: dict[str, Any] = {"model_sha256": sha, "size_bytes": 1234}
+    first = registries["Org1MSP"].submit_proposal(task_id, uri=f"s3://a/sha256/{sha}", **fields)
+    approve(registries["Org2MSP"], first.id)
+    wait_until_past(first)
+    expired = registries["Org3MSP"].decide(first.id)
+    assert expired.status == "EXPIRED"
+
+    checked = registries["Org1MSP"].check_proposal(task_id, uri=f"s3://b/sha256/{sha}", **fields)
+    assert (checked.id, checked.status) == (first.id, "PENDING")
+    assert registries["Org1MSP"].get_proposal(first.id).status == "EXPIRED", "nothing written"
+
+    again = registries["Org1MSP"].submit_proposal(task_id, uri=f"s3://b/sha256/{sha}", **fields)
+    assert (again.id, again.status, again.uri) == (first.id, "PENDING", f"s3://b/sha256/{sha}")
+    assert again.deadline > first.deadline
+    assert (again.tally.approve, again.tally.reject, again.tally.abstain) == (1, 0, 0)
+    assert again.status_reason == (
+        f"reopened after it expired at {iso(expired.decided_at)}; 1 of 3 members voted "
+        "(quorum 2); waiting for votes"
+    )
+    assert [
+        p.id for p in registries["Org2MSP"].all_proposals(task_id=task_id, status="PENDING")
+    ] == [first.id]
+    with pytest.raises(ChaincodeRefusalError) as voted:
+        approve(registries["Org2MSP"], first.id)
+    assert voted.value.code is RefusalCode.ALREADY_VOTED
+    approve(registries["Org3MSP"], first.id)
+    assert registries["Org3MSP"].decide(first.id).status == "ACCEPTED"
+    with pytest.raises(ChaincodeRefusalError) as refused:
+        registries["Org2MSP"].submit_proposal(task_id, uri=f"s3://c/sha256/{sha}", **fields)
+    assert refused.value.code is RefusalCode.ALREADY_PROPOSED
+    assert refused.value.message == (
+        f"proposal refused: model {sha[:12]}… was already proposed for task {task_id} as "
+        f"{first.id} (ACCEPTED); a model is proposed once per task, and again only after its "
+        "proposal expired"
+    )
+
+
 def test_closing_an_open_proposal_early_is_refused(registries: dict[str, Registry]) -> None:
     task_id = new_task(registries)
     proposal = propose(registries["Org2MSP"], task_id)

@@ -48,11 +48,23 @@ def task(schema_sha256: str = SCHEMA.sha256()) -> Task:
     )
 
 
+REFUSED = "[TOO_MANY_OPEN_PROPOSALS] proposal refused: Org1MSP already has 3 open proposals"
+
+
 class FakeRegistry:
     def __init__(self, found: Task, champion: str | None) -> None:
         self.found = found
         self.champion = champion
         self.submitted: list[dict[str, Any]] = []
+        self.checked: list[dict[str, Any]] = []
+        self.refuse_check = False
+        self.refuse_submit = False
+
+    def check_proposal(self, task_id: str, **fields: Any) -> str:
+        self.checked.append({"task_id": task_id, **fields})
+        if self.refuse_check:
+            raise ChaincodeRefusalError("SubmitProposal", REFUSED, "t9")
+        return "would be proposed"
 
     def get_task(self, task_id: str) -> Task:
         return self.found
@@ -61,6 +73,8 @@ class FakeRegistry:
         return None if self.champion is None else type("C", (), {"proposal_id": self.champion})
 
     def submit_proposal(self, task_id: str, **fields: Any) -> str:
+        if self.refuse_submit:
+            raise ChaincodeRefusalError("SubmitProposal", REFUSED, "t9")
         self.submitted.append({"task_id": task_id, **fields})
         return "proposed"
 
@@ -69,10 +83,20 @@ class FakeStore:
     def __init__(self) -> None:
         self.stored: list[bytes] = []
 
+    def uri_for(self, sha256: str) -> str:
+        return f"file:///store/{sha256}"
+
+    def exists(self, sha256: str) -> bool:
+        return any(hashlib.sha256(data).hexdigest() == sha256 for data in self.stored)
+
     def put(self, data: bytes | Path) -> str:
         assert isinstance(data, bytes)
-        self.stored.append(data)
-        return f"file:///store/{hashlib.sha256(data).hexdigest()}"
+        if data not in self.stored:
+            self.stored.append(data)
+        return self.uri_for(hashlib.sha256(data).hexdigest())
+
+    def delete(self, sha256: str) -> None:
+        self.stored = [d for d in self.stored if hashlib.sha256(d).hexdigest() != sha256]
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +116,7 @@ def test_a_fitting_model_is_stored_and_proposed_with_the_champion_as_parent(mode
     assert propose(registry, store, model) == "proposed"
     assert store.stored == [model]
     sha256 = hashlib.sha256(model).hexdigest()
+    assert registry.checked == registry.submitted
     assert registry.submitted == [
         {
             "task_id": "churn",
@@ -121,6 +146,32 @@ def test_a_schema_the_chaincode_hashes_otherwise_stops_the_proposal(model: bytes
         f"chaincode recorded {'ee' * 32}; the two canonical encodings disagree"
     )
     assert (store.stored, registry.submitted) == ([], [])
+
+
+def test_a_proposal_the_chaincode_refuses_when_asked_first_stores_nothing(model: bytes) -> None:
+    registry, store = FakeRegistry(task(), champion=None), FakeStore()
+    registry.refuse_check = True
+    with pytest.raises(ChaincodeRefusalError) as error:
+        propose(registry, store, model)
+    assert error.value.chaincode_message == REFUSED
+    assert (store.stored, registry.submitted) == ([], [])
+
+
+def test_a_submit_refused_after_the_check_removes_the_object_it_uploaded(model: bytes) -> None:
+    registry, store = FakeRegistry(task(), champion=None), FakeStore()
+    registry.refuse_submit = True
+    with pytest.raises(ChaincodeRefusalError):
+        propose(registry, store, model)
+    assert store.stored == []
+
+
+def test_a_refused_submit_never_removes_an_object_that_was_there_before(model: bytes) -> None:
+    registry, store = FakeRegistry(task(), champion=None), FakeStore()
+    store.put(model)  # another proposal, of another task, may name it
+    registry.refuse_submit = True
+    with pytest.raises(ChaincodeRefusalError):
+        propose(registry, store, model)
+    assert store.stored == [model]
 
 
 def test_a_model_for_a_future_opset_is_refused_before_it_is_stored(model: bytes) -> None:

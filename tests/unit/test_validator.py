@@ -17,7 +17,7 @@ from fedledger.evaluate.report import EvaluationReport
 from fedledger.registry import Policy, Proposal, Tally
 from fedledger.validator.codegen import is_current
 from fedledger.validator.config import RetryConfig, ValidatorConfig
-from fedledger.validator.errors import ModelRejectedError, NotFoundError
+from fedledger.validator.errors import ModelBytesUnavailableError, ModelRejectedError, NotFoundError
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.reports import ReportBook
 from fedledger.validator.servicer import status_code
@@ -74,16 +74,14 @@ def test_a_model_fault_is_a_reject_with_the_worst_score_and_the_reason() -> None
         score=None,
         metrics={},
         rows=0,
-        error_code="hash_mismatch",
-        reasons=("hash_mismatch: object at s3://b/k has SHA-256 1, expected 2\n",),
+        error_code="invalid_uri",
+        reasons=("invalid_uri: 's3://b/k' is not an s3://bucket/key URI\n",),
     )
     ballot = ballot_for(fault, "rmse", 500)
     assert ballot.decision == "reject"
     assert ballot.metrics == {"rmse": 1e12}
     assert ballot.holdout_rows == 500
-    assert (
-        ballot.reason == "not scored, hash_mismatch: object at s3://b/k has SHA-256 1, expected 2"
-    )
+    assert ballot.reason == "not scored, invalid_uri: 's3://b/k' is not an s3://bucket/key URI"
 
 
 def test_a_reason_names_no_local_path_and_keeps_the_error_first() -> None:
@@ -131,17 +129,25 @@ def test_a_long_reason_is_cut_to_the_chaincode_limit() -> None:
 @pytest.mark.parametrize(
     ("code", "status"),
     [
-        ("hash_mismatch", grpc.StatusCode.INVALID_ARGUMENT),
+        ("invalid_uri", grpc.StatusCode.INVALID_ARGUMENT),
         ("too_large", grpc.StatusCode.RESOURCE_EXHAUSTED),
         ("resource_limit", grpc.StatusCode.RESOURCE_EXHAUSTED),
         ("unbounded_loop", grpc.StatusCode.RESOURCE_EXHAUSTED),
-        ("not_found", grpc.StatusCode.NOT_FOUND),
     ],
 )
 def test_model_faults_map_to_status_codes(code: str, status: grpc.StatusCode) -> None:
     error = ModelRejectedError(report(error_code=code, decision=Decision.REJECT, score=None))
     assert status_code(error) == status
     assert status_code(NotFoundError("x")) == grpc.StatusCode.NOT_FOUND
+
+
+def test_model_bytes_the_store_cannot_give_are_unavailable_not_the_models_fault() -> None:
+    error = ModelBytesUnavailableError("s3://b/sha256/x", "aa" * 32, None, "no object")
+    assert status_code(error) == grpc.StatusCode.UNAVAILABLE
+    assert str(error) == (
+        f"model bytes unavailable: s3://b/sha256/x holds no object, expected SHA-256 {'aa' * 32}; "
+        "putting the intact model in the store again repairs it"
+    )
 
 
 def test_the_generated_code_matches_the_proto() -> None:

@@ -34,11 +34,18 @@ from fedledger.fabric.proposal import Argument
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.registry import proposal_id_for
 from fedledger.runtime.health import wait_for
-from fedledger.store.errors import HashMismatchError, StoreUnavailableError
+from fedledger.store.errors import (
+    HashMismatchError,
+    InvalidUriError,
+    ModelTooLargeError,
+    ObjectNotFoundError,
+    StoreUnavailableError,
+)
 from fedledger.validator.api import validator_pb2
 from fedledger.validator.config import RetryConfig, ValidatorConfig
 from fedledger.validator.errors import (
     InvalidRequestError,
+    ModelBytesUnavailableError,
     ModelRejectedError,
     NotFoundError,
     UnavailableError,
@@ -413,14 +420,51 @@ def test_a_proposal_is_fetched_scored_against_our_champion_score_and_voted(built
     )
 
 
-def test_a_model_the_store_refuses_is_rejected_with_the_worst_score(built: Built) -> None:
-    built.store.fault = HashMismatchError(URI, SHA, "00" * 32)
+def test_a_uri_the_store_refuses_is_rejected_with_the_worst_score(built: Built) -> None:
+    built.store.fault = InvalidUriError(f"{URI!r} is not an object of the store at /store")
     assert built.vote() == Outcome.VOTED
     (vote,) = built.ledger.votes
     assert vote["decision"] == "reject"
     assert vote["metrics"] == {"roc_auc": 0.0}
-    assert vote["reason"].startswith("not scored, hash_mismatch: object at")
+    assert vote["reason"] == (
+        "not scored, invalid_uri: 'file://<path>' is not an object of the store at <path>"
+    )
     assert built.evaluator.calls == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "seen"),
+    [
+        (
+            HashMismatchError(URI, SHA, "00" * 32),
+            f"holds SHA-256 {'00' * 32}, expected SHA-256 {SHA}",
+        ),
+        (ObjectNotFoundError(URI), f"holds no object, expected SHA-256 {SHA}"),
+        (
+            ModelTooLargeError(URI, 10**9, 10**8),
+            "holds an object over the 100000000-byte limit, larger than the proposed model, "
+            f"expected SHA-256 {SHA}",
+        ),
+    ],
+    ids=["hash-mismatch", "missing", "larger-than-proposed"],
+)
+def test_bytes_the_store_damaged_are_never_the_models_fault(
+    built: Built, fault: Exception, seen: str
+) -> None:
+    """Retried like any fault of ours; no vote at the deadline, saying what was seen."""
+    built.ledger.proposals[PID] = proposal_record(deadline=stamp(NOW + timedelta(seconds=1)))
+    built.store.fault = fault
+    assert built.vote() == Outcome.GAVE_UP
+    assert built.ledger.votes == []
+    assert built.evaluator.calls == []
+    assert (built.errors("model_bytes_unavailable"), built.errors("gave_up")) == (1.0, 1.0)
+    with pytest.raises(NotFoundError) as info:
+        built.service.report(PID)
+    assert str(info.value) == (
+        f"this validator did not vote on proposal {PID}: it gave up at the deadline after "
+        f"model bytes unavailable: {URI} {seen}; putting the intact model in the store again "
+        "repairs it"
+    )
 
 
 def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
@@ -560,8 +604,12 @@ def test_assess_scores_an_inline_model_without_the_store(built: Built) -> None:
 
 def test_assess_reports_the_models_fault_and_raises_ours(built: Built) -> None:
     candidate = Candidate("churn", ModelReference(URI, SHA))
+    built.store.fault = InvalidUriError("not a URI")
+    assert built.service.evaluation.assess(candidate, wait=1).report.error_code == "invalid_uri"
     built.store.fault = HashMismatchError(URI, SHA, "00" * 32)
-    assert built.service.evaluation.assess(candidate, wait=1).report.error_code == "hash_mismatch"
+    with pytest.raises(ModelBytesUnavailableError, match="model bytes unavailable") as info:
+        built.service.evaluation.assess(candidate, wait=1)
+    assert (info.value.expected, info.value.actual) == (SHA, "00" * 32)
     built.store.fault = StoreUnavailableError("connection refused")
     with pytest.raises(UnavailableError, match="the model store is unavailable"):
         built.service.evaluation.assess(candidate, wait=1)

@@ -73,6 +73,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Propose, vote on and inspect changes to a task.",
     ),
     "champion": ("fedledger.cli.champions", "champion_app", "Follow a task's champions."),
+    "store": (
+        "fedledger.cli.store",
+        "store_app",
+        "Verify the model store and remove the objects no proposal refers to.",
+    ),
     "audit": (
         "fedledger.cli.audit",
         "audit_app",

@@ -76,6 +76,30 @@ class Page(Generic[R]):
     fetched: int
 
 
+def _proposal_document(
+    task_id: str,
+    model_sha256: str,
+    uri: str,
+    size_bytes: int,
+    metrics: Mapping[str, float] | None,
+    parent: str | None,
+    round: str | None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "taskId": task_id,
+        "modelSha256": model_sha256,
+        "uri": uri,
+        "sizeBytes": size_bytes,
+        "format": "onnx",
+        "metrics": dict(metrics or {}),
+    }
+    if parent is not None:
+        document["parent"] = parent
+    if round is not None:
+        document["round"] = round
+    return document
+
+
 def proposal_id_for(task_id: str, model_sha256: str) -> str:
     """The id the chaincode gives a proposal: "p-" and 32 hex of SHA-256(task, 0, model)."""
     digest = hashlib.sha256(f"{task_id}\0{model_sha256}".encode()).hexdigest()
@@ -173,20 +197,33 @@ class Registry:
         parent: str | None = None,
         round: str | None = None,
     ) -> Proposal:
-        """Register a model (already in the store) for a task, proposed by the caller's org."""
-        document: dict[str, Any] = {
-            "taskId": task_id,
-            "modelSha256": model_sha256,
-            "uri": uri,
-            "sizeBytes": size_bytes,
-            "format": "onnx",
-            "metrics": dict(metrics or {}),
-        }
-        if parent is not None:
-            document["parent"] = parent
-        if round is not None:
-            document["round"] = round
+        """Register a model (already in the store) for a task, proposed by the caller's org.
+
+        An EXPIRED proposal of the same model is reopened (docs/governance.md)."""
+        document = _proposal_document(
+            task_id, model_sha256, uri, size_bytes, metrics, parent, round
+        )
         return Proposal.from_dict(self._submit("SubmitProposal", _json(document)))
+
+    def check_proposal(
+        self,
+        task_id: str,
+        *,
+        model_sha256: str,
+        uri: str,
+        size_bytes: int,
+        metrics: Mapping[str, float] | None = None,
+        parent: str | None = None,
+        round: str | None = None,
+    ) -> Proposal:
+        """What `submit_proposal` would record, evaluated on a peer without ordering anything:
+        the chaincode's refusal (ChaincodeRefusalError) comes before the model is uploaded.
+
+        The ledger may change before the submit, which can still be refused."""
+        document = _proposal_document(
+            task_id, model_sha256, uri, size_bytes, metrics, parent, round
+        )
+        return Proposal.from_dict(self._evaluate("SubmitProposal", _json(document)))
 
     def get_proposal(self, proposal_id: str) -> Proposal:
         return Proposal.from_dict(self._evaluate("GetProposal", proposal_id))

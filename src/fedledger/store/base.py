@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -15,14 +17,37 @@ CHUNK_BYTES = 1024 * 1024
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """An object as the store lists it: its name (the SHA-256 its bytes should have), URI, size
+    and when it was last written."""
+
+    sha256: str
+    uri: str
+    size: int
+    modified: datetime
+
+
 class ModelStore(Protocol):
-    """Content-addressed storage: objects are named by their SHA-256."""
+    """Content-addressed storage: objects are named by their SHA-256.
+
+    `put` is idempotent and repairs: an object already there is kept only when its bytes still
+    hash to its name, and is rewritten otherwise (docs/model-pipeline.md, "The store").
+    """
 
     def put(self, data: bytes | Path) -> str: ...
 
     def get(self, uri: str, expected_sha256: str) -> bytes: ...
 
     def uri_for(self, sha256: str) -> str: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def digest(self, sha256: str) -> str: ...
+
+    def delete(self, sha256: str) -> None: ...
+
+    def objects(self) -> Iterator[StoredObject]: ...
 
 
 def check_sha256(value: str) -> str:
@@ -61,11 +86,20 @@ def file_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterable[bytes]:
 
 
 def sha256_of(data: bytes | Path) -> tuple[str, int]:
+    """The SHA-256 and size of bytes or of a file's content (OSError when it cannot be read)."""
     if isinstance(data, bytes):
         return hashlib.sha256(data).hexdigest(), len(data)
+    return digest_of(file_chunks(data))
+
+
+def digest_of(chunks: Iterable[bytes]) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
-    for chunk in file_chunks(data):
+    for chunk in chunks:
         digest.update(chunk)
         size += len(chunk)
     return digest.hexdigest(), size
+
+
+def is_sha256(value: str) -> bool:
+    return _HEX.fullmatch(value) is not None

@@ -1,4 +1,7 @@
-"""Store errors. The validator retries StoreUnavailableError and rejects on the others."""
+"""Store errors. What each means to a validator is decided in validator/evaluation.py: an
+InvalidUriError, or a ModelTooLargeError for a model the proposal itself declares too large,
+rejects the model; every other error is the store's fault, retried until the deadline
+(HashMismatchError and ObjectNotFoundError as "model bytes unavailable")."""
 
 from __future__ import annotations
 

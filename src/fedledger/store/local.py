@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from fedledger.store.base import (
     DEFAULT_MAX_BYTES,
+    StoredObject,
     check_sha256,
     file_chunks,
+    is_sha256,
     read_verified,
     sha256_of,
 )
@@ -35,14 +39,17 @@ class LocalStore:
         return self._path(check_sha256(sha256)).as_uri()
 
     def put(self, data: bytes | Path) -> str:
-        """Store `data` under its SHA-256; its URI. Raises ModelTooLargeError over the store's
-        limit.
+        """Store `data` under its SHA-256; its URI. An object already there is kept when its bytes
+        hash to its name (its time is renewed, for `store gc`'s grace period) and replaced
+        otherwise. Raises ModelTooLargeError over the store's limit, OSError when the file
+        system refuses.
         """
         sha256, size = sha256_of(data)
         if size > self.max_bytes:
             raise ModelTooLargeError(f"<{sha256}>", size, self.max_bytes)
         target = self._path(sha256)
-        if target.exists():
+        if target.exists() and self._intact(target):
+            os.utime(target)
             return target.as_uri()
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write beside the target then rename, so a reader never sees half an object.
@@ -86,6 +93,52 @@ class LocalStore:
             raise ObjectNotFoundError(uri) from None
         except OSError as exc:
             raise StoreUnavailableError(f"cannot read {uri}: {exc}") from exc
+
+    def exists(self, sha256: str) -> bool:
+        """Raises InvalidUriError unless `sha256` is a lowercase hex SHA-256."""
+        return self._path(check_sha256(sha256)).exists()
+
+    def digest(self, sha256: str) -> str:
+        """The SHA-256 of the bytes stored under `sha256` (equal to it when intact).
+
+        Raises ObjectNotFoundError, StoreUnavailableError when the file cannot be read.
+        """
+        path = self._path(check_sha256(sha256))
+        try:
+            return sha256_of(path)[0]
+        except FileNotFoundError:
+            raise ObjectNotFoundError(path.as_uri()) from None
+        except OSError as exc:
+            raise StoreUnavailableError(f"cannot read {path.as_uri()}: {exc}") from exc
+
+    def delete(self, sha256: str) -> None:
+        """Remove the object (nothing when it is not there). Raises StoreUnavailableError."""
+        path = self._path(check_sha256(sha256))
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreUnavailableError(f"cannot remove {path.as_uri()}: {exc}") from exc
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every object, by name; files that are not objects (a put under way) are skipped."""
+        folder = self.root / "sha256"
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.iterdir()):
+            if not is_sha256(path.name):
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue  # removed since the listing
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+            yield StoredObject(path.name, path.as_uri(), stat.st_size, modified)
+
+    def _intact(self, path: Path) -> bool:
+        try:
+            return sha256_of(path)[0] == path.name
+        except OSError:
+            return False
 
     def path_of(self, uri: str) -> Path:
         """The file behind a `file://` URI, which must be an object inside this store's root.

@@ -15,7 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from fedledger.store.base import (
     CHUNK_BYTES,
     DEFAULT_MAX_BYTES,
+    StoredObject,
     check_sha256,
+    digest_of,
+    is_sha256,
     read_verified,
     sha256_of,
 )
@@ -71,8 +74,10 @@ class S3Store:
         return f"s3://{self.bucket}/{self.key_for(sha256)}"
 
     def put(self, data: bytes | Path) -> str:
-        """Store `data` under its SHA-256; its URI. Raises ModelTooLargeError over the store's
-        limit, StoreUnavailableError when S3 fails.
+        """Store `data` under its SHA-256; its URI. An object already there is kept when its bytes
+        hash to its name (copied onto itself, which renews its time for `store gc`'s grace
+        period) and replaced otherwise. Raises ModelTooLargeError over the store's limit,
+        StoreUnavailableError when S3 fails, StoreError when S3 refuses.
         """
         sha256, size = sha256_of(data)
         uri = self.uri_for(sha256)
@@ -80,7 +85,14 @@ class S3Store:
             raise ModelTooLargeError(uri, size, self.max_bytes)
         key = self.key_for(sha256)
         with _translated(uri):
-            if self._exists(key):
+            if self._exists(key) and self._hash_of(key) == sha256:
+                self.client.copy_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": key},
+                    Metadata={"sha256": sha256},
+                    MetadataDirective="REPLACE",
+                )
                 return uri
             meta = {"sha256": sha256}
             if isinstance(data, bytes):
@@ -108,6 +120,51 @@ class S3Store:
                 )
             finally:
                 body.close()
+
+    def exists(self, sha256: str) -> bool:
+        """Raises StoreUnavailableError when S3 fails, StoreError when it refuses."""
+        with _translated(self.uri_for(sha256)):
+            return self._exists(self.key_for(sha256))
+
+    def digest(self, sha256: str) -> str:
+        """The SHA-256 of the bytes stored under `sha256` (equal to it when intact), streamed.
+
+        Raises ObjectNotFoundError, StoreUnavailableError when S3 fails, StoreError when it
+        refuses.
+        """
+        with _translated(self.uri_for(sha256)):
+            return self._hash_of(self.key_for(sha256))
+
+    def delete(self, sha256: str) -> None:
+        """Remove the object (nothing when it is not there).
+
+        Raises StoreUnavailableError when S3 fails, StoreError when it refuses.
+        """
+        with _translated(self.uri_for(sha256)):
+            self.client.delete_object(Bucket=self.bucket, Key=self.key_for(sha256))
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every object under the prefix, by name; other keys are skipped.
+
+        Raises StoreUnavailableError when S3 fails, StoreError when it refuses.
+        """
+        folder = f"{self.prefix}/sha256/" if self.prefix else "sha256/"
+        pages = self.client.get_paginator("list_objects_v2")
+        with _translated(f"s3://{self.bucket}/{folder}"):
+            for page in pages.paginate(Bucket=self.bucket, Prefix=folder):
+                for item in page.get("Contents", []):
+                    name = item["Key"].removeprefix(folder)
+                    if is_sha256(name):
+                        yield StoredObject(
+                            name, self.uri_for(name), item["Size"], item["LastModified"]
+                        )
+
+    def _hash_of(self, key: str) -> str:
+        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        try:
+            return digest_of(body.iter_chunks(CHUNK_BYTES))[0]
+        finally:
+            body.close()
 
     def _exists(self, key: str) -> bool:
         try:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fedledger.evaluate.report import EvaluationReport
+    from fedledger.store.errors import StoreError
 
 
 class ValidatorError(Exception):
@@ -33,6 +34,38 @@ class LimitExceededError(ValidatorError):
 
 class UnavailableError(ValidatorError):
     """A dependency of ours (store, peer, sandbox) failed in a way worth retrying."""
+
+
+class ModelBytesUnavailableError(UnavailableError):
+    """The store has no object with the proposed model's bytes: it is missing, or its bytes do
+    not hash to the SHA-256 on the ledger. The store's fault, not the model's: retried, and
+    when the bytes never come right the proposal expires (docs/validator.md)."""
+
+    def __init__(self, uri: str, expected: str, actual: str | None, seen: str) -> None:
+        self.uri, self.expected, self.actual = uri, expected, actual
+        super().__init__(
+            f"model bytes unavailable: {uri} holds {seen}, expected SHA-256 {expected}; "
+            "putting the intact model in the store again repairs it"
+        )
+
+    @classmethod
+    def of(cls, error: StoreError, expected: str) -> ModelBytesUnavailableError:
+        """The store's error as the validator reports it: a HashMismatchError, an
+        ObjectNotFoundError, or a ModelTooLargeError for an object larger than the proposal's
+        size."""
+        from fedledger.store.errors import HashMismatchError, ModelTooLargeError
+
+        uri = str(getattr(error, "uri", "?"))
+        if isinstance(error, HashMismatchError):
+            return cls(uri, expected, error.actual, f"SHA-256 {error.actual}")
+        if isinstance(error, ModelTooLargeError):
+            return cls(
+                uri,
+                expected,
+                None,
+                f"an object over the {error.limit}-byte limit, larger than the proposed model",
+            )
+        return cls(uri, expected, None, "no object")
 
 
 class ModelRejectedError(ValidatorError):

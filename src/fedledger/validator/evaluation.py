@@ -2,10 +2,15 @@
 
 `EvaluationService.assess` is the one sequence behind both the Evaluate RPC and the voter.
 Faults are sorted here, once:
-- the model's (bytes not matching the hash, too large, malformed, wrong signature): a REJECT
-  report with an `error_code` (the voter votes it, the RPC answers with ModelRejectedError);
+- the model's (too large, malformed, wrong signature, a URI that is not one): a REJECT report
+  with an `error_code` (the voter votes it, the RPC answers with ModelRejectedError);
 - ours (store unreachable, holdout unusable, sandbox broken, a schema this package encodes
-  differently from the chaincode): an exception to retry on.
+  differently from the chaincode): an exception to retry on;
+- the store's (an object missing, or whose bytes do not hash to the proposal's SHA-256): ours
+  too, as ModelBytesUnavailableError. The hash on the ledger is what was proposed; bytes that do
+  not match it are not the model, and whoever can write to the store must not be able to veto
+  a model by damaging them. Retried until the deadline; then the proposal expires, and the
+  proposer can repair the object (`put`) and propose again.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from fedledger.store.errors import (
 )
 from fedledger.validator.config import Limits
 from fedledger.validator.errors import (
+    ModelBytesUnavailableError,
     ModelRejectedError,
     NotFoundError,
     NotReadyError,
@@ -51,12 +57,9 @@ log = structlog.get_logger("fedledger.validator")
 CANCELLED = "cancelled"
 
 # What each store refusal means for the model (all of them are the proposer's doing).
-_STORE_FAULTS: dict[type[StoreError], str] = {
-    HashMismatchError: "hash_mismatch",
-    ModelTooLargeError: "too_large",
-    InvalidUriError: "invalid_uri",
-    ObjectNotFoundError: "not_found",
-}
+_STORE_FAULTS: dict[type[StoreError], str] = {InvalidUriError: "invalid_uri"}
+# The store's faults, not the model's: the bytes are not (or no longer) what was proposed.
+_BYTES_UNAVAILABLE = (HashMismatchError, ObjectNotFoundError)
 
 
 class ModelEvaluator(Protocol):
@@ -81,6 +84,7 @@ class ModelReference:
 
     uri: str
     sha256: str
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,8 @@ class EvaluationService:
     def fetch(self, task: LedgerTask, policy: Policy, reference: ModelReference) -> bytes:
         """The verified bytes; ModelRejectedError when the store's answer is the model's fault.
 
-        UnavailableError when the store cannot answer now.
+        UnavailableError when the store cannot answer now; ModelBytesUnavailableError (one) when
+        the object is missing or its bytes are not the model's.
         """
         # The store stops reading at limits.maxModelBytes; the task's own limit is checked here
         # (and again by the evaluator's static checks).
@@ -205,6 +210,17 @@ class EvaluationService:
         except StoreUnavailableError as error:
             self.metrics.errors.labels(kind="store_unavailable").inc()
             raise UnavailableError(f"the model store is unavailable: {error}") from error
+        except _BYTES_UNAVAILABLE as error:
+            self.metrics.errors.labels(kind="model_bytes_unavailable").inc()
+            raise ModelBytesUnavailableError.of(error, reference.sha256) from error
+        except ModelTooLargeError as error:
+            if reference.size_bytes is not None and reference.size_bytes <= limit:
+                # The object is larger than the proposal says the model is: not the model.
+                self.metrics.errors.labels(kind="model_bytes_unavailable").inc()
+                raise ModelBytesUnavailableError.of(error, reference.sha256) from error
+            raise ModelRejectedError(
+                _fault_report(task, reference.sha256, "too_large", str(error), started)
+            ) from error
         except tuple(_STORE_FAULTS) as error:
             code = _STORE_FAULTS[type(error)]
             raise ModelRejectedError(

@@ -80,16 +80,32 @@ class ReportBook:
                 os.fsync(file.fileno())
             temporary.replace(path)
 
+    def note_no_vote(self, proposal_id: str, reason: str) -> None:
+        """Remember why we gave up voting on `proposal_id` (the last fault before its deadline),
+        so that asking for our report on it says why there is none."""
+        path = self.folder / f"no-vote-{check_proposal_id(proposal_id)}.json"
+        with self._lock:
+            path.write_text(json.dumps({"proposalId": proposal_id, "reason": reason}))
+
     def get(self, proposal_id: str) -> VoteRecord:
-        """The report behind our vote on `proposal_id`; raises NotFoundError when we filed none."""
+        """The report behind our vote on `proposal_id`; raises NotFoundError when we filed none
+        (saying why we gave up, when we did)."""
         path = self._path(proposal_id)
         try:
             return VoteRecord.from_dict(json.loads(path.read_text()))
+        except FileNotFoundError:
+            pass
+        try:
+            note = json.loads((self.folder / f"no-vote-{proposal_id}.json").read_text())
         except FileNotFoundError:
             raise NotFoundError(
                 f"this validator has no report on proposal {proposal_id}: it has not voted on it "
                 "(yet), or the proposal is not for a task it serves"
             ) from None
+        raise NotFoundError(
+            f"this validator did not vote on proposal {proposal_id}: it gave up at the deadline "
+            f"after {note['reason']}"
+        )
 
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("p-*.json"))

@@ -59,8 +59,6 @@ class StatusView(Protocol):
 
 def status_code(error: ValidatorError) -> grpc.StatusCode:
     if isinstance(error, ModelRejectedError):
-        if error.report.error_code == "not_found":
-            return grpc.StatusCode.NOT_FOUND
         if error.report.error_code in _LIMIT_FAULTS:
             return grpc.StatusCode.RESOURCE_EXHAUSTED
         return grpc.StatusCode.INVALID_ARGUMENT

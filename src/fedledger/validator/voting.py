@@ -200,6 +200,7 @@ class Voter:
         deadline = self._deadlines.get(proposal_id)
         if deadline is not None and self.clock().timestamp() + delay >= deadline.timestamp():
             self.metrics.errors.labels(kind="gave_up").inc()
+            self.reports.note_no_vote(proposal_id, str(error))
             bound.error(
                 "no vote: the deadline passes before the next attempt",
                 error=str(error),
@@ -245,7 +246,7 @@ class Voter:
             model_sha256=proposal.model_sha256,
             uri=proposal.uri,
         )
-        model = ModelReference(proposal.uri, proposal.model_sha256)
+        model = ModelReference(proposal.uri, proposal.model_sha256, proposal.size_bytes)
         assessment = self.service.assess(
             Candidate(proposal.task_id, model, proposal.policy, proposal.proposer),
             wait=None,
