@@ -318,6 +318,25 @@ def test_predict_refuses_a_champion_whose_bytes_changed_in_the_store(
     assert not Path("scores.csv.partial").exists()
 
 
+def test_check_refuses_a_loop_without_a_constant_bound_before_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `propose` and every validator refuse statically (docs/bounded-evaluation.md)."""
+    from tests.unit.hostile_models import loop_model
+
+    folder = _workspace(tmp_path)
+    monkeypatch.chdir(folder)
+    bomb = loop_model(None, trip_name="rows", schema=SCHEMA, task_id="loans-1")
+    Path("bomb.onnx").write_bytes(bomb.SerializeToString())
+    refused = runner.invoke(app, ["models", "check", "bomb.onnx", "--task", "task.yaml"])
+    assert refused.exit_code == 1
+    assert " ".join(refused.output.split()) == (
+        "error: bomb.onnx does not fit task loans-1: Loop node 'spin' has a trip count computed "
+        "at run time ('rows'); a "
+        "Loop's trip count must be a constant (an initializer) of at most 100000"
+    )
+
+
 def _variant(model: bytes) -> bytes:
     """The same model with another hash: a fresh doc string in its ONNX metadata."""
     import onnx

@@ -4,6 +4,7 @@ the docs show it."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,9 @@ ISSUE = {"caCert": "ca.pem", "caKey": "ca.key"}
         (
             {"limits": {"memory": 1}},
             "limits.memory is not a known field (known: maxConcurrentEvaluations, "
-            "maxInlineModelBytes, maxModelBytes, slotWaitSeconds, memoryBytes, cpuSeconds, "
-            "wallSeconds, threads)",
+            "maxEvaluationsPerProposer, maxInlineModelBytes, maxModelBytes, slotWaitSeconds, "
+            "memoryBytes, cpuSeconds, cpuBaseSeconds, cpuSecondsPerMillionCells, "
+            "cpuSecondsPerModelMib, wallSeconds, threads, maxLoopIterations)",
         ),
         ({"gateway": "peer0:7051"}, "gateway must be a mapping"),
         (
@@ -173,7 +175,13 @@ def test_the_defaults(files: Path) -> None:
         "fedledger",
         None,
     )
-    assert config.limits.max_concurrent_evaluations == 1
+    # One evaluation slot per core, at least one; one proposer's share is half, rounded up.
+    assert config.limits.max_concurrent_evaluations == max(1, os.cpu_count() or 1)
+    assert config.limits.max_evaluations_per_proposer is None
+    sandbox = config.limits.sandbox
+    assert (sandbox.cpu_seconds, sandbox.cpu_base_seconds, sandbox.wall_seconds) == (300, 2, 600)
+    assert (sandbox.cpu_seconds_per_million_cells, sandbox.cpu_seconds_per_model_mib) == (5, 0.5)
+    assert sandbox.max_loop_iterations == 100_000
     assert config.limits.sandbox.memory_bytes == 4 * 1024**3
     assert (config.retry.initial_seconds, config.retry.max_seconds) == (0.5, 10.0)
     assert config.listen.issue_from is not None

@@ -47,7 +47,7 @@ EVALUATE_MODEL_FAULTS = [
     evaluate.InvalidOutputError,
     evaluate.InferenceFailedError,
     evaluate.ResourceLimitError,
-    evaluate.EvaluationTimeoutError,
+    evaluate.UnboundedLoopError,
 ]
 
 # package root → the public errors that must derive from it
@@ -59,6 +59,8 @@ HIERARCHY: dict[type[Exception], list[type[Exception]]] = {
         *EVALUATE_MODEL_FAULTS,
         evaluate.EvaluatorError,
         evaluate.HoldoutError,
+        evaluate.SandboxStarvedError,
+        evaluate.EvaluationCancelledError,
         ZygoteGoneError,
     ],
     fabric.FabricError: [

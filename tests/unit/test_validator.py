@@ -107,6 +107,20 @@ def test_an_undefined_metric_abstains() -> None:
     assert ballot_for(undefined, "roc_auc", 100).decision == "abstain"
 
 
+def test_a_cancelled_evaluation_abstains_saying_why() -> None:
+    reason = "evaluation cancelled: the proposal was decided (REJECTED) after 4.2 s"
+    cancelled = report(
+        error_code="cancelled", decision=Decision.REJECT, score=None, reasons=(reason,)
+    )
+    ballot = ballot_for(cancelled, "roc_auc", 0)
+    assert (ballot.decision, ballot.metrics, ballot.holdout_rows, ballot.reason) == (
+        "abstain",
+        {},
+        1,
+        reason,
+    )
+
+
 def test_a_long_reason_is_cut_to_the_chaincode_limit() -> None:
     long = report(reasons=("x" * 400,))
     assert len(ballot_for(long, "roc_auc", 1).reason) == 256
@@ -117,7 +131,8 @@ def test_a_long_reason_is_cut_to_the_chaincode_limit() -> None:
     [
         ("invalid_uri", grpc.StatusCode.INVALID_ARGUMENT),
         ("too_large", grpc.StatusCode.RESOURCE_EXHAUSTED),
-        ("timeout", grpc.StatusCode.RESOURCE_EXHAUSTED),
+        ("resource_limit", grpc.StatusCode.RESOURCE_EXHAUSTED),
+        ("unbounded_loop", grpc.StatusCode.RESOURCE_EXHAUSTED),
     ],
 )
 def test_model_faults_map_to_status_codes(code: str, status: grpc.StatusCode) -> None:

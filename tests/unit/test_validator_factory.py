@@ -7,7 +7,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any, cast
 import grpc
 import pytest
 
+from fedledger.evaluate.cancel import Cancellation
 from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.policy import Task as EvaluationTask
@@ -272,13 +275,16 @@ class FakeStore:
 
 
 class FakeEvaluator:
-    """Scores every model `score` (a REJECT with `error_code` when set), recording the calls."""
+    """Scores every model `score` (a REJECT with `error_code` when set), recording the calls.
+    With `hang` set, an evaluation runs until it is cancelled (a CPU bomb, as the voter sees
+    one)."""
 
     def __init__(self) -> None:
         self.score = 0.9
         self.error_code: str | None = None
         self.calls: list[tuple[bytes, str, int, float | None]] = []
         self.closed = False
+        self.hang = False
 
     def evaluate(
         self,
@@ -287,8 +293,15 @@ class FakeEvaluator:
         holdout: Holdout,
         *,
         champion_score: float | None = None,
+        cancel: Cancellation | None = None,
     ) -> EvaluationReport:
         self.calls.append((model_bytes, task.task_id, holdout.rows, champion_score))
+        if self.hang:
+            assert cancel is not None, "a voter's evaluation can always be cancelled"
+            cancelled = threading.Event()
+            cancel.on_cancel(cancelled.set)
+            assert cancelled.wait(30), "never cancelled"
+            cancel.check(1.5)
         faulty = self.error_code is not None
         return EvaluationReport(
             model_sha256=hashlib.sha256(model_bytes).hexdigest(),
@@ -522,6 +535,15 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
             ),
             Outcome.REFUSED,
         ),
+        # Decided while we evaluated (main's chaincode refuses a vote after the decision).
+        (
+            lambda b: setattr(
+                b.ledger,
+                "cast_refusal",
+                f"[NOT_PENDING] vote refused: proposal {PID} is REJECTED, not PENDING",
+            ),
+            Outcome.CLOSED,
+        ),
         (
             lambda b: b.ledger.proposals.update({PID: proposal_record(status="UNHEARD")}),
             Outcome.UNREADABLE,
@@ -557,6 +579,7 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
         "accepted-since-replaced",
         "chaincode-says-we-voted",
         "chaincode-refuses",
+        "chaincode-says-decided",
         "unreadable-record",
         "store-down-near-deadline",
         "holdout-broken-near-deadline",
@@ -650,3 +673,49 @@ def test_the_servicer_answers_with_the_report_or_the_status_code_of_the_error(
         servicer.Evaluate(request, context)
     assert not_ready.value.args[0] == grpc.StatusCode.FAILED_PRECONDITION
     assert "the two canonical encodings disagree" in not_ready.value.args[1]
+
+
+def decided_event(status: str, proposal_id: str = PID) -> ChaincodeEvent:
+    payload = {
+        "taskId": "churn",
+        "proposalId": proposal_id,
+        "modelSha256": SHA,
+        "uri": URI,
+        "status": status,
+        "reason": "vetoed by Org2MSP",
+        "decidedAt": stamp(NOW),
+        "decidedBy": "Org2MSP",
+        "champion": None,
+        "tally": {"approve": 0, "reject": 1, "abstain": 0},
+    }
+    return ChaincodeEvent(7, "t7", "fedledger", "ProposalDecided", json.dumps(payload).encode())
+
+
+def _wait_until(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def test_a_decision_cancels_the_evaluation_which_is_cast_as_an_abstention(built: Built) -> None:
+    built.evaluator.hang = True
+    watcher = built.service.parts.watcher
+    watcher.schedule(PID)
+    _wait_until(lambda: built.evaluator.calls, "the evaluation never started")
+    # Another proposal's decision, and this one's acceptance, cancel nothing.
+    watcher._follow([decided_event("REJECTED", proposal_id="p-other"), decided_event("ACCEPTED")])
+    time.sleep(0.1)
+    assert watcher.pending == 1
+    watcher._follow([decided_event("REJECTED")])
+    _wait_until(lambda: watcher.pending == 0, "the voter did not finish")
+    (vote,) = built.ledger.votes
+    assert (vote["decision"], vote["metrics"], vote["holdoutRows"]) == ("abstain", {}, 1)
+    assert re.fullmatch(
+        r"evaluation cancelled: the proposal was decided \(REJECTED\) after \d+\.\d s",
+        vote["reason"],
+    ), vote["reason"]
+    cancelled = built.service.metrics.registry.get_sample_value(
+        "fedledger_validator_evaluations_cancelled_total", {"task": "churn"}
+    )
+    assert cancelled == 1.0

@@ -85,6 +85,9 @@ class EmbeddedConfig:
     orderer_msp_id: str
     orderer_domain: str
     members: tuple[OrgConfig, ...]
+    # The shortest interval between a client's keepalive pings that the Gateway servers accept
+    # (Fabric's peer.keepalive.minInterval); quicker pings get the connection closed.
+    keepalive_min_interval: float = 60.0  # fabric.gateway.PEER_MIN_PING_INTERVAL
 
     @classmethod
     def from_definition(cls, definition: NetworkDefinition) -> EmbeddedConfig:

@@ -28,6 +28,7 @@ from fedledger.embedded.identity import MemberRegistry, Signer
 from fedledger.embedded.orderer import BlockCutter
 from fedledger.embedded.store import Store
 from fedledger.embedded.validator import Validator
+from fedledger.fabric.gateway import accepted_pings
 from fedledger.runtime.processes import ProcessTable
 
 log = structlog.get_logger("fedledger.embedded.server")
@@ -135,6 +136,7 @@ def _gateway_server(
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
+            *accepted_pings(config.keepalive_min_interval),
         ]
     )
     gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ledger, org), server)

@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from fedledger.evaluate.cancel import Cancellation
 from fedledger.evaluate.errors import EvaluatorError, InvalidOutputError
 from fedledger.evaluate.holdout import Holdout
-from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.limits import Budget, SandboxLimits
 from fedledger.evaluate.metrics import classification_metrics, regression_metrics
 from fedledger.evaluate.policy import Decision, Task
 from fedledger.evaluate.report import EvaluationReport, evaluator_version
-from fedledger.evaluate.runner import Sandbox, SandboxProcess
+from fedledger.evaluate.runner import Sandbox, SandboxProcess, SandboxResult
 from fedledger.evaluate.static import check_model
 from fedledger.evaluate.zygote import ForkedSandbox, Zygote, ZygoteGoneError
 from fedledger.models.errors import ModelError
@@ -115,13 +116,22 @@ class Evaluator:
         holdout: Holdout | str | Path,
         *,
         champion_score: float | None = None,
+        cancel: Cancellation | None = None,
     ) -> EvaluationReport:
+        """The model's report on the holdout: its faults (static, in the sandbox, in its
+        outputs) are a REJECT report saying why.
+
+        Raises HoldoutError for a holdout that does not match the task, EvaluatorError when the
+        sandbox cannot run or is starved of CPU, EvaluationCancelledError when `cancel` is
+        cancelled (the sandbox is killed at once).
+        """
         started = time.perf_counter()
+        cancel = cancel or Cancellation()
         model_sha256 = hashlib.sha256(model_bytes).hexdigest()
         timings: dict[str, float] = {}
         data = holdout if isinstance(holdout, Holdout) else Holdout.load(holdout, task.schema)
         try:
-            metrics = self._score(model_bytes, task, data, timings)
+            metrics = self._score(model_bytes, task, data, timings, cancel)
         except ModelError as exc:
             return EvaluationReport(
                 model_sha256=model_sha256,
@@ -141,13 +151,11 @@ class Evaluator:
             if data is not holdout:
                 data.close()
         score = metrics.get(task.policy.metric)
-        if score is None:
-            decision, reasons = (
-                Decision.REJECT,
-                [f"{task.policy.metric} is undefined on this holdout"],
-            )
-        else:
-            decision, reasons = task.policy.decide(score, champion_score)
+        decision, reasons = (
+            task.policy.decide(score, champion_score)
+            if score is not None
+            else (Decision.REJECT, [f"{task.policy.metric} is undefined on this holdout"])
+        )
         return EvaluationReport(
             model_sha256=model_sha256,
             task_id=task.task_id,
@@ -163,9 +171,15 @@ class Evaluator:
         )
 
     def _score(
-        self, model_bytes: bytes, task: Task, holdout: Holdout, timings: dict[str, float]
+        self,
+        model_bytes: bytes,
+        task: Task,
+        holdout: Holdout,
+        timings: dict[str, float],
+        cancel: Cancellation,
     ) -> dict[str, float]:
         t0 = time.perf_counter()
+        cancel.check(0.0)
         sandbox: Sandbox | None = None
         if self.sandbox_command is not None:
             sandbox = self._one_shot_sandbox()
@@ -181,7 +195,11 @@ class Evaluator:
             timings["static_seconds"] = t1 - t0
             if sandbox is None:
                 sandbox = self._forked_sandbox()
-            result = sandbox.run(model_path, inputs, checked.outputs, workdir)
+            budget = self.limits.budget(holdout.rows, len(inputs), len(model_bytes))
+            timings["cpu_budget_seconds"] = budget.cpu_seconds
+            result = _run_cancellable(
+                sandbox, cancel, t0, model_path, inputs, checked.outputs, workdir, budget
+            )
             t2 = time.perf_counter()
             timings["sandbox_seconds"] = t2 - t1
             timings["session_seconds"] = result.session_seconds
@@ -199,6 +217,30 @@ class Evaluator:
             shutil.rmtree(workdir, ignore_errors=True)
             if self.keep_spare and self.sandbox_command is None:
                 self._refill_spare()
+
+
+def _run_cancellable(
+    sandbox: Sandbox,
+    cancel: Cancellation,
+    started: float,
+    model: Path,
+    inputs: dict[str, Path],
+    outputs: Sequence[str],
+    workdir: Path,
+    budget: Budget,
+) -> SandboxResult:
+    """The sandbox's result; a cancellation kills it and wins over whatever its end says."""
+    cancel.check(time.perf_counter() - started)
+    forget = cancel.on_cancel(sandbox.terminate)
+    try:
+        result = sandbox.run(model, inputs, outputs, workdir, budget)
+    except (ModelError, EvaluatorError):
+        cancel.check(time.perf_counter() - started)
+        raise
+    finally:
+        forget()
+    cancel.check(time.perf_counter() - started)
+    return result
 
 
 def _load_output(path: Path, name: str) -> npt.NDArray[np.generic]:

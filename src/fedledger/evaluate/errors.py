@@ -5,7 +5,10 @@ it was:
   (too large, custom operators, a wrong signature) or fails when run (crashes, NaN, over the
   sandbox's limits, too slow). A validator rejects the model.
 - `EvaluatorError`: ours. The evaluator could not do its job (a holdout that does not match the
-  schema, a sandbox that did not start): abstain, fix, retry; never a vote against the model.
+  schema, a sandbox that did not start or was starved of CPU): abstain, fix, retry; never a
+  vote against the model.
+
+`EvaluationCancelledError` is neither: the caller cancelled the evaluation (cancel.py).
 
 What `fedledger.models` finds wrong with a model file (its metadata, its task) reaches the
 evaluator's callers as that package's `ModelError`: the model's fault too.
@@ -50,6 +53,12 @@ class GraphTooComplexError(ModelFaultError):
     code = "too_complex"
 
 
+class UnboundedLoopError(ModelFaultError):
+    """A Loop or Scan whose iterations are not known before the model runs, or over the limit."""
+
+    code = "unbounded_loop"
+
+
 class InvalidModelError(ModelFaultError):
     """onnx.checker refused the model."""
 
@@ -77,13 +86,9 @@ class InferenceFailedError(ModelFaultError):
 
 
 class ResourceLimitError(ModelFaultError):
-    """The model went over the sandbox's memory or CPU-time limit."""
+    """The model went over the sandbox's memory limit or its CPU budget."""
 
     code = "resource_limit"
-
-
-class EvaluationTimeoutError(ModelFaultError):
-    code = "timeout"
 
 
 class EvaluatorError(EvaluationError):
@@ -92,3 +97,17 @@ class EvaluatorError(EvaluationError):
 
 class HoldoutError(EvaluatorError):
     """The local holdout file does not match the task schema: fix the data, do not vote."""
+
+
+class SandboxStarvedError(EvaluatorError):
+    """The sandbox reached its wall-clock backstop before using its CPU budget: the machine
+    did not give it the CPU (overloaded), which is no fault of the model's. Retry later."""
+
+
+class EvaluationCancelledError(EvaluationError):
+    """The evaluation was cancelled (its proposal was decided meanwhile): no verdict on the
+    model, none on the evaluator. `reason` says why, `seconds` how long it had run."""
+
+    def __init__(self, reason: str, seconds: float) -> None:
+        self.reason, self.seconds = reason, seconds
+        super().__init__(f"evaluation cancelled: {reason} after {seconds:.1f} s")

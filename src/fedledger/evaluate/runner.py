@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,13 +14,15 @@ from typing import Protocol
 
 from fedledger.evaluate import sandbox
 from fedledger.evaluate.errors import (
-    EvaluationTimeoutError,
     EvaluatorError,
     InferenceFailedError,
     ResourceLimitError,
+    SandboxStarvedError,
 )
-from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.limits import Budget, SandboxLimits
 from fedledger.evaluate.reasons import public_text
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def default_command() -> list[str]:
@@ -36,6 +39,7 @@ class SandboxResult:
 
 def request_line(
     limits: SandboxLimits,
+    budget: Budget,
     model: Path,
     inputs: dict[str, Path],
     outputs: Sequence[str],
@@ -47,7 +51,7 @@ def request_line(
         "outputs": list(outputs),
         "workdir": str(workdir),
         "memory_bytes": limits.memory_bytes,
-        "cpu_seconds": limits.cpu_seconds,
+        "cpu_seconds": budget.cpu_seconds,
         "threads": limits.threads,
     }
     return json.dumps(request) + "\n"
@@ -57,10 +61,39 @@ class Sandbox(Protocol):
     """One sandbox process serving exactly one evaluation."""
 
     def run(
-        self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
+        self,
+        model: Path,
+        inputs: dict[str, Path],
+        outputs: Sequence[str],
+        workdir: Path,
+        budget: Budget,
     ) -> SandboxResult: ...
 
+    def terminate(self) -> None:
+        """Kill the process from any thread; `run` then returns or raises at once."""
+
     def kill(self) -> None: ...
+
+
+def cpu_seconds_of(pid: int) -> float | None:
+    """The CPU time (user + system) a live process has used, or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def starved(budget: Budget, cpu_used: float | None) -> SandboxStarvedError:
+    """The error for a sandbox ended by its wall backstop before it used its CPU budget."""
+    used = "?" if cpu_used is None else f"{cpu_used:.1f}"
+    return SandboxStarvedError(
+        f"the sandbox used {used} s of its {budget.cpu_seconds} s CPU budget within the "
+        f"{budget.wall_seconds:g} s wall-clock backstop: this machine is too busy to give it "
+        "the CPU; the evaluation is retried"
+    )
 
 
 class SandboxProcess:
@@ -82,20 +115,28 @@ class SandboxProcess:
             raise EvaluatorError(f"cannot start the sandbox process: {exc}") from exc
 
     def run(
-        self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
+        self,
+        model: Path,
+        inputs: dict[str, Path],
+        outputs: Sequence[str],
+        workdir: Path,
+        budget: Budget,
     ) -> SandboxResult:
-        """Run one inference in the sandbox process. Raises EvaluationTimeoutError past the wall-
-        clock limit (the process is killed), or what `interpret` raises.
+        """Run one inference in the sandbox process. Raises SandboxStarvedError past the wall-
+        clock backstop (the process is killed), or what `interpret` raises.
         """
-        line = request_line(self.limits, model, inputs, outputs, workdir)
+        line = request_line(self.limits, budget, model, inputs, outputs, workdir)
         try:
-            stdout, stderr = self.process.communicate(line, timeout=self.limits.wall_seconds)
+            stdout, stderr = self.process.communicate(line, timeout=budget.wall_seconds)
         except subprocess.TimeoutExpired:
+            used = cpu_seconds_of(self.process.pid)
             self.kill()
-            raise EvaluationTimeoutError(
-                f"inference did not finish within {self.limits.wall_seconds:g} s"
-            ) from None
-        return interpret(self.process.returncode, stdout, stderr, self.limits)
+            raise starved(budget, used) from None
+        return interpret(self.process.returncode, stdout, stderr, self.limits, budget)
+
+    def terminate(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -103,17 +144,19 @@ class SandboxProcess:
         self.process.communicate()
 
 
-def interpret(code: int, stdout: str, stderr: str, limits: SandboxLimits) -> SandboxResult:
+def interpret(
+    code: int, stdout: str, stderr: str, limits: SandboxLimits, budget: Budget
+) -> SandboxResult:
     """A sandbox process's exit code (negative: killed by that signal) and its last JSON line.
 
     Raises InferenceFailedError when the process died or onnxruntime failed,
-    ResourceLimitError when it hit a CPU or memory limit.
+    ResourceLimitError when it used its CPU budget or hit the memory limit.
     """
     if code < 0:
         sig = signal.Signals(-code)
         # SIGXCPU comes only from RLIMIT_CPU; SIGKILL from its hard limit or the OOM killer.
         if sig in (signal.SIGXCPU, signal.SIGKILL):
-            raise ResourceLimitError(f"model used more than {limits.cpu_seconds} s of CPU time")
+            raise ResourceLimitError(budget.over_cpu())
         raise InferenceFailedError(f"sandbox process died with {sig.name}{_tail(stderr)}")
     lines = stdout.strip().splitlines()
     try:

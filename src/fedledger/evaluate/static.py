@@ -18,6 +18,7 @@ from fedledger.evaluate.errors import (
     UnsupportedVersionError,
 )
 from fedledger.evaluate.limits import SandboxLimits
+from fedledger.evaluate.loops import check_loops
 from fedledger.evaluate.policy import Task
 from fedledger.evaluate.runtime_support import RuntimeSupport, domain_name, installed_support
 from fedledger.models.metadata import CLASSIFIER_OUTPUTS, ModelMetadata, check_metadata, parse_model
@@ -45,8 +46,9 @@ def check_model(
     `support` is what the evaluation's onnxruntime loads (by default the installed one's).
 
     ModelSizeError over the task's size limit, UnsupportedVersionError for an IR version or
-    opset newer than `support`, InvalidModelError for anything else the checks refuse;
-    EvaluatorError when the installed onnxruntime cannot be probed.
+    opset newer than `support`, UnboundedLoopError for a Loop or Scan without a constant bound
+    (loops.py), InvalidModelError for anything else the checks refuse; EvaluatorError when the
+    installed onnxruntime cannot be probed.
     """
     if len(model_bytes) > task.policy.max_model_bytes:
         raise ModelSizeError(len(model_bytes), task.policy.max_model_bytes)
@@ -59,6 +61,7 @@ def check_model(
         onnx.checker.check_model(model)
     except (onnx.checker.ValidationError, ValueError) as exc:
         raise InvalidModelError(f"onnx.checker refused the model: {exc}") from None
+    check_loops(model.graph, limits.max_loop_iterations)
     metadata = read_model_metadata(model, task.task_id)
     check_metadata(metadata, task.task_id, task.schema)
     return CheckedModel(model, metadata, _check_inputs(model, task), _check_outputs(model, task))

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from collections.abc import Sequence
@@ -29,9 +30,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from fedledger.evaluate import sandbox
-from fedledger.evaluate.errors import EvaluationTimeoutError, EvaluatorError
-from fedledger.evaluate.limits import SandboxLimits
-from fedledger.evaluate.runner import SandboxResult, interpret, request_line
+from fedledger.evaluate.errors import EvaluatorError
+from fedledger.evaluate.limits import Budget, SandboxLimits
+from fedledger.evaluate.runner import (
+    SandboxResult,
+    cpu_seconds_of,
+    interpret,
+    request_line,
+    starved,
+)
 
 START_SECONDS = 60.0  # imports on a loaded machine; not part of any evaluation's wall clock
 ANSWER_SECONDS = 10.0  # the zygote answers a fork or a kill at once: it does nothing else
@@ -95,6 +102,8 @@ class Zygote:
         self._control = ours
         self._control.settimeout(ANSWER_SECONDS)
         self._ready = False
+        # The ready message comes once: evaluations starting together must not all wait for it.
+        self._ready_lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _stop, self.process, ours, self._log)
 
     @property
@@ -154,6 +163,10 @@ class Zygote:
             self._control.send(json.dumps({"op": "kill", "pid": pid}).encode())
 
     def _wait_ready(self) -> None:
+        with self._ready_lock:
+            self._wait_ready_once()
+
+    def _wait_ready_once(self) -> None:
         if self._ready:
             return
         self._control.settimeout(START_SECONDS)
@@ -265,30 +278,40 @@ class ForkedSandbox:
         self._request = request
 
     def run(
-        self, model: Path, inputs: dict[str, Path], outputs: Sequence[str], workdir: Path
+        self,
+        model: Path,
+        inputs: dict[str, Path],
+        outputs: Sequence[str],
+        workdir: Path,
+        budget: Budget,
     ) -> SandboxResult:
-        """Run one inference in the forked child. Raises EvaluationTimeoutError past the wall-
-        clock limit, EvaluatorError when the child's status cannot be read, or what
+        """Run one inference in the forked child. Raises SandboxStarvedError past the wall-
+        clock backstop, EvaluatorError when the child's status cannot be read, or what
         `interpret` raises.
         """
-        line = request_line(self.limits, model, inputs, outputs, workdir)
+        line = request_line(self.limits, budget, model, inputs, outputs, workdir)
         with contextlib.suppress(OSError):  # the child is already gone: its status says how
             self._request.sendall(line.encode())
         started = time.monotonic()
         try:
-            code = self.process.wait(self.limits.wall_seconds)
+            code = self.process.wait(budget.wall_seconds)
         except TimeoutError:
+            used = cpu_seconds_of(self.process.pid)
             self.kill()
-            raise EvaluationTimeoutError(
-                f"inference did not finish within {self.limits.wall_seconds:g} s"
-            ) from None
+            raise starved(budget, used) from None
         except ZygoteGoneError:
             self.zygote.close()  # takes the orphaned child with it (same process group)
             raise EvaluatorError(
                 f"the sandbox zygote (pid {self.zygote.pid}) ended during the evaluation, "
                 f"after {time.monotonic() - started:.3g} s; the next evaluation starts a new one"
             ) from None
-        return interpret(code, self._answer(), _log_tail(workdir), self.limits)
+        return interpret(code, self._answer(), _log_tail(workdir), self.limits, budget)
+
+    def terminate(self) -> None:
+        # Only asks the zygote (which alone may signal it before reaping it): the thread in
+        # run() then receives the child's status and returns.
+        if self.process.returncode is None:
+            self.zygote.kill_child(self.process.pid)
 
     def kill(self) -> None:
         if self.process.returncode is None:

@@ -15,20 +15,40 @@ from fedledger.fabric.client import GatewayClient, Timeouts
 from fedledger.fabric.contract import Clock, Network, now
 from fedledger.fabric.identity import SigningIdentity
 
-# Reconnect quickly after a peer restart (gRPC's default backoff grows to two minutes); detect a
-# silently dead connection under an idle event stream with keepalive pings no more often than a
-# peer tolerates (Fabric's peer.keepalive.minInterval, 60 s: more frequent pings get the
-# connection closed); accept blocks and query results larger than gRPC's 4 MiB default.
-CHANNEL_OPTIONS: list[tuple[str, int]] = [
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
-    ("grpc.max_reconnect_backoff_ms", 5_000),
-    ("grpc.keepalive_time_ms", 120_000),
-    ("grpc.keepalive_timeout_ms", 20_000),
-    ("grpc.http2.max_pings_without_data", 0),
-    ("grpc.max_receive_message_length", 100 * 1024 * 1024),
-    ("grpc.max_send_message_length", 100 * 1024 * 1024),
-]
+# Keepalive pings detect a silently dead connection under an idle event stream. A server closes
+# a connection whose client pings more often than it allows ("Too many pings", GOAWAY
+# ENHANCE_YOUR_CALM) after two such pings: Fabric's peer allows one per
+# peer.keepalive.minInterval (60 s by default), the embedded ledger one per 60 s as well
+# (EmbeddedConfig.keepalive_min_interval; gRPC's own server default is 5 minutes). Twice that.
+KEEPALIVE_SECONDS = 120.0
+PEER_MIN_PING_INTERVAL = 60.0
+
+
+def accepted_pings(min_interval: float = PEER_MIN_PING_INTERVAL) -> list[tuple[str, int]]:
+    """Server options that accept keepalive pings as a Fabric peer does (one per
+    `min_interval` at most, also without a call in flight). gRPC's own server default, one per
+    5 minutes while it sends no data, would close every idle event stream of a client pinging
+    as Fabric allows."""
+    return [
+        ("grpc.http2.min_ping_interval_without_data_ms", round(min_interval * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+    ]
+
+
+def channel_options(keepalive_seconds: float = KEEPALIVE_SECONDS) -> list[tuple[str, int]]:
+    """Reconnect quickly after a peer restart (gRPC's default backoff grows to two minutes);
+    ping every `keepalive_seconds` (see KEEPALIVE_SECONDS); accept blocks and query results
+    larger than gRPC's 4 MiB default."""
+    return [
+        ("grpc.initial_reconnect_backoff_ms", 200),
+        ("grpc.min_reconnect_backoff_ms", 200),
+        ("grpc.max_reconnect_backoff_ms", 5_000),
+        ("grpc.keepalive_time_ms", round(keepalive_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", 20_000),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.max_receive_message_length", 100 * 1024 * 1024),
+        ("grpc.max_send_message_length", 100 * 1024 * 1024),
+    ]
 
 
 @dataclass(frozen=True)
@@ -68,11 +88,13 @@ class TlsConfig:
         )
 
 
-def open_channel(endpoint: str, tls: TlsConfig | None) -> grpc.Channel:
+def open_channel(
+    endpoint: str, tls: TlsConfig | None, keepalive_seconds: float = KEEPALIVE_SECONDS
+) -> grpc.Channel:
     """A gRPC channel to `host:port`; plaintext only when `tls` is None."""
     if tls is None:
-        return grpc.insecure_channel(endpoint, options=CHANNEL_OPTIONS)
-    options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
+        return grpc.insecure_channel(endpoint, options=channel_options(keepalive_seconds))
+    options: list[tuple[str, int | str]] = list(channel_options(keepalive_seconds))
     if tls.server_name:
         options.append(("grpc.ssl_target_name_override", tls.server_name))
     return grpc.secure_channel(endpoint, tls.credentials(), options=options)
@@ -108,9 +130,12 @@ class Gateway:
         signer: SigningIdentity,
         tls: TlsConfig | None,
         timeouts: Timeouts | None = None,
+        *,
+        keepalive_seconds: float = KEEPALIVE_SECONDS,
     ) -> Gateway:
         """Open a channel to the peer at `endpoint` (`host:port`); the Gateway owns it."""
-        return cls(open_channel(endpoint, tls), signer, timeouts, owns_channel=True)
+        channel = open_channel(endpoint, tls, keepalive_seconds)
+        return cls(channel, signer, timeouts, owns_channel=True)
 
     def network(self, channel: str) -> Network:
         return Network(self._client, self.signer, channel, clock=self._clock)

@@ -39,6 +39,7 @@ from fedledger.configfile import (
 )
 from fedledger.evaluate.limits import SandboxLimits
 from fedledger.validator.errors import ValidatorError
+from fedledger.validator.slots import default_slots
 
 MIB = 1024 * 1024
 
@@ -92,7 +93,9 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class Limits:
-    max_concurrent_evaluations: int = 1
+    max_concurrent_evaluations: int = field(default_factory=default_slots)
+    # At most this many of them for one proposer's models (None: slots.default_share).
+    max_evaluations_per_proposer: int | None = None
     max_inline_model_bytes: int = 16 * MIB
     max_model_bytes: int = 256 * MIB
     # How long an Evaluate call waits for a free evaluation slot before RESOURCE_EXHAUSTED.
@@ -194,7 +197,7 @@ class ValidatorConfig:
 
     def summary(self) -> dict[str, Any]:
         """The settings as start-up logs them: no secrets."""
-        listen = self.listen
+        listen, sandbox = self.listen, self.limits.sandbox
         return {
             "organization": self.organization,
             "identity": str(self.identity),
@@ -213,6 +216,12 @@ class ValidatorConfig:
             "state_dir": str(self.state_dir),
             "metrics": self.metrics_address,
             "max_concurrent_evaluations": self.limits.max_concurrent_evaluations,
+            "max_evaluations_per_proposer": self.limits.max_evaluations_per_proposer,
+            "cpu_budget": (
+                f"{sandbox.cpu_base_seconds:g} s + {sandbox.cpu_seconds_per_million_cells:g} s "
+                f"per million holdout cells + {sandbox.cpu_seconds_per_model_mib:g} s per MiB "
+                f"of model, at most {sandbox.cpu_seconds} s"
+            ),
             "max_inline_model_bytes": self.limits.max_inline_model_bytes,
             "max_model_bytes": self.limits.max_model_bytes,
         }
@@ -295,26 +304,36 @@ _DEFAULT_LIMITS, _DEFAULT_SANDBOX = Limits(), SandboxLimits()
 
 
 class _Limits(Section):
-    max_concurrent_evaluations: Count = _DEFAULT_LIMITS.max_concurrent_evaluations
+    max_concurrent_evaluations: Count | None = None
+    max_evaluations_per_proposer: Count | None = None
     max_inline_model_bytes: Bytes = _DEFAULT_LIMITS.max_inline_model_bytes
     max_model_bytes: Bytes = _DEFAULT_LIMITS.max_model_bytes
     slot_wait_seconds: Seconds = _DEFAULT_LIMITS.slot_wait_seconds
     memory_bytes: Bytes = _DEFAULT_SANDBOX.memory_bytes
     cpu_seconds: Count = _DEFAULT_SANDBOX.cpu_seconds
+    cpu_base_seconds: Seconds = _DEFAULT_SANDBOX.cpu_base_seconds
+    cpu_seconds_per_million_cells: Seconds = _DEFAULT_SANDBOX.cpu_seconds_per_million_cells
+    cpu_seconds_per_model_mib: Seconds = _DEFAULT_SANDBOX.cpu_seconds_per_model_mib
     wall_seconds: Seconds = _DEFAULT_SANDBOX.wall_seconds
     threads: Count = _DEFAULT_SANDBOX.threads
+    max_loop_iterations: Count = _DEFAULT_SANDBOX.max_loop_iterations
 
     def settings(self) -> Limits:
         return Limits(
-            max_concurrent_evaluations=self.max_concurrent_evaluations,
+            max_concurrent_evaluations=self.max_concurrent_evaluations or default_slots(),
+            max_evaluations_per_proposer=self.max_evaluations_per_proposer,
             max_inline_model_bytes=self.max_inline_model_bytes,
             max_model_bytes=self.max_model_bytes,
             slot_wait_seconds=self.slot_wait_seconds,
             sandbox=SandboxLimits(
                 memory_bytes=self.memory_bytes,
                 cpu_seconds=self.cpu_seconds,
+                cpu_base_seconds=self.cpu_base_seconds,
+                cpu_seconds_per_million_cells=self.cpu_seconds_per_million_cells,
+                cpu_seconds_per_model_mib=self.cpu_seconds_per_model_mib,
                 wall_seconds=self.wall_seconds,
                 threads=self.threads,
+                max_loop_iterations=self.max_loop_iterations,
             ),
         )
 

@@ -15,13 +15,15 @@ Faults are sorted here, once:
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 import structlog
 
-from fedledger.evaluate.errors import EvaluatorError
+from fedledger.evaluate.cancel import Cancellation
+from fedledger.evaluate.errors import EvaluationCancelledError, EvaluatorError
 from fedledger.evaluate.holdout import Holdout
 from fedledger.evaluate.policy import Decision
 from fedledger.evaluate.policy import Task as EvaluationTask
@@ -51,6 +53,8 @@ from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.slots import Slots
 
 log = structlog.get_logger("fedledger.validator")
+# The error code of an assessment cancelled because its proposal was decided meanwhile.
+CANCELLED = "cancelled"
 
 # What each store refusal means for the model (all of them are the proposer's doing).
 _STORE_FAULTS: dict[type[StoreError], str] = {InvalidUriError: "invalid_uri"}
@@ -68,6 +72,7 @@ class ModelEvaluator(Protocol):
         holdout: Holdout,
         *,
         champion_score: float | None = None,
+        cancel: Cancellation | None = None,
     ) -> EvaluationReport: ...
 
     def close(self) -> None: ...
@@ -84,12 +89,14 @@ class ModelReference:
 
 @dataclass(frozen=True)
 class Candidate:
-    """A model to assess for a task: a proposal's (by reference, under the proposal's policy)
-    or one sent to Evaluate (by reference or inline, under the task's current policy)."""
+    """A model to assess for a task: a proposal's (by reference, under the proposal's policy,
+    its proposer holding at most its share of the slots) or one sent to Evaluate (by reference
+    or inline, under the task's current policy)."""
 
     task_id: str
     model: ModelReference | bytes
     policy: Policy | None = None
+    proposer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,14 +131,31 @@ class EvaluationService:
         self.evaluator = evaluator
         self.limits = limits
         self.metrics = metrics
-        self.slots = Slots(limits.max_concurrent_evaluations)
+        self.slots = Slots(limits.max_concurrent_evaluations, limits.max_evaluations_per_proposer)
 
-    def assess(self, candidate: Candidate, *, wait: float | None) -> Assessment:
+    def assess(
+        self, candidate: Candidate, *, wait: float | None, cancel: Cancellation | None = None
+    ) -> Assessment:
         """The candidate's report on our holdout, against our score of the task's champion.
 
-        The model's faults are in the report; ours raise NotFoundError (task not served or not
-        on the ledger), NotReadyError (holdout, schema), UnavailableError (store, evaluator),
-        LimitExceededError (no slot within `wait` seconds) or FabricError (the ledger)."""
+        The model's faults are in the report; so is a cancellation through `cancel` (error code
+        `cancelled`, the report's reason says why and after how long). Ours raise NotFoundError
+        (task not served or not on the ledger), NotReadyError (holdout, schema),
+        UnavailableError (store, evaluator), LimitExceededError (no slot within `wait` seconds)
+        or FabricError (the ledger)."""
+        started = time.perf_counter()
+        try:
+            return self._assess(candidate, wait, cancel)
+        except EvaluationCancelledError as cancelled:
+            self.metrics.cancelled.labels(task=candidate.task_id).inc()
+            seconds = time.perf_counter() - started
+            message = f"evaluation cancelled: {cancelled.reason} after {seconds:.1f} s"
+            report = _cancelled_report(candidate, message, seconds)
+            return Assessment(report, None, 0)
+
+    def _assess(
+        self, candidate: Candidate, wait: float | None, cancel: Cancellation | None
+    ) -> Assessment:
         task = self.ledger_task(candidate.task_id)
         policy = candidate.policy or task.policy
         rules = self._rules(task, policy)
@@ -142,7 +166,15 @@ class EvaluationService:
                 model = self.fetch(task, policy, candidate.model)
             else:
                 model = candidate.model
-            report = self.score(rules, holdout, model, champion_score, wait=wait)
+            report = self.score(
+                rules,
+                holdout,
+                model,
+                champion_score,
+                wait=wait,
+                owner=candidate.proposer,
+                cancel=cancel,
+            )
         except ModelRejectedError as rejected:
             report = rejected.report
         return Assessment(report, champion_score, holdout.rows)
@@ -214,13 +246,16 @@ class EvaluationService:
         champion_score: float | None,
         *,
         wait: float | None,
+        owner: str | None = None,
+        cancel: Cancellation | None = None,
     ) -> EvaluationReport:
-        """Evaluate under a slot. Raises UnavailableError, LimitExceededError."""
-        with self.slots.hold(wait):
+        """Evaluate under a slot (`owner`'s share of them). Raises UnavailableError,
+        LimitExceededError, EvaluationCancelledError."""
+        with self.slots.hold(wait, owner, cancel):
             started = time.perf_counter()
             try:
                 report = self.evaluator.evaluate(
-                    model, rules, holdout, champion_score=champion_score
+                    model, rules, holdout, champion_score=champion_score, cancel=cancel
                 )
             except EvaluatorError as error:
                 self.metrics.errors.labels(kind="evaluator").inc()
@@ -246,6 +281,27 @@ class EvaluationService:
         except NotReadyError:
             self.metrics.errors.labels(kind="holdout").inc()
             raise
+
+
+def _cancelled_report(candidate: Candidate, message: str, seconds: float) -> EvaluationReport:
+    sha256 = (
+        candidate.model.sha256
+        if isinstance(candidate.model, ModelReference)
+        else hashlib.sha256(candidate.model).hexdigest()
+    )
+    return EvaluationReport(
+        model_sha256=sha256,
+        task_id=candidate.task_id,
+        decision=Decision.REJECT,
+        reasons=(message,),
+        metric="",  # nothing was measured
+        score=None,
+        metrics={},
+        rows=0,
+        duration_seconds=seconds,
+        evaluator_version=evaluator_version(),
+        error_code=CANCELLED,
+    )
 
 
 def _fault_report(

@@ -113,7 +113,8 @@ def build_validator(
         network.block_height,
         checkpointer,
         metrics,
-        workers=config.limits.max_concurrent_evaluations + 2,
+        # Voters wait for a slot (and their proposer's share of them) in these threads.
+        workers=4 * config.limits.max_concurrent_evaluations + 4,
         backoff=backoff,
         expirer=Expirer(registry, evaluation.holdouts.task_ids, clock, metrics, backoff),
         decider=decider,

@@ -17,19 +17,7 @@ class ValidatorMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.evaluations = Counter(
-            "fedledger_validator_evaluations",
-            "Models evaluated, by task and outcome (approve, reject, or the model's fault code)",
-            ["task", "outcome"],
-            registry=r,
-        )
-        self.evaluation_seconds = Histogram(
-            "fedledger_validator_evaluation_seconds",
-            "Time to evaluate one model on the holdout",
-            ["task"],
-            buckets=DURATION_BUCKETS,
-            registry=r,
-        )
+        self._evaluation_metrics(r)
         self.votes = Counter(
             "fedledger_validator_votes",
             "Votes this validator committed, by decision",
@@ -70,6 +58,27 @@ class ValidatorMetrics:
             "fedledger_validator_vote_seconds",
             "From seeing a proposal to this organisation's vote being committed",
             buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+
+    def _evaluation_metrics(self, r: CollectorRegistry) -> None:
+        self.evaluations = Counter(
+            "fedledger_validator_evaluations",
+            "Models evaluated, by task and outcome (approve, reject, or the model's fault code)",
+            ["task", "outcome"],
+            registry=r,
+        )
+        self.evaluation_seconds = Histogram(
+            "fedledger_validator_evaluation_seconds",
+            "Time to evaluate one model on the holdout",
+            ["task"],
+            buckets=DURATION_BUCKETS,
+            registry=r,
+        )
+        self.cancelled = Counter(
+            "fedledger_validator_evaluations_cancelled",
+            "Evaluations cancelled because their proposal was decided meanwhile, by task",
+            ["task"],
             registry=r,
         )
 

@@ -13,6 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from fedledger.fabric.gateway import accepted_pings
 from fedledger.validator.api import SERVICE_NAME, add_validator_servicer
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.errors import StartError
@@ -45,6 +46,8 @@ def start_server(config: ValidatorConfig, servicer: ValidatorServicer) -> Runnin
             ("grpc.max_send_message_length", 4 * 1024 * 1024),
             # Another server on the same port is an error, not a silent share of its calls.
             ("grpc.so_reuseport", 0),
+            # Clients pinging as they may ping a Fabric peer are not cut off.
+            *accepted_pings(),
         ],
     )
     add_validator_servicer(servicer, server)

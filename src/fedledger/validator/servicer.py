@@ -32,7 +32,7 @@ _CODES: dict[type[ValidatorError], grpc.StatusCode] = {
     UnavailableError: grpc.StatusCode.UNAVAILABLE,
 }
 # Model faults that are limits rather than defects.
-_LIMIT_FAULTS = frozenset({"too_large", "resource_limit", "timeout"})
+_LIMIT_FAULTS = frozenset({"too_large", "resource_limit", "unbounded_loop"})
 
 
 class ValidatorCore(Protocol):

@@ -31,6 +31,7 @@ from enum import StrEnum
 
 import structlog
 
+from fedledger.evaluate.cancel import Cancellation
 from fedledger.evaluate.reasons import public_reason
 from fedledger.evaluate.report import EvaluationReport
 from fedledger.fabric import Backoff, FabricError
@@ -45,6 +46,7 @@ from fedledger.validator.config import RetryConfig
 from fedledger.validator.deciding import is_read_conflict
 from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
 from fedledger.validator.evaluation import (
+    CANCELLED,
     Assessment,
     Candidate,
     EvaluationService,
@@ -105,6 +107,8 @@ class Ballot:
 
 def ballot_for(report: EvaluationReport, metric: str, holdout_rows: int) -> Ballot:
     """The vote a report makes, in the form the chaincode accepts."""
+    if report.error_code == CANCELLED:  # no verdict: the proposal was decided meanwhile
+        return Ballot("abstain", {}, max(holdout_rows, 1), _reason(report.reasons[0]))
     if report.error_code is not None:
         return Ballot(
             "reject",
@@ -147,22 +151,30 @@ class Voter:
     def organization(self) -> str:
         return self.service.organization
 
-    def vote_on(self, proposal_id: str, stop: threading.Event) -> Outcome:
-        """Vote once on the proposal, retrying our own faults; returns what happened."""
+    def vote_on(
+        self, proposal_id: str, stop: threading.Event, cancel: Cancellation | None = None
+    ) -> Outcome:
+        """Vote once on the proposal, retrying our own faults; returns what happened. A
+        cancelled evaluation (`cancel`: the proposal was decided) is cast as an abstention."""
         bound = log.bind(proposal_id=proposal_id)
         seen = time.perf_counter()
         try:
-            return self._vote_until_done(proposal_id, stop, bound, seen)
+            return self._vote_until_done(proposal_id, stop, bound, seen, cancel)
         finally:
             self._assessments.pop(proposal_id, None)
 
     def _vote_until_done(
-        self, proposal_id: str, stop: threading.Event, bound: Logger, seen: float
+        self,
+        proposal_id: str,
+        stop: threading.Event,
+        bound: Logger,
+        seen: float,
+        cancel: Cancellation | None,
     ) -> Outcome:
         delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
         while not stop.is_set():
             try:
-                outcome = self._attempt(proposal_id, bound)
+                outcome = self._attempt(proposal_id, bound, cancel)
             except _OUR_FAULTS as error:
                 # A read conflict means the ledger moved on meanwhile: resubmit at once.
                 delay = 0.0 if is_read_conflict(error) else next(delays)
@@ -204,7 +216,9 @@ class Voter:
         bound.warning("vote postponed", kind=kind, error=str(error), retry_in=delay)
         return True
 
-    def _attempt(self, proposal_id: str, bound: Logger) -> Outcome:
+    def _attempt(
+        self, proposal_id: str, bound: Logger, cancel: Cancellation | None = None
+    ) -> Outcome:
         proposal = self._proposal(proposal_id)
         skip = self._skip_reason(proposal)
         if skip is not None:
@@ -218,9 +232,9 @@ class Voter:
             if proposal.pending:
                 self.after_vote(proposal_id)
             return Outcome.ALREADY_VOTED
-        return self._cast(proposal, self._assess(proposal, bound), bound)
+        return self._cast(proposal, self._assess(proposal, bound, cancel), bound)
 
-    def _assess(self, proposal: Proposal, bound: Logger) -> Assessment:
+    def _assess(self, proposal: Proposal, bound: Logger, cancel: Cancellation | None) -> Assessment:
         """The proposal's assessment: evaluated once, kept until our vote on it is committed."""
         kept = self._assessments.get(proposal.id)
         if kept is not None:
@@ -234,7 +248,9 @@ class Voter:
         )
         model = ModelReference(proposal.uri, proposal.model_sha256, proposal.size_bytes)
         assessment = self.service.assess(
-            Candidate(proposal.task_id, model, proposal.policy), wait=None
+            Candidate(proposal.task_id, model, proposal.policy, proposal.proposer),
+            wait=None,
+            cancel=cancel,
         )
         self._assessments[proposal.id] = assessment
         return assessment
@@ -292,6 +308,9 @@ class Voter:
         if refusal.code is RefusalCode.ALREADY_VOTED:
             bound.info("already voted", detail=refusal.message)
             return Outcome.ALREADY_VOTED
+        if refusal.code is RefusalCode.NOT_PENDING:  # decided while we evaluated
+            bound.info("not voting", why=Outcome.CLOSED.value, detail=refusal.message)
+            return Outcome.CLOSED
         self.metrics.errors.labels(kind="vote_refused").inc()
         bound.error("vote refused", reason=refusal.message, transaction_id=refusal.transaction_id)
         return Outcome.REFUSED

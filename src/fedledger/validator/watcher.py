@@ -21,8 +21,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import structlog
 
+from fedledger.evaluate.cancel import Cancellation
 from fedledger.fabric import Backoff, ChaincodeEvent, FabricError, FileCheckpointer
-from fedledger.registry import ProposalSubmitted, RecordError, Registry, VoteCast, parse_event
+from fedledger.registry import (
+    ProposalDecided,
+    ProposalSubmitted,
+    RecordError,
+    Registry,
+    VoteCast,
+    parse_event,
+)
 from fedledger.validator.deciding import Decider
 from fedledger.validator.expiry import Expirer
 from fedledger.validator.metrics import ValidatorMetrics
@@ -61,6 +69,7 @@ class Watcher:
         self.decider = decider
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="fedledger-vote")
         self._pending: dict[str, Future[Outcome]] = {}
+        self._cancels: dict[str, Cancellation] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stream: Iterable[ChaincodeEvent] | None = None
@@ -150,6 +159,10 @@ class Watcher:
                     self.expirer.wake()
             elif isinstance(event, VoteCast) and self.decider and self._may_decide(event):
                 self.decider.consider(event.proposal_id)
+            elif isinstance(event, ProposalDecided) and event.status != "ACCEPTED":
+                # An accepted proposal is the champion: our evaluation of it goes on and is
+                # cast as a late vote, our champion score (voting.py).
+                self.cancel(event.proposal_id, f"the proposal was decided ({event.status})")
             self.checkpointer.checkpoint_event(raw)
             self.metrics.last_block.set(raw.block_number)
 
@@ -171,18 +184,30 @@ class Watcher:
             if champion is not None:
                 self.schedule(champion.proposal_id)
 
+    def cancel(self, proposal_id: str, reason: str) -> None:
+        """Cancel the evaluation of a proposal being voted on (its sandbox is killed at once;
+        the voter casts an abstention saying why). Nothing happens for other proposals."""
+        with self._lock:
+            cancel = self._cancels.get(proposal_id)
+        if cancel is not None:
+            log.info("evaluation cancelled", proposal_id=proposal_id, why=reason)
+            cancel.cancel(reason)
+
     def schedule(self, proposal_id: str) -> None:
         with self._lock:
             if proposal_id in self._pending or self._stop.is_set():
                 return
-            future = self._pool.submit(self.voter.vote_on, proposal_id, self._stop)
+            cancel = Cancellation()
+            future = self._pool.submit(self.voter.vote_on, proposal_id, self._stop, cancel)
             self._pending[proposal_id] = future
+            self._cancels[proposal_id] = cancel
             self.metrics.pending.set(len(self._pending))
         future.add_done_callback(lambda done: self._finished(proposal_id, done))
 
     def _finished(self, proposal_id: str, future: Future[Outcome]) -> None:
         with self._lock:
             self._pending.pop(proposal_id, None)
+            self._cancels.pop(proposal_id, None)
             self.metrics.pending.set(len(self._pending))
         if not future.cancelled() and future.exception() is not None:
             self.metrics.errors.labels(kind="voter").inc()
