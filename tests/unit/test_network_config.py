@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from fedledger.network.configtx import PROFILE, build_configtx
-from fedledger.network.nodeconfig import merge, orderer_overrides, peer_overrides, write_config
+from fedledger.network.nodeconfig import (
+    merge,
+    orderer_overrides,
+    peer_gossip,
+    peer_overrides,
+    write_config,
+)
 from fedledger.orgs import OrdererOrgLayout, OrgLayout
 from fedledger.runtime.definition import (
     DEFAULT_DEFINITION,
@@ -106,7 +112,12 @@ def test_peer_config_disables_docker_and_sets_own_ports(
     node = OrgLayout.under(tmp_path, "org1.x").peer(0)
     ports = definition.peer_ports(0)
     overrides = peer_overrides(
-        node=node, msp_id="Org1MSP", ports=ports, data_dir=tmp_path / "d", ccaas_builder=tmp_path
+        node=node,
+        msp_id="Org1MSP",
+        ports=ports,
+        data_dir=tmp_path / "d",
+        ccaas_builder=tmp_path,
+        channel_peers=3,
     )
     write_config(sample, overrides, tmp_path / "out" / "core.yaml")
     written = yaml.safe_load((tmp_path / "out" / "core.yaml").read_text())
@@ -117,6 +128,16 @@ def test_peer_config_disables_docker_and_sets_own_ports(
     assert written["operations"]["listenAddress"] == f"127.0.0.1:{ports.operations}"
     builder = written["chaincode"]["externalBuilders"][0]
     assert builder["propagateEnvironment"] == ["CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG"]
+
+
+@pytest.mark.parametrize(
+    ("peers", "alive", "state_info"),
+    [(1, "2000ms", "1000ms"), (3, "2000ms", "1200ms"), (10, "5000ms", "4000ms")],
+)
+def test_gossip_slows_down_as_the_channel_grows(peers: int, alive: str, state_info: str) -> None:
+    gossip = peer_gossip("127.0.0.1:7051", peers)
+    assert gossip["aliveTimeInterval"] == alive
+    assert gossip["publishStateInfoInterval"] == gossip["requestStateInfoInterval"] == state_info
 
 
 def test_orderer_admin_requires_client_certificates(

@@ -159,5 +159,6 @@ class NodeSet:
                 ports=definition.peer_ports(i),
                 data_dir=folder / "data",
                 ccaas_builder=self.commands.installation.ccaas_builder,
+                channel_peers=len(definition.members),
             )
             write_config(samples / "core.yaml", overrides, folder / "core.yaml")
