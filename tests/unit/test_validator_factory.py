@@ -375,6 +375,16 @@ def test_a_vote_that_decides_nothing_submits_no_decide(built: Built) -> None:
     assert built.ledger.decided == []
 
 
+def test_a_late_vote_is_given_up_after_a_few_faults_of_ours(built: Built) -> None:
+    built.service.parts.watcher.voter.retry = RetryConfig(initial_seconds=0.01, max_seconds=0.01)
+    built.ledger.proposals[PID] = proposal_record(status="EXPIRED")
+    built.store.fault = StoreUnavailableError("connection refused")
+    assert built.vote() == Outcome.GAVE_UP, "a decided proposal is not retried for ever"
+    assert built.ledger.votes == []
+    assert built.errors("gave_up") == 1.0
+    assert built.errors("store_unavailable") == 5.0
+
+
 def test_a_vote_invalidated_by_a_read_conflict_is_resubmitted_not_evaluated_again(
     built: Built,
 ) -> None:

@@ -77,6 +77,9 @@ Clock = Callable[[], datetime]
 Logger = structlog.typing.FilteringBoundLogger
 # Faults of ours, retried with backoff until the proposal's deadline.
 _OUR_FAULTS = (UnavailableError, NotReadyError, LimitExceededError, FabricError)
+# A late vote (on a decided proposal) only records an evaluation: a fault of ours there is retried
+# a few times, not for ever, since nothing waits for it.
+_LATE_ATTEMPTS = 5
 
 
 class Outcome(StrEnum):
@@ -145,6 +148,7 @@ class Voter:
     # Called with the proposal id once our vote on a PENDING proposal is on the ledger.
     after_vote: Callable[[str], None] = _nothing_after_vote
     _deadlines: dict[str, datetime] = field(default_factory=dict)
+    _late: set[str] = field(default_factory=set)
     _assessments: dict[str, Assessment] = field(default_factory=dict)
 
     @property
@@ -162,6 +166,7 @@ class Voter:
             return self._vote_until_done(proposal_id, stop, bound, seen, cancel)
         finally:
             self._assessments.pop(proposal_id, None)
+            self._late.discard(proposal_id)
 
     def _vote_until_done(
         self,
@@ -172,15 +177,16 @@ class Voter:
         cancel: Cancellation | None,
     ) -> Outcome:
         delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
+        attempts = 0
         while not stop.is_set():
             try:
                 outcome = self._attempt(proposal_id, bound, cancel)
             except _OUR_FAULTS as error:
-                # A read conflict means the ledger moved on meanwhile: resubmit at once.
-                delay = 0.0 if is_read_conflict(error) else next(delays)
-                if not self._postpone(proposal_id, error, delay, bound):
-                    return Outcome.GAVE_UP
-                stop.wait(delay)
+                attempts += 1
+                wait = self._after_fault(proposal_id, error, attempts, next(delays), bound)
+                if isinstance(wait, Outcome):
+                    return wait
+                stop.wait(wait)
                 continue
             except RecordError as error:
                 self.metrics.errors.labels(kind="record").inc()
@@ -193,6 +199,20 @@ class Voter:
                 self.metrics.proposal_to_vote_seconds.observe(time.perf_counter() - seen)
             return outcome
         return Outcome.STOPPED
+
+    def _after_fault(
+        self, proposal_id: str, error: Exception, attempts: int, backoff: float, bound: Logger
+    ) -> Outcome | float:
+        """What a fault of ours leads to: the seconds to wait before the next attempt, or
+        GAVE_UP. A late vote (the proposal is decided, nothing waits for it) is given up after
+        a few attempts; an open proposal's when its deadline passes first."""
+        if proposal_id in self._late and attempts >= _LATE_ATTEMPTS:
+            self.metrics.errors.labels(kind="gave_up").inc()
+            bound.error("no late vote", error=str(error), attempts=attempts)
+            return Outcome.GAVE_UP
+        # A read conflict means the ledger moved on meanwhile: resubmit at once.
+        delay = 0.0 if is_read_conflict(error) else backoff
+        return delay if self._postpone(proposal_id, error, delay, bound) else Outcome.GAVE_UP
 
     def _postpone(self, proposal_id: str, error: Exception, delay: float, bound: Logger) -> bool:
         """Log a fault of ours to be retried in `delay` seconds; False when the proposal's
@@ -260,8 +280,10 @@ class Voter:
         proposal = self.service.registry.get_proposal(proposal_id)
         if proposal.pending:
             self._deadlines[proposal_id] = proposal.deadline
+            self._late.discard(proposal_id)
         else:
             self._deadlines.pop(proposal_id, None)
+            self._late.add(proposal_id)
         return proposal
 
     def _cast(self, proposal: Proposal, assessment: Assessment, bound: Logger) -> Outcome:
