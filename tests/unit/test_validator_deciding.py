@@ -151,18 +151,22 @@ def test_a_ledger_fault_is_retried_after_a_backoff() -> None:
     assert sample(metrics, "fedledger_validator_errors_total", {"kind": "ledger"}) == 1
 
 
-def test_requests_while_busy_are_folded_into_one_more_round() -> None:
-    gate = threading.Event()
+def test_a_burst_of_requests_makes_one_look_and_requests_while_busy_one_more() -> None:
+    entered, gate = threading.Event(), threading.Event()
     mine = votes("Org2MSP")
 
     class SlowRegistry(ScriptedRegistry):
         def preview_decision(self, proposal_id: str) -> Any:
+            entered.set()
             gate.wait(5)
             return super().preview_decision(proposal_id)
 
     registry = SlowRegistry([mine, refused("NOT_PENDING")], [mine])
     settle, _ = decider(registry)
-    for _ in range(5):
+    for _ in range(5):  # one block's votes arrive together: one look
+        settle.consider(PID)
+    assert entered.wait(5)
+    for _ in range(3):  # votes of a later block, while that look is on: one more
         settle.consider(PID)
     gate.set()
     wait_for(lambda: len(registry.calls) == 3, "two rounds of the decider", 5)

@@ -31,6 +31,9 @@ from fedledger.validator.metrics import ValidatorMetrics
 log = structlog.get_logger("fedledger.validator")
 
 READ_CONFLICTS = frozenset({"MVCC_READ_CONFLICT", "PHANTOM_READ_CONFLICT"})
+# The votes of one block reach a validator as a burst of events (and its own commit): waiting
+# this long before the first look lets the whole burst make one preview, not one per vote.
+_GATHER_SECONDS = 0.05
 # A few rounds are plenty: each failed round means another member's transaction moved the
 # proposal on, and the next VoteCast or the deadline asks again.
 _MAX_ROUNDS = 5
@@ -91,6 +94,9 @@ class Decider:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _consider(self, proposal_id: str) -> None:
+        self._stop.wait(_GATHER_SECONDS)
+        with self._lock:
+            self._again.discard(proposal_id)  # what arrived meanwhile is in the first look
         while True:
             try:
                 self.settle(proposal_id)
