@@ -62,6 +62,7 @@ from fedledger.registry import (
     parse_event,
 )
 from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.health import wait_for
 from fedledger.runtime.ports import free_port_base
 from fedledger.store.local import LocalStore
 from fedledger.validator.config import ValidatorConfig
@@ -212,6 +213,13 @@ def start_validators(
     return services
 
 
+def everywhere(peers: list[Any], seen: Seen) -> None:
+    assert seen.decided is not None
+    block = seen.decided[1]
+    for peer in peers:
+        wait_for(lambda peer=peer: peer.block_height() > block, f"block {block} everywhere", 60)
+
+
 def conflicts(services: list[ValidatorService], path: str) -> float:
     return sum(
         service.metrics.registry.get_sample_value(
@@ -235,8 +243,11 @@ def measure(backend: str, orgs: int, design: str, source: Path, proposals: int) 
         root = Path(scratch)
         profile = stack.enter_context(network(backend, orgs, source, root))
         task_id = f"bench-{uuid.uuid4().hex[:8]}"
-        gateway = stack.enter_context(connect(profile, profile.msp_ids[0]))
-        chain = gateway.network(profile.channel)
+        peers = [
+            stack.enter_context(connect(profile, msp)).network(profile.channel)
+            for msp in profile.msp_ids
+        ]
+        chain = peers[0]
         registry = Registry(chain.contract(profile.chaincode))
         registry.create_task(
             task_id,
@@ -261,6 +272,10 @@ def measure(backend: str, orgs: int, design: str, source: Path, proposals: int) 
                 size_bytes=len(model),
             )
             sample = listener.wait(proposal.id, started, 120)
+            # As a careful client does before its next transaction: every organisation's peer
+            # has the decision (peers that lag endorse on older state, and the endorsements
+            # of the next proposal would not match).
+            everywhere(peers, listener.seen[proposal.id])
             if index == 0:  # warm-up: sandboxes, connections, the first chaincode calls
                 before = (conflicts(services, "vote"), conflicts(services, "decide"))
                 continue
