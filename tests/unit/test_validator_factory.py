@@ -375,6 +375,23 @@ def test_a_vote_that_decides_nothing_submits_no_decide(built: Built) -> None:
     assert built.ledger.decided == []
 
 
+def test_a_retry_that_begins_past_the_deadline_gives_up_as_at_the_deadline(built: Built) -> None:
+    built.service.parts.watcher.voter.retry = RetryConfig(initial_seconds=0.01, max_seconds=0.01)
+    built.ledger.proposals[PID] = proposal_record(deadline=stamp(NOW + timedelta(minutes=1)))
+
+    class DeadlinePassesDuringTheFault(FakeStore):
+        def get(self, uri: str, expected_sha256: str) -> bytes:
+            built.ledger.proposals[PID] = proposal_record(deadline=stamp(NOW))
+            raise StoreUnavailableError("connection refused")
+
+    built.service.evaluation.store = DeadlinePassesDuringTheFault()
+    assert built.vote() == Outcome.EXPIRED
+    assert built.errors("gave_up") == 1.0
+    gave_up = r"it gave up at the deadline after .*connection refused"
+    with pytest.raises(NotFoundError, match=gave_up):
+        built.service.parts.reports.get(PID)
+
+
 def test_a_late_vote_is_given_up_after_a_few_faults_of_ours(built: Built) -> None:
     built.service.parts.watcher.voter.retry = RetryConfig(initial_seconds=0.01, max_seconds=0.01)
     built.ledger.proposals[PID] = proposal_record(status="EXPIRED")

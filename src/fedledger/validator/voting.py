@@ -178,11 +178,12 @@ class Voter:
     ) -> Outcome:
         delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
         attempts = 0
+        fault: Exception | None = None
         while not stop.is_set():
             try:
                 outcome = self._attempt(proposal_id, bound, cancel)
             except _OUR_FAULTS as error:
-                attempts += 1
+                attempts, fault = attempts + 1, error
                 wait = self._after_fault(proposal_id, error, attempts, next(delays), bound)
                 if isinstance(wait, Outcome):
                     return wait
@@ -197,6 +198,9 @@ class Voter:
                 return Outcome.UNREADABLE
             if outcome is Outcome.VOTED:
                 self.metrics.proposal_to_vote_seconds.observe(time.perf_counter() - seen)
+            if outcome is Outcome.EXPIRED and fault is not None:
+                # The last retry began past the deadline: we gave up on that fault.
+                self._give_up(proposal_id, fault, bound)
             return outcome
         return Outcome.STOPPED
 
@@ -214,18 +218,22 @@ class Voter:
         delay = 0.0 if is_read_conflict(error) else backoff
         return delay if self._postpone(proposal_id, error, delay, bound) else Outcome.GAVE_UP
 
+    def _give_up(self, proposal_id: str, error: Exception, bound: Logger) -> None:
+        deadline = self._deadlines.get(proposal_id)
+        self.metrics.errors.labels(kind="gave_up").inc()
+        self.reports.note_no_vote(proposal_id, str(error))
+        bound.error(
+            "no vote: the deadline passes before the next attempt",
+            error=str(error),
+            deadline=deadline.isoformat() if deadline else None,
+        )
+
     def _postpone(self, proposal_id: str, error: Exception, delay: float, bound: Logger) -> bool:
         """Log a fault of ours to be retried in `delay` seconds; False when the proposal's
         deadline passes before then (the vote is given up)."""
         deadline = self._deadlines.get(proposal_id)
         if deadline is not None and self.clock().timestamp() + delay >= deadline.timestamp():
-            self.metrics.errors.labels(kind="gave_up").inc()
-            self.reports.note_no_vote(proposal_id, str(error))
-            bound.error(
-                "no vote: the deadline passes before the next attempt",
-                error=str(error),
-                deadline=deadline.isoformat(),
-            )
+            self._give_up(proposal_id, error, bound)
             return False
         kind = "ledger" if isinstance(error, FabricError) else type(error).__name__
         if is_read_conflict(error):
