@@ -23,10 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import onnx
 import pytest
-from moto.server import ThreadedMotoServer
 from sklearn.linear_model import LogisticRegression
 from tests.unit.hostile_models import loop_model
 
@@ -39,7 +37,8 @@ from fedledger.store.s3 import S3Store
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.profile_config import config_document, write_config
 
-from .test_validator import ValidatorProcess, _lines_of, free_port, variant
+from .s3_server import start_s3_store
+from .test_validator import ValidatorProcess, _lines_of, variant
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
@@ -66,16 +65,7 @@ class Consortium:
 @pytest.fixture(scope="module")
 def consortium(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
     root = tmp_path_factory.mktemp("hostile")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(name, "testing")
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket="models"
-    )
-    store = S3Store("models", "fl", endpoint_url=endpoint, region="us-east-1")
+    moto, store, endpoint = start_s3_store()
     task_id = f"hostile-{uuid.uuid4().hex[:8]}"
     with contextlib.ExitStack() as stack:
         registries = {

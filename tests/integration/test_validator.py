@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import grpc
 import pytest
 from moto.server import ThreadedMotoServer
@@ -46,6 +45,8 @@ from fedledger.validator.client import channel_for, open_channel, stub
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.endpoint import read_endpoint
 from fedledger.validator.profile_config import config_document, write_config
+
+from .s3_server import free_port, start_s3_store
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
@@ -141,16 +142,7 @@ def policy(quorum: int = 3, voting_period_seconds: int = 120) -> Policy:
 @pytest.fixture(scope="module")
 def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     root = tmp_path_factory.mktemp("validators")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(name, "testing")
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket="models"
-    )
-    store = S3Store("models", "fl", endpoint_url=endpoint, region="us-east-1")
+    moto, store, endpoint = start_s3_store()
     task_id = f"validated-{uuid.uuid4().hex[:8]}"
     quorum_two_task = f"quorum-two-{uuid.uuid4().hex[:8]}"
     expiring_task = f"expiring-{uuid.uuid4().hex[:8]}"
@@ -225,14 +217,6 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
             for validator in validators.values():
                 validator.stop()
             moto.stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def propose_bytes(
