@@ -38,7 +38,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "validator_app",
         "Run and inspect this organisation's validator.",
     ),
-    "chaincode": ("fedledger.cli.chaincode", "chaincode_app", "Package the chaincode."),
+    "chaincode": (
+        "fedledger.cli.chaincode",
+        "chaincode_app",
+        "Package the chaincode and run it as a service.",
+    ),
+    "deploy": (
+        "fedledger.cli.deploy",
+        "deploy",
+        "Install, approve and (with --commit) commit the chaincode as one organisation.",
+    ),
     "ledger": ("fedledger.cli.ledger", "ledger_app", "Inspect the embedded ledger."),
     "task": ("fedledger.cli.tasks", "task_app", "Create and inspect tasks."),
     "propose": (
