@@ -29,8 +29,8 @@ CaCert = Annotated[
     Path | None,
     typer.Option(
         "--ca-cert",
-        help="PEM certificate that signed the CA's TLS certificate (fabric-ca-server's "
-        "tls-cert.pem). Without it, https uses the system's CAs.",
+        help="The CA's TLS certificate (fabric-ca-server's tls-cert.pem) or the certificate "
+        "that signed it, PEM. Without it, https uses the system's CAs.",
     ),
 ]
 CaName = Annotated[
@@ -161,8 +161,10 @@ def revoke(
     ca_cert: CaCert = None,
     ca_name: CaName = "",
 ) -> None:
-    """Revoke every certificate of an identity; peers refuse it once the CRL reaches the
-    channel's MSP."""
+    """Revoke every certificate of an identity at the CA.
+
+    Peers learn of it only from a CRL in the channel's MSP definition (docs/identities.md).
+    """
     signer = load_msp_identity(registrar, msp_id="")
     client = FabricCaClient(ca_url, ca_cert, ca_name)
     try:
