@@ -252,3 +252,28 @@ _TASK: dict[str, Any] = {
         max_open_proposals_per_org=3,
     ),
 }
+
+
+def test_the_cli_shows_the_ca_and_reenrolls_keeping_the_previous_identity(
+    ca_server: CaServer, client: FabricCaClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    common = ["--ca-url", ca_server.url, "--ca-cert", str(ca_server.tls_cert)]
+    shown = runner.invoke(app, ["identity", "info", *common])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines() == [
+        f"CA (default) at {ca_server.url}, Fabric CA v1.5.19",
+        "  root: CN=fabric-ca-server,OU=Fabric,O=Hyperledger,ST=North Carolina,C=US",
+    ]
+    _enroll_admin(client, Path("admin/msp"))
+    before = load_msp_identity(Path("admin/msp"), "")
+    renewed = runner.invoke(app, ["identity", "reenroll", *common, "--msp-dir", "admin/msp"])
+    assert renewed.exit_code == 0, renewed.output
+    assert renewed.stdout.strip() == (
+        "re-enrolled admin/msp; the previous certificate and key are in its previous/"
+    )
+    after = load_msp_identity(Path("admin/msp"), "")
+    assert after.certificate.subject == before.certificate.subject
+    assert after.private_key.public_key() != before.private_key.public_key()
+    [previous] = Path("admin/msp/previous").iterdir()
+    assert load_msp_identity(previous, "").certificate_pem == before.certificate_pem

@@ -100,7 +100,7 @@ def test_registration_body() -> None:
 
 def test_registration_of_an_unknown_type_is_refused() -> None:
     with pytest.raises(CaInputError) as caught:
-        Registration("x", "user").body("")
+        Registration("x", "user")
     assert str(caught.value) == "--type 'user' is not one of client, peer, admin, orderer"
 
 

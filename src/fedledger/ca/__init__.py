@@ -2,7 +2,7 @@
 write what the CA issues as MSP folders (docs/identities.md)."""
 
 from fedledger.ca.client import CaInfo, Enrollment, FabricCaClient, Registration
-from fedledger.ca.enrol import EnrolledFolder, enroll_into
+from fedledger.ca.enrol import EnrolledFolder, enroll_into, reenroll_into
 from fedledger.ca.errors import (
     CaAuthenticationError,
     CaError,
@@ -27,4 +27,5 @@ __all__ = [
     "FabricCaClient",
     "Registration",
     "enroll_into",
+    "reenroll_into",
 ]

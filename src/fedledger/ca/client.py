@@ -53,12 +53,15 @@ class Registration:
     attributes: dict[str, str] = field(default_factory=dict)
     max_enrollments: int = 0
 
-    def body(self, ca_name: str) -> dict[str, Any]:
-        """The JSON of `POST /register`; raises CaInputError for an unknown identity type."""
+    def __post_init__(self) -> None:
+        """Raises CaInputError for an unknown identity type."""
         if self.identity_type not in IDENTITY_TYPES:
             raise CaInputError(
                 f"--type {self.identity_type!r} is not one of {', '.join(IDENTITY_TYPES)}"
             )
+
+    def body(self, ca_name: str) -> dict[str, Any]:
+        """The JSON of `POST /register`."""
         body: dict[str, Any] = {
             "id": self.enrollment_id,
             "type": self.identity_type,
@@ -122,13 +125,24 @@ class FabricCaClient:
         """The CA's name, certificate chain and version.
 
         Raises the transport's errors (CaTransport.send)."""
-        call = Call("cainfo", "read the CA information of", self.ca_name or "default CA")
+        call = Call(
+            "cainfo",
+            "read the CA information of",
+            self.ca_name or "default CA",
+            body={"caname": self.ca_name},
+        )
         return _info(self.transport.send(call), self.url)
 
     def enroll(
-        self, enrollment_id: str, secret: str, hosts: list[str], profile: str = ""
+        self,
+        enrollment_id: str,
+        secret: str,
+        hosts: list[str],
+        profile: str = "",
+        ca_name: str | None = None,
     ) -> Enrollment:
-        """Enrol with the secret; `profile` "tls" asks for a TLS certificate.
+        """Enrol with the secret; `profile` "tls" asks for a TLS certificate, `ca_name` another
+        CA of the same server than the client's (a separate TLS CA, say).
 
         Raises CaAuthenticationError for a refused secret, CaResponseError for an answer
         without a certificate, and the transport's other errors (CaTransport.send)."""
@@ -137,7 +151,7 @@ class FabricCaClient:
             "enroll",
             "enroll",
             enrollment_id,
-            body=self._sign_request(key, enrollment_id, hosts, profile),
+            body=self._sign_request(key, enrollment_id, hosts, profile, ca_name),
             basic=(enrollment_id, secret),
         )
         return self._enrollment(self.transport.send(call), enrollment_id, key)
@@ -156,8 +170,8 @@ class FabricCaClient:
     def register(self, registrar: MspIdentity, registration: Registration) -> str:
         """Register an identity; returns its enrolment secret (the CA's, when none was given).
 
-        Raises CaInputError for an unknown identity type, CaResponseError for an answer
-        without a secret, and the transport's errors (CaTransport.send)."""
+        Raises CaResponseError for an answer without a secret, and the transport's errors
+        (CaTransport.send)."""
         call = Call(
             "register",
             "register",
@@ -180,13 +194,18 @@ class FabricCaClient:
         return [str(cert.get("Serial", "")) for cert in revoked if isinstance(cert, dict)]
 
     def _sign_request(
-        self, key: ec.EllipticCurvePrivateKey, enrollment_id: str, hosts: list[str], profile: str
+        self,
+        key: ec.EllipticCurvePrivateKey,
+        enrollment_id: str,
+        hosts: list[str],
+        profile: str,
+        ca_name: str | None = None,
     ) -> dict[str, Any]:
         return {
             "hosts": hosts,
             "certificate_request": build_csr(key, enrollment_id, hosts).decode(),
             "profile": profile,
-            "caname": self.ca_name,
+            "caname": self.ca_name if ca_name is None else ca_name,
         }
 
     def _enrollment(

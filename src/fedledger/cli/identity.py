@@ -6,13 +6,15 @@ CSR, and the registrar's requests carry only its certificate and signature.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from fedledger.ca import FabricCaClient, Registration, enroll_into
+from fedledger.ca import FabricCaClient, Registration, enroll_into, reenroll_into
+from fedledger.ca.msp_folder import split_chain
 from fedledger.cli.failures import fail
 from fedledger.orgs.msp import load_msp_identity
 
@@ -82,6 +84,12 @@ def enroll(
         typer.Option("--tls", help="Also enrol a TLS certificate (the CA's tls profile)."),
     ] = False,
     ca_name: CaName = "",
+    tls_ca_name: Annotated[
+        str | None,
+        typer.Option(
+            "--tls-ca-name", help="The server's TLS CA, when separate (default: --ca-name)."
+        ),
+    ] = None,
 ) -> None:
     """Enrol an identity with its secret and write its MSP folder.
 
@@ -93,7 +101,13 @@ def enroll(
     client = FabricCaClient(ca_url, ca_cert, ca_name)
     try:
         enrolled = enroll_into(
-            client, enrollment_id, secret, folder, hosts=_split(csr_hosts), tls=tls
+            client,
+            enrollment_id,
+            secret,
+            folder,
+            hosts=_split(csr_hosts),
+            tls=tls,
+            tls_ca_name=tls_ca_name,
         )
     finally:
         client.close()
@@ -172,3 +186,46 @@ def revoke(
     finally:
         client.close()
     out.print(f"revoked {enrollment_id}: {len(serials)} certificates ({', '.join(serials)})")
+
+
+@identity_app.command()
+def reenroll(
+    ca_url: CaUrl,
+    msp_dir: Annotated[Path, typer.Option("--msp-dir", help="The MSP folder to renew.")],
+    csr_hosts: Annotated[
+        list[str] | None,
+        typer.Option("--csr-hosts", help="Host names or addresses for the certificate."),
+    ] = None,
+    ca_cert: CaCert = None,
+    ca_name: CaName = "",
+) -> None:
+    """Renew an enrolled identity's certificate and key, signed with the current ones.
+
+    The current certificate and key move to <msp-dir>/previous/<UTC time>/; nothing is deleted.
+    """
+    client = FabricCaClient(ca_url, ca_cert, ca_name)
+    try:
+        renewed = reenroll_into(
+            client, msp_dir, hosts=_split(csr_hosts), now=dt.datetime.now(dt.UTC)
+        )
+    finally:
+        client.close()
+    out.print(
+        f"re-enrolled {renewed.msp_dir}; the previous certificate and key are in its previous/"
+    )
+
+
+@identity_app.command()
+def info(ca_url: CaUrl, ca_cert: CaCert = None, ca_name: CaName = "") -> None:
+    """Show the CA's name, version and certificate chain (the certificates an organisation's
+    MSP definition lists)."""
+    client = FabricCaClient(ca_url, ca_cert, ca_name)
+    try:
+        answer = client.cainfo()
+    finally:
+        client.close()
+    roots, intermediates = split_chain(answer.chain_pem, client.url)
+    out.print(f"CA {answer.ca_name or '(default)'} at {client.url}, Fabric CA {answer.version}")
+    for kind, certificates in (("root", roots), ("intermediate", intermediates)):
+        for certificate in certificates:
+            out.print(f"  {kind}: {certificate.subject.rfc4514_string()}")
