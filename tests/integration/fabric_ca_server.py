@@ -54,9 +54,15 @@ class CaServer:
             self.process.wait(10)
 
 
-def start_ca_server(binary: Path, home: Path, signing: tuple[Path, Path] | None = None) -> CaServer:
+def start_ca_server(
+    binary: Path,
+    home: Path,
+    signing: tuple[Path, Path] | None = None,
+    extra: tuple[str, ...] = (),
+) -> CaServer:
     """A started server with the bootstrap identity admin:adminpw; `signing` (certificate,
-    key) makes it issue under an existing CA instead of a root of its own."""
+    key) makes it issue under an existing CA instead of a root of its own; `extra` are more
+    options of `fabric-ca-server start`."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port_base(span=2)
     command = [str(binary), "start", "-b", ":".join(BOOTSTRAP), "--tls.enabled"]
@@ -64,6 +70,7 @@ def start_ca_server(binary: Path, home: Path, signing: tuple[Path, Path] | None 
     command += ["--operations.listenaddress", f"127.0.0.1:{port + 1}"]
     if signing is not None:
         command += ["--ca.certfile", str(signing[0]), "--ca.keyfile", str(signing[1])]
+    command += extra
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     server = CaServer(process, home, f"https://localhost:{port}")

@@ -277,3 +277,33 @@ def test_the_cli_shows_the_ca_and_reenrolls_keeping_the_previous_identity(
     assert after.private_key.public_key() != before.private_key.public_key()
     [previous] = Path("admin/msp/previous").iterdir()
     assert load_msp_identity(previous, "").certificate_pem == before.certificate_pem
+
+
+def test_tls_from_a_separate_tls_ca_of_the_same_server(tmp_path: Path) -> None:
+    """Production CAs (fabric-operator's, say) serve a signing CA and a TLS CA side by side:
+    `--cacount 1` adds a second CA, ca1, with its own root, playing the TLS CA."""
+    assert BINARY is not None
+    server = start_ca_server(BINARY, tmp_path / "two-cas", extra=("--cacount", "1"))
+    try:
+        client = server.client()
+        msp = tmp_path / "admin" / "msp"
+        enroll_into(
+            client,
+            BOOTSTRAP[0],
+            BOOTSTRAP[1],
+            msp,
+            hosts=["localhost"],
+            tls=True,
+            tls_ca_name="ca1",
+        )
+        client.close()
+    finally:
+        server.stop()
+    [root_file] = (msp / "cacerts").iterdir()
+    signing_root = x509.load_pem_x509_certificate(root_file.read_bytes())
+    tls_root = x509.load_pem_x509_certificate((tmp_path / "admin" / "tls" / "ca.crt").read_bytes())
+    tls = x509.load_pem_x509_certificate((tmp_path / "admin" / "tls" / "client.crt").read_bytes())
+    assert signing_root.subject.rfc4514_string().startswith("CN=fabric-ca-server,")
+    assert tls_root.subject.rfc4514_string().startswith("CN=fabric-ca-server-ca1,")
+    assert tls.issuer == tls_root.subject
+    assert load_msp_identity(msp, "").certificate.issuer == signing_root.subject
