@@ -83,7 +83,7 @@ def test_the_cli_enrolls_the_bootstrap_admin_with_relative_paths(
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "enrolled admin (client) into admin/msp",
-        "TLS certificate and key in admin/tls",
+        "TLS certificate and key in admin/tls (for localhost)",
     ]
     identity = load_msp_identity(Path("admin/msp"), "Org1MSP")
     assert identity.certificate.subject.rfc4514_string() == "CN=admin,OU=client"

@@ -7,6 +7,7 @@ CSR, and the registrar's requests carry only its certificate and signature.
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -77,7 +78,11 @@ def enroll(
     ] = None,
     csr_hosts: Annotated[
         list[str] | None,
-        typer.Option("--csr-hosts", help="Host names or addresses for the certificates."),
+        typer.Option(
+            "--csr-hosts",
+            help="Host names or addresses for the certificates, comma separated or repeated "
+            "(default: this host's name, as fabric-ca-client).",
+        ),
     ] = None,
     tls: Annotated[
         bool,
@@ -98,6 +103,7 @@ def enroll(
     cryptogen names them (server.* for a peer or orderer, client.* otherwise).
     """
     folder = msp_dir if msp_dir is not None else Path(enrollment_id) / "msp"
+    hosts = _split(csr_hosts) or [socket.gethostname()]
     client = FabricCaClient(ca_url, ca_cert, ca_name)
     try:
         enrolled = enroll_into(
@@ -105,7 +111,7 @@ def enroll(
             enrollment_id,
             secret,
             folder,
-            hosts=_split(csr_hosts),
+            hosts=hosts,
             tls=tls,
             tls_ca_name=tls_ca_name,
         )
@@ -114,7 +120,7 @@ def enroll(
     role = enrolled.role or "no NodeOU role"
     out.print(f"enrolled {enrollment_id} ({role}) into {enrolled.msp_dir}")
     if enrolled.tls_dir is not None:
-        out.print(f"TLS certificate and key in {enrolled.tls_dir}")
+        out.print(f"TLS certificate and key in {enrolled.tls_dir} (for {', '.join(hosts)})")
 
 
 @identity_app.command()
