@@ -178,6 +178,14 @@ def test_a_refusal_names_the_ca_the_identity_and_every_message(
     )
 
 
+def test_a_code_that_is_not_a_number_is_code_0(fake: FakeCa) -> None:
+    fake.status = 500
+    fake.answer = envelope(errors=[{"code": "E1", "message": "odd"}])
+    with pytest.raises(CaRefusedError) as caught:
+        FabricCaClient(fake.url).cainfo()
+    assert caught.value.codes == [0]
+
+
 def test_success_false_without_errors_is_a_refusal(fake: FakeCa) -> None:
     fake.answer = json.dumps({"success": False, "result": None, "errors": []}).encode()
     with pytest.raises(CaRefusedError) as caught:

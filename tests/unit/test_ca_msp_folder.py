@@ -102,10 +102,22 @@ def test_a_folder_holding_a_key_is_not_overwritten(tmp_path: Path) -> None:
     (tmp_path / "msp" / "keystore").mkdir(parents=True)
     (tmp_path / "msp" / "keystore" / "priv_sk").write_text("precious")
     with pytest.raises(CaInputError) as caught:
-        refuse_existing_identity(tmp_path / "msp")
+        refuse_existing_identity(tmp_path / "msp", tls=False)
     assert str(caught.value) == (
-        f"{tmp_path / 'msp'} already holds an identity ({tmp_path / 'msp' / 'keystore'} is not "
-        "empty): choose another --msp-dir, or move that folder away first"
+        f"{tmp_path / 'msp'} already holds an identity ({tmp_path / 'msp' / 'keystore'} "
+        "exists): choose another --msp-dir, or move that folder away first"
+    )
+
+
+def test_a_tls_key_beside_the_folder_is_not_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls" / "server.key").write_text("precious")
+    refuse_existing_identity(tmp_path / "msp", tls=False)  # not touched without --tls
+    with pytest.raises(CaInputError) as caught:
+        refuse_existing_identity(tmp_path / "msp", tls=True)
+    assert str(caught.value) == (
+        f"{tmp_path / 'msp'} already holds an identity ({tmp_path / 'tls' / 'server.key'} "
+        "exists): choose another --msp-dir, or move that folder away first"
     )
 
 

@@ -53,7 +53,7 @@ def test_enroll_refuses_a_folder_that_holds_a_key(
     Path("admin/msp/keystore").mkdir(parents=True)
     Path("admin/msp/keystore/priv_sk").write_text("the only copy")
     assert _error(["enroll", "--ca-url", "https://ca:7054", "--id", "admin", "--secret", "pw"]) == (
-        "error: admin/msp already holds an identity (admin/msp/keystore is not empty): choose "
-        "another --msp-dir, or move that folder away first"
+        "error: admin/msp already holds an identity (admin/msp/keystore exists): choose another "
+        "--msp-dir, or move that folder away first"
     )
     assert Path("admin/msp/keystore/priv_sk").read_text() == "the only copy"

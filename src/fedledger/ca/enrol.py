@@ -45,7 +45,7 @@ def enroll_into(
     Raises CaInputError when `msp_dir` already holds a key, and what FabricCaClient.enroll
     raises.
     """
-    refuse_existing_identity(msp_dir)
+    refuse_existing_identity(msp_dir, tls=tls)
     signing = client.enroll(enrollment_id, secret, hosts)
     tls_enrollment = None
     if tls:

@@ -97,13 +97,17 @@ def node_ous_config(ca_file: str) -> bytes:
     return yaml.safe_dump(config, sort_keys=False).encode()
 
 
-def refuse_existing_identity(msp_dir: Path) -> None:
-    """Raises CaInputError when `msp_dir` already holds a private key: enrolling again there
-    would overwrite a key nothing else has a copy of."""
+def refuse_existing_identity(msp_dir: Path, *, tls: bool) -> None:
+    """Raises CaInputError when `msp_dir` (or, with `tls`, the TLS folder beside it) already
+    holds a private key: enrolling again there would overwrite a key nothing else has a copy
+    of."""
     keystore = msp_dir / "keystore"
-    if keystore.is_dir() and any(keystore.iterdir()):
+    tls_keys = [tls_dir_of(msp_dir) / f"{side}.key" for side in ("server", "client")]
+    taken = [keystore] if keystore.is_dir() and any(keystore.iterdir()) else []
+    taken += [key for key in tls_keys if tls and key.exists()]
+    if taken:
         raise CaInputError(
-            f"{msp_dir} already holds an identity ({keystore} is not empty): choose another "
+            f"{msp_dir} already holds an identity ({taken[0]} exists): choose another "
             f"--msp-dir, or move that folder away first"
         )
 

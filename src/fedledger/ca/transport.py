@@ -148,7 +148,7 @@ class CaTransport:
     def _result(self, response: httpx.Response, call: Call) -> dict[str, Any]:
         envelope = _envelope(response, self.url, call)
         errors = [
-            CaMessage(int(entry.get("code", 0)), str(entry.get("message", "")))
+            CaMessage(_code(entry.get("code")), str(entry.get("message", "")))
             for entry in envelope.get("errors") or []
             if isinstance(entry, dict)
         ]
@@ -160,6 +160,11 @@ class CaTransport:
             raise refusal(self.url, call.operation, call.identity, response.status_code, errors)
         result = envelope.get("result")
         return result if isinstance(result, dict) else {}
+
+
+def _code(value: object) -> int:
+    """Fabric CA's numeric code; 0 (Fabric CA's "unknown") for anything else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _envelope(response: httpx.Response, url: str, call: Call) -> dict[str, Any]:

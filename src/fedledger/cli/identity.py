@@ -41,6 +41,33 @@ CaName = Annotated[
     typer.Option("--ca-name", help="Which CA of a server hosting several (default: its default)."),
 ]
 EnrollmentId = Annotated[str, typer.Option("--id", help="The identity's enrolment ID.")]
+Secret = Annotated[
+    str,
+    typer.Option(
+        "--secret",
+        envvar="FEDLEDGER_CA_SECRET",
+        help="The enrolment secret the registrar set (or $FEDLEDGER_CA_SECRET).",
+    ),
+]
+NewMspDir = Annotated[
+    Path | None,
+    typer.Option("--msp-dir", help="Where to write the MSP folder (default: ./<id>/msp)."),
+]
+CsrHosts = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--csr-hosts",
+        help="Host names or addresses for the certificates, comma separated or repeated "
+        "(default: this host's name, as fabric-ca-client).",
+    ),
+]
+TlsFlag = Annotated[
+    bool, typer.Option("--tls", help="Also enrol a TLS certificate (the CA's tls profile).")
+]
+TlsCaName = Annotated[
+    str | None,
+    typer.Option("--tls-ca-name", help="The server's TLS CA, when separate (default: --ca-name)."),
+]
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -63,38 +90,13 @@ def parse_attrs(values: list[str] | None) -> dict[str, str]:
 def enroll(
     ca_url: CaUrl,
     enrollment_id: EnrollmentId,
-    secret: Annotated[
-        str,
-        typer.Option(
-            "--secret",
-            envvar="FEDLEDGER_CA_SECRET",
-            help="The enrolment secret the registrar set (or $FEDLEDGER_CA_SECRET).",
-        ),
-    ],
+    secret: Secret,
     ca_cert: CaCert = None,
-    msp_dir: Annotated[
-        Path | None,
-        typer.Option("--msp-dir", help="Where to write the MSP folder (default: ./<id>/msp)."),
-    ] = None,
-    csr_hosts: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--csr-hosts",
-            help="Host names or addresses for the certificates, comma separated or repeated "
-            "(default: this host's name, as fabric-ca-client).",
-        ),
-    ] = None,
-    tls: Annotated[
-        bool,
-        typer.Option("--tls", help="Also enrol a TLS certificate (the CA's tls profile)."),
-    ] = False,
+    msp_dir: NewMspDir = None,
+    csr_hosts: CsrHosts = None,
+    tls: TlsFlag = False,
     ca_name: CaName = "",
-    tls_ca_name: Annotated[
-        str | None,
-        typer.Option(
-            "--tls-ca-name", help="The server's TLS CA, when separate (default: --ca-name)."
-        ),
-    ] = None,
+    tls_ca_name: TlsCaName = None,
 ) -> None:
     """Enrol an identity with its secret and write its MSP folder.
 
@@ -198,10 +200,7 @@ def revoke(
 def reenroll(
     ca_url: CaUrl,
     msp_dir: Annotated[Path, typer.Option("--msp-dir", help="The MSP folder to renew.")],
-    csr_hosts: Annotated[
-        list[str] | None,
-        typer.Option("--csr-hosts", help="Host names or addresses for the certificate."),
-    ] = None,
+    csr_hosts: CsrHosts = None,
     ca_cert: CaCert = None,
     ca_name: CaName = "",
 ) -> None:
@@ -212,7 +211,10 @@ def reenroll(
     client = FabricCaClient(ca_url, ca_cert, ca_name)
     try:
         renewed = reenroll_into(
-            client, msp_dir, hosts=_split(csr_hosts), now=dt.datetime.now(dt.UTC)
+            client,
+            msp_dir,
+            hosts=_split(csr_hosts) or [socket.gethostname()],
+            now=dt.datetime.now(dt.UTC),
         )
     finally:
         client.close()
