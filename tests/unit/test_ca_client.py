@@ -282,3 +282,19 @@ def test_tls_with_the_right_and_a_wrong_ca_certificate(
         f"the URL; pass the CA's TLS certificate with --ca-cert (fabric-ca-server writes it as "
         f"tls-cert.pem)"
     )
+
+
+def test_tls_without_a_ca_certificate_uses_the_systems_cas(
+    tmp_path: Path, ca: CertificateAuthority
+) -> None:
+    server = _tls_server(tmp_path, ca, FakeCa())
+    url = f"https://localhost:{server.server_address[1]}"
+    try:
+        with pytest.raises(CaTlsError) as caught:
+            FabricCaClient(url).enroll("admin", "pw", [])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "its TLS certificate is not signed by one of the system's CAs, or does not" in str(
+        caught.value
+    )

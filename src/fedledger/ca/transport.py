@@ -109,16 +109,15 @@ class CaTransport:
         """
         body = b"" if call.body is None else json.dumps(call.body).encode()
         path = urlsplit(self.url).path.rstrip("/") + API_PREFIX + call.endpoint
+        method = "GET" if call.body is None else "POST"
         headers = {"Content-Type": "application/json"} if call.body is not None else {}
         if call.signer is not None:
-            method = "GET" if call.body is None else "POST"
-            token = auth_token(
-                call.signer.certificate_pem, call.signer.private_key, method, path, body
-            )
+            signer = call.signer
+            token = auth_token(signer.certificate_pem, signer.private_key, method, path, body)
             headers["Authorization"] = token
         try:
             response = self._client.request(
-                "GET" if call.body is None else "POST",
+                method,
                 self.url + API_PREFIX + call.endpoint,
                 content=body or None,
                 headers=headers,
@@ -132,12 +131,16 @@ class CaTransport:
         cause = _ssl_cause(error)
         if cause is not None:
             reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
-            trust = f"the certificate in {self.ca_cert}" if self.ca_cert else "the system's CAs"
+            trust = (
+                f"the certificate in {self.ca_cert} or signed by it"
+                if self.ca_cert
+                else "signed by one of the system's CAs"
+            )
             return CaTlsError(
                 f"TLS with the Fabric CA at {self.url} failed ({reason}) while trying to "
-                f"{call.operation} {call.identity!r}: its TLS certificate is not {trust} or "
-                f"signed by it, or does not name the host in the URL; pass the CA's TLS "
-                f"certificate with --ca-cert (fabric-ca-server writes it as tls-cert.pem)"
+                f"{call.operation} {call.identity!r}: its TLS certificate is not {trust}, "
+                f"or does not name the host in the URL; pass the CA's TLS certificate with "
+                f"--ca-cert (fabric-ca-server writes it as tls-cert.pem)"
             )
         return CaUnreachableError(
             f"cannot reach the Fabric CA at {self.url} to {call.operation} {call.identity!r}: "
