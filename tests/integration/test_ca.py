@@ -172,8 +172,13 @@ def test_reenroll_then_revoke(client: FabricCaClient, tmp_path: Path) -> None:
     new = x509.load_pem_x509_certificate(renewed.certificate_pem)
     assert new.subject == old.subject
     assert new.serial_number != old.serial_number
-    revoked = client.revoke(registrar, name, "superseded")
-    assert {int(serial, 16) for serial in revoked} == {old.serial_number, new.serial_number}
+    revocation = client.revoke(registrar, name, "superseded", crl=True)
+    revoked = {int(serial, 16) for serial in revocation.serials}
+    assert revoked == {old.serial_number, new.serial_number}
+    assert revocation.crl_pem is not None
+    crl = x509.load_pem_x509_crl(revocation.crl_pem)
+    assert revoked <= {entry.serial_number for entry in crl}
+    assert crl.issuer == old.issuer
     with pytest.raises(CaAuthenticationError):
         client.enroll(name, "pw", [])
 
@@ -254,7 +259,7 @@ _TASK: dict[str, Any] = {
 }
 
 
-def test_the_cli_shows_the_ca_and_reenrolls_keeping_the_previous_identity(
+def test_the_cli_shows_the_ca_reenrolls_keeping_the_previous_identity_and_revokes(
     ca_server: CaServer, client: FabricCaClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -277,6 +282,19 @@ def test_the_cli_shows_the_ca_and_reenrolls_keeping_the_previous_identity(
     assert after.private_key.public_key() != before.private_key.public_key()
     [previous] = Path("admin/msp/previous").iterdir()
     assert load_msp_identity(previous, "").certificate_pem == before.certificate_pem
+
+    name = f"gone-{uuid.uuid4().hex[:6]}"
+    client.register(after, Registration(name, secret="pw"))
+    serial = x509.load_pem_x509_certificate(client.enroll(name, "pw", []).certificate_pem)
+    args = ["identity", "revoke", *common, "--as", "admin/msp", "--id", name]
+    revoked = runner.invoke(app, [*args, "--crl-out", "org/msp/crls/crl.pem"])
+    assert revoked.exit_code == 0, revoked.output
+    assert revoked.stdout.splitlines() == [
+        f"revoked {name}: 1 certificates ({serial.serial_number:x})",
+        "CRL written to org/msp/crls/crl.pem",
+    ]
+    crl = x509.load_pem_x509_crl(Path("org/msp/crls/crl.pem").read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(serial.serial_number) is not None
 
 
 def test_tls_from_a_separate_tls_ca_of_the_same_server(tmp_path: Path) -> None:

@@ -145,6 +145,32 @@ def test_register_signs_the_request_with_the_registrars_token(
     )
 
 
+def test_revoke_asks_for_the_crl_and_reads_it(fake: FakeCa, ca: CertificateAuthority) -> None:
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificate.subject)
+        .last_update(NOW)
+        .next_update(NOW + dt.timedelta(days=1))
+        .add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(0xAB).revocation_date(NOW).build()
+        )
+        .sign(ca.issued.private_key, hashes.SHA256())
+    )
+    der = crl.public_bytes(serialization.Encoding.DER)
+    fake.answer = envelope({"RevokedCerts": [{"Serial": "ab", "AKI": "x"}], "CRL": _b64(der)})
+    revocation = FabricCaClient(fake.url).revoke(_registrar(ca), "peer1", "keycompromise", crl=True)
+    assert json.loads(fake.seen[0].body)["gencrl"] is True
+    assert revocation.serials == ["ab"]
+    assert revocation.crl_pem == crl.public_bytes(serialization.Encoding.PEM)
+
+
+def test_an_unreadable_crl(fake: FakeCa, ca: CertificateAuthority) -> None:
+    fake.answer = envelope({"RevokedCerts": [], "CRL": _b64(b"not a crl")})
+    with pytest.raises(CaResponseError) as caught:
+        FabricCaClient(fake.url).revoke(_registrar(ca), "peer1", crl=True)
+    assert str(caught.value) == f"the Fabric CA at {fake.url} sent an unreadable CRL"
+
+
 def test_a_refused_secret_is_an_authentication_error(fake: FakeCa) -> None:
     fake.status = 401
     fake.answer = envelope(errors=[{"code": 20, "message": "Authentication failure"}])

@@ -1,7 +1,7 @@
 """A Fabric CA client: enrol and register identities over Fabric CA's REST protocol, and
 write what the CA issues as MSP folders (docs/identities.md)."""
 
-from fedledger.ca.client import CaInfo, Enrollment, FabricCaClient, Registration
+from fedledger.ca.client import CaInfo, Enrollment, FabricCaClient, Registration, Revocation
 from fedledger.ca.enrol import EnrolledFolder, enroll_into, reenroll_into
 from fedledger.ca.errors import (
     CaAuthenticationError,
@@ -26,6 +26,7 @@ __all__ = [
     "Enrollment",
     "FabricCaClient",
     "Registration",
+    "Revocation",
     "enroll_into",
     "reenroll_into",
 ]

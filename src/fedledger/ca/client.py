@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
@@ -40,6 +41,14 @@ class Enrollment:
     certificate_pem: bytes
     private_key: ec.EllipticCurvePrivateKey
     info: CaInfo
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """The serial numbers (hex) of the revoked certificates, and the CA's CRL when asked."""
+
+    serials: list[str]
+    crl_pem: bytes | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,18 @@ def _decode(value: object, what: str, url: str) -> bytes:
 def _info(result: dict[str, Any], url: str) -> CaInfo:
     chain = _decode(result.get("CAChain", ""), "CA chain", url)
     return CaInfo(str(result.get("CAName", "")), chain, str(result.get("Version", "")))
+
+
+def _crl_pem(data: bytes, url: str) -> bytes:
+    """Fabric CA sends the CRL in DER; MSP folders hold PEM."""
+    try:
+        crl = x509.load_der_x509_crl(data)
+    except ValueError:
+        try:
+            crl = x509.load_pem_x509_crl(data)
+        except ValueError as error:
+            raise CaResponseError(f"the Fabric CA at {url} sent an unreadable CRL") from error
+    return crl.public_bytes(serialization.Encoding.PEM)
 
 
 def enrollment_id_of(certificate_pem: bytes) -> str:
@@ -184,14 +205,23 @@ class FabricCaClient:
             raise CaResponseError(f"the Fabric CA at {self.url} registered no secret")
         return str(secret)
 
-    def revoke(self, registrar: MspIdentity, enrollment_id: str, reason: str = "") -> list[str]:
-        """Revoke every certificate of `enrollment_id`; returns their serial numbers.
+    def revoke(
+        self, registrar: MspIdentity, enrollment_id: str, reason: str = "", *, crl: bool = False
+    ) -> Revocation:
+        """Revoke every certificate of `enrollment_id`; with `crl`, the CA also returns its
+        certificate revocation list (PEM), what an MSP's `crls/` holds.
 
-        Raises the transport's errors (CaTransport.send)."""
-        body = {"id": enrollment_id, "reason": reason, "caname": self.ca_name}
+        Raises CaResponseError for an unreadable CRL, and the transport's errors
+        (CaTransport.send)."""
+        body = {"id": enrollment_id, "reason": reason, "caname": self.ca_name, "gencrl": crl}
         call = Call("revoke", "revoke", enrollment_id, body=body, signer=registrar)
-        revoked = self.transport.send(call).get("RevokedCerts") or []
-        return [str(cert.get("Serial", "")) for cert in revoked if isinstance(cert, dict)]
+        result = self.transport.send(call)
+        revoked = result.get("RevokedCerts") or []
+        serials = [str(cert.get("Serial", "")) for cert in revoked if isinstance(cert, dict)]
+        crl_pem = None
+        if result.get("CRL"):
+            crl_pem = _crl_pem(_decode(result["CRL"], "CRL", self.url), self.url)
+        return Revocation(serials, crl_pem)
 
     def _sign_request(
         self,

@@ -180,20 +180,32 @@ def revoke(
     ],
     enrollment_id: EnrollmentId,
     reason: Annotated[str, typer.Option("--reason", help="e.g. keycompromise.")] = "",
+    crl_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--crl-out", help="Write the CA's CRL (PEM) to this file, e.g. msp/crls/crl.pem."
+        ),
+    ] = None,
     ca_cert: CaCert = None,
     ca_name: CaName = "",
 ) -> None:
     """Revoke every certificate of an identity at the CA.
 
-    Peers learn of it only from a CRL in the channel's MSP definition (docs/identities.md).
+    Peers learn of it only from a CRL in the channel's MSP definition: --crl-out writes the
+    CA's CRL, for the organisation's MSP folder and its next channel update (docs/identities.md).
     """
     signer = load_msp_identity(registrar, msp_id="")
     client = FabricCaClient(ca_url, ca_cert, ca_name)
     try:
-        serials = client.revoke(signer, enrollment_id, reason)
+        revocation = client.revoke(signer, enrollment_id, reason, crl=crl_out is not None)
     finally:
         client.close()
+    serials = revocation.serials
     out.print(f"revoked {enrollment_id}: {len(serials)} certificates ({', '.join(serials)})")
+    if crl_out is not None and revocation.crl_pem is not None:
+        crl_out.parent.mkdir(parents=True, exist_ok=True)
+        crl_out.write_bytes(revocation.crl_pem)
+        out.print(f"CRL written to {crl_out}")
 
 
 @identity_app.command()
