@@ -67,6 +67,7 @@ def imports_of(*args: str) -> dict[str, Any]:
         ("data", "--help"),
         ("data", "check", "--help"),
         ("task", "init", "--help"),
+        ("identity", "enroll", "--help"),
     ],
     ids=" ".join,
 )

@@ -7,6 +7,7 @@ import importlib
 import pytest
 import typer
 
+from fedledger import ca
 from fedledger.backends import BackendError
 from fedledger.cli.failures import PACKAGE_ROOTS, failures, is_package_error
 from fedledger.embedded.errors import (
@@ -53,6 +54,14 @@ EVALUATE_MODEL_FAULTS = [
 # package root → the public errors that must derive from it
 HIERARCHY: dict[type[Exception], list[type[Exception]]] = {
     BackendError: [],
+    ca.CaError: [
+        ca.CaInputError,
+        ca.CaUnreachableError,
+        ca.CaTlsError,
+        ca.CaResponseError,
+        ca.CaRefusedError,
+        ca.CaAuthenticationError,
+    ],
     EmbeddedLedgerError: [EmbeddedAlreadyRunningError, ChaincodeNotBuiltError],
     evaluate.EvaluationError: [
         evaluate.ModelFaultError,
@@ -133,6 +142,7 @@ KEPT_BASES: list[tuple[type[Exception], type[Exception]]] = [
     (SchemaValidationError, ValueError),
     (ConfigError, ValueError),
     (RecordError, ValueError),
+    (ca.CaInputError, ValueError),
 ]
 
 

@@ -92,6 +92,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "audit_app",
         "Export a task's complete history and verify an export against the ledger.",
     ),
+    "identity": (
+        "fedledger.cli.identity",
+        "identity_app",
+        "Enrol and register identities with a Fabric CA.",
+    ),
 }
 
 

@@ -25,6 +25,7 @@ console = Console(stderr=True, soft_wrap=True)
 PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.audit.errors", "AuditError"),
     ("fedledger.backends", "BackendError"),
+    ("fedledger.ca.errors", "CaError"),
     ("fedledger.deploy.errors", "DeployError"),
     ("fedledger.embedded.errors", "EmbeddedLedgerError"),
     ("fedledger.evaluate.errors", "EvaluationError"),
