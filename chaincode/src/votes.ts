@@ -9,7 +9,7 @@
  * A vote is never replaced, with one exception: an `unavailable` report (the voter could not get
  * the model's bytes; it counts for nothing, see unavailable.ts) is replaced by the voter's next
  * record on the proposal, its real vote once the bytes are right. Fabric's history of the vote key
- * keeps the report.
+ * keeps the report. A report is for an open proposal: on a decided one it is refused.
  *
  * A vote after the decision is recorded too and decides nothing: a member of the proposal's
  * electorate records its evaluation whenever its validator finishes it (the audit trail then holds
@@ -94,6 +94,14 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
     const late = proposal.status !== 'PENDING';
     const time = txTime(ctx);
     if (late) {
+        if (ballot.decision === 'unavailable') {
+            refuse(
+                'NOT_PENDING',
+                REFUSAL,
+                `proposal ${proposal.id} is ${proposal.status}, not PENDING; an unavailable report is for an open proposal ` +
+                    '(propose an expired model again to reopen it)',
+            );
+        }
         await requireLateVoter(ctx, task, proposal, voter);
     } else {
         requireOpen(proposal, voter, time.ms);

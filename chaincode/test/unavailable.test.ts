@@ -78,6 +78,18 @@ describe('unavailable reports (CastVote)', () => {
         expect(world.ledger.read('vote', [id, ORG2])).to.deep.include({ decision: 'approve' });
     });
 
+    it('is refused on a decided proposal, where a late vote is recorded', async () => {
+        await world.vote(ORG1, id, 'approve', 0.75);
+        await world.vote(ORG2, id, 'approve', 0.74);
+        await world.decide(ORG1, id);
+        await expectRefusal(
+            cast(ORG3, voteInput(id, 'unavailable', null, { holdoutRows: 0, reason: 'object_missing' })),
+            `[NOT_PENDING] vote refused: proposal ${id} is ACCEPTED, not PENDING; an unavailable report is for an open proposal ` +
+                '(propose an expired model again to reopen it)',
+        );
+        expect(world.ledger.read('vote', [id, ORG3])).to.equal(undefined);
+    });
+
     it('is refused after the voting period, as any vote is', async () => {
         world.ledger.now = T0 + HOUR;
         await expectRefusal(
