@@ -78,6 +78,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "store_app",
         "Verify the model store and remove the objects no proposal refers to.",
     ),
+    "org": (
+        "fedledger.cli.org",
+        "org_app",
+        "Create one organisation's material and export its public part.",
+    ),
     "audit": (
         "fedledger.cli.audit",
         "audit_app",

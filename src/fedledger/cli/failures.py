@@ -31,7 +31,7 @@ PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.installation.errors", "InstallationError"),
     ("fedledger.models.errors", "ModelError"),
     ("fedledger.network.errors", "NetworkError"),
-    ("fedledger.orgs.msp", "MspFolderError"),
+    ("fedledger.orgs.errors", "OrgError"),
     ("fedledger.profile", "ProfileError"),
     ("fedledger.registry.errors", "RegistryError"),
     ("fedledger.runtime.errors", "RuntimeLayerError"),
