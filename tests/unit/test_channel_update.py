@@ -9,7 +9,6 @@ import pytest
 from fabric_protos.common import configtx_pb2
 
 from fedledger.channelconfig.errors import MembershipError, NoChangeError
-from fedledger.channelconfig.genesis import OrgMaterial, channel_config
 from fedledger.channelconfig.members import (
     application,
     member_summaries,
@@ -18,42 +17,19 @@ from fedledger.channelconfig.members import (
 )
 from fedledger.channelconfig.update import compute_update
 from fedledger.installation import InstallationError, find_installation
-from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.orgs.export import OrgDefinition
-from fedledger.orgs.layout import OrdererOrgLayout
 
-CHANNEL = "fedledger"
-
-
-def _material(root: Path, msp_id: str, domain: str, port: int) -> OrgMaterial:
-    layout = OrgLayout.under(root, domain)
-    return OrgMaterial(
-        msp_id,
-        layout.ca_cert.read_bytes(),
-        layout.tlsca_cert.read_bytes(),
-        (("127.0.0.1", port),),
-    )
+from .channel_material import CHANNEL, make_crypto, org4_definition, three_org_config
 
 
 @pytest.fixture(scope="module")
 def crypto(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("crypto")
-    members = [MemberOrg(f"Org{i}", f"Org{i}MSP", f"org{i}.test") for i in (1, 2, 3, 4)]
-    generate_material(root, members, OrdererOrg("Orderer", "OrdererMSP", "orderer.test"))
-    return root
+    return make_crypto(tmp_path_factory.mktemp("crypto"))
 
 
 @pytest.fixture(scope="module")
 def current(crypto: Path) -> configtx_pb2.Config:
-    members = [_material(crypto, f"Org{i}MSP", f"org{i}.test", 7050 + i) for i in (1, 2, 3)]
-    ordering = OrdererOrgLayout.under(crypto, "orderer.test")
-    orderer = OrgMaterial(
-        "OrdererMSP",
-        ordering.ca_cert.read_bytes(),
-        ordering.tlsca_cert.read_bytes(),
-        (("127.0.0.1", 7050),),
-    )
-    config = channel_config(members, orderer, 0.25, 10)
+    config = three_org_config(crypto)
     # Versions as after a few updates, so that "plus one" is visible.
     config.sequence = 4
     application(config).version = 3
@@ -63,14 +39,7 @@ def current(crypto: Path) -> configtx_pb2.Config:
 
 @pytest.fixture(scope="module")
 def org4(crypto: Path) -> OrgDefinition:
-    layout = OrgLayout.under(crypto, "org4.test")
-    return OrgDefinition(
-        "Org4MSP",
-        (layout.ca_cert.read_bytes(),),
-        (layout.tlsca_cert.read_bytes(),),
-        "peer0.org4.test",
-        9051,
-    )
+    return org4_definition(crypto)
 
 
 def test_adding_an_org_bumps_application_and_writes_the_org_at_zero(
