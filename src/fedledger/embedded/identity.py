@@ -147,9 +147,20 @@ class MemberRegistry:
     def from_pem_files(cls, ca_files: dict[str, Path]) -> MemberRegistry:
         return cls({m: x509.load_pem_x509_certificate(p.read_bytes()) for m, p in ca_files.items()})
 
+    @classmethod
+    def from_pem(cls, ca_certificates: dict[str, bytes]) -> MemberRegistry:
+        return cls({m: x509.load_pem_x509_certificate(pem) for m, pem in ca_certificates.items()})
+
     @property
     def msp_ids(self) -> list[str]:
         return list(self._cas)
+
+    def replace(self, ca_certificates: dict[str, bytes]) -> None:
+        """Make the organisations of these CAs (PEM, by MSP ID) the members, as a new channel
+        configuration does: identities of an organisation removed stop verifying at once."""
+        cas = {m: x509.load_pem_x509_certificate(pem) for m, pem in ca_certificates.items()}
+        self._cas = cas
+        self._cache = {}
 
     def deserialize(self, serialized: bytes, now: dt.datetime | None = None) -> Identity:
         cached = self._cache.get(serialized)
