@@ -83,6 +83,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "org_app",
         "Create one organisation's material and export its public part.",
     ),
+    "channel": (
+        "fedledger.cli.channel",
+        "channel_app",
+        "Show the channel and add or remove organisations by signed configuration updates.",
+    ),
     "audit": (
         "fedledger.cli.audit",
         "audit_app",

@@ -25,6 +25,7 @@ console = Console(stderr=True, soft_wrap=True)
 PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.audit.errors", "AuditError"),
     ("fedledger.backends", "BackendError"),
+    ("fedledger.channelconfig.errors", "ChannelConfigError"),
     ("fedledger.embedded.errors", "EmbeddedLedgerError"),
     ("fedledger.evaluate.errors", "EvaluationError"),
     ("fedledger.fabric.errors", "FabricError"),

@@ -1,0 +1,143 @@
+"""A fourth organisation, created alone in its own folder, joins the running channel by a config
+update signed by two of three admins, and is removed the same way (every backend).
+
+Each admin signs with only its own key (its identity from the profile); the new organisation's
+client is accepted by an existing peer's Gateway for a query only while it is a member.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from fedledger.channelconfig.envelopes import config_update_transaction, read_update_file
+from fedledger.channelconfig.errors import BroadcastError
+from fedledger.channelconfig.ledger import broadcast, orderer_of
+from fedledger.cli.app import app
+from fedledger.fabric.connect import tls_of
+from fedledger.fabric.errors import EvaluateError
+from fedledger.fabric.gateway import Gateway
+from fedledger.fabric.identity import SigningIdentity
+from fedledger.orgs.standalone import load_org
+from fedledger.runtime.ports import free_port_base
+
+pytestmark = [pytest.mark.ledger, pytest.mark.slow]
+runner = CliRunner()
+ORG4 = "Org4MSP"
+
+
+def fedledger(ledger: Any, *args: str, org: str | None = None) -> Result:
+    where = ["--profile", str(ledger.profile.path)]
+    if org is not None:
+        where += ["--as", org]
+    return runner.invoke(app, [*args, *where])
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def org4_block_height(ledger: Any, org_dir: Path) -> int:
+    """Chain height through Org1's peer's Gateway, asked by Org4's User1."""
+    org4 = load_org(org_dir)
+    user = SigningIdentity.from_msp_folder(org4.layout.client.msp, ORG4)
+    org1 = ledger.profile.org("Org1MSP")
+    with Gateway.connect(org1.gateway.endpoint, user, tls_of(org1)) as gateway:
+        return gateway.network(ledger.profile.channel).block_height()
+
+
+@pytest.fixture
+def org4_file(tmp_path: Path) -> Path:
+    org_dir = tmp_path / "org4-host" / "org"
+    result = runner.invoke(
+        app,
+        [
+            "org", "init", "--msp-id", ORG4, "--domain", "org4.example.com",
+            "--host", "127.0.0.1", "--port", str(free_port_base()), "--dir", str(org_dir),
+        ],
+    )  # fmt: skip
+    ok(result)
+    ok(
+        runner.invoke(
+            app, ["org", "export", "--dir", str(org_dir), "--out", str(tmp_path / "org4.json")]
+        )
+    )
+    return tmp_path / "org4.json"
+
+
+def test_a_fourth_org_joins_with_two_of_three_admins_and_leaves(
+    ledger: Any, org4_file: Path, tmp_path: Path
+) -> None:
+    org_dir = org4_file.parent / "org4-host" / "org"
+    update = str(tmp_path / "add.pb")
+    with pytest.raises(EvaluateError):
+        org4_block_height(ledger, org_dir)
+
+    ok(fedledger(ledger, "channel", "add-org", str(org4_file), "--out", update, org="Org1MSP"))
+    ok(fedledger(ledger, "channel", "sign-update", update, org="Org1MSP"))
+    refused = fedledger(ledger, "channel", "submit-update", update, org="Org1MSP")
+    assert refused.exit_code == 1
+    assert "still to sign: 1 more of Org2MSP, Org3MSP" in refused.output
+    assert "signed by Org1MSP" in refused.output
+
+    ok(fedledger(ledger, "channel", "sign-update", update, org="Org2MSP"))
+    submitted = ok(fedledger(ledger, "channel", "submit-update", update, org="Org1MSP"))
+    assert "members: Org1MSP, Org2MSP, Org3MSP, Org4MSP" in submitted
+    shown = ok(fedledger(ledger, "channel", "show", org="Org3MSP"))
+    port = load_org(org_dir).peer_port
+    assert f"Org4MSP  anchor peers: 127.0.0.1:{port}" in shown
+    assert org4_block_height(ledger, org_dir) > 0
+
+    removal = str(tmp_path / "remove.pb")
+    ok(fedledger(ledger, "channel", "remove-org", ORG4, "--out", removal, org="Org2MSP"))
+    ok(fedledger(ledger, "channel", "sign-update", removal, org="Org3MSP"))
+    refused = fedledger(ledger, "channel", "submit-update", removal, org="Org3MSP")
+    assert "still to sign: 2 more of Org1MSP, Org2MSP, Org4MSP" in refused.output
+    ok(fedledger(ledger, "channel", "sign-update", removal, org="Org2MSP"))
+    ok(fedledger(ledger, "channel", "sign-update", removal, org="Org1MSP"))
+    ok(fedledger(ledger, "channel", "submit-update", removal, org="Org3MSP"))
+    shown = ok(fedledger(ledger, "channel", "show", org="Org1MSP"))
+    assert "Org4MSP" not in shown
+    with pytest.raises(EvaluateError):
+        org4_block_height(ledger, org_dir)
+
+
+def test_a_stale_update_is_refused(ledger: Any, org4_file: Path, tmp_path: Path) -> None:
+    """An update prepared before another one was applied reads old versions: refused before it
+    is sent."""
+    first, second = str(tmp_path / "first.pb"), str(tmp_path / "second.pb")
+    ok(fedledger(ledger, "channel", "add-org", str(org4_file), "--out", first, org="Org1MSP"))
+    ok(fedledger(ledger, "channel", "add-org", str(org4_file), "--out", second, org="Org1MSP"))
+    for path in (first, second):
+        for org in ("Org1MSP", "Org2MSP"):
+            ok(fedledger(ledger, "channel", "sign-update", path, org=org))
+    ok(fedledger(ledger, "channel", "submit-update", first, org="Org1MSP"))
+    stale = fedledger(ledger, "channel", "submit-update", second, org="Org1MSP")
+    assert stale.exit_code == 1
+    assert "the configuration changed since the update was prepared" in stale.output
+    removal = str(tmp_path / "remove.pb")
+    ok(fedledger(ledger, "channel", "remove-org", ORG4, "--out", removal, org="Org1MSP"))
+    for org in ("Org1MSP", "Org2MSP", "Org3MSP"):
+        ok(fedledger(ledger, "channel", "sign-update", removal, org=org))
+    ok(fedledger(ledger, "channel", "submit-update", removal, org="Org1MSP"))
+
+
+def test_the_orderer_itself_refuses_too_few_admins(
+    ledger: Any, org4_file: Path, tmp_path: Path
+) -> None:
+    """Sent past the local check, an update with one admin's signature is FORBIDDEN by the
+    orderer, and the channel keeps its members."""
+    update = tmp_path / "add.pb"
+    ok(fedledger(ledger, "channel", "add-org", str(org4_file), "--out", str(update), org="Org1MSP"))
+    ok(fedledger(ledger, "channel", "sign-update", str(update), org="Org1MSP"))
+    envelope, _ = read_update_file(update)
+    org1 = ledger.profile.org("Org1MSP")
+    admin = SigningIdentity.from_msp_folder(org1.identity("admin"), "Org1MSP")
+    transaction = config_update_transaction(envelope, ledger.profile.channel, admin)
+    with pytest.raises(BroadcastError, match="refused the update: FORBIDDEN"):
+        broadcast(orderer_of(ledger.profile), transaction)
+    assert "Org4MSP" not in ok(fedledger(ledger, "channel", "show", org="Org1MSP"))
