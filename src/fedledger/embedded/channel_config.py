@@ -20,7 +20,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import DecodeError
 
 from fedledger.channelconfig.envelopes import config_of_block, last_config_index
-from fedledger.channelconfig.errors import PolicyNotSatisfiedError, UpdateRefusedError
+from fedledger.channelconfig.errors import UpdateRefusedError
 from fedledger.channelconfig.members import application, root_certificates
 from fedledger.channelconfig.policies import Signer, evaluate
 from fedledger.channelconfig.signatures import channel_identities, verified_signers
@@ -32,6 +32,10 @@ from fedledger.embedded.identity import Signer as NodeSigner
 from fedledger.embedded.store import Store
 
 log = structlog.get_logger("fedledger.embedded.channel_config")
+
+
+class SubmitterRefusedError(UpdateRefusedError):
+    """The envelope's signer is not an identity of the channel that satisfies /Channel/Writers."""
 
 
 def current_config(store: Store) -> configtx_pb2.Config:
@@ -75,11 +79,12 @@ class ChannelConfigKeeper:
         self, envelope: common_pb2.Envelope, payload: common_pb2.Payload
     ) -> ab_pb2.BroadcastResponse:
         """A Broadcast of a CONFIG_UPDATE: SUCCESS once its config block is committed;
-        FORBIDDEN when a policy is not met, BAD_REQUEST for anything else refused."""
+        FORBIDDEN for a submitter who may not write to the channel; BAD_REQUEST for an update
+        refused (Fabric's orderer answers so for unmet modification policies too)."""
         async with self._updating:
             try:
                 number = await self._apply(envelope, payload)
-            except PolicyNotSatisfiedError as error:
+            except SubmitterRefusedError as error:
                 log.info("config update refused", reason=str(error))
                 return _response(common_pb2.FORBIDDEN, str(error))
             except UpdateRefusedError as error:
@@ -120,16 +125,12 @@ class ChannelConfigKeeper:
             identity = channel_identities(self.config).deserialize(header.creator)
             identity.verify(envelope.payload, envelope.signature)
         except IdentityError as error:
-            raise PolicyNotSatisfiedError(
-                f"the submitter is refused: {error}", "/Channel/Writers", []
-            ) from None
+            raise SubmitterRefusedError(f"the submitter is refused: {error}") from None
         writers = evaluate(
             self.config.channel_group, (), "Writers", [Signer(identity.msp_id, identity.role)]
         )
         if not writers.satisfied:
-            raise PolicyNotSatisfiedError(
+            raise SubmitterRefusedError(
                 f"the submitter ({identity.msp_id} {identity.role}) does not satisfy "
-                f"{writers.description}",
-                "/Channel/Writers",
-                [],
+                f"{writers.description}"
             )
