@@ -51,7 +51,8 @@ def _group_at(root: configtx_pb2.ConfigGroup, path: Sequence[str]) -> configtx_p
 
 def resolve(path: Sequence[str], name: str) -> tuple[tuple[str, ...], str]:
     """The group path and policy name of policy reference `name` used in group `path` (below
-    /Channel): absolute as `/Channel/Application/Admins`, or relative to the group."""
+    /Channel): absolute as `/Channel/Application/Admins`, or relative to the group. Raises
+    UpdateRefusedError for an absolute reference outside /Channel."""
     if name.startswith("/"):
         parts = name.strip("/").split("/")
         if len(parts) < 2 or parts[0] != "Channel":
