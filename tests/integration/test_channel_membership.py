@@ -141,3 +141,25 @@ def test_the_orderer_itself_refuses_too_few_admins(
     with pytest.raises(BroadcastError, match=r"refused the update: BAD_REQUEST: .*Admins"):
         broadcast(orderer_of(ledger.profile), transaction)
     assert "Org4MSP" not in ok(fedledger(ledger, "channel", "show", org="Org1MSP"))
+
+
+def _change(ledger: Any, command: list[str], path: Path, signers: list[str]) -> None:
+    ok(fedledger(ledger, "channel", *command, "--out", str(path), org=signers[0]))
+    for org in signers:
+        ok(fedledger(ledger, "channel", "sign-update", str(path), org=org))
+    ok(fedledger(ledger, "channel", "submit-update", str(path), org=signers[0]))
+
+
+def test_membership_survives_a_restart(ledger: Any, org4_file: Path, tmp_path: Path) -> None:
+    """The configuration in force is read back from the ledger's own blocks after a restart."""
+    org_dir = org4_file.parent / "org4-host" / "org"
+    _change(ledger, ["add-org", str(org4_file)], tmp_path / "add.pb", ["Org1MSP", "Org3MSP"])
+    ledger.restart_peer("Org1MSP", kill=False)
+    assert org4_block_height(ledger, org_dir) > 0
+    _change(ledger, ["remove-org", ORG4], tmp_path / "rm.pb", ["Org1MSP", "Org2MSP", "Org3MSP"])
+    assert "Org4MSP" not in ok(fedledger(ledger, "channel", "show", org="Org2MSP"))
+    if ledger.backend == "embedded":
+        from fedledger.embedded import verify_ledger
+
+        report = verify_ledger(ledger.network.paths.run_dir)
+        assert report.ok, report.summary()
