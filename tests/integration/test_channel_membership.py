@@ -163,3 +163,55 @@ def test_membership_survives_a_restart(ledger: Any, org4_file: Path, tmp_path: P
 
         report = verify_ledger(ledger.network.paths.run_dir)
         assert report.ok, report.summary()
+
+
+def test_an_org_group_is_what_configtxgen_writes(fabric_ledger: Any) -> None:
+    """The group `add-org` builds for an organisation equals, proto for proto, the group
+    configtxgen wrote for the same organisation in the native network's genesis block; so do
+    the Application group's own policies of the embedded ledger's genesis."""
+    from fabric_protos.common import common_pb2
+    from fabric_protos.msp import msp_config_pb2
+
+    from fedledger.channelconfig.elements import member_org_group
+    from fedledger.channelconfig.envelopes import config_of_block
+    from fedledger.channelconfig.genesis import channel_config
+    from fedledger.channelconfig.members import application, member_summaries
+    from fedledger.fabric.connect import connect
+
+    profile = fabric_ledger.profile
+    with connect(profile, "Org1MSP", identity="admin") as gateway:
+        qscc = gateway.network(profile.channel).contract("qscc")
+        block = common_pb2.Block.FromString(
+            qscc.evaluate("GetBlockByNumber", [profile.channel, "0"])
+        )
+    genesis = config_of_block(block)
+    for summary in member_summaries(genesis):
+        native = application(genesis).groups[summary.msp_id]
+        msp = msp_config_pb2.MSPConfig.FromString(native.values["MSP"].value)
+        fabric_msp = msp_config_pb2.FabricMSPConfig.FromString(msp.config)
+        host, _, port = summary.anchor_peers[0].rpartition(":")
+        ours = member_org_group(
+            summary.msp_id,
+            list(fabric_msp.root_certs),
+            list(fabric_msp.tls_root_certs),
+            [(host, int(port))],
+        )
+        assert ours == native
+    embedded = channel_config([], _orderer_material(genesis), 0.25, 10)
+    assert application(embedded).policies == application(genesis).policies
+    assert embedded.channel_group.policies == genesis.channel_group.policies
+    assert set(embedded.channel_group.groups["Orderer"].policies) == set(
+        genesis.channel_group.groups["Orderer"].policies
+    )
+
+
+def _orderer_material(genesis: Any) -> Any:
+    from fabric_protos.msp import msp_config_pb2
+
+    from fedledger.channelconfig.genesis import OrgMaterial
+
+    (msp_id, group), *_ = genesis.channel_group.groups["Orderer"].groups.items()
+    config = msp_config_pb2.FabricMSPConfig.FromString(
+        msp_config_pb2.MSPConfig.FromString(group.values["MSP"].value).config
+    )
+    return OrgMaterial(msp_id, config.root_certs[0], config.tls_root_certs[0], (("h", 1),))
