@@ -12,30 +12,25 @@ import time
 from typing import Any
 
 import grpc
-from fabric_protos.common import common_pb2, configtx_pb2, ledger_pb2
+from fabric_protos.common import common_pb2, configtx_pb2
 from fabric_protos.orderer import ab_pb2_grpc
 
 from fedledger.channelconfig.envelopes import config_of_block, last_config_index
 from fedledger.channelconfig.errors import BroadcastError, ChannelConfigError
 from fedledger.fabric.contract import Network
 from fedledger.fabric.gateway import TlsConfig, open_channel
+from fedledger.fabric.qscc import LedgerQueries
 from fedledger.profile import ConnectionProfile, OrdererEndpoint
 
 BROADCAST_TIMEOUT = 30.0
 
 
-def _block(network: Network, number: int) -> common_pb2.Block:
-    reply = network.contract("qscc").evaluate("GetBlockByNumber", [network.name, str(number)])
-    return common_pb2.Block.FromString(reply)
-
-
 def latest_config(network: Network) -> tuple[configtx_pb2.Config, int]:
     """The channel's configuration in force and the number of the block holding it. The fabric
     package's errors go through when the peer cannot be reached or refuses."""
-    info = network.contract("qscc").evaluate("GetChainInfo", [network.name])
-    height = int(ledger_pb2.BlockchainInfo.FromString(info).height)
-    index = last_config_index(_block(network, height - 1))
-    return config_of_block(_block(network, index)), index
+    queries = LedgerQueries(network)
+    index = last_config_index(queries.block_by_number(network.block_height() - 1))
+    return config_of_block(queries.block_by_number(index)), index
 
 
 def wait_for_sequence(
