@@ -7,6 +7,8 @@ client is accepted by an existing peer's Gateway for a query only while it is a 
 
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from fedledger.channelconfig.envelopes import config_update_transaction, read_up
 from fedledger.channelconfig.errors import BroadcastError
 from fedledger.channelconfig.ledger import broadcast, orderer_of
 from fedledger.cli.app import app
-from fedledger.fabric.connect import tls_of
+from fedledger.fabric.connect import connect, tls_of
 from fedledger.fabric.errors import EvaluateError
 from fedledger.fabric.gateway import Gateway
 from fedledger.fabric.identity import SigningIdentity
@@ -48,6 +50,14 @@ def org4_block_height(ledger: Any, org_dir: Path) -> int:
     org1 = ledger.profile.org("Org1MSP")
     with Gateway.connect(org1.gateway.endpoint, user, tls_of(org1)) as gateway:
         return gateway.network(ledger.profile.channel).block_height()
+
+
+def beat(ledger: Any, msp_id: str) -> int:
+    """A fresh heartbeat submitted through the organisation's own peer: its count."""
+    profile = ledger.profile
+    with connect(profile, msp_id) as gateway:
+        contract = gateway.network(profile.channel).contract(profile.chaincode)
+        return int(json.loads(contract.submit("health:Beat", [f"members-{uuid.uuid4().hex[:8]}"])))
 
 
 @pytest.fixture
@@ -91,6 +101,8 @@ def test_a_fourth_org_joins_with_two_of_three_admins_and_leaves(
     port = load_org(org_dir).peer_port
     assert f"Org4MSP  anchor peers: 127.0.0.1:{port}" in shown
     assert org4_block_height(ledger, org_dir) > 0
+    # MAJORITY Endorsement is now 3 of 4: the three peers that exist still endorse.
+    assert beat(ledger, "Org2MSP") == 1
 
     removal = str(tmp_path / "remove.pb")
     ok(fedledger(ledger, "channel", "remove-org", ORG4, "--out", removal, org="Org2MSP"))
@@ -104,6 +116,7 @@ def test_a_fourth_org_joins_with_two_of_three_admins_and_leaves(
     assert "Org4MSP" not in shown
     with pytest.raises(EvaluateError):
         org4_block_height(ledger, org_dir)
+    assert beat(ledger, "Org3MSP") == 1
 
 
 def test_a_stale_update_is_refused(ledger: Any, org4_file: Path, tmp_path: Path) -> None:

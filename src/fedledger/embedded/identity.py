@@ -155,6 +155,12 @@ class MemberRegistry:
     def msp_ids(self) -> list[str]:
         return list(self._cas)
 
+    @property
+    def endorsement_quorum(self) -> int:
+        """A majority of the channel's member organisations: Fabric's default MAJORITY
+        Endorsement, over the configuration in force (it grows when an organisation joins)."""
+        return len(self._cas) // 2 + 1
+
     def replace(self, ca_certificates: dict[str, bytes]) -> None:
         """Make the organisations of these CAs (PEM, by MSP ID) the members, as a new channel
         configuration does: identities of an organisation removed stop verifying at once."""
