@@ -48,6 +48,15 @@ class GatewayEndpoint:
 
 
 @dataclass(frozen=True)
+class OrdererEndpoint:
+    """An orderer's Broadcast endpoint, verified against its organisation's TLS CA."""
+
+    endpoint: str
+    server_name: str
+    tls_ca_cert: Path
+
+
+@dataclass(frozen=True)
 class OrgProfile:
     msp_id: str
     gateway: GatewayEndpoint
@@ -87,6 +96,7 @@ class ConnectionProfile:
     chaincode: str
     organizations: dict[str, OrgProfile]
     path: Path | None = None
+    orderers: tuple[OrdererEndpoint, ...] = ()
 
     def org(self, msp_id: str) -> OrgProfile:
         """The profile of organisation `msp_id`; raises ProfileError naming the organisations the
@@ -144,6 +154,10 @@ class ConnectionProfile:
                 for msp_id, org in file.organizations.items()
             },
             path=path,
+            orderers=tuple(
+                OrdererEndpoint(o.endpoint, o.server_name, o.tls_ca_cert)
+                for o in file.orderers or []
+            ),
         )
 
     def to_dict(self, folder: Path) -> dict[str, Any]:
@@ -163,16 +177,19 @@ class ConnectionProfile:
                 entry["tlsClient"] = {"cert": org.tls_client.cert, "key": org.tls_client.key}
             return entry
 
-        return with_written_paths(
-            {
-                "name": self.name,
-                "ledger": self.ledger,
-                "channel": self.channel,
-                "chaincode": self.chaincode,
-                "organizations": {m: org_dict(o) for m, o in self.organizations.items()},
-            },
-            folder,
-        )
+        document: dict[str, Any] = {
+            "name": self.name,
+            "ledger": self.ledger,
+            "channel": self.channel,
+            "chaincode": self.chaincode,
+            "organizations": {m: org_dict(o) for m, o in self.organizations.items()},
+        }
+        if self.orderers:
+            document["orderers"] = [
+                {"endpoint": o.endpoint, "serverName": o.server_name, "tlsCaCert": o.tls_ca_cert}
+                for o in self.orderers
+            ]
+        return with_written_paths(document, folder)
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -221,3 +238,4 @@ class _File(Section):
         not_empty("is empty: list at least one organisation"),
         check_each(_msp_id_is_its_key),
     ]
+    orderers: list[_Gateway] | None = None

@@ -248,7 +248,8 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
         ({**profile_document(), "channel": 5}, "channel must be a non-empty string, got 5"),
         (
             {**profile_document(), "orgs": {}},
-            "orgs is not a known field (known: name, ledger, channel, chaincode, organizations)",
+            "orgs is not a known field (known: name, ledger, channel, chaincode, organizations, "
+            "orderers)",
         ),
         (
             {**profile_document(), "organizations": {}},

@@ -87,6 +87,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "store_app",
         "Verify the model store and remove the objects no proposal refers to.",
     ),
+    "org": (
+        "fedledger.cli.org",
+        "org_app",
+        "Create one organisation's material and export its public part.",
+    ),
+    "channel": (
+        "fedledger.cli.channel",
+        "channel_app",
+        "Show the channel and add or remove organisations by signed configuration updates.",
+    ),
     "audit": (
         "fedledger.cli.audit",
         "audit_app",

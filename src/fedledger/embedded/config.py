@@ -108,11 +108,6 @@ class EmbeddedConfig:
         )
 
     @property
-    def endorsement_quorum(self) -> int:
-        """A majority of member organisations, as Fabric's default MAJORITY Endorsement policy."""
-        return len(self.members) // 2 + 1
-
-    @property
     def chaincode_id(self) -> str:
         return f"{self.chaincode_name}:{CHAINCODE_LABEL}"
 

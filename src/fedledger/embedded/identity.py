@@ -147,9 +147,26 @@ class MemberRegistry:
     def from_pem_files(cls, ca_files: dict[str, Path]) -> MemberRegistry:
         return cls({m: x509.load_pem_x509_certificate(p.read_bytes()) for m, p in ca_files.items()})
 
+    @classmethod
+    def from_pem(cls, ca_certificates: dict[str, bytes]) -> MemberRegistry:
+        return cls({m: x509.load_pem_x509_certificate(pem) for m, pem in ca_certificates.items()})
+
     @property
     def msp_ids(self) -> list[str]:
         return list(self._cas)
+
+    @property
+    def endorsement_quorum(self) -> int:
+        """A majority of the channel's member organisations: Fabric's default MAJORITY
+        Endorsement, over the configuration in force (it grows when an organisation joins)."""
+        return len(self._cas) // 2 + 1
+
+    def replace(self, ca_certificates: dict[str, bytes]) -> None:
+        """Make the organisations of these CAs (PEM, by MSP ID) the members, as a new channel
+        configuration does: identities of an organisation removed stop verifying at once."""
+        cas = {m: x509.load_pem_x509_certificate(pem) for m, pem in ca_certificates.items()}
+        self._cas = cas
+        self._cache = {}
 
     def deserialize(self, serialized: bytes, now: dt.datetime | None = None) -> Identity:
         cached = self._cache.get(serialized)

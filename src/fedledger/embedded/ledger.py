@@ -24,7 +24,7 @@ from fedledger.embedded.errors import EmbeddedAlreadyRunningError, EmbeddedLedge
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
 from fedledger.orgs import OrgLayout, generate_material
-from fedledger.profile import ConnectionProfile, OrgProfile
+from fedledger.profile import ConnectionProfile, OrdererEndpoint, OrgProfile
 from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import refuse_ports_in_use
@@ -213,4 +213,11 @@ class EmbeddedLedger:
             chaincode=self.definition.chaincode_name,
             organizations=organizations,
             path=self.paths.profile,
+            orderers=(_orderer_of(organizations[self.config.members[0].msp_id]),),
         )
+
+
+def _orderer_of(org: OrgProfile) -> OrdererEndpoint:
+    """The embedded ledger serves Broadcast on each peer's port; the profile names the first."""
+    gateway = org.gateway
+    return OrdererEndpoint(gateway.endpoint, gateway.server_name, gateway.tls_ca_cert)

@@ -16,10 +16,14 @@ from pathlib import Path
 
 import grpc
 import structlog
+from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2_grpc
+from fabric_protos.orderer import ab_pb2_grpc
 
+from fedledger.embedded.broadcast import BroadcastServicer
 from fedledger.embedded.chaincode_process import ChaincodeRunner
 from fedledger.embedded.chaincode_protocol import MAX_MESSAGE_BYTES
+from fedledger.embedded.channel_config import ChannelConfigKeeper
 from fedledger.embedded.committer import Committer, Notifier, genesis
 from fedledger.embedded.config import EmbeddedConfig, OrgConfig, RunPaths
 from fedledger.embedded.endorser import Endorser
@@ -66,6 +70,8 @@ async def serve(run_dir: Path) -> None:
     notifier = Notifier(store)
     committer = Committer(config, store, Validator(config, members), orderer, notifier)
     committer.ensure_genesis(genesis(config, crypto))
+    keeper = ChannelConfigKeeper(config.channel, store, committer, orderer, members)
+    broadcast = BroadcastServicer(config.channel, {common_pb2.CONFIG_UPDATE: keeper.handle})
     chaincode = ChaincodeRunner(config, paths.chaincode_log, ProcessTable(paths.processes))
     await chaincode.start()
     cutter = BlockCutter(config.max_message_count, config.batch_timeout, committer.commit)
@@ -73,7 +79,9 @@ async def serve(run_dir: Path) -> None:
 
     endorser = Endorser(config, members, peers, store, chaincode.execute)
     ledger = Ledger(config, members, store, endorser, cutter, notifier)
-    servers = [await _start_gateway(ledger, config, crypto, org) for org in config.members]
+    servers = [
+        await _start_gateway(ledger, broadcast, config, crypto, org) for org in config.members
+    ]
     log.info(
         "embedded ledger ready",
         network=config.name,
@@ -98,7 +106,11 @@ async def serve(run_dir: Path) -> None:
 
 
 async def _start_gateway(
-    ledger: Ledger, config: EmbeddedConfig, crypto: Path, org: OrgConfig
+    ledger: Ledger,
+    broadcast: BroadcastServicer,
+    config: EmbeddedConfig,
+    crypto: Path,
+    org: OrgConfig,
 ) -> grpc.aio.Server:
     """Listen on the organisation's Gateway port. Right after a crash the kernel may still hold
     the old server's closing connections on that port for a moment: retry, then give up naming
@@ -107,6 +119,8 @@ async def _start_gateway(
     deadline = time.monotonic() + BIND_RETRY_SECONDS
     while True:
         server = _gateway_server(ledger, config, crypto, org)
+        # Every peer's port also serves ordering, as if an orderer sat beside each peer.
+        ab_pb2_grpc.add_AtomicBroadcastServicer_to_server(broadcast, server)
         try:
             server.add_secure_port(address, _credentials(config, crypto, org))
             break

@@ -27,7 +27,7 @@ from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.nodes import NodeSet
 from fedledger.network.peercli import FabricCommands
 from fedledger.network.supervisor import start_node, stop_all
-from fedledger.profile import ConnectionProfile, OrgProfile
+from fedledger.profile import ConnectionProfile, OrdererEndpoint, OrgProfile
 from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.layout import RunLayout
@@ -146,6 +146,15 @@ class NativeNetwork:
             chaincode=self.definition.chaincode_name,
             organizations=organizations,
             path=self.layout.profile,
+            orderers=(self._orderer_endpoint(),),
+        )
+
+    def _orderer_endpoint(self) -> OrdererEndpoint:
+        ordering = self.commands.orderer_org
+        return OrdererEndpoint(
+            f"{LOCALHOST}:{self.definition.orderer_ports(0).listen}",
+            ordering.orderer(0).name,
+            ordering.tlsca_cert,
         )
 
     def write_profile(self) -> ConnectionProfile:

@@ -8,7 +8,7 @@ localhost and 127.0.0.1, and an Admin and a User identity with TLS client certif
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,13 +80,14 @@ def _write_identity(
     unit: str,
     tls_role: str,
     now: dt.datetime,
+    hosts: Sequence[str] = (),
 ) -> None:
     _write_verifying_msp(node.msp, org, ca, tlsca)
     signing = ca.issue_signing(node.name, unit, now)
     _write(node.signcert, signing.cert_pem)
     _write(node.private_key, signing.key_pem, secret=True)
     host = node.name.split("@")[-1] if "@" in node.name else node.name
-    tls = tlsca.issue_tls(node.name, [host.split(".")[0], *LOCAL_HOSTS], now)
+    tls = tlsca.issue_tls(node.name, [host.split(".")[0], *hosts, *LOCAL_HOSTS], now)
     _write_tls(node, tls_role, tls, tlsca)
 
 
@@ -122,11 +123,25 @@ def _write_users(
 
 
 def generate_member_org(crypto_root: Path, org: MemberOrg, now: dt.datetime) -> OrgLayout:
-    layout = OrgLayout.under(crypto_root, org.domain)
+    return write_member_org(OrgLayout.under(crypto_root, org.domain), org.peers, now)
+
+
+def write_member_org(
+    layout: OrgLayout, peers: int, now: dt.datetime, hosts: Sequence[str] = ()
+) -> OrgLayout:
+    """One member organisation's material at `layout.root`: its CAs, `peers` peers whose TLS
+    certificates also name `hosts` (host names or IP addresses), Admin and User1."""
     ca, tlsca = _create_cas(layout, now)
-    for index in range(org.peers):
+    for index in range(peers):
         _write_identity(
-            layout.peer(index), layout, ca, tlsca, unit="peer", tls_role="server", now=now
+            layout.peer(index),
+            layout,
+            ca,
+            tlsca,
+            unit="peer",
+            tls_role="server",
+            now=now,
+            hosts=hosts,
         )
     _write_users(layout, ca, tlsca, ["User1"], now)
     return layout
