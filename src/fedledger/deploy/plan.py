@@ -84,6 +84,9 @@ def _admin(request: DeployRequest) -> PeerAdmin:
     installation = find_installation()
     org = request.profile.org(request.msp_id)
     orderer = Endpoint(*request.orderer) if request.orderer else None
+    if orderer is None and request.profile.orderers:
+        first = request.profile.orderers[0]
+        orderer = Endpoint(first.endpoint, first.tls_ca_cert, first.server_name)
     return PeerAdmin(
         peer_binary=installation.binary("peer"),
         config_dir=installation.config_dir,

@@ -79,13 +79,19 @@ def peer_overrides(
     data_dir: Path,
     ccaas_builder: Path,
     channel_peers: int,
+    listen_host: str = LOCALHOST,
+    external_host: str = LOCALHOST,
 ) -> dict[str, Any]:
-    address = f"{LOCALHOST}:{ports.listen}"
+    """A peer's overrides. It listens on `listen_host` (0.0.0.0 for every interface) and is
+    reached by clients and other organisations' peers at `external_host`, the name or address
+    its TLS certificate carries (`org init --host`); its chaincode and operations listeners stay
+    on loopback, for processes of its own host only."""
+    address = f"{external_host}:{ports.listen}"
     return {
         "peer": {
             "id": node.name,
             "networkId": "fedledger",
-            "listenAddress": address,
+            "listenAddress": f"{listen_host}:{ports.listen}",
             "address": address,
             # Each peer on one host needs its own chaincode listener (the default is 7052).
             "chaincodeListenAddress": f"{LOCALHOST}:{ports.chaincode}",
