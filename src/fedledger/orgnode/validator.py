@@ -18,13 +18,19 @@ def validator_name(org: StandaloneOrg) -> str:
 
 def checked_config(org: StandaloneOrg, path: Path) -> ValidatorConfig:
     """The configuration, checked whole before anything starts. Raises ConfigError naming the
-    field, and StartSettingsError when it votes for another organisation."""
+    field, and StartSettingsError when it votes for another organisation or has no TLS client
+    certificate to check its health with."""
     from fedledger.orgnode.errors import StartSettingsError
 
     config = ValidatorConfig.load(path)
     if config.organization != org.msp_id:
         raise StartSettingsError(
             f"{path}: organization is {config.organization}, but this folder is {org.msp_id}'s"
+        )
+    if config.gateway.tls_client is None:
+        raise StartSettingsError(
+            f"{path}: gateway.tlsClient is missing: `org start` and `org status` call the "
+            "validator's health check with it (give User1's tls/client.crt and client.key)"
         )
     return config
 
