@@ -10,6 +10,7 @@ of docs/multi-host.md. Imports only fedledger: the benchmark loads it by path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import time
@@ -166,13 +167,13 @@ class Consortium:
 
     def given_orderer(self) -> list[str]:
         """What the consortium tells the new organisation: the orderer and its TLS CA (on the
-        embedded ledger, the ledger's endpoint)."""
+        embedded ledger, the ledger's endpoint), as options relative to its host's folder."""
         orderer = self.profile.orderers[0]
         given = self.org4_host / "given" / "orderer-tlsca.pem"
         given.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(orderer.tls_ca_cert, given)
         return [
-            "--orderer", orderer.endpoint, "--orderer-tls-ca", str(given),
+            "--orderer", orderer.endpoint, "--orderer-tls-ca", "given/orderer-tlsca.pem",
             "--orderer-name", orderer.server_name, "--ledger", self.backend,
         ]  # fmt: skip
 
@@ -201,17 +202,16 @@ class Consortium:
             self.as_member("Org1MSP", "channel", "submit-update", update, option="--as")
 
     def org_start(self, *extra: str, step: str | None = None) -> str:
-        args = ["org", "start", "--dir", str(self.org4), *extra]
-        if step is None:
-            return fedledger(*args)
-        with self.timed(step):
-            return fedledger(*args)
+        """`org start` as a user types it in the host's folder: the default `--dir org`,
+        relative paths."""
+        with contextlib.chdir(self.org4_host), self.timed(step or "org start again"):
+            return fedledger("org", "start", *extra)
 
     def deploy(self, service_port: int) -> str:
         """Fabric only: Org4's admin joins the committed chaincode definition."""
-        with self.timed("deploy"):
+        with contextlib.chdir(self.org4_host), self.timed("deploy"):
             return fedledger(
-                "deploy", "--profile", str(self.org4 / "profile.yaml"), "--as", ORG4,
+                "deploy", "--profile", "org/profile.yaml", "--as", ORG4,
                 "--service-address", f"127.0.0.1:{service_port}",
             )  # fmt: skip
 
@@ -384,7 +384,8 @@ def join_org4(consortium: Consortium, holdout: Path) -> Joined:
         added = consortium.change("add-member", ORG4, "Org1MSP", ("Org2MSP", "Org3MSP"))
     synthetic_frame(schema, 400, seed=4).to_parquet(holdout)
     config = validator_config(consortium, holdout, port + 4)
-    second = consortium.org_start("--validator-config", str(config), step="validator start")
+    relative = str(config.relative_to(consortium.org4_host))
+    second = consortium.org_start("--validator-config", relative, step="validator start")
     return Joined(port, first, deployed, added, second)
 
 

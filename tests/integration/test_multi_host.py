@@ -139,19 +139,24 @@ def test_a_fourth_org_joins_votes_and_is_removed(backend: str, tmp_path: Path) -
         assert ORG4 not in last.electorate
 
 
-def test_org_start_without_an_orderer_says_what_to_give(tmp_path: Path) -> None:
-    org = tmp_path / "org"
+def test_org_start_without_an_orderer_says_what_to_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     fedledger(
-        "org", "init", "--msp-id", ORG4, "--domain", "org4.example.com", "--host", "127.0.0.1",
-        "--dir", str(org),
+        "org", "init", "--msp-id", ORG4, "--domain", "org4.example.com", "--host", "127.0.0.1"
     )  # fmt: skip
     with pytest.raises(CommandFailedError) as failed:
-        fedledger("org", "start", "--dir", str(org), "--ledger", "embedded")
+        fedledger("org", "start", "--ledger", "embedded")
     assert "no orderer known: give --orderer HOST:PORT and --orderer-tls-ca FILE" in (
         failed.value.output
     )
     with pytest.raises(CommandFailedError) as failed:
-        fedledger("org", "start", "--dir", str(org), "--ledger", "besu")
+        fedledger("org", "start", "--ledger", "besu")
     assert "--ledger 'besu': use fabric or embedded" in failed.value.output
-    assert "nothing started for Org4MSP" in fedledger("org", "status", "--dir", str(org))
-    assert "stopped 0 processes" in fedledger("org", "stop", "--dir", str(org))
+    with pytest.raises(CommandFailedError) as failed:
+        fedledger("org", "start", "--orderer", "o:7050", "--orderer-tls-ca", "given.pem")
+    assert "--orderer-tls-ca given.pem: no such file" in failed.value.output
+    assert "nothing started for Org4MSP in org" in fedledger("org", "status")
+    assert "stopped 0 processes" in fedledger("org", "stop")
+    assert not (tmp_path / "org" / "start.yaml").exists()

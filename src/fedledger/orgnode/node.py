@@ -87,7 +87,7 @@ class OrgNode:
         peer.write_peer_config(self.org, self.settings, installation)
         if self._ensure(spec, report, f"peer at {peer.peer_address(self.org)}"):
             progress(f"waiting for {spec.name}")
-        peer.wait_healthy(self.org, self.table.records[spec.name], timeout)
+        peer.wait_healthy(self.org, self.settings, self.table.records[spec.name], timeout)
         admin = peer.peer_admin(self.org, self.settings, installation)
         progress(f"joining channel {self.settings.channel}")
         joined = peer.join_channel(admin, self.settings.channel, self.folders)

@@ -10,10 +10,11 @@ the configuration update that made its organisation a member included.
 from __future__ import annotations
 
 import json
+import socket
 
 from fedledger.deploy.admin import Endpoint, PeerAdmin
 from fedledger.installation import Installation
-from fedledger.network.nodeconfig import peer_overrides, write_config
+from fedledger.network.nodeconfig import LOCALHOST, peer_overrides, write_config
 from fedledger.orgnode.errors import PeerExitedError
 from fedledger.orgnode.layout import NodeFolders
 from fedledger.orgnode.settings import StartSettings, org_ports
@@ -73,20 +74,35 @@ def peer_process(org: StandaloneOrg, installation: Installation) -> ProcessSpec:
     )
 
 
-def wait_healthy(org: StandaloneOrg, record: ProcessRecord, timeout: float) -> None:
-    """Return once the peer's operations endpoint answers /healthz. Raises PeerExitedError,
-    with its log's tail, when it exits first, and NotReadyError when `timeout` passes."""
+def wait_healthy(
+    org: StandaloneOrg, settings: StartSettings, record: ProcessRecord, timeout: float
+) -> None:
+    """Return once the peer's operations endpoint answers /healthz and its own port takes
+    connections (the operations endpoint answers while the peer is still opening its ledgers).
+    Raises PeerExitedError, with its log's tail, when it exits first, and NotReadyError when
+    `timeout` passes."""
     log = NodeFolders(org.root).log(record.name)
-    port = org_ports(org.peer_port).operations
+    ports = org_ports(org.peer_port)
+    # A peer listening on every interface is reached through loopback from its own host.
+    everywhere = ("0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+    host = LOCALHOST if settings.listen_host in everywhere else settings.listen_host
 
     def ready() -> bool:
         if not processes.is_running(record):
             raise PeerExitedError(
                 f"{record.name} exited while starting; its log {log}:\n{processes.log_tail(log)}"
             )
-        return health.healthz(port)
+        return health.healthz(ports.operations) and _accepts(host, ports.listen)
 
     health.wait_for(ready, f"{record.name} to be healthy", timeout)
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
 
 
 def peer_admin(
