@@ -23,6 +23,8 @@ from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
 from fedledger.orgs.standalone import load_org
 from fedledger.registry.errors import ChaincodeRefusalError
+from fedledger.runtime import processes
+from fedledger.runtime.processes import ProcessTable
 
 from .conftest import _backends
 from .multi_host import (
@@ -102,6 +104,15 @@ def test_a_fourth_org_joins_votes_and_is_removed(backend: str, tmp_path: Path) -
 
         again = consortium.org_start()
         assert "started" not in again  # nor restarted: everything runs already
+        if backend == "fabric":
+            assert "peer0.org4.example.com has joined channel fedledger already" in again
+        # The validator dies; the next start starts it alone.
+        table = ProcessTable(consortium.org4 / "processes.json")
+        processes.kill(table.records["validator.org4.example.com"])
+        restarted = consortium.org_start()
+        assert "started validator.org4.example.com" in restarted
+        assert restarted.count("started") == 1
+        assert restarted.count("already running") == (2 if backend == "fabric" else 0)
 
         removal = str(tmp_path / "remove-org4.pb")
         consortium.as_member(
