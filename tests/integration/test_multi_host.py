@@ -70,6 +70,11 @@ def check_join(consortium: Consortium, joined: Joined) -> None:
     assert profile.org("Org2MSP").identities == {}
     # Another member's peer, found from the channel's configuration alone, answers Org4.
     assert org4_block_height(consortium, "Org2MSP") > 0
+    written = (consortium.org4 / "profile.yaml").read_text()
+    (consortium.org4 / "profile.yaml").unlink()
+    again = fedledger("org", "profile", "--dir", str(consortium.org4))
+    assert "wrote the connection profile" in again
+    assert (consortium.org4 / "profile.yaml").read_text() == written
     if consortium.backend == "fabric":
         assert "peer0.org4.example.com joined channel fedledger" in joined.first_start
         assert "no chaincode service yet: Org4MSP has not deployed fedledger" in joined.first_start
@@ -129,8 +134,13 @@ def test_a_fourth_org_joins_votes_and_is_removed(backend: str, tmp_path: Path) -
         with pytest.raises(EndorseError) as refusal:
             consortium.org4_vote_through("Org1MSP", next_id)
         assert "access denied: channel [fedledger] creator org unknown" in str(refusal.value)
-        with pytest.raises(EndorseError if backend == "embedded" else ChaincodeRefusalError):
+        with pytest.raises(EndorseError if backend == "embedded" else ChaincodeRefusalError) as own:
             consortium.vote(ORG4, next_id)
+        if backend == "embedded":  # its gateway is the ledger's, which knows the new members
+            assert "MSP 'Org4MSP' is not a member of the channel" in str(own.value)
+        else:
+            assert isinstance(own.value, ChaincodeRefusalError)
+            assert own.value.code == "PROPOSAL_NOT_FOUND"
         stopped = fedledger("org", "stop", "--dir", str(consortium.org4))
         assert "validator.org4.example.com" in stopped
         for msp in MEMBERS:
