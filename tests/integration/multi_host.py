@@ -363,20 +363,28 @@ class Joined:
     """What the fourth organisation's commands printed on its way in, for the test to check."""
 
     port: int
+    too_early: str | None
     first_start: str
     deployed: str | None
     added: str
     second_start: str
 
 
-def join_org4(consortium: Consortium, holdout: Path) -> Joined:
+def join_org4(consortium: Consortium, holdout: Path, *, too_early: bool = False) -> Joined:
     """Org4 from an empty folder to a task member with its validator running: every command of
-    docs/multi-host.md's walk-through, each timed."""
+    docs/multi-host.md's walk-through, each timed. With `too_early`, an `org start` before the
+    channel lists Org4 first, whose error is returned."""
     from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 
     schema = synthetic_schema()
     consortium.create_task(schema.to_dict())
     port = consortium.init_and_export()
+    refused = None
+    if too_early:
+        try:
+            consortium.org_start(*consortium.given_orderer(), "--timeout", "3", step="too early")
+        except CommandFailedError as error:
+            refused = error.output
     consortium.add_to_channel()
     first = consortium.org_start(*consortium.given_orderer(), step="org start")
     deployed = consortium.deploy(port + 3) if consortium.backend == "fabric" else None
@@ -386,7 +394,7 @@ def join_org4(consortium: Consortium, holdout: Path) -> Joined:
     config = validator_config(consortium, holdout, port + 4)
     relative = str(config.relative_to(consortium.org4_host))
     second = consortium.org_start("--validator-config", relative, step="validator start")
-    return Joined(port, first, deployed, added, second)
+    return Joined(port, refused, first, deployed, added, second)
 
 
 def first_counted_vote(consortium: Consortium, model: bytes) -> tuple[str, Proposal]:

@@ -131,7 +131,9 @@ def join_channel(admin: PeerAdmin, channel: str, folders: NodeFolders) -> bool:
         return False
     folders.channel.mkdir(parents=True, exist_ok=True)
     admin.run(
-        f"fetching channel {channel}'s genesis block from {admin.orderer_args()[1]}",
+        f"fetching channel {channel}'s genesis block from {admin.orderer_args()[1]} as "
+        f"{admin.msp_id} (the orderer serves members only: is the channel update adding "
+        f"{admin.msp_id} submitted?)",
         "channel", "fetch", "0", str(folders.genesis_block), "-c", channel,
         *admin.orderer_args(),
     )  # fmt: skip

@@ -20,6 +20,7 @@ from fabric_protos.msp import msp_config_pb2
 
 from fedledger.channelconfig.ledger import latest_config
 from fedledger.channelconfig.members import application, member_summaries
+from fedledger.fabric.connect import tls_of
 from fedledger.fabric.errors import FabricError
 from fedledger.fabric.gateway import Gateway
 from fedledger.fabric.identity import SigningIdentity
@@ -75,8 +76,6 @@ def read_channel_config(
     """
     gateway = own_gateway(org, settings)
     user = SigningIdentity.from_msp_folder(org.layout.client.msp, org.msp_id)
-    from fedledger.fabric.connect import tls_of
-
     tls = tls_of(own_entry(org, settings))
     last: list[str] = ["no answer yet"]
 
@@ -97,7 +96,10 @@ def read_channel_config(
             member_config, f"{org.msp_id} in channel {settings.channel}", timeout, 0.5
         )
     except health.NotReadyError as error:
-        raise health.NotReadyError(f"{error} (last: {last[0]})") from None
+        raise health.NotReadyError(
+            f"{error} (last: {last[0]}); is the channel update adding {org.msp_id} submitted? "
+            "(`fedledger channel add-org`, docs/multi-host.md)"
+        ) from None
 
 
 def tls_root(group: configtx_pb2.ConfigGroup, msp_id: str) -> bytes:
