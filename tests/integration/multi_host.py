@@ -175,6 +175,8 @@ class Consortium:
         return [
             "--orderer", orderer.endpoint, "--orderer-tls-ca", "given/orderer-tlsca.pem",
             "--orderer-name", orderer.server_name, "--ledger", self.backend,
+            # As on a real host: listening on every interface, announced by its name.
+            "--listen-host", "0.0.0.0",
         ]  # fmt: skip
 
     def init_and_export(self) -> int:
