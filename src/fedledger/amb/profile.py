@@ -13,14 +13,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 import yaml
 
-from fedledger.amb.client import AmbClient
 from fedledger.amb.errors import AmbError, AmbInputError, AmbRequestError
 from fedledger.amb.waiting import AVAILABLE
+
+if TYPE_CHECKING:
+    from fedledger.amb.client import AmbClient
 
 log = structlog.get_logger("fedledger.amb")
 

@@ -8,23 +8,21 @@ read from an option, the environment or a hidden prompt, and never printed or lo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from fedledger.amb import (
-    AmbClient,
-    AmbInvitationError,
+from fedledger.amb.errors import AmbInvitationError
+from fedledger.amb.profile import ProfileRequest, write_profile
+from fedledger.amb.requests import (
     MemberSpec,
-    ProfileRequest,
-    Waiting,
     check_accounts,
     check_edition,
     node_configuration,
     voting_policy,
-    write_profile,
 )
+from fedledger.amb.waiting import Waiting
 from fedledger.cli.amb_show import (
     print_network_next_steps,
     print_profile_next_steps,
@@ -41,6 +39,9 @@ node_app = typer.Typer(help="Create a member's peer nodes.", no_args_is_help=Tru
 amb_app.add_typer(network_app, name="network")
 amb_app.add_typer(node_app, name="node")
 out = Console(soft_wrap=True)
+
+if TYPE_CHECKING:
+    from fedledger.amb.client import AmbClient
 
 Region = Annotated[
     str | None,
@@ -115,7 +116,7 @@ def network_create(
     Waits for both to be AVAILABLE (about 30 minutes on AWS), then prints the next steps.
     """
     member = MemberSpec(member_name, admin_username, admin_password, ca_logs=cloudwatch_logs)
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     network_id, member_id = client.create_network(
         name,
         framework_version,
@@ -156,7 +157,7 @@ def node_create(
     endpoint_url: EndpointUrl = None,
 ) -> None:
     """Create a peer node of your member and wait for it to be AVAILABLE."""
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     zone = availability_zone or f"{client.region}a"
     configuration = node_configuration(instance_type, zone, state_db, cloudwatch_logs)
     node_id = client.create_node(network_id, member_id, configuration)
@@ -188,7 +189,7 @@ def invite(
     endpoint_url: EndpointUrl = None,
 ) -> None:
     """Propose inviting AWS accounts to the network (an AMB proposal the members vote on)."""
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     proposal_id = client.invite(network_id, member_id, check_accounts(account), description)
     out.print(f"proposal {proposal_id} to invite {', '.join(account)}")
     out.print(
@@ -207,7 +208,7 @@ def vote(
     endpoint_url: EndpointUrl = None,
 ) -> None:
     """Vote on an AMB proposal as your member."""
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     client.vote(network_id, proposal_id, member_id, yes)
     proposal = client.proposal(network_id, proposal_id)
     status = proposal.get("Status")
@@ -239,7 +240,7 @@ def accept(
 ) -> None:
     """Accept an invitation: create your member in the network that invited this account."""
     member = MemberSpec(member_name, admin_username, admin_password, ca_logs=cloudwatch_logs)
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     invitation = _invitation(client.invitations(), invitation_id)
     network_id = str(invitation["NetworkSummary"]["Id"])
     member_id = client.create_member(str(invitation["InvitationId"]), network_id, member)
@@ -263,7 +264,7 @@ def status(
     endpoint_url: EndpointUrl = None,
 ) -> None:
     """Show the network, its members, open proposals and your member's peer nodes."""
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     nodes = client.nodes(network_id, member_id) if member_id else []
     print_status(
         out,
@@ -298,12 +299,18 @@ def profile(
     endpoint_url: EndpointUrl = None,
 ) -> None:
     """Write fedledger's connection profile for your member from AMB's live endpoints."""
-    client = AmbClient(region, endpoint_url)
+    client = _client(region, endpoint_url)
     request = ProfileRequest(
         network_id, member_id, out_path, tls_chain, channel, chaincode, orderer_msp_id
     )
     written = write_profile(client, request)
     print_profile_next_steps(out, written, tls_chain)
+
+
+def _client(region: str | None, endpoint_url: str | None) -> AmbClient:
+    from fedledger.amb.client import AmbClient  # boto3 with a command only, never for --help
+
+    return AmbClient(region, endpoint_url)
 
 
 def _status(resource: dict[str, object]) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from fedledger.amb import Waiting, WrittenProfile, wait_until_available
+from fedledger.amb.profile import WrittenProfile
+from fedledger.amb.waiting import Waiting, wait_until_available
 
 progress_console = Console(stderr=True, soft_wrap=True)
 
