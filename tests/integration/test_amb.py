@@ -235,6 +235,10 @@ def test_the_member_limit_is_named_with_amb_error_code(amb: str) -> None:
     invite_and_approve(amb, network, [banka], accounts=5)
     client = boto3.client("managedblockchain", region_name=REGION, endpoint_url=amb)
     invitations = [i["InvitationId"] for i in client.list_invitations()["Invitations"]]
+    unchosen = run(amb, "accept", "--member-name", "member0")
+    assert unchosen.exit_code == 1
+    assert "error: this AWS account has 5 PENDING invitations (" in unchosen.output
+    assert unchosen.output.rstrip().endswith("): name one with --invitation-id")
     for number, invitation in enumerate(invitations[:4]):
         accept(amb, f"member{number}", invitation)
     result = run(amb, "accept", "--member-name", "sixth", "--invitation-id", invitations[4])
