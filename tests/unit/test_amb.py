@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from fedledger.amb.client import refusals
+from fedledger.amb.client import AmbClient, refusals
 from fedledger.amb.errors import (
     AmbError,
     AmbInputError,
@@ -179,3 +179,25 @@ def test_aws_error_codes_choose_the_error_and_the_advice() -> None:
     assert str(unreachable.value) == (
         'cannot call GetNode at https://x: Could not connect to the endpoint URL: "https://x"'
     )
+
+
+class _PagedApi:
+    """ListMembers answering in two pages, as AWS does past its page size."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, str]] = []
+        self.meta = type("Meta", (), {"endpoint_url": "https://x", "region_name": "us-east-1"})
+
+    def list_members(self, **arguments: str) -> dict[str, object]:
+        self.calls.append(arguments)
+        if "NextToken" not in arguments:
+            return {"Members": [{"Id": "m-1"}], "NextToken": "page2"}
+        return {"Members": [{"Id": "m-2"}]}
+
+
+def test_listings_follow_next_tokens() -> None:
+    client = AmbClient(region="us-east-1")
+    api = _PagedApi()
+    client._api = api
+    assert [m["Id"] for m in client.members("n-1")] == ["m-1", "m-2"]
+    assert api.calls == [{"NetworkId": "n-1"}, {"NetworkId": "n-1", "NextToken": "page2"}]

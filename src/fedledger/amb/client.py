@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import boto3
@@ -186,7 +187,7 @@ class AmbClient:
         token: str | None = None
         while True:
             paged = dict(arguments, NextToken=token) if token else arguments
-            answer = self._call(operation, lambda paged=paged: method(**paged))  # type: ignore[misc]
+            answer = self._call(operation, partial(method, **paged))
             found += [dict(item) for item in answer.get(key, [])]
             token = answer.get("NextToken")
             if not token:
