@@ -261,6 +261,16 @@ def test_a_rejected_invitation_cannot_be_accepted(amb: str) -> None:
                proposal, "--no")  # fmt: skip
     assert f"voted NO on {proposal}: REJECTED (0 yes, 1 no, 0 outstanding)" in voted
     assert "the proposal is REJECTED: AMB sends no invitation and removes no member" in voted
+    again = run(amb, "vote", "--network-id", network, "--member-id", banka, "--proposal-id",
+                proposal, "--yes")  # fmt: skip
+    assert again.exit_code == 1
+    assert "error: AWS Managed Blockchain refused VoteOnProposal: InvalidRequestException: " in (
+        again.output
+    )
+    assert again.output.rstrip().endswith(
+        "the proposal is no longer IN_PROGRESS (decided or expired): see `fedledger amb status "
+        "--network-id …`"
+    )
     refused = run(amb, "accept", "--member-name", "insurerb")
     assert refused.exit_code == 1
     assert (

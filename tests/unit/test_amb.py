@@ -171,6 +171,14 @@ def test_aws_error_codes_choose_the_error_and_the_advice() -> None:
     assert str(other.value) == (
         "AWS Managed Blockchain refused GetNetwork: IllegalActionException: AWS says no"
     )
+    with pytest.raises(AmbRequestError) as used, refusals("CreateMember", "https://x"):
+        raise _client_error("InvalidRequestException", "CreateMember")
+    assert used.value.code == "InvalidRequestException"
+    assert str(used.value).endswith(
+        "InvalidRequestException: AWS says no; the invitation is no longer PENDING (accepted, "
+        "rejected or expired) or the member name is taken in the network: see "
+        "`aws managedblockchain list-invitations`"
+    )
     with pytest.raises(AmbError) as anonymous, refusals("ListInvitations", "https://x"):
         raise NoCredentialsError
     assert str(anonymous.value).startswith("no AWS credentials for ListInvitations: set ")

@@ -27,6 +27,14 @@ _ADVICE = {
     "ResourceNotReadyException": "the resource is still being created: wait for AVAILABLE",
     "InternalServiceErrorException": "an AWS-side failure: try again, then ask AWS support",
 }
+_OPERATION_ADVICE = {
+    ("CreateMember", "InvalidRequestException"): "the invitation is no longer PENDING "
+    "(accepted, rejected or expired) or the member name is taken in the network: see "
+    "`aws managedblockchain list-invitations`",
+    ("VoteOnProposal", "InvalidRequestException"): "the proposal is no longer IN_PROGRESS "
+    "(decided or expired): see `fedledger amb status --network-id …`",
+    ("VoteOnProposal", "ResourceAlreadyExistsException"): "this member has already voted",
+}
 _LIMITS = {
     "CreateMember": "the network holds as many members as its edition allows (STARTER 5, "
     "STANDARD 14): remove a member by an AMB proposal, or run the consortium on a STANDARD "
@@ -211,7 +219,8 @@ def refusals(operation: str, endpoint: str) -> Iterator[None]:
         if code == "ResourceLimitExceededException":
             advice = _LIMITS.get(operation, "an account quota: ask AWS to raise it")
             raise AmbMemberLimitError(operation, code, message, advice) from None
-        raise AmbRequestError(operation, code, message, _ADVICE.get(code, "")) from None
+        advice = _OPERATION_ADVICE.get((operation, code)) or _ADVICE.get(code, "")
+        raise AmbRequestError(operation, code, message, advice) from None
     except NoCredentialsError:
         raise AmbError(
             f"no AWS credentials for {operation}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
