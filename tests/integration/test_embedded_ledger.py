@@ -26,6 +26,7 @@ from fedledger.embedded import EmbeddedLedger, EmbeddedLedgerError, verify_ledge
 from fedledger.embedded.probe import GatewayProbe, build_proposal
 from fedledger.fabric import SigningIdentity
 from fedledger.fabric.crypto import P256_ORDER
+from fedledger.fabric.errors import decode_rpc_error
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile
 from fedledger.runtime.definition import NetworkDefinition
@@ -244,8 +245,15 @@ def test_a_replayed_transaction_is_refused_and_committed_once(org1: GatewayProbe
     org1.submit_envelope(proposed.txid, envelope)
     assert org1.commit_status(proposed.txid)[0] == VALID
     error = _refused(org1.endorse, proposed)
-    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert f"duplicate transaction found [{proposed.txid}]" in error.details()
+    # Fabric's Gateway: Endorse reports each refusing peer in the details, under ABORTED.
+    code, message, details = decode_rpc_error(error)
+    assert (code, message) == (
+        grpc.StatusCode.ABORTED,
+        "failed to endorse transaction, see attached details for more info",
+    )
+    assert [d.message.split(". Creator")[0] for d in details] == [
+        f"duplicate transaction found [{proposed.txid}]"
+    ]
     # The same envelope again reaches a block but changes nothing.
     height = org1.block_height()
     org1.submit_envelope(proposed.txid, envelope)
