@@ -30,6 +30,7 @@ from fedledger.fabric.errors import decode_rpc_error
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile
 from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.health import wait_for
 
 from .conftest import free_port_base
 
@@ -205,7 +206,9 @@ def test_a_high_s_signature_is_refused(org1: GatewayProbe) -> None:
     assert "must be smaller than half the order" in error.details()
 
 
-def test_a_certificate_from_an_unknown_ca_is_refused(org1: GatewayProbe, tmp_path: Path) -> None:
+def test_a_certificate_from_an_unknown_ca_is_refused(
+    embedded: EmbeddedLedger, org1: GatewayProbe, tmp_path: Path
+) -> None:
     # Same organisation name, same MSP ID, same CA subject: only the CA's key differs.
     member = MemberOrg("Org1", "Org1MSP", "org1.fedledger.local")
     generate_material(tmp_path, [member], OrdererOrg("Orderer", "OrdererMSP", "orderer.local"))
@@ -219,6 +222,12 @@ def test_a_certificate_from_an_unknown_ca_is_refused(org1: GatewayProbe, tmp_pat
     assert error.details() == (
         "evaluate call to endorser returned error: error validating proposal: access denied: "
         "channel [fedledger] creator org unknown, creator is malformed"
+    )
+    reason = "does not verify against Org1MSP's CA (unknown or forged issuer)"
+    wait_for(
+        lambda: reason in embedded.paths.server_log.read_text(),
+        "the ledger's log to give the reason",
+        timeout=10,
     )
 
 
