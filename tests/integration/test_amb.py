@@ -329,3 +329,20 @@ def test_bad_input_is_refused_before_aws_is_asked(amb: str, tmp_path: Path) -> N
         "error: AWS Managed Blockchain refused GetNetwork: ResourceNotFoundException: "
     ) in unknown.output
     assert "check the ID with `fedledger amb status --network-id …`" in unknown.output
+
+
+def test_the_admin_password_is_asked_hidden_when_not_given(amb: str) -> None:
+    result = runner.invoke(
+        app,
+        ["amb", "network", "create", "--name", "asked", "--member-name", "banka",
+         "--framework-version", "1.2", "--wait", "0", "--region", REGION, "--endpoint-url", amb],
+        env={"FEDLEDGER_AMB_ADMIN_PASSWORD": None},
+        input=f"{PASSWORD}\n{PASSWORD}\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Admin password for the member's Fabric CA:" in result.output
+    assert "Repeat for confirmation:" in result.output
+    assert PASSWORD not in result.output
+    network = one(r"network (n-\w+) with member", result.output)
+    client = boto3.client("managedblockchain", region_name=REGION, endpoint_url=amb)
+    assert client.get_network(NetworkId=network)["Network"]["Name"] == "asked"
