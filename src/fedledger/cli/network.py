@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fedledger.backends import NetworkRecord, open_backend, resolve_record
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
+from fedledger.cli.compose import compose, compose_deploy
 from fedledger.embedded.errors import EmbeddedAlreadyRunningError
 from fedledger.installation import FABRIC_VERSION, install_release
 from fedledger.network.errors import AlreadyRunningError
@@ -22,6 +23,8 @@ from fedledger.runtime.definition import parse_duration
 from fedledger.validator.config import ConfigError
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
+network_app.command("compose")(compose)
+network_app.command("compose-deploy")(compose_deploy)
 
 
 @network_app.command()
