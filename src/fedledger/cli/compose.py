@@ -16,7 +16,7 @@ from fedledger.cli.common import console
 def compose(
     out: Annotated[
         Path, typer.Option(help="Folder for docker-compose.yaml and .fedledger-compose/.")
-    ] = Path("."),
+    ] = Path(),
     orgs: Annotated[int | None, typer.Option(help="Member organisations (default 3).")] = None,
     orderers: Annotated[int | None, typer.Option(help="Raft orderers (default 1).")] = None,
     port_base: Annotated[int | None, typer.Option(help="First port of the port block.")] = None,
@@ -54,7 +54,7 @@ def compose(
 def compose_deploy(
     out: Annotated[
         Path, typer.Option(help="The folder `fedledger network compose` wrote to.")
-    ] = Path("."),
+    ] = Path(),
     orgs: Annotated[int | None, typer.Option(help="As given to `network compose`.")] = None,
     orderers: Annotated[int | None, typer.Option(help="As given to `network compose`.")] = None,
     port_base: Annotated[int | None, typer.Option(help="As given to `network compose`.")] = None,
@@ -75,8 +75,9 @@ def compose_deploy(
     started = time.monotonic()
     with console.status("joining the channel and deploying the chaincode"):
         deployment = deploy_on_compose(find_installation(), network, out / RUN_FOLDER, timeout)
+    profile = out / RUN_FOLDER / "connection-profile.yaml"
     console.print(
         f"chaincode {deployment.package_id} at sequence {deployment.sequence} "
         f"({'deployed' if deployment.changed else 'already deployed'}) in "
-        f"{time.monotonic() - started:.1f} s; profile: {out / RUN_FOLDER / 'connection-profile.yaml'}"
+        f"{time.monotonic() - started:.1f} s; connection profile: {profile}"
     )

@@ -11,6 +11,7 @@ shows where each node is; everything else stays in the node's file.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 PEER_PREFIX = "CORE"
@@ -56,3 +57,33 @@ def split_settings(
             holder = holder[part]
         env[env_name(prefix, key)] = str(holder.pop(leaf))
     return rest, env
+
+
+def flatten(settings: dict[str, Any], parent: str = "") -> dict[str, Any]:
+    """{"peer": {"id": x}} → {"peer.id": x}; lists are values."""
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        path = f"{parent}.{key}" if parent else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def apply_environment(
+    flat: dict[str, Any], env: dict[str, str], prefix: str, known: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Flattened settings with the `prefix`_ variables of `env` over them, as Fabric reads a
+    configuration file and its environment; a variable may set a key of `flat` or of `known`.
+    Raises KeyError naming a variable that names none of them (Fabric would ignore it: a
+    misspelt setting)."""
+    by_env_name = {env_name(prefix, key): key for key in [*known, *flat]}
+    merged = dict(flat)
+    for variable, value in env.items():
+        if not variable.startswith(f"{prefix}_"):
+            continue
+        if variable not in by_env_name:
+            raise KeyError(f"{variable} names no setting of the configuration file")
+        merged[by_env_name[variable]] = value
+    return merged

@@ -33,7 +33,7 @@ from fedledger.network.compose_env import (
 )
 from fedledger.network.errors import NetworkError
 from fedledger.network.lifecycle import Deployment, deploy
-from fedledger.network.nodeconfig import LOCALHOST, write_config
+from fedledger.network.nodeconfig import ALL_INTERFACES, LOCALHOST, write_config
 from fedledger.network.packaging import ChaincodePackage, package_ccaas
 from fedledger.network.peercli import FabricCommands
 from fedledger.network.validators import ValidatorsSpec
@@ -92,10 +92,9 @@ def write_compose(
     (layout.chaincode_dir / "package-id").write_text(package.package_id + "\n")
     layout.store.mkdir(parents=True, exist_ok=True)
     host_profile(definition, layout).write(layout.profile)
-    listed = list(validators.tasks) if validators else []
     if validators is not None:
         _write_validators(definition, layout, validators)
-    document = compose_document(definition, sources_for(out, definition), listed)
+    document = compose_document(definition, sources_for(out, definition))
     compose_file = out / COMPOSE_FILE  # as the user named it, for the message
     compose_file.write_text(render(document))
     return ComposeOutput(compose_file, layout.root, package.package_id)
@@ -170,7 +169,7 @@ def _write_validators(
             tasks=holdouts,
             store=str(CONTAINER_ROOT / "store"),
             state_dir=folder / "state",
-            listen=f"0.0.0.0:{definition.peer_ports(index).validator}",  # noqa: S104 (container)
+            listen=f"{ALL_INTERFACES}:{definition.peer_ports(index).validator}",
         )
         config = validator_config_path(msp_id)
         target = layout.root / config.relative_to(CONTAINER_ROOT)
@@ -207,8 +206,7 @@ def written_package(layout: RunLayout) -> ChaincodePackage:
         package_id = id_file.read_text().strip()
     except FileNotFoundError:
         raise NetworkError(
-            f"no chaincode package in {layout.chaincode_dir}: run `fedledger network compose` "
-            "first"
+            f"no chaincode package in {layout.chaincode_dir}: run `fedledger network compose` first"
         ) from None
     label = package_id.partition(":")[0]
     package = ChaincodePackage(layout.chaincode_dir / f"{label}.ccaas.tar.gz", label)
