@@ -63,8 +63,10 @@ ADVERTISED = {
     "peer.gossip.externalEndpoint",
 }
 BUILDER = {"chaincode.externalBuilders"}
-PATH_KEY_ENDINGS = ("file", "files", "Path", "Dir", "Location", "Certificate", "PrivateKey",
-                    "RootCAs", "ClientRootCAs", "ClientCertificate", "ClientPrivateKey")  # fmt: skip
+PATH_KEY_ENDINGS = (
+    "file", "files", "Path", "Dir", "Location", "Certificate", "PrivateKey", "RootCAs",
+    "ClientCertificate", "ClientPrivateKey",
+)  # fmt: skip
 ENV_KEYS = {
     "core.yaml": (PEER_ENV_KEYS, PEER_PREFIX),
     "orderer.yaml": (ORDERER_ENV_KEYS, ORDERER_PREFIX),
