@@ -74,14 +74,9 @@ def _orderer_org(
     }
 
 
-def build_configtx(
-    definition: NetworkDefinition,
-    orderer_org: OrdererOrgLayout,
-    members: list[OrgLayout],
-    host: Host = on_this_host,
-) -> dict[str, Any]:
-    """configtx.yaml for the channel; `host` names where each node is reached (127.0.0.1 on the
-    native network, the node's host name in docker-compose). Raises nothing."""
+def _consenters(
+    definition: NetworkDefinition, orderer_org: OrdererOrgLayout, host: Host
+) -> list[dict[str, Any]]:
     consenters = []
     for i in range(definition.ordering.orderers):
         tls = orderer_org.orderer(i).tls_cert("server")
@@ -93,6 +88,18 @@ def build_configtx(
                 "ServerTLSCert": str(tls),
             }
         )
+    return consenters
+
+
+def build_configtx(
+    definition: NetworkDefinition,
+    orderer_org: OrdererOrgLayout,
+    members: list[OrgLayout],
+    host: Host = on_this_host,
+) -> dict[str, Any]:
+    """configtx.yaml for the channel; `host` names where each node is reached (127.0.0.1 on the
+    native network, the node's host name in docker-compose). Raises nothing."""
+    consenters = _consenters(definition, orderer_org, host)
     standard = {
         "Readers": _implicit("ANY Readers"),
         "Writers": _implicit("ANY Writers"),
