@@ -6,7 +6,10 @@ mounts, make a network that commits a transaction through the Gateway (docs/dock
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -137,6 +140,14 @@ def test_the_compose_services_run_natively_to_a_committed_transaction(tmp_path: 
             contract = gateway.network(profile.channel).contract(profile.chaincode)
             assert contract.evaluate("health:Beat", [name]) == b"2"
         committed = time.monotonic() - started
+        listed = subprocess.run(
+            [sys.executable, "-m", "fedledger", "task", "list"],
+            env={**os.environ, "FEDLEDGER_RUN_DIR": str(out / RUN_FOLDER)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert listed.returncode == 0, listed.stderr  # the ledger commands, as the docs give them
         assert deployment.sequence == 1
         print(f"compose services natively: healthy {healthy:.1f} s, channel joined and chaincode"
               f" ready {deployed:.1f} s, first Gateway commit {committed:.1f} s")  # fmt: skip
