@@ -154,3 +154,43 @@ def test_the_compose_services_run_natively_to_a_committed_transaction(tmp_path: 
         assert services.exited() == {}, {n: services.log_tail(n) for n in services.exited()}
     finally:
         services.stop()
+
+
+def test_compose_with_its_defaults_writes_into_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skip_without_fabric()
+    monkeypatch.chdir(tmp_path)
+    port_base = str(free_port_base())
+    written = run_cli("network", "compose", "--orgs", "2", "--port-base", port_base)
+    assert written.returncode == 0, written.stderr
+    assert "wrote docker-compose.yaml and" in written.stderr
+    document = yaml.safe_load((tmp_path / "docker-compose.yaml").read_text())
+    assert len(document["services"]) == 1 + 3 * 2
+    chaincode = document["services"]["chaincode.org1.fedledger.local"]["build"]["context"]
+    assert (tmp_path / chaincode / "package.json").is_file()  # relative to the compose file
+    profile = ConnectionProfile.load(tmp_path / RUN_FOLDER / "connection-profile.yaml")
+    assert profile.org("Org2MSP").gateway.endpoint == f"127.0.0.1:{int(port_base) + 110}"
+
+
+def test_compose_refuses_validators_of_an_unknown_organisation(tmp_path: Path) -> None:
+    skip_without_fabric()
+    spec = tmp_path / "validators.yaml"
+    (tmp_path / "holdout.csv").write_text("x,y\n1,0\n")
+    spec.write_text("organizations:\n  Org9MSP:\n    tasks:\n      t: holdout.csv\n")
+    refused = run_cli("network", "compose", "--validators", str(spec), "--out", str(tmp_path))
+    assert refused.returncode == 1
+    assert " ".join(refused.stderr.split()) == (
+        "error: no organisation Org9MSP in the network (known: Org1MSP, Org2MSP, Org3MSP)"
+    )
+    assert not (tmp_path / RUN_FOLDER).exists()  # nothing written
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fedledger", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

@@ -79,8 +79,12 @@ def write_compose(
     configuration, the genesis block, the chaincode package, the validators' configurations and
     this host's connection profile. Material and genesis block are kept when they exist.
 
-    Raises NetworkError (PackagingError when the chaincode is not built; configtxgen's error).
+    Raises DefinitionError, before writing anything, when `validators` lists an organisation the
+    network lacks; NetworkError (PackagingError when the chaincode is not built; configtxgen's
+    error).
     """
+    for msp_id in validators.tasks if validators else {}:
+        definition.member(msp_id)
     commands = FabricCommands(installation, definition, RunLayout(out.resolve() / RUN_FOLDER))
     layout = commands.layout
     channel.write_material(commands)
