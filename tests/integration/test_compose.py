@@ -148,6 +148,11 @@ def test_the_compose_services_run_natively_to_a_committed_transaction(tmp_path: 
             check=False,
         )
         assert listed.returncode == 0, listed.stderr  # the ledger commands, as the docs give them
+        status = run_cli("network", "status", "--profile", str(profile.path))
+        assert status.returncode == 0, status.stderr
+        rows = [line for line in status.stdout.splitlines() if ".fedledger.local" in line]
+        assert len(rows) == 3
+        assert all("healthy" in row and "unhealthy" not in row for row in rows), status.stdout
         assert deployment.sequence == 1
         print(f"compose services natively: healthy {healthy:.1f} s, channel joined and chaincode"
               f" ready {deployed:.1f} s, first Gateway commit {committed:.1f} s")  # fmt: skip
@@ -184,6 +189,17 @@ def test_compose_refuses_validators_of_an_unknown_organisation(tmp_path: Path) -
         "error: no organisation Org9MSP in the network (known: Org1MSP, Org2MSP, Org3MSP)"
     )
     assert not (tmp_path / RUN_FOLDER).exists()  # nothing written
+
+
+def test_status_of_a_profile_whose_peers_do_not_answer(tmp_path: Path) -> None:
+    _, out, _ = compose(tmp_path)  # written, not started
+    status = run_cli(
+        "network", "status", "--profile", str(out / RUN_FOLDER / "connection-profile.yaml")
+    )
+    assert status.returncode == 3, status.stderr
+    rows = [line for line in status.stdout.splitlines() if ".fedledger.local" in line]
+    assert len(rows) == 3
+    assert all("stopped" in row for row in rows)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
