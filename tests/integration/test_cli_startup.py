@@ -68,6 +68,7 @@ def imports_of(*args: str) -> dict[str, Any]:
         ("data", "check", "--help"),
         ("task", "init", "--help"),
         ("identity", "enroll", "--help"),
+        ("amb", "profile", "--help"),
     ],
     ids=" ".join,
 )

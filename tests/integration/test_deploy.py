@@ -58,8 +58,18 @@ def org_folder(ledger: Ledger, root: Path, msp_id: str, chaincode: str) -> Path:
                 shutil.copytree(org.identity(name), folder / "msp" / name)
                 entry["identities"][name] = f"msp/{name}"
         organizations[other] = entry
+    orderer = ledger.profile.orderers[0]
+    orderer_ca = folder / "public" / "orderer-tlsca.pem"
+    shutil.copy(orderer.tls_ca_cert, orderer_ca)
     profile = {
         "name": f"{msp_id}-view",
+        "orderers": [
+            {
+                "endpoint": orderer.endpoint,
+                "serverName": orderer.server_name,
+                "tlsCaCert": str(orderer_ca.relative_to(folder)),
+            }
+        ],
         "ledger": "fabric",
         "channel": ledger.profile.channel,
         "chaincode": chaincode,
@@ -80,13 +90,16 @@ class Organisations:
         self.services: dict[str, subprocess.Popen[bytes]] = {}
 
     def deploy(self, msp_id: str, *extra: str, source: Path | None = None) -> Result:
+        """`fedledger deploy` as `msp_id`: Org1MSP names the orderer on the command line, the
+        others use their profile's."""
         folder = self.folders[msp_id]
         args = [
             "deploy", "--profile", str(folder / "profile.yaml"), "--as", msp_id,
             "--service-address", self.addresses[msp_id],
-            "--orderer", self.orderer[1], "--orderer-tls-ca", self.orderer[4],
             "--packages", str(folder / "packages"),
         ]  # fmt: skip
+        if msp_id == "Org1MSP":
+            args += ["--orderer", self.orderer[1], "--orderer-tls-ca", self.orderer[4]]
         if source is not None:
             args += ["--source", str(source)]
         return runner.invoke(app, [*args, *extra])

@@ -94,14 +94,14 @@ def test_the_peer_listens_on_one_host_and_announces_another(org4: StandaloneOrg)
         ccaas_builder=Path("builder"),
         channel_peers=4,
         listen_host="0.0.0.0",
-        external_host="peer0.bank4.test",
+        host="peer0.bank4.test",
     )
     peer = overrides["peer"]
     assert peer["listenAddress"] == "0.0.0.0:7400"
     assert peer["address"] == "peer0.bank4.test:7400"
     assert peer["gossip"]["externalEndpoint"] == "peer0.bank4.test:7400"
-    assert peer["chaincodeListenAddress"] == "127.0.0.1:7401"
-    assert overrides["operations"]["listenAddress"] == "127.0.0.1:7402"
+    assert peer["chaincodeListenAddress"] == "0.0.0.0:7401"
+    assert overrides["operations"]["listenAddress"] == "0.0.0.0:7402"
 
 
 def test_process_names_tell_their_kind() -> None:

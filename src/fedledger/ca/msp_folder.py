@@ -13,13 +13,13 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from fedledger.ca.client import IDENTITY_TYPES, Enrollment
 from fedledger.ca.errors import CaInputError, CaResponseError
+from fedledger.orgs.material import node_ous_config
 
 SIGNCERT = Path("signcerts", "cert.pem")
 PRIVATE_KEY = Path("keystore", "priv_sk")
@@ -77,24 +77,6 @@ def node_ou_role(certificate_pem: bytes) -> str | None:
     )
     roles = [str(unit.value) for unit in units if unit.value in IDENTITY_TYPES]
     return roles[0] if roles else None
-
-
-def node_ous_config(ca_file: str) -> bytes:
-    """config.yaml enabling NodeOUs, every role identified under the CA `cacerts/<ca_file>`."""
-
-    def identifier(unit: str) -> dict[str, str]:
-        return {"Certificate": f"cacerts/{ca_file}", "OrganizationalUnitIdentifier": unit}
-
-    config = {
-        "NodeOUs": {
-            "Enable": True,
-            "ClientOUIdentifier": identifier("client"),
-            "PeerOUIdentifier": identifier("peer"),
-            "AdminOUIdentifier": identifier("admin"),
-            "OrdererOUIdentifier": identifier("orderer"),
-        }
-    }
-    return yaml.safe_dump(config, sort_keys=False).encode()
 
 
 def refuse_existing_identity(msp_dir: Path, *, tls: bool) -> None:

@@ -107,6 +107,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "identity_app",
         "Enrol and register identities with a Fabric CA.",
     ),
+    "amb": (
+        "fedledger.cli.amb",
+        "amb_app",
+        "Run a consortium on AWS Managed Blockchain: network, members, peer nodes, profile.",
+    ),
 }
 
 

@@ -39,7 +39,9 @@ ServiceAddress = Annotated[
         "(default: the address fedledger's own peers fill in)."
     ),
 ]
-Orderer = Annotated[str | None, typer.Option(help="An orderer's host:port.")]
+Orderer = Annotated[
+    str | None, typer.Option(help="An orderer's host:port (default: the profile's first orderer).")
+]
 OrdererTlsCa = Annotated[
     Path | None, typer.Option(help="The CA certificate of that orderer's TLS server.")
 ]

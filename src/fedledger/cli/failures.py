@@ -23,6 +23,7 @@ console = Console(stderr=True, soft_wrap=True)
 # imported: an error of a module that was never imported cannot be in flight, and importing
 # them all would load gRPC and the ledger's protocols into commands that never use them.
 PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
+    ("fedledger.amb.errors", "AmbError"),
     ("fedledger.audit.errors", "AuditError"),
     ("fedledger.backends", "BackendError"),
     ("fedledger.ca.errors", "CaError"),

@@ -78,15 +78,19 @@ def _peer(org: OrgProfile) -> Endpoint:
     return Endpoint(org.gateway.endpoint, org.gateway.tls_ca_cert, org.gateway.server_name)
 
 
+def _profile_orderer(profile: ConnectionProfile) -> Endpoint | None:
+    if not profile.orderers:
+        return None
+    first = profile.orderers[0]
+    return Endpoint(first.endpoint, first.tls_ca_cert, first.server_name)
+
+
 def _admin(request: DeployRequest) -> PeerAdmin:
     from fedledger.installation import find_installation
 
     installation = find_installation()
     org = request.profile.org(request.msp_id)
-    orderer = Endpoint(*request.orderer) if request.orderer else None
-    if orderer is None and request.profile.orderers:
-        first = request.profile.orderers[0]
-        orderer = Endpoint(first.endpoint, first.tls_ca_cert, first.server_name)
+    orderer = Endpoint(*request.orderer) if request.orderer else _profile_orderer(request.profile)
     return PeerAdmin(
         peer_binary=installation.binary("peer"),
         config_dir=installation.config_dir,

@@ -36,8 +36,10 @@ ROLES = frozenset({"client", "peer", "admin", "orderer"})
 class IdentityError(ValueError):
     """An identity or signature a peer would refuse; the message says why.
 
-    `unknown_org` marks what Fabric cannot even deserialize (not a serialized identity, or an
-    MSP that is not a member), which it reports differently from an invalid member identity.
+    `unknown_org` marks what Fabric cannot even deserialize (not a serialized identity, an MSP
+    that is not a member, or a certificate the named MSP's CAs did not issue: Fabric's
+    deserializer builds the certificate's validation chain), which it reports differently from
+    an invalid member identity.
     """
 
     def __init__(self, message: str, *, unknown_org: bool = False) -> None:
@@ -199,13 +201,14 @@ class MemberRegistry:
             certificate = x509.load_pem_x509_certificate(message.id_bytes)
         except ValueError:
             raise IdentityError(
-                f"the {message.mspid} identity does not hold a PEM certificate"
+                f"the {message.mspid} identity does not hold a PEM certificate", unknown_org=True
             ) from None
         subject = certificate.subject.rfc4514_string()
         if certificate.issuer != ca.subject:
             raise IdentityError(
                 f"certificate {subject} was not issued by {message.mspid}'s CA "
-                f"({ca.subject.rfc4514_string()})"
+                f"({ca.subject.rfc4514_string()})",
+                unknown_org=True,
             )
         ca_key = ca.public_key()
         if not isinstance(ca_key, ec.EllipticCurvePublicKey):
@@ -215,7 +218,8 @@ class MemberRegistry:
         except (ValueError, TypeError, InvalidSignature):
             raise IdentityError(
                 f"certificate {subject} does not verify against {message.mspid}'s CA "
-                "(unknown or forged issuer)"
+                "(unknown or forged issuer)",
+                unknown_org=True,
             ) from None
         _check_validity(certificate, now)
         key = certificate.public_key()

@@ -51,7 +51,7 @@ def write_peer_config(
         ccaas_builder=installation.ccaas_builder,
         channel_peers=EXPECTED_PEERS,
         listen_host=settings.listen_host,
-        external_host=org.anchor_peer[0],
+        host=org.anchor_peer[0],
     )
     write_config(installation.config_dir / "core.yaml", overrides, folders.node(name) / "core.yaml")
 

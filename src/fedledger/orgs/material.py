@@ -43,7 +43,10 @@ def _write(path: Path, data: bytes, *, secret: bool = False) -> None:
         path.chmod(0o600)
 
 
-def _node_ous(ca_file: str) -> bytes:
+def node_ous_config(ca_file: str) -> bytes:
+    """An MSP folder's config.yaml enabling NodeOUs, every role identified under the CA
+    `cacerts/<ca_file>` (as cryptogen and Fabric CA clients write it)."""
+
     def identifier(unit: str) -> dict[str, str]:
         return {"Certificate": f"cacerts/{ca_file}", "OrganizationalUnitIdentifier": unit}
 
@@ -66,7 +69,7 @@ def _write_verifying_msp(
     ca_file = org.ca_cert.name
     _write(msp / "cacerts" / ca_file, ca.issued.cert_pem)
     _write(msp / "tlscacerts" / org.tlsca_cert.name, tlsca.issued.cert_pem)
-    _write(msp / "config.yaml", _node_ous(ca_file))
+    _write(msp / "config.yaml", node_ous_config(ca_file))
     # With NodeOUs, admins are recognised by their OU; cryptogen still creates the folder.
     (msp / "admincerts").mkdir(parents=True, exist_ok=True)
 
