@@ -28,6 +28,8 @@ from fedledger.cli.app import app
 from fedledger.installation import find_installation
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Policy, open_registry
+from fedledger.registry.client import Registry
+from fedledger.registry.errors import ChaincodeRefusalError
 from fedledger.registry.records import Proposal
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import free_port_base
@@ -251,10 +253,13 @@ class Consortium:
             )
         return proposal.id
 
-    def vote(self, msp_id: str, proposal_id: str) -> None:
+    def vote(self, msp_id: str, proposal_id: str, *, wait_seen: bool = True) -> None:
         """A member's vote as its validator would cast it (the others' validators are not what
-        this walk-through is about)."""
+        this walk-through is about), once its own peer has the proposal's block (the proposer's
+        submit waited for its own peer only) unless `wait_seen` is False."""
         with open_registry(self.member_profile(msp_id), msp_id) as registry:
+            if wait_seen:
+                wait_for(lambda: _knows(registry, proposal_id), f"{msp_id} to see it", 30)
             registry.cast_vote(
                 proposal_id,
                 decision="approve",
@@ -268,7 +273,6 @@ class Consortium:
         from fedledger.fabric.connect import tls_of
         from fedledger.fabric.gateway import Gateway
         from fedledger.fabric.identity import SigningIdentity
-        from fedledger.registry.client import Registry
 
         profile = self.member_profile(ORG4)
         user = SigningIdentity.from_msp_folder(profile.org(ORG4).identity("user"), ORG4)
@@ -303,6 +307,16 @@ class Consortium:
     def voters(self, proposal_id: str) -> list[str]:
         with open_registry(self.member_profile("Org1MSP"), "Org1MSP") as registry:
             return sorted(v.voter for v in registry.get_votes(proposal_id))
+
+
+def _knows(registry: Registry, proposal_id: str) -> bool:
+    try:
+        registry.get_proposal(proposal_id)
+    except ChaincodeRefusalError as error:
+        if error.code != "PROPOSAL_NOT_FOUND":
+            raise
+        return False
+    return True
 
 
 def validator_config(consortium: Consortium, holdout: Path, port: int) -> Path:
