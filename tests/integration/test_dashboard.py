@@ -19,7 +19,7 @@ from fedledger.fabric import Network, connect
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.registry import Policy, Registry
 
-from .dashboard_browser import headless_chromium, served
+from .dashboard_browser import chromium_paths, headless_chromium, served
 from .everywhere import CommittedEverywhere
 from .multi_host import CommandFailedError, fedledger
 
@@ -253,3 +253,14 @@ class Page:
 
     def unavailable(self) -> list[tuple[str, str]]:
         return [(a["data-proposal"], a["data-org"]) for a in self._with("td", "unavailable")]
+
+
+def test_the_browser_test_says_what_to_install_where_there_is_no_chromium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        chromium_paths()
+    assert str(skipped.value) == (
+        "needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver"
+    )
