@@ -230,3 +230,14 @@ def test_the_report_is_self_contained_and_escapes_what_the_ledger_holds() -> Non
     assert "&lt;b&gt;churn&lt;/b&gt;" in text
     assert "accepted &lt;by&gt; the votes" in text
     assert len(parsed.all("svg")) == 1
+
+
+def test_a_revoked_model_stays_a_version_and_a_pending_one_is_none() -> None:
+    story = [(pid, status, votes) for pid, status, votes in STORY]
+    story[0] = ("p-1", "REVOKED", STORY[0][2])
+    story[2] = ("p-3", "PENDING", STORY[2][2])
+    view = build_view(matrix(story), [])
+    assert view.accepted == ("p-1",)
+    assert {p.proposal_id for p in view.points} == {"p-1"}
+    assert view.through_block == 0
+    assert '<p class="empty">No event yet.</p>' in sections(view)
