@@ -107,6 +107,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "identity_app",
         "Enrol and register identities with a Fabric CA.",
     ),
+    "report": (
+        "fedledger.cli.report",
+        "report",
+        "Write a task's proposals, scores, cross-site matrix and audit trail as one HTML file.",
+    ),
     "amb": (
         "fedledger.cli.amb",
         "amb_app",
