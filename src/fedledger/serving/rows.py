@@ -1,0 +1,93 @@
+"""A predict request's rows, read against the task's schema as `data check` and `predict` read
+a file (schema/conform.py), so a row the members' tools accept is scored here the same way.
+
+JSON rows are numbered by their index in the list (the first is row 0); CSV rows as a
+spreadsheet counts them (the header is row 1, the first data row is row 2), as `data check` does.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pandas as pd
+
+from fedledger.schema.conform import conform_frame
+from fedledger.schema.types import Schema
+from fedledger.serving.errors import RowsError
+
+JSON_TYPES = frozenset({"application/json"})
+CSV_TYPES = frozenset({"text/csv", "application/csv"})
+HOW = "send a JSON list of objects (Content-Type: application/json) or CSV with a header row (Content-Type: text/csv)"  # noqa: E501
+MAX_PROBLEMS = 20
+
+
+def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: int) -> pd.DataFrame:
+    """The task's features of the request's rows, typed as a model reads them.
+
+    Raises RowsError: 415 for a content type other than JSON or CSV, 400 for an empty or
+    unreadable body, 413 for more than `max_rows` rows, 422 for rows that do not fit the schema
+    (each problem names the row and the field).
+    """
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media not in JSON_TYPES | CSV_TYPES:
+        shown = repr(content_type) if content_type else "none"
+        raise RowsError(415, f"unsupported content type {shown}: {HOW}")
+    if not body.strip():
+        raise RowsError(400, f"the request has no rows (empty body): {HOW}")
+    frame, first_row = _json_cells(body) if media in JSON_TYPES else _csv_cells(body)
+    if len(frame) == 0:
+        raise RowsError(422, f"the request has no rows: {HOW}")
+    if len(frame) > max_rows:
+        raise RowsError(
+            413, f"the request has {len(frame):,} rows, over this service's {max_rows:,} limit: "
+            "send them in several requests"
+        )  # fmt: skip
+    conformed = conform_frame(
+        frame, schema, source="request", first_row=first_row, target="ignored"
+    )
+    if conformed.refused:
+        findings = [
+            f for f, _ in zip(conformed.findings(fixable=False), range(MAX_PROBLEMS), strict=False)
+        ]
+        problems: list[dict[str, object]] = [
+            {"row": f.row, "field": f.field, "value": f.value, "problem": f.rule} for f in findings
+        ]
+        raise RowsError(
+            422, f"rows do not fit task's schema: {conformed.describe_refusals()}", problems
+        )
+    return conformed.typed_frame()
+
+
+def _json_cells(body: bytes) -> tuple[pd.DataFrame, int]:
+    try:
+        rows: Any = json.loads(body)
+    except ValueError as error:
+        raise RowsError(400, f"the body is not JSON ({error}): {HOW}") from None
+    if not isinstance(rows, list):
+        raise RowsError(422, f"the body is a JSON {type(rows).__name__}, not a list of rows: {HOW}")
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise RowsError(
+                422,
+                f"row {index} is a JSON {type(row).__name__}, not an object of field: value",
+                [{"row": index, "field": None, "value": str(row)[:80], "problem": "not an object"}],
+            )
+        for field, value in row.items():
+            if isinstance(value, list | dict):
+                raise RowsError(
+                    422,
+                    f"row {index}, {field}: a JSON {type(value).__name__} is not a value",
+                    [{"row": index, "field": field, "value": str(value)[:80],
+                      "problem": "not a number, string, boolean or null"}],
+                )  # fmt: skip
+    return pd.DataFrame.from_records(rows).astype(object), 0
+
+
+def _csv_cells(body: bytes) -> tuple[pd.DataFrame, int]:
+    try:
+        frame = pd.read_csv(io.BytesIO(body), dtype=str, keep_default_na=False, na_filter=False)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RowsError(400, f"the body cannot be read as CSV ({error}): {HOW}") from None
+    return frame, 2
