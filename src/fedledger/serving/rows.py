@@ -55,7 +55,7 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
             {"row": f.row, "field": f.field, "value": f.value, "problem": f.rule} for f in findings
         ]
         raise RowsError(
-            422, f"rows do not fit task's schema: {conformed.describe_refusals()}", problems
+            422, f"rows do not fit the task's schema: {conformed.describe_refusals()}", problems
         )
     return conformed.typed_frame()
 

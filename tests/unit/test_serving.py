@@ -1,0 +1,209 @@
+"""Serving's logic without a ledger: reading a request's rows, the champion holder's swaps, which
+events trigger a refresh, the Lambda's polling and settings (docs/serving.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from fedledger.fabric import ChaincodeEvent
+from fedledger.models.synthetic import synthetic_schema
+from fedledger.serving.aws_lambda import LambdaSettings
+from fedledger.serving.champion import ChampionHolder
+from fedledger.serving.errors import RowsError, ServingConfigError
+from fedledger.serving.follower import ChampionPoller, concerns_champion
+from fedledger.serving.metrics import ServingMetrics
+from fedledger.serving.model import ServedModel
+from fedledger.serving.rows import HOW, read_rows
+
+SCHEMA = synthetic_schema()
+ROW = {"x0": 0.5, "x1": -1, "x2": 2, "x3": 0, "count": 3, "region": "north"}
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def _refused(body: bytes, content_type: str | None = "application/json", **kw: Any) -> RowsError:
+    with pytest.raises(RowsError) as caught:
+        read_rows(body, content_type, SCHEMA, kw.get("max_rows", 100))
+    return caught.value
+
+
+def test_json_and_csv_rows_read_to_the_same_typed_frame() -> None:
+    from_json = read_rows(json.dumps([ROW, ROW]).encode(), "application/json", SCHEMA, 10)
+    header = ",".join(ROW)
+    line = ",".join(str(v) for v in ROW.values())
+    csv = f"{header}\n{line}\n{line}\n".encode()
+    from_csv = read_rows(csv, "text/csv; charset=utf-8", SCHEMA, 10)
+    assert list(from_json.columns) == list(SCHEMA.feature_names)
+    assert from_json.equals(from_csv)
+    assert from_json["count"].tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "message"),
+    [
+        (b"[]", "text/plain", 415, f"unsupported content type 'text/plain': {HOW}"),
+        (b"[]", None, 415, f"unsupported content type none: {HOW}"),
+        (b"  ", "application/json", 400, f"the request has no rows (empty body): {HOW}"),
+        (b"[", "application/json", 400, "the body is not JSON (Expecting value: line 1 column 2 "
+         f"(char 1)): {HOW}"),
+        (b"[]", "application/json", 422, f"the request has no rows: {HOW}"),
+        (b'{"rows": []}', "application/json", 422,
+         f"the body is a JSON dict, not a list of rows: {HOW}"),
+        (b"[1]", "application/json", 422, "row 0 is a JSON int, not an object of field: value"),
+        (b'[{"x0": [1]}]', "application/json", 422, "row 0, x0: a JSON list is not a value"),
+        (b"x0\n", "text/csv", 422, f"the request has no rows: {HOW}"),
+    ],
+)  # fmt: skip
+def test_unreadable_requests_are_refused_with_a_status_and_what_to_send(
+    body: bytes, content_type: str | None, status: int, message: str
+) -> None:
+    error = _refused(body, content_type)
+    assert (error.status, error.message) == (status, message)
+
+
+def test_rows_that_do_not_fit_the_schema_name_the_row_and_field() -> None:
+    rows = [ROW, {**ROW, "count": "many"}, {**ROW, "region": "mars"}]
+    error = _refused(json.dumps(rows).encode())
+    assert error.status == 422
+    assert [(p["row"], p["field"], p["value"]) for p in error.problems] == [
+        (1, "count", "many"),
+        (2, "region", "mars"),
+    ]
+    assert error.message.startswith("rows do not fit the task's schema: 2 value(s) cannot be used")
+    assert "row 1, count 'many'" in error.message
+
+
+def test_too_many_rows_are_refused_before_they_are_read() -> None:
+    error = _refused(json.dumps([ROW] * 3).encode(), max_rows=2)
+    assert (error.status, error.message) == (
+        413,
+        "the request has 3 rows, over this service's 2 limit: send them in several requests",
+    )
+
+
+def _model(proposal_id: str, sha: str) -> ServedModel:
+    return ServedModel("t", proposal_id, sha, NOW, "roc_auc", {}, NOW, 0.0, cast(Any, None))
+
+
+def _champion(proposal_id: str, sha: str) -> Any:
+    return SimpleNamespace(proposal_id=proposal_id, model_sha256=sha)
+
+
+class Ledger:
+    """What the holder reads, changed by the test; the loader records what it loaded."""
+
+    def __init__(self) -> None:
+        self.champion: Any = None
+        self.loaded: list[str] = []
+        self.broken = False
+
+    def load(self, champion: Any) -> ServedModel:
+        if self.broken:
+            raise OSError("store unavailable")
+        self.loaded.append(champion.proposal_id)
+        return _model(champion.proposal_id, champion.model_sha256)
+
+
+def test_the_holder_swaps_only_when_the_champion_changes() -> None:
+    ledger, metrics = Ledger(), ServingMetrics()
+    holder = ChampionHolder("t", lambda: ledger.champion, ledger.load, metrics)
+    assert holder.no_champion_message().startswith("the champion of task t is being loaded")
+    assert holder.refresh() is None
+    assert holder.no_champion_message().startswith("task t has no champion yet")
+
+    ledger.champion = _champion("p-a", "aa")
+    first = holder.refresh()
+    assert holder.current is first
+    assert holder.refresh() is first  # unchanged: not loaded again
+    ledger.champion = _champion("p-b", "bb")
+    ledger.broken = True
+    with pytest.raises(OSError, match="store unavailable"):
+        holder.refresh()
+    assert holder.current is first  # a failed load leaves the model in service
+    ledger.broken = False
+    assert holder.refresh() is holder.current
+    ledger.champion = None  # revoked, with no earlier champion to return to
+    assert holder.refresh() is None
+    assert holder.current is None
+    assert ledger.loaded == ["p-a", "p-b"]
+    assert metrics.swaps._value.get() == 3  # a, b, none
+
+
+def _event(name: str, payload: object) -> ChaincodeEvent:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return ChaincodeEvent(7, "tx", "registry", name, data)
+
+
+@pytest.mark.parametrize(
+    ("event", "concerns"),
+    [
+        (_event("ProposalDecided", {"taskId": "t", "status": "ACCEPTED"}), True),
+        (_event("ProposalDecided", {"taskId": "t", "status": "REJECTED"}), True),
+        (_event("ProposalDecided", {"taskId": "other"}), False),
+        (_event("ChangeDecided", {"taskId": "t", "type": "revokeChampion"}), True),
+        (_event("ChangeDecided", {"taskId": "other", "type": "revokeChampion"}), False),
+        (_event("VoteCast", {"taskId": "t"}), False),
+        (_event("ProposalSubmitted", {"taskId": "t"}), False),
+        (_event("ProposalDecided", b"not json"), True),
+    ],
+)
+def test_which_events_make_the_holder_read_the_champion(
+    event: ChaincodeEvent, concerns: bool
+) -> None:
+    assert concerns_champion(event, "t") is concerns
+
+
+def test_the_lambda_poller_reads_the_ledger_at_most_every_interval() -> None:
+    ledger, metrics = Ledger(), ServingMetrics()
+    reads: list[int] = []
+
+    def lookup() -> Any:
+        reads.append(1)
+        return ledger.champion
+
+    now = [100.0]
+    holder = ChampionHolder("t", lookup, ledger.load, metrics)
+    poller = ChampionPoller(holder, 30, metrics, timer=lambda: now[0])
+    poller.check()
+    now[0] += 29
+    poller.check()
+    assert len(reads) == 1
+    now[0] += 2
+    ledger.broken, ledger.champion = True, _champion("p-a", "aa")
+    poller.check()  # the failure is counted, and the next invocation tries again
+    assert metrics.errors.labels(kind="follower")._value.get() == 1
+    ledger.broken = False
+    poller.check()
+    assert holder.current is not None
+    assert len(reads) == 3
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "set FEDLEDGER_TASK and FEDLEDGER_STORE in the function's environment"),
+        ({"FEDLEDGER_TASK": "t"}, "set FEDLEDGER_STORE in the function's environment"),
+        (
+            {"FEDLEDGER_TASK": "t", "FEDLEDGER_STORE": "s3://b/m",
+             "FEDLEDGER_CHAMPION_CHECK_SECONDS": "soon"},
+            "FEDLEDGER_CHAMPION_CHECK_SECONDS is 'soon': give a number of seconds >= 0",
+        ),
+    ],
+)  # fmt: skip
+def test_lambda_settings_name_the_variable_to_set(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ServingConfigError) as caught:
+        LambdaSettings.from_environment(environ)
+    assert str(caught.value) == message
+
+
+def test_lambda_settings_defaults() -> None:
+    settings = LambdaSettings.from_environment({"FEDLEDGER_TASK": "t", "FEDLEDGER_STORE": "s3://b"})
+    assert (settings.profile.name, settings.org, settings.check_seconds) == (
+        "connection-profile.yaml",
+        None,
+        30.0,
+    )
