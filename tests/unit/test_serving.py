@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pandas as pd
 import pytest
 
 from fedledger.fabric import ChaincodeEvent
@@ -207,3 +208,39 @@ def test_lambda_settings_defaults() -> None:
         None,
         30.0,
     )
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [ROW, {**ROW, "x0": 3, "count": 2.0, "region": "west"}],  # exact: the fast path
+        [ROW, {**ROW, "x0": " 3 ", "region": "North"}],  # normalised cell by cell
+        [{**ROW, "extra": "kept out"}],
+    ],
+)
+def test_exact_json_rows_read_as_the_cell_by_cell_reading(rows: list[dict[str, Any]]) -> None:
+    from fedledger.schema.conform import conform_frame
+    from fedledger.serving.exact_rows import exact_frame
+
+    frame = read_rows(json.dumps(rows).encode(), "application/json", SCHEMA, 10)
+    cells = pd.DataFrame.from_records(rows).astype(object)
+    slow = conform_frame(cells, SCHEMA, first_row=0, target="ignored").typed_frame()
+    assert frame.equals(slow)
+    assert frame.dtypes.to_dict() == slow.dtypes.to_dict()
+    fast = exact_frame(rows, SCHEMA)
+    assert (fast is not None) is (rows[-1].get("region") in ("west", "north"))
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        (True, "x0"),  # a boolean is not a number, though Python counts it as an int
+        (float("inf"), "x0"),
+        (None, "x0"),  # not nullable
+    ],
+)
+def test_cells_the_fast_path_cannot_take_are_refused_by_the_reading(
+    cell: object, problem: str
+) -> None:
+    error = _refused(json.dumps([{**ROW, "x0": cell}]).encode())
+    assert [p["field"] for p in error.problems] == [problem]

@@ -16,6 +16,7 @@ import pandas as pd
 from fedledger.schema.conform import conform_frame
 from fedledger.schema.types import Schema
 from fedledger.serving.errors import RowsError
+from fedledger.serving.exact_rows import exact_frame
 
 JSON_TYPES = frozenset({"application/json"})
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
@@ -36,14 +37,16 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
         raise RowsError(415, f"unsupported content type {shown}: {HOW}")
     if not body.strip():
         raise RowsError(400, f"the request has no rows (empty body): {HOW}")
-    frame, first_row = _json_cells(body) if media in JSON_TYPES else _csv_cells(body)
-    if len(frame) == 0:
-        raise RowsError(422, f"the request has no rows: {HOW}")
-    if len(frame) > max_rows:
-        raise RowsError(
-            413, f"the request has {len(frame):,} rows, over this service's {max_rows:,} limit: "
-            "send them in several requests"
-        )  # fmt: skip
+    if media in JSON_TYPES:
+        rows = _json_rows(body)
+        _check_count(len(rows), max_rows)
+        exact = exact_frame(rows, schema)
+        if exact is not None:
+            return exact
+        frame, first_row = pd.DataFrame.from_records(rows).astype(object), 0
+    else:
+        frame, first_row = _csv_cells(body)
+        _check_count(len(frame), max_rows)
     conformed = conform_frame(
         frame, schema, source="request", first_row=first_row, target="ignored"
     )
@@ -60,7 +63,18 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
     return conformed.typed_frame()
 
 
-def _json_cells(body: bytes) -> tuple[pd.DataFrame, int]:
+def _check_count(rows: int, max_rows: int) -> None:
+    if rows == 0:
+        raise RowsError(422, f"the request has no rows: {HOW}")
+    if rows > max_rows:
+        raise RowsError(
+            413,
+            f"the request has {rows:,} rows, over this service's {max_rows:,} limit: "
+            "send them in several requests",
+        )
+
+
+def _json_rows(body: bytes) -> list[dict[str, Any]]:
     try:
         rows: Any = json.loads(body)
     except ValueError as error:
@@ -82,7 +96,7 @@ def _json_cells(body: bytes) -> tuple[pd.DataFrame, int]:
                     [{"row": index, "field": field, "value": str(value)[:80],
                       "problem": "not a number, string, boolean or null"}],
                 )  # fmt: skip
-    return pd.DataFrame.from_records(rows).astype(object), 0
+    return rows
 
 
 def _csv_cells(body: bytes) -> tuple[pd.DataFrame, int]:
