@@ -8,7 +8,6 @@ next request, never half of this one.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from fedledger import __version__
@@ -122,7 +122,7 @@ async def _predict(state: ServingState, model: ServedModel | None, request: Requ
     except RowsError as error:
         log.info("rows refused", status=error.status, error=error.message)
         return _problem(error.status, error.message, error.problems, model)
-    return Response(json.dumps(answer), media_type="application/json", headers=_identity(model))
+    return Response(to_json(answer), media_type="application/json", headers=_identity(model))
 
 
 def _score(
