@@ -203,6 +203,19 @@ def test_bad_requests_are_refused_naming_the_row_and_field(
     assert 'fedledger_serving_requests_total{status="422"} 4.0' in metrics
 
 
+def test_serve_names_an_unknown_task(ledger: Any, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fedledger.cli.app import app
+
+    profile = ["--profile", str(ledger.profile.path), "--store", str(tmp_path)]
+    result = CliRunner().invoke(app, ["serve", "--task", "nope-1", "--port", "0", *profile])
+    assert result.exit_code == 1
+    assert " ".join(result.stderr.split()) == (
+        "error: query refused: task nope-1 does not exist; list tasks with ListTasks"
+    )
+
+
 def test_the_app_as_a_lambda_behind_api_gateway(ledger: Any, tmp_path: Path) -> None:
     store = tmp_path / "store"
     task_id = new_task(ledger)

@@ -244,3 +244,21 @@ def test_cells_the_fast_path_cannot_take_are_refused_by_the_reading(
 ) -> None:
     error = _refused(json.dumps([{**ROW, "x0": cell}]).encode())
     assert [p["field"] for p in error.problems] == [problem]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--task", "task.yaml"],
+         "error: serve uses the champion on the ledger: give the task's id, not task.yaml"),
+        (["--task", "t-1", "--max-rows", "0"], "error: --max-rows must be at least 1, not 0"),
+    ],
+)  # fmt: skip
+def test_serve_refuses_what_it_cannot_serve(args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from fedledger.cli.app import app
+
+    result = CliRunner().invoke(app, ["serve", *args])
+    assert result.exit_code == 1
+    assert " ".join(result.stderr.split()) == message

@@ -61,8 +61,9 @@ def serve(
         )
         server = uvicorn.Server(config)
         out.print(f"serving the champion of {task} on http://{host}:{port} (API at /docs)")
-        server.run()
-        if not server.started:
-            fail(f"cannot listen on {host}:{port}: see the log above (address in use?)")
+        try:
+            server.run()
+        except SystemExit:  # uvicorn's way of saying it could not bind, after logging why
+            fail(f"cannot listen on {host}:{port} (the reason is logged above)")
     finally:
         service.close()
