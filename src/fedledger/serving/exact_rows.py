@@ -8,6 +8,7 @@ give the same frame.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ def exact_frame(rows: list[dict[str, Any]], schema: Schema) -> pd.DataFrame | No
     data = {}
     for feature in schema.features:
         try:
-            cells = [row[feature.name] for row in rows]
+            cells = list(map(itemgetter(feature.name), rows))
         except KeyError:
             return None
         column = _exact_column(cells, feature)

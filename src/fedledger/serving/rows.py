@@ -35,7 +35,7 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
     if media not in JSON_TYPES | CSV_TYPES:
         shown = repr(content_type) if content_type else "none"
         raise RowsError(415, f"unsupported content type {shown}: {HOW}")
-    if not body.strip():
+    if not body or body.isspace():
         raise RowsError(400, f"the request has no rows (empty body): {HOW}")
     if media in JSON_TYPES:
         rows = _json_rows(body)
@@ -43,7 +43,7 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
         exact = exact_frame(rows, schema)
         if exact is not None:
             return exact
-        frame, first_row = pd.DataFrame.from_records(rows).astype(object), 0
+        frame, first_row = _json_cells(rows), 0
     else:
         frame, first_row = _csv_cells(body)
         _check_count(len(frame), max_rows)
@@ -81,13 +81,20 @@ def _json_rows(body: bytes) -> list[dict[str, Any]]:
         raise RowsError(400, f"the body is not JSON ({error}): {HOW}") from None
     if not isinstance(rows, list):
         raise RowsError(422, f"the body is a JSON {type(rows).__name__}, not a list of rows: {HOW}")
+    if set(map(type, rows)) - {dict}:
+        index, row = next((i, r) for i, r in enumerate(rows) if not isinstance(r, dict))
+        raise RowsError(
+            422,
+            f"row {index} is a JSON {type(row).__name__}, not an object of field: value",
+            [{"row": index, "field": None, "value": str(row)[:80], "problem": "not an object"}],
+        )
+    return rows
+
+
+def _json_cells(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The cells of rows that are not all exact, for the cell-by-cell reading; a list or an
+    object as a value is refused here (the reading takes only single values)."""
     for index, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise RowsError(
-                422,
-                f"row {index} is a JSON {type(row).__name__}, not an object of field: value",
-                [{"row": index, "field": None, "value": str(row)[:80], "problem": "not an object"}],
-            )
         for field, value in row.items():
             if isinstance(value, list | dict):
                 raise RowsError(
@@ -96,7 +103,7 @@ def _json_rows(body: bytes) -> list[dict[str, Any]]:
                     [{"row": index, "field": field, "value": str(value)[:80],
                       "problem": "not a number, string, boolean or null"}],
                 )  # fmt: skip
-    return rows
+    return pd.DataFrame.from_records(rows).astype(object)
 
 
 def _csv_cells(body: bytes) -> tuple[pd.DataFrame, int]:
