@@ -216,6 +216,27 @@ def test_serve_names_an_unknown_task(ledger: Any, tmp_path: Path) -> None:
     )
 
 
+def test_serve_says_when_it_cannot_listen(ledger: Any, tmp_path: Path) -> None:
+    import socket
+
+    from typer.testing import CliRunner
+
+    from fedledger.cli.app import app
+
+    task_id = new_task(ledger)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        where = ["--profile", str(ledger.profile.path), "--store", str(tmp_path)]
+        args = ["serve", "--task", task_id, "--port", str(port), *where]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert " ".join(result.stderr.split()).endswith(
+        f"error: cannot listen on 127.0.0.1:{port} (the reason is logged above)"
+    )
+
+
 def test_the_app_as_a_lambda_behind_api_gateway(ledger: Any, tmp_path: Path) -> None:
     store = tmp_path / "store"
     task_id = new_task(ledger)
@@ -237,6 +258,10 @@ def test_the_app_as_a_lambda_behind_api_gateway(ledger: Any, tmp_path: Path) -> 
         time.sleep(0.6)
         model = handler(_api_gateway_event("GET", "/model", None), None)
         assert json.loads(model["body"])["proposal_id"] == second
+
+        http_api = handler(_http_api_event("GET", "/model"), None)  # API Gateway v2
+        assert http_api["statusCode"] == 200
+        assert json.loads(http_api["body"])["proposal_id"] == second
 
         refused = handler(_api_gateway_event("POST", "/predict", [{"nope": 1}]), None)
         assert refused["statusCode"] == 422
@@ -278,3 +303,22 @@ def _api_gateway_event(method: str, path: str, body: Any) -> dict[str, Any]:
         "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
+
+
+def _http_api_event(method: str, path: str) -> dict[str, Any]:
+    """An HTTP API (v2) event, as API Gateway delivers it to Lambda."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "abc.execute-api.eu-west-1.amazonaws.com"},
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "192.0.2.1", "userAgent": "test"},
+            "requestId": "id",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }  # fmt: skip
