@@ -12,7 +12,8 @@ request after another for --seconds after a warm-up):
 - **in-process**: `Scorer.score` (onnxruntime on the same model bytes), N threads;
 - **bare**: a FastAPI endpoint on uvicorn (its own process) that reads the JSON body and answers
   a constant: what HTTP, the server and the client cost without any scoring;
-- **serve**: `fedledger serve` (its own process), rows sent as JSON.
+- **serve**: `fedledger serve` (its own process), rows sent as JSON;
+- **serve-arrow**: the same, rows sent as an Arrow IPC stream (no text to parse).
 
 HTTP clients are threads of this process, each with its own keep-alive connection (httpx), so
 the client's own CPU is in every HTTP figure: the bare endpoint measures it too. Reported per
@@ -44,6 +45,7 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
+import pyarrow as pa
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from fedledger.embedded import EmbeddedLedger
@@ -62,6 +64,8 @@ from fedledger.store.factory import open_store
 SCHEMA = synthetic_schema(20)
 FEATURES = list(SCHEMA.feature_names)
 MEMBERS = ["Org1MSP", "Org2MSP", "Org3MSP"]
+JSON = "application/json"
+ARROW = "application/vnd.apache.arrow.stream"
 BARE_APP = """
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -97,7 +101,7 @@ class Result:
 
     def line(self) -> str:
         return (
-            f"{self.target:10s} {self.rows:5d} rows {self.clients:3d} clients: p50 "
+            f"{self.target:11s} {self.rows:5d} rows {self.clients:3d} clients: p50 "
             f"{self.p(0.5):8.3f} ms  p99 {self.p(0.99):8.3f} ms  {self.per_second:9.1f} req/s  "
             f"{self.per_second * self.rows:11.0f} rows/s  failed {self.failed}"
         )
@@ -138,13 +142,13 @@ def scoring(scorer: Scorer, frame: pd.DataFrame) -> Callable[[], bool]:
     return call
 
 
-def http_call(url: str, body: bytes) -> Callable[[], bool]:
+def http_call(url: str, body: bytes, media: str = JSON) -> Callable[[], bool]:
     local = threading.local()
 
     def call() -> bool:
         if not hasattr(local, "client"):
             local.client = httpx.Client(timeout=60)
-        answer = local.client.post(url, content=body, headers={"content-type": "application/json"})
+        answer = local.client.post(url, content=body, headers={"content-type": media})
         return bool(answer.status_code == 200)
 
     return call
@@ -200,18 +204,29 @@ def models(task_id: str, count: int) -> list[bytes]:
     ]
 
 
+def arrow_stream(frame: pd.DataFrame) -> bytes:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
 def compare(args: argparse.Namespace, scorer: Scorer, urls: dict[str, str]) -> list[Result]:
     results = []
     for rows in args.rows:
-        frame = synthetic_frame(SCHEMA, rows, seed=2)[FEATURES]
+        frame = synthetic_frame(SCHEMA, rows, seed=2)[FEATURES].reset_index(drop=True)
         body = json.dumps(json.loads(frame.to_json(orient="records"))).encode()
-        typed = frame.reset_index(drop=True)
+        arrow = arrow_stream(frame)
         for clients in args.clients:
-            inproc = load("in-process", rows, clients, args.seconds, scoring(scorer, typed))
-            results.append(inproc)
-            print(inproc.line(), flush=True)
-            for target, url in urls.items():
-                result = load(target, rows, clients, args.seconds, http_call(url, body))
+            calls = {
+                "in-process": scoring(scorer, frame),
+                "bare": http_call(urls["bare"], body),
+                "serve": http_call(urls["serve"], body),
+                "serve-arrow": http_call(urls["serve"], arrow, ARROW),
+            }
+            for target, call in calls.items():
+                result = load(target, rows, clients, args.seconds, call)
                 results.append(result)
                 print(result.line(), flush=True)
     return results
@@ -230,15 +245,16 @@ def goals(results: list[Result]) -> None:
                 f"  1 row, {clients:2d} clients: serve p50 {serve:.3f} ms vs in-process "
                 f"{inproc:.3f} + bare {bare:.3f} + 1 ms = {budget:.3f} ms: {verdict}"
             )
-        batch = [found.get((t, 1000, clients)) for t in ("in-process", "serve")]
-        if all(batch):
-            inproc_rps, serve_rps = (r.per_second * r.rows for r in batch if r is not None)
-            ratio = serve_rps / inproc_rps
-            verdict = "met" if ratio >= 0.8 else "missed"
-            print(
-                f"  1000 rows, {clients:2d} clients: serve {ratio:.2f}x in-process rows/s "
-                f"(goal >= 0.8x): {verdict}"
-            )
+        for target in ("serve", "serve-arrow"):
+            batch = [found.get((t, 1000, clients)) for t in ("in-process", target)]
+            if all(batch):
+                inproc_rps, serve_rps = (r.per_second * r.rows for r in batch if r is not None)
+                ratio = serve_rps / inproc_rps
+                verdict = "met" if ratio >= 0.8 else "missed"
+                print(
+                    f"  1000 rows, {clients:2d} clients: {target} {ratio:.2f}x in-process "
+                    f"rows/s (goal >= 0.8x): {verdict}"
+                )
 
 
 def swaps(

@@ -198,7 +198,7 @@ def test_bad_requests_are_refused_naming_the_row_and_field(
 
     openapi = httpx.get(server.url + "/openapi.json").json()
     content = openapi["paths"]["/predict"]["post"]["requestBody"]["content"]
-    assert set(content) == {"application/json", "text/csv"}
+    assert set(content) == {"application/json", "text/csv", "application/vnd.apache.arrow.stream"}
     metrics = httpx.get(server.url + "/metrics").text
     assert 'fedledger_serving_requests_total{status="422"} 4.0' in metrics
 

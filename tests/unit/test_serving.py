@@ -262,3 +262,40 @@ def test_serve_refuses_what_it_cannot_serve(args: list[str], message: str) -> No
     result = CliRunner().invoke(app, ["serve", *args])
     assert result.exit_code == 1
     assert " ".join(result.stderr.split()) == message
+
+
+def _arrow(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+ARROW = "application/vnd.apache.arrow.stream"
+
+
+def test_arrow_rows_read_as_json_rows_do() -> None:
+    from fedledger.serving.arrow_rows import arrow_table, exact_arrow_frame
+
+    rows = [ROW, {**ROW, "x0": 3, "count": 2, "region": "west"}]
+    from_json = read_rows(json.dumps(rows).encode(), "application/json", SCHEMA, 10)
+    body = _arrow(pd.DataFrame(rows))
+    assert exact_arrow_frame(arrow_table(body), SCHEMA) is not None
+    assert read_rows(body, ARROW, SCHEMA, 10).equals(from_json)
+    # Not exact (a category spelled otherwise): read cell by cell, normalised the same way.
+    loose = _arrow(pd.DataFrame([{**ROW, "region": " North"}]))
+    assert exact_arrow_frame(arrow_table(loose), SCHEMA) is None
+    assert read_rows(loose, ARROW, SCHEMA, 10)["region"].tolist() == ["north"]
+
+
+def test_arrow_rows_that_do_not_fit_name_the_row_and_field() -> None:
+    body = _arrow(pd.DataFrame([ROW, {**ROW, "count": "many"}]).astype({"count": str}))
+    error = _refused(body, ARROW)
+    assert error.status == 422
+    assert [(p["row"], p["field"], p["value"]) for p in error.problems] == [(1, "count", "many")]
+    garbage = _refused(b"not arrow", ARROW)
+    assert garbage.status == 400
+    assert garbage.message.startswith("the body is not an Arrow IPC stream (")

@@ -42,6 +42,9 @@ _PREDICT_BODY = {
                 "example": [{"feature": 1.5}],
             },
             "text/csv": {"schema": {"type": "string"}, "example": "feature\n1.5\n"},
+            "application/vnd.apache.arrow.stream": {
+                "schema": {"type": "string", "format": "binary"}
+            },
         },
     }
 }
