@@ -299,3 +299,93 @@ def test_arrow_rows_that_do_not_fit_name_the_row_and_field() -> None:
     garbage = _refused(b"not arrow", ARROW)
     assert garbage.status == 400
     assert garbage.message.startswith("the body is not an Arrow IPC stream (")
+
+
+class SwappingScorer:
+    """Scores as model `name`, and swaps another model in while scoring: the request in
+    flight must still answer with the model it started with."""
+
+    def __init__(self, holder: ChampionHolder, name: str, successor: ServedModel | None) -> None:
+        self.schema = SCHEMA
+        self.holder = holder
+        self.name = name
+        self.successor = successor
+
+    def score(self, frame: pd.DataFrame) -> Any:
+        import numpy as np
+
+        from fedledger.models.scoring import Scores
+
+        if self.successor is not None:
+            self.holder.current = self.successor
+        value = 0.25 if self.name == "p-a" else 0.75
+        probabilities = np.tile([1 - value, value], (len(frame), 1))
+        return Scores(labels=np.zeros(len(frame), dtype=np.int64), probabilities=probabilities)
+
+
+class AppClient:
+    """Requests straight into the ASGI app (httpx's ASGI transport), one event loop each."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        import asyncio
+
+        import httpx
+
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://serve") as client:
+                return await client.request(method, path, **kw)
+
+        return asyncio.run(call())
+
+    def post(self, path: str, **kw: Any) -> Any:
+        return self.request("POST", path, **kw)
+
+    def get(self, path: str) -> Any:
+        return self.request("GET", path)
+
+
+def _client(following: bool = True) -> tuple[AppClient, ChampionHolder]:
+    from fedledger.serving.app import ServingState, create_app
+
+    ledger, metrics = Ledger(), ServingMetrics()
+    holder = ChampionHolder("t", lambda: ledger.champion, ledger.load, metrics)
+    state = ServingState(SCHEMA, holder, metrics, lambda: following)
+    return AppClient(create_app(state)), holder
+
+
+def _served(holder: ChampionHolder, name: str, successor: ServedModel | None) -> ServedModel:
+    scorer = SwappingScorer(holder, name, successor)
+    return ServedModel("t", name, name * 2, NOW, "roc_auc", {}, NOW, 0.0, cast(Any, scorer))
+
+
+def test_a_request_in_flight_answers_with_the_model_it_started_with() -> None:
+    client, holder = _client()
+    second = _served(holder, "p-b", None)
+    holder.current = _served(holder, "p-a", second)
+    answer = client.post("/predict", json=[ROW, ROW])
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["proposal_id"], answer.headers["x-fedledger-proposal"]) == ("p-a", "p-a")
+    assert body["probabilities"] == [[0.75, 0.25], [0.75, 0.25]]
+    assert holder.current is second
+    after = client.post("/predict", json=[ROW])
+    assert after.json()["proposal_id"] == "p-b"
+    assert after.json()["probabilities"] == [[0.25, 0.75]]
+
+
+def test_without_a_champion_predict_and_model_answer_503_and_readyz_says_why() -> None:
+    client, holder = _client(following=False)
+    holder.checked = True
+    for answer in (client.post("/predict", json=[ROW]), client.get("/model")):
+        assert answer.status_code == 503
+        assert answer.json()["detail"].startswith("task t has no champion yet")
+        assert answer.headers["retry-after"] == "5"
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["problems"][1] == "the ledger's event stream is not connected"
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert 'fedledger_serving_requests_total{status="503"} 1.0' in client.get("/metrics").text
