@@ -80,6 +80,11 @@ def revoke_champion(ledger: Any, task_id: str) -> str:
     return change.id
 
 
+def _as_typed(path: Path, folder: Path) -> str:
+    """Relative to `folder` when inside it, as a user in that folder types it."""
+    return str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+
+
 class ServeProcess:
     """`fedledger serve` run as a user runs it, from `folder`, on `port`."""
 
@@ -91,7 +96,7 @@ class ServeProcess:
             "--task", task_id,
             "--org", "Org3MSP",
             "--port", str(port),
-            "--store", str(store),
+            "--store", _as_typed(store, folder),
             "--profile", str(ledger.profile.path),
         ]  # fmt: skip
         self.log = folder / "serve.log"
