@@ -252,6 +252,8 @@ def test_cells_the_fast_path_cannot_take_are_refused_by_the_reading(
         (["--task", "task.yaml"],
          "error: serve uses the champion on the ledger: give the task's id, not task.yaml"),
         (["--task", "t-1", "--max-rows", "0"], "error: --max-rows must be at least 1, not 0"),
+        (["--task", "t-1", "--max-body-mb", "0"],
+         "error: --max-body-mb must be at least 1, not 0"),
     ],
 )  # fmt: skip
 def test_serve_refuses_what_it_cannot_serve(args: list[str], message: str) -> None:
@@ -348,12 +350,12 @@ class AppClient:
         return self.request("GET", path)
 
 
-def _client(following: bool = True) -> tuple[AppClient, ChampionHolder]:
+def _client(following: bool = True, max_body: int = 2**20) -> tuple[AppClient, ChampionHolder]:
     from fedledger.serving.app import ServingState, create_app
 
     ledger, metrics = Ledger(), ServingMetrics()
     holder = ChampionHolder("t", lambda: ledger.champion, ledger.load, metrics)
-    state = ServingState(SCHEMA, holder, metrics, lambda: following)
+    state = ServingState(SCHEMA, holder, metrics, lambda: following, max_body_bytes=max_body)
     return AppClient(create_app(state)), holder
 
 
@@ -389,3 +391,18 @@ def test_without_a_champion_predict_and_model_answer_503_and_readyz_says_why() -
     assert ready.json()["problems"][1] == "the ledger's event stream is not connected"
     assert client.get("/healthz").json() == {"status": "ok"}
     assert 'fedledger_serving_requests_total{status="503"} 1.0' in client.get("/metrics").text
+
+
+def test_a_body_over_the_limit_is_refused_unread() -> None:
+    client, holder = _client(max_body=100)
+    holder.current = _served(holder, "p-a", None)
+    body = json.dumps([ROW, ROW]).encode()
+    assert len(body) > 100
+    answer = client.post("/predict", content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == (
+        "the body is over this service's 100-byte limit: send the rows in several requests"
+    )
+    assert answer.headers["x-fedledger-proposal"] == "p-a"
+    small = client.post("/predict", json=[{"x0": 1}])
+    assert small.status_code == 422

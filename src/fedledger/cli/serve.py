@@ -29,6 +29,9 @@ def serve(
     host: Annotated[str, typer.Option(help="Listen on this address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen on this port.")] = DEFAULT_PORT,
     max_rows: Annotated[int, typer.Option(help="Refuse requests with more rows (413).")] = 100_000,
+    max_body_mb: Annotated[
+        int, typer.Option(help="Refuse request bodies over this many MiB (413).")
+    ] = 64,
     store: StoreOption = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
@@ -50,9 +53,16 @@ def serve(
         fail(f"serve uses the champion on the ledger: give the task's id, not {task}")
     if max_rows < 1:
         fail(f"--max-rows must be at least 1, not {max_rows}")
+    if max_body_mb < 1:
+        fail(f"--max-body-mb must be at least 1, not {max_body_mb}")
     loaded = load_profile(run_dir, profile)
     service = open_service(
-        loaded, acting_org(loaded, org), task, model_store(run_dir, store), max_rows=max_rows
+        loaded,
+        acting_org(loaded, org),
+        task,
+        model_store(run_dir, store),
+        max_rows=max_rows,
+        max_body_bytes=max_body_mb * 2**20,
     )
     try:
         service.start()

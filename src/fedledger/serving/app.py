@@ -32,6 +32,7 @@ log = structlog.get_logger("fedledger.serving")
 PROPOSAL_HEADER = "X-Fedledger-Proposal"
 SHA256_HEADER = "X-Fedledger-Model-Sha256"
 DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_BODY_BYTES = 64 * 2**20
 
 _PREDICT_BODY = {
     "requestBody": {
@@ -60,6 +61,7 @@ class ServingState:
     metrics: ServingMetrics
     following: Callable[[], bool]
     max_rows: int = DEFAULT_MAX_ROWS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
 
 def create_app(state: ServingState) -> FastAPI:
@@ -118,14 +120,37 @@ def _unready(state: ServingState) -> list[str]:
 async def _predict(state: ServingState, model: ServedModel | None, request: Request) -> Response:
     if model is None:
         return _problem(503, state.holder.no_champion_message())
-    body = await request.body()
     content_type = request.headers.get("content-type")
     try:
+        body = await _body(request, state.max_body_bytes)
         answer = await run_in_threadpool(_score, state, model, body, content_type)
     except RowsError as error:
         log.info("rows refused", status=error.status, error=error.message)
         return _problem(error.status, error.message, error.problems, model)
     return Response(to_json(answer), media_type="application/json", headers=_identity(model))
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, read no further than `limit` bytes: a client cannot make the service hold
+    more than that in memory for one request."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_big(limit)
+    chunks = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise _too_big(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_big(limit: int) -> RowsError:
+    return RowsError(
+        413,
+        f"the body is over this service's {limit:,}-byte limit: send the rows in several requests",
+    )
 
 
 def _score(

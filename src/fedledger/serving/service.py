@@ -21,7 +21,7 @@ from fedledger.fabric import Backoff, Gateway, connect
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Registry
 from fedledger.registry.evaluation import evaluation_task
-from fedledger.serving.app import DEFAULT_MAX_ROWS, ServingState
+from fedledger.serving.app import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ROWS, ServingState
 from fedledger.serving.champion import ChampionHolder
 from fedledger.serving.follower import ChampionPoller, EventFollower
 from fedledger.serving.metrics import ServingMetrics
@@ -68,6 +68,7 @@ def open_service(
     follow: Follow = "events",
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     max_rows: int = DEFAULT_MAX_ROWS,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> ChampionService:
     """The service of `task_id`'s champion acting as `org`, not started.
 
@@ -105,8 +106,15 @@ def open_service(
     else:
         poller = ChampionPoller(holder, poll_seconds, metrics)
     following = (lambda: follower.connected) if follower is not None else (lambda: True)
-    state = ServingState(task.schema, holder, metrics, following, max_rows)
-    log.info("serving", task_id=task_id, org=org, follow=follow, max_rows=max_rows)
+    state = ServingState(task.schema, holder, metrics, following, max_rows, max_body_bytes)
+    log.info(
+        "serving",
+        task_id=task_id,
+        org=org,
+        follow=follow,
+        max_rows=max_rows,
+        max_body_bytes=max_body_bytes,
+    )
     return ChampionService(state, gateway, follower, poller)
 
 
