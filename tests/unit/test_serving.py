@@ -406,3 +406,63 @@ def test_a_body_over_the_limit_is_refused_unread() -> None:
     assert answer.headers["x-fedledger-proposal"] == "p-a"
     small = client.post("/predict", json=[{"x0": 1}])
     assert small.status_code == 422
+
+
+class FakeStream:
+    """Events, then (`fail`) a break a retry cannot cure, else waiting until closed."""
+
+    def __init__(self, events: list[ChaincodeEvent], fail: Exception | None) -> None:
+        import threading
+
+        self.events = events
+        self.fail = fail
+        self.closed = threading.Event()
+
+    def __iter__(self) -> Any:
+        yield from self.events
+        if self.fail is not None:
+            raise self.fail
+        self.closed.wait(10)
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_the_follower_refreshes_on_decisions_and_starts_over_after_a_failure() -> None:
+    import grpc
+
+    from fedledger.fabric import Backoff
+    from fedledger.fabric.errors import EventsError
+    from fedledger.runtime.health import wait_for
+    from fedledger.serving.follower import EventFollower
+
+    ledger, metrics = Ledger(), ServingMetrics()
+    holder = ChampionHolder("t", lambda: ledger.champion, ledger.load, metrics)
+    starts: list[int] = []
+
+    def events(start: int) -> FakeStream:
+        starts.append(start)
+        if len(starts) > 1:
+            return FakeStream([_event("VoteCast", {"taskId": "t"})], None)
+        ledger.champion = _champion("p-a", "aa")
+        decided = _event("ProposalDecided", {"taskId": "t", "status": "ACCEPTED"})
+        other_task = _event("ProposalDecided", {"taskId": "u", "status": "ACCEPTED"})
+        return FakeStream([decided, other_task], EventsError(grpc.StatusCode.UNAVAILABLE, "gone"))
+
+    def height() -> int:
+        if starts:  # decided while the first stream was down: found by the restart's read
+            ledger.champion = _champion("p-b", "bb")
+        return 40 + len(starts)
+
+    follower = EventFollower(holder, events, height, metrics, Backoff(0.01))
+    follower.start()
+    try:
+        wait_for(lambda: ledger.loaded == ["p-a", "p-b"], "p-a, then p-b", 5)
+        wait_for(lambda: follower.connected, "connected again", 5)
+    finally:
+        follower.stop()
+    assert starts == [40, 41]  # each stream from the height read before the champion
+    assert holder.current is not None
+    assert holder.current.proposal_id == "p-b"
+    assert metrics.errors.labels(kind="ledger")._value.get() == 1
+    assert not follower.connected

@@ -102,7 +102,7 @@ class EventFollower:
             if concerns_champion(event, self.holder.task_id):
                 log.info(
                     "champion may have changed",
-                    event=event.event_name,
+                    event_name=event.event_name,
                     block=event.block_number,
                     transaction_id=event.transaction_id,
                 )
