@@ -131,6 +131,7 @@ def test_champions_swap_under_load_without_a_failed_or_mixed_answer(
 
     metrics = httpx.get(server.url + "/metrics").text
     assert "fedledger_serving_model_swaps_total 3.0" in metrics
+    assert "fedledger_serving_errors_total{" not in metrics  # followed without a restart
     assert f'fedledger_serving_requests_total{{status="200"}} {len(statuses)}.0' in metrics
     model = httpx.get(server.url + "/model").json()
     assert model["proposal_id"] == first
