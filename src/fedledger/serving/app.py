@@ -33,6 +33,9 @@ PROPOSAL_HEADER = "X-Fedledger-Proposal"
 SHA256_HEADER = "X-Fedledger-Model-Sha256"
 DEFAULT_MAX_ROWS = 100_000
 DEFAULT_MAX_BODY_BYTES = 64 * 2**20
+# A few rows are scored on the event loop (well under a millisecond): a hop to the thread pool
+# would cost about as much as the work. Larger batches go to the pool, off the loop.
+INLINE_BODY_BYTES = 16 * 1024
 
 _PREDICT_BODY = {
     "requestBody": {
@@ -123,7 +126,10 @@ async def _predict(state: ServingState, model: ServedModel | None, request: Requ
     content_type = request.headers.get("content-type")
     try:
         body = await _body(request, state.max_body_bytes)
-        answer = await run_in_threadpool(_score, state, model, body, content_type)
+        if len(body) <= INLINE_BODY_BYTES:
+            answer = _score(state, model, body, content_type)
+        else:
+            answer = await run_in_threadpool(_score, state, model, body, content_type)
     except RowsError as error:
         log.info("rows refused", status=error.status, error=error.message)
         return _problem(error.status, error.message, error.problems, model)
