@@ -71,6 +71,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "predict",
         "Score rows with the task's champion, verified against the ledger.",
     ),
+    "serve": (
+        "fedledger.cli.serve",
+        "serve",
+        "Serve predictions of the task's champion over HTTP, swapped when the ledger decides.",
+    ),
     "data": (
         "fedledger.cli.data",
         "data_app",
