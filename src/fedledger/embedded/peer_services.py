@@ -3,9 +3,11 @@
 Fabric 2.2 clients (fabric-sdk-node 2.2, the peer CLI, `fedledger.fabric` with
 `protocol: peer`) endorse with `Endorser/ProcessProposal` on each peer, submit with the orderer's
 Broadcast (`broadcast.py`) and learn commits and events from `Deliver`. Answers take the shapes a
-Fabric 2.5 peer gives them: a refused or failed proposal is a ProposalResponse with status 500
-and the reason (not a gRPC error); a refused Deliver request is a final DeliverResponse status
-(BAD_REQUEST, FORBIDDEN, NOT_FOUND), a completed one ends with SUCCESS.
+Fabric 2.5 peer gives them: a proposal refused before the chaincode runs (not a member, bad
+signature, duplicate id) is a gRPC error UNKNOWN with the reason; one the chaincode refuses or
+cannot run is a ProposalResponse with status 500 and the reason; a refused Deliver request is a
+final DeliverResponse status (BAD_REQUEST, FORBIDDEN, NOT_FOUND); a completed one ends with
+SUCCESS.
 """
 
 from __future__ import annotations
@@ -78,7 +80,12 @@ class EndorserServicer(peer_pb2_grpc.EndorserServicer):  # type: ignore[misc]
     ) -> proposal_response_pb2.ProposalResponse:
         try:
             simulation = await self.simulations.run(request)
-        except (ProposalRefusedError, SimulationFailedError) as error:
+        except ProposalRefusedError as error:
+            # Fabric's endorser returns its pre-checks' error as a gRPC error (UNKNOWN)...
+            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
+            raise AssertionError("abort returns only by raising") from None  # pragma: no cover
+        except SimulationFailedError as error:
+            # ...and a failure to run the chaincode as a response with status 500.
             return _failed(str(error))
         if not simulation.succeeded:
             return proposal_response_pb2.ProposalResponse(response=simulation.response)

@@ -21,36 +21,22 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
-from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
-from fabric_protos.orderer import ab_pb2_grpc
-from fabric_protos.peer import events_pb2_grpc, peer_pb2_grpc
+from fabric_protos.peer import events_pb2_grpc
 
+from fedledger.fabric.broadcast import broadcast
 from fedledger.fabric.client import Timeouts
 from fedledger.fabric.commits import CommitWatcher
 from fedledger.fabric.deliver_events import DeliverEvents, start_of
-from fedledger.fabric.endorsement import (
-    Endorsement,
-    Plan,
-    PlanError,
-    assemble,
-    check_endorsements,
-)
-from fedledger.fabric.errors import (
-    CommitStatusError,
-    EndorseError,
-    ErrorDetail,
-    EvaluateError,
-    SubmitError,
-)
+from fedledger.fabric.endorsement import PlanError, assemble, check_endorsements
+from fedledger.fabric.endorsers import Endorsers
+from fedledger.fabric.errors import CommitStatusError, EndorseError, EvaluateError, SubmitError
 from fedledger.fabric.identity import SigningIdentity
 from fedledger.fabric.nodes import Connections, Node
 from fedledger.fabric.planner import Planner
 from fedledger.fabric.seek import seek_envelope
 
 log = logging.getLogger(__name__)
-
-EVALUATE_REFUSED = "evaluate call to endorser returned error"
 
 
 class PeerClient:
@@ -74,12 +60,9 @@ class PeerClient:
         self._orderers = list(orderers)
         self.timeouts = timeouts or Timeouts()
         self._connections = connections or Connections()
+        self._endorsers = Endorsers(self._connections, self.timeouts)
         self._watchers: dict[str, CommitWatcher] = {}
         self._lock = threading.Lock()
-
-    def _process(self, node: Node, signed: Any, timeout: float, patient: bool = False) -> Any:
-        stub = peer_pb2_grpc.EndorserStub(self._connections.channel(node))
-        return stub.ProcessProposal.future(signed, timeout=timeout, wait_for_ready=patient)
 
     def evaluate(self, request: gateway_pb2.EvaluateRequest) -> gateway_pb2.EvaluateResponse:
         """Ask the client's own peers (or those of the target organisations) in turn; raises
@@ -91,27 +74,8 @@ class PeerClient:
                 nodes = self._planner.peers_of(list(request.target_organizations))
             except PlanError as error:
                 raise EvaluateError(txid, grpc.StatusCode.UNAVAILABLE, str(error)) from None
-        failures: list[ErrorDetail] = []
-        for node, patient in _attempts(nodes):
-            if patient and not _unavailable(failures):
-                break
-            try:
-                answer = self._process(
-                    node, request.proposed_transaction, self.timeouts.evaluate, patient
-                ).result()
-            except grpc.RpcError as error:
-                failures.append(_failure(node, error))
-                continue
-            endorsement = Endorsement(node, answer)
-            if not endorsement.succeeded:
-                detail = endorsement.detail()
-                raise EvaluateError(
-                    txid, grpc.StatusCode.UNKNOWN, f"{EVALUATE_REFUSED}: {detail.message}", [detail]
-                )
-            return gateway_pb2.EvaluateResponse(result=answer.response)
-        raise EvaluateError(
-            txid, grpc.StatusCode.UNAVAILABLE, "no peer could evaluate the transaction", failures
-        )
+        result = self._endorsers.evaluate(txid, request.proposed_transaction, nodes)
+        return gateway_pb2.EvaluateResponse(result=result)
 
     def endorse(self, request: gateway_pb2.EndorseRequest) -> gateway_pb2.EndorseResponse:
         """Endorse on the peers of the plan; raises EndorseError."""
@@ -123,39 +87,9 @@ class PeerClient:
             )
         except PlanError as error:
             raise EndorseError(txid, grpc.StatusCode.UNAVAILABLE, str(error)) from None
-        endorsements = self._collect(txid, signed, plan)
+        endorsements = self._endorsers.collect(txid, signed, plan)
         check_endorsements(txid, endorsements)
         return gateway_pb2.EndorseResponse(prepared_transaction=assemble(signed, endorsements))
-
-    def _collect(self, txid: str, signed: Any, plan: Plan) -> list[Endorsement]:
-        """`quantity` answers per group, a peer that cannot be reached replaced by the next of
-        its group; with none left, the peer is asked once more, waiting for its connection."""
-        spare = {group.name: list(group.peers[group.quantity :]) for group in plan.groups}
-        calls = [(g, n, False) for g in plan.groups for n in g.peers[: g.quantity]]
-        answers: list[Endorsement] = []
-        failures: list[ErrorDetail] = []
-        while calls:
-            timeout = self.timeouts.endorse
-            pending = [(g, n, w, self._process(n, signed, timeout, w)) for g, n, w in calls]
-            calls = []
-            for group, node, patient, future in pending:
-                try:
-                    answers.append(Endorsement(node, future.result()))
-                except grpc.RpcError as error:
-                    failures.append(_failure(node, error))
-                    if spare[group.name]:
-                        calls.append((group, spare[group.name].pop(0), False))
-                    elif not patient and _unavailable(failures):
-                        calls.append((group, node, True))
-                    else:
-                        raise EndorseError(
-                            txid,
-                            grpc.StatusCode.UNAVAILABLE,
-                            f"too few peers of {group.name} could be reached to endorse the "
-                            "transaction",
-                            failures,
-                        ) from None
-        return answers
 
     def submit(self, request: gateway_pb2.SubmitRequest) -> gateway_pb2.SubmitResponse:
         """Broadcast to the profile's orderers in turn until one answers; raises SubmitError."""
@@ -168,39 +102,17 @@ class PeerClient:
                 txid, grpc.StatusCode.UNAVAILABLE, f"cannot follow commits: {error}"
             ) from None
         try:
-            self._broadcast(txid, request.prepared_transaction)
+            broadcast(
+                self._connections,
+                self._orderers,
+                txid,
+                request.prepared_transaction,
+                self.timeouts.submit,
+            )
         except SubmitError:
             watcher.forget(txid)
             raise
         return gateway_pb2.SubmitResponse()
-
-    def _broadcast(self, txid: str, envelope: Any) -> None:
-        failures: list[ErrorDetail] = []
-        for node, patient in _attempts(self._orderers):
-            if patient and not _unavailable(failures):
-                break
-            stub = ab_pb2_grpc.AtomicBroadcastStub(self._connections.channel(node))
-            try:
-                answers = stub.Broadcast(
-                    iter([envelope]), timeout=self.timeouts.submit, wait_for_ready=patient
-                )
-                answer = next(answers)
-            except grpc.RpcError as error:
-                failures.append(_failure(node, error))
-                continue
-            status = int(answer.status)
-            if status != common_pb2.Status.SUCCESS:
-                name = common_pb2.Status.Name(status)
-                raise SubmitError(
-                    txid,
-                    grpc.StatusCode.ABORTED,
-                    f"received unsuccessful response from orderer: {name}",
-                    [ErrorDetail(node.endpoint, node.msp_id, f"{name}: {answer.info}")],
-                )
-            return
-        raise SubmitError(
-            txid, grpc.StatusCode.UNAVAILABLE, "no orderer could be reached", failures
-        )
 
     def commit_status(
         self, request: gateway_pb2.SignedCommitStatusRequest, transaction_id: str
@@ -249,20 +161,3 @@ class PeerClient:
         for watcher in watchers:
             watcher.close()
         self._connections.close()
-
-
-def _failure(node: Node, error: grpc.RpcError) -> ErrorDetail:
-    code = error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
-    message = error.details() if isinstance(error, grpc.Call) else str(error)
-    return ErrorDetail(node.endpoint, node.msp_id, f"{code}: {message}")
-
-
-def _attempts(nodes: Sequence[Node]) -> list[tuple[Node, bool]]:
-    """Each node in turn, then the first once more waiting for its connection: a node that has
-    just restarted is refused at once while its channel is backing off, and with no other node
-    left, waiting (up to the call's deadline) is the better choice."""
-    return [(node, False) for node in nodes] + [(nodes[0], True)] if nodes else []
-
-
-def _unavailable(failures: Sequence[ErrorDetail]) -> bool:
-    return bool(failures) and failures[-1].message.startswith("UNAVAILABLE:")
