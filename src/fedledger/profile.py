@@ -280,11 +280,11 @@ def _list_of(what: str) -> BeforeValidator:
 
 class _Org(Section):
     msp_id: Text
-    protocol: Annotated[Text, _one_of(PROTOCOLS)] = "gateway"
     gateway: _Gateway
-    peers: Annotated[tuple[_Peer, ...], _list_of("peers (endpoint, serverName, tlsCaCert)")] = ()
     identities: Annotated[dict[Key, AnyPath], mapping_of("identity names to MSP folders")]
     tls_client: _TlsClient | None = None
+    protocol: Annotated[Text, _one_of(PROTOCOLS)] = "gateway"
+    peers: Annotated[tuple[_Peer, ...], _list_of("peers (endpoint, serverName, tlsCaCert)")] = ()
 
 
 def _msp_id_is_its_key(msp_id: str, org: _Org) -> None:

@@ -243,7 +243,8 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
         ({**profile_document(), "channel": 5}, "channel must be a non-empty string, got 5"),
         (
             {**profile_document(), "orgs": {}},
-            "orgs is not a known field (known: name, ledger, channel, chaincode, organizations)",
+            "orgs is not a known field (known: name, ledger, channel, chaincode, organizations, "
+            "orderers, endorsementPolicy)",
         ),
         (
             {**profile_document(), "organizations": {}},
@@ -262,7 +263,7 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
         (
             profile_document(tlsclient={}),
             "organizations.Org1MSP.tlsclient is not a known field "
-            "(known: mspId, gateway, identities, tlsClient)",
+            "(known: mspId, gateway, identities, tlsClient, protocol, peers)",
         ),
         (
             profile_document(
@@ -283,6 +284,32 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
             profile_document(identities={"user": ""}),
             "organizations.Org1MSP.identities.user must be a non-empty string, got ''",
         ),
+        (
+            profile_document(protocol="legacy"),
+            "organizations.Org1MSP.protocol must be gateway or peer, got 'legacy'",
+        ),
+        (
+            profile_document(protocol="peer"),
+            "organizations.Org1MSP.protocol is peer, which submits through an orderer: list at "
+            "least one under orderers (docs/connection-profile.md#the-older-peer-protocol)",
+        ),
+        (
+            profile_document(peers={"endpoint": "h:1"}),
+            "organizations.Org1MSP.peers must be a list of peers (endpoint, serverName, "
+            "tlsCaCert), got {{'endpoint': 'h:1'}}",
+        ),
+        (
+            profile_document(peers=[{"endpoint": "h:1", "serverName": "p", "tlsCaCert": "y.pem"}]),
+            "organizations.Org1MSP.peers[0].tlsCaCert: no file at {files}/y.pem",
+        ),
+        (
+            {**profile_document(), "orderers": [{"endpoint": "o:7050", "serverName": "o"}]},
+            "orderers[0].mspId is missing",
+        ),
+        (
+            {**profile_document(), "endorsementPolicy": "MOST"},
+            "endorsementPolicy must be one of MAJORITY, ANY, ALL, got 'MOST'",
+        ),
     ],
 )
 def test_a_profile_mistake_names_the_field(
@@ -299,6 +326,35 @@ def test_a_profile_reads_back_what_it_wrote(files: Path) -> None:
     assert ConnectionProfile.load(files / "profile.yaml") == ConnectionProfile(
         **{**profile.__dict__, "path": files / "profile.yaml"}
     )
+
+
+def test_the_peer_protocol_fields_read_back_what_they_wrote(files: Path) -> None:
+    peer = {"endpoint": "10.0.0.2:7051", "serverName": "peer1", "tlsCaCert": "ca.pem"}
+    document = {
+        **profile_document(protocol="peer", peers=[peer]),
+        "orderers": [{"mspId": "OrdererMSP", **peer, "endpoint": "10.0.0.9:7050"}],
+        "endorsementPolicy": "ALL",
+    }
+    profile = ConnectionProfile.from_dict(document, files)
+    org = profile.org("Org1MSP")
+    assert org.protocol == "peer"
+    assert [(p.endpoint, p.server_name, p.msp_id) for p in org.endorsing_peers] == [
+        ("10.0.0.2:7051", "peer1", "Org1MSP")
+    ]
+    assert [(o.endpoint, o.msp_id) for o in profile.orderers] == [("10.0.0.9:7050", "OrdererMSP")]
+    assert profile.endorsement_policy == "ALL"
+    profile.write(files / "profile.yaml")
+    assert ConnectionProfile.load(files / "profile.yaml") == ConnectionProfile(
+        **{**profile.__dict__, "path": files / "profile.yaml"}
+    )
+
+
+def test_without_peers_an_organisation_endorses_on_its_gateway_peer(files: Path) -> None:
+    org = ConnectionProfile.from_dict(profile_document(), files).org("Org1MSP")
+    assert org.protocol == "gateway"
+    assert [(p.endpoint, p.server_name, p.tls_ca_cert) for p in org.endorsing_peers] == [
+        ("127.0.0.1:7051", "peer0", files / "ca.pem")
+    ]
 
 
 @pytest.mark.parametrize(

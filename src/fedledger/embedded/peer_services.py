@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import NoReturn
 
 import grpc
 from fabric_protos.common import common_pb2
@@ -45,6 +46,11 @@ def _failed(message: str) -> proposal_response_pb2.ProposalResponse:
     return proposal_response_pb2.ProposalResponse(
         response=proposal_response_pb2.Response(status=FAILED, message=message)
     )
+
+
+async def _refuse(context: grpc.aio.ServicerContext[object, object], message: str) -> NoReturn:
+    await context.abort(grpc.StatusCode.UNKNOWN, message)
+    raise AssertionError("abort returns only by raising")  # pragma: no cover
 
 
 class SharedSimulations:
@@ -82,8 +88,7 @@ class EndorserServicer(peer_pb2_grpc.EndorserServicer):  # type: ignore[misc]
             simulation = await self.simulations.run(request)
         except ProposalRefusedError as error:
             # Fabric's endorser returns its pre-checks' error as a gRPC error (UNKNOWN)...
-            await context.abort(grpc.StatusCode.UNKNOWN, str(error))
-            raise AssertionError("abort returns only by raising") from None  # pragma: no cover
+            await _refuse(context, str(error))
         except SimulationFailedError as error:
             # ...and a failure to run the chaincode as a response with status 500.
             return _failed(str(error))

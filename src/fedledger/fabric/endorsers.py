@@ -60,7 +60,9 @@ class Endorsers:
             if patient and not last_unavailable(failures):
                 break
             try:
-                answer = _answer(node, self._call(node, signed, self.timeouts.evaluate, patient))
+                answer = _answer(
+                    node, self._call(node, signed, self.timeouts.evaluate, patient), patient
+                )
             except PeerRefusedError as refused:
                 raise _evaluate_refused(txid, refused) from None
             except grpc.RpcError as error:
@@ -93,7 +95,7 @@ class Endorsers:
             calls = []
             for group, node, patient, future in pending:
                 try:
-                    answers.append(Endorsement(node, _answer(node, future)))
+                    answers.append(Endorsement(node, _answer(node, future, patient)))
                 except PeerRefusedError as refused:
                     raise _endorse_refused(txid, refused) from None
                 except grpc.RpcError as error:
@@ -113,14 +115,17 @@ class Endorsers:
         return answers
 
 
-def _answer(node: Node, future: Any) -> proposal_response_pb2.ProposalResponse:
+def _answer(node: Node, future: Any, patient: bool) -> proposal_response_pb2.ProposalResponse:
     """The future's ProposalResponse; raises PeerRefusedError for a refusal and grpc.RpcError
-    (UNAVAILABLE) for a peer that cannot be reached."""
+    for a peer that cannot be reached (UNAVAILABLE, or the deadline of a call that waited for
+    the connection)."""
     try:
         return future.result()
     except grpc.RpcError as error:
         code = error.code() if isinstance(error, grpc.Call) else grpc.StatusCode.UNKNOWN
-        if code == grpc.StatusCode.UNAVAILABLE:
+        if code == grpc.StatusCode.UNAVAILABLE or (
+            patient and code == grpc.StatusCode.DEADLINE_EXCEEDED
+        ):
             raise
         message = error.details() if isinstance(error, grpc.Call) else str(error)
         raise PeerRefusedError(node, code, message or code.name) from None
