@@ -33,7 +33,7 @@ from fedledger.fabric.endorsers import Endorsers
 from fedledger.fabric.errors import CommitStatusError, EndorseError, EvaluateError, SubmitError
 from fedledger.fabric.identity import SigningIdentity
 from fedledger.fabric.nodes import Connections, Node
-from fedledger.fabric.planner import Planner
+from fedledger.fabric.planner import Planner, chaincode_of
 from fedledger.fabric.seek import seek_envelope
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class PeerClient:
             raise ValueError(f"the peer protocol needs a peer of {signer.msp_id}")
         self._signer = signer
         self._local = list(local_peers)
-        self._planner = planner
+        self.planner = planner
         self._orderers = list(orderers)
         self.timeouts = timeouts or Timeouts()
         self._connections = connections or Connections()
@@ -71,7 +71,7 @@ class PeerClient:
         nodes = self._local
         if request.target_organizations:
             try:
-                nodes = self._planner.peers_of(list(request.target_organizations))
+                nodes = self.planner.peers_of(list(request.target_organizations))
             except PlanError as error:
                 raise EvaluateError(txid, grpc.StatusCode.UNAVAILABLE, str(error)) from None
         result = self._endorsers.evaluate(txid, request.proposed_transaction, nodes)
@@ -82,8 +82,8 @@ class PeerClient:
         txid = request.transaction_id
         signed = request.proposed_transaction
         try:
-            plan = self._planner.plan(
-                request.channel_id, signed, list(request.endorsing_organizations)
+            plan = self.planner.plan(
+                request.channel_id, chaincode_of(signed), list(request.endorsing_organizations)
             )
         except PlanError as error:
             raise EndorseError(txid, grpc.StatusCode.UNAVAILABLE, str(error)) from None

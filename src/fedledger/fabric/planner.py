@@ -68,14 +68,12 @@ class Planner:
             raise PlanError(f"failed to find any peers for org(s): {', '.join(unknown)}")
         return [node for msp in organizations for node in self._peers[msp]]
 
-    def plan(
-        self, channel: str, signed: proposal_pb2.SignedProposal, requested: Sequence[str]
-    ) -> Plan:
-        """The peers to endorse `signed` on; organisations `requested` by the caller replace the
-        policy's choice."""
+    def plan(self, channel: str, chaincode: str, requested: Sequence[str] = ()) -> Plan:
+        """The peers to endorse a transaction of `chaincode` on; organisations `requested` by
+        the caller replace the policy's choice."""
         if requested:
             return profile_plan(self._peers, self.local, self._policy, requested)
-        key = (channel, chaincode_of(signed))
+        key = (channel, chaincode)
         now = self._clock()
         with self._lock:
             cached = self._cache.get(key)

@@ -1,0 +1,182 @@
+"""The older peer protocol against a running ledger (every backend available): how endorsers are
+chosen, an orderer that cannot be reached or refuses, and Deliver's SeekInfo behaviours, which
+the embedded ledger must serve as a Fabric 2.5 peer does."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from fabric_protos.common import common_pb2
+from fabric_protos.orderer import ab_pb2, ab_pb2_grpc
+from fabric_protos.peer import events_pb2_grpc
+
+from fedledger.fabric import Gateway, SigningIdentity, SubmitError, connect
+from fedledger.fabric.connect import peer_client, tls_of
+from fedledger.fabric.gateway import open_channel
+from fedledger.fabric.seek import newest, seek_envelope, specified
+from fedledger.profile import NodeEndpoint
+
+pytestmark = [pytest.mark.ledger, pytest.mark.slow]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="module")
+def signer(ledger: Any) -> SigningIdentity:
+    org = ledger.profile.org("Org1MSP")
+    return SigningIdentity.from_msp_folder(org.identity("user"), "Org1MSP")
+
+
+@pytest.fixture(scope="module")
+def peer(ledger: Any) -> Iterator[grpc.Channel]:
+    org = ledger.profile.org("Org1MSP")
+    channel = open_channel(org.gateway.endpoint, tls_of(org))
+    yield channel
+    channel.close()
+
+
+def test_endorsers_come_from_discovery_where_the_peer_serves_it(
+    ledger: Any, signer: SigningIdentity
+) -> None:
+    profile = ledger.profile
+    client = peer_client(profile, profile.org("Org1MSP"), signer)
+    with Gateway.over(client, signer) as gateway:
+        contract = gateway.network(profile.channel).contract(profile.chaincode)
+        assert json.loads(contract.submit("health:Beat", [unique("plan")])) == 1
+        plan = client.planner.plan(profile.channel, profile.chaincode)
+    endorsing = sorted(node.msp_id for group in plan.groups for node in group.peers)
+    if ledger.backend == "fabric":
+        assert plan.source == "the peer's discovery service"
+        assert "Org1MSP" in endorsing
+        assert sum(group.quantity for group in plan.groups) == 2  # MAJORITY of three
+    else:
+        # The embedded ledger has no discovery service: the profile's MAJORITY of three.
+        assert plan.source == "the profile's MAJORITY of 3 organisations"
+        assert endorsing == ["Org1MSP", "Org2MSP"]
+
+
+def test_an_orderer_that_cannot_be_reached_fails_the_submit_naming_it(
+    ledger: Any, signer: SigningIdentity
+) -> None:
+    profile = ledger.profile
+    unreachable = NodeEndpoint("127.0.0.1:1", "orderer9", profile.orderers[0].tls_ca_cert, "X")
+    broken = dataclasses.replace(profile, orderers=(unreachable,))
+    with connect(broken, "Org1MSP", protocol="peer") as gateway:
+        contract = gateway.network(profile.channel).contract(profile.chaincode)
+        name = unique("orderer")
+        with pytest.raises(SubmitError) as refused:
+            contract.submit("health:Beat", [name])
+        # Nothing was ordered: the count is still 0, so this beat evaluates to 1.
+        assert json.loads(contract.evaluate("health:Beat", [name])) == 1
+    assert refused.value.code == grpc.StatusCode.UNAVAILABLE
+    assert refused.value.message == "no orderer could be reached"
+    assert {(d.address, d.msp_id) for d in refused.value.details} == {("127.0.0.1:1", "X")}
+
+
+def test_the_orderer_refuses_an_envelope_with_a_wrong_signature(
+    ledger: Any, signer: SigningIdentity
+) -> None:
+    profile = ledger.profile
+    with connect(profile, "Org1MSP", protocol="peer") as gateway:
+        contract = gateway.network(profile.channel).contract(profile.chaincode)
+        transaction = contract.new_proposal("health:Beat", [unique("forged")]).endorse()
+    envelope = transaction._envelope
+    envelope.signature = signer.sign(b"something else")
+    orderer = profile.orderers[0]
+    org = profile.org("Org1MSP")
+    tls = dataclasses.replace(
+        tls_of(org),
+        ca_certificate=orderer.tls_ca_cert.read_bytes(),
+        server_name=orderer.server_name,
+    )
+    with open_channel(orderer.endpoint, tls) as channel:
+        answer = next(ab_pb2_grpc.AtomicBroadcastStub(channel).Broadcast(iter([envelope])))
+    assert common_pb2.Status.Name(answer.status) == "FORBIDDEN"
+
+
+def _deliver(
+    peer: grpc.Channel, envelope: common_pb2.Envelope, filtered: bool = False
+) -> list[Any]:
+    stub = events_pb2_grpc.DeliverStub(peer)
+    call = (stub.DeliverFiltered if filtered else stub.Deliver)(iter([envelope]), timeout=20)
+    return list(call)
+
+
+def _blocks(responses: list[Any]) -> list[int]:
+    return [
+        r.block.header.number if r.WhichOneof("Type") == "block" else r.filtered_block.number
+        for r in responses
+        if r.WhichOneof("Type") != "status"
+    ]
+
+
+def _status(responses: list[Any]) -> str:
+    return str(common_pb2.Status.Name(responses[-1].status))
+
+
+def _height(ledger: Any) -> int:
+    with connect(ledger.profile, "Org1MSP") as gateway:
+        return gateway.network(ledger.profile.channel).block_height()
+
+
+def test_deliver_serves_oldest_newest_and_specified_ranges(
+    ledger: Any, signer: SigningIdentity, peer: grpc.Channel
+) -> None:
+    channel = ledger.profile.channel
+    with connect(ledger.profile, "Org1MSP") as gateway:
+        contract = gateway.network(channel).contract(ledger.profile.chaincode)
+        for _ in range(2):  # blocks 1 and 2 exist whatever ran before
+            contract.submit("health:Beat", [unique("blocks")])
+    last = _height(ledger) - 1
+    oldest = ab_pb2.SeekPosition(oldest=ab_pb2.SeekOldest())
+    first_two = _deliver(peer, seek_envelope(signer, channel, oldest, specified(1)))
+    assert (_blocks(first_two), _status(first_two)) == ([0, 1], "SUCCESS")
+    latest = _deliver(peer, seek_envelope(signer, channel, newest(), newest()), filtered=True)
+    assert _blocks(latest)[0] >= last
+    assert _status(latest) == "SUCCESS"
+    middle = _deliver(peer, seek_envelope(signer, channel, specified(1), specified(2)))
+    assert _blocks(middle) == [1, 2]
+    assert middle[0].block.header.number == 1
+    assert middle[0].block.data.data
+
+
+def test_deliver_waits_for_a_block_or_fails_when_asked_not_to_wait(
+    ledger: Any, signer: SigningIdentity, peer: grpc.Channel
+) -> None:
+    channel = ledger.profile.channel
+    future = specified(_height(ledger) + 50)
+    envelope = seek_envelope(signer, channel, future, future)
+    seek = ab_pb2.SeekInfo.FromString(common_pb2.Payload.FromString(envelope.payload).data)
+    seek.behavior = ab_pb2.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY
+    assert _status(_deliver(peer, _resigned(envelope, seek, signer))) == "NOT_FOUND"
+    waiting = events_pb2_grpc.DeliverStub(peer).Deliver(iter([envelope]), timeout=1.0)
+    with pytest.raises(grpc.RpcError) as waited:
+        list(waiting)
+    assert waited.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+def _resigned(
+    envelope: common_pb2.Envelope, seek: ab_pb2.SeekInfo, signer: SigningIdentity
+) -> common_pb2.Envelope:
+    payload = common_pb2.Payload.FromString(envelope.payload)
+    payload.data = seek.SerializeToString()
+    raw = payload.SerializeToString()
+    return common_pb2.Envelope(payload=raw, signature=signer.sign(raw))
+
+
+def test_deliver_refuses_another_channel_and_a_forged_request(
+    ledger: Any, signer: SigningIdentity, peer: grpc.Channel
+) -> None:
+    elsewhere = seek_envelope(signer, "no-such-channel", newest(), newest())
+    assert _status(_deliver(peer, elsewhere)) == "NOT_FOUND"
+    forged = seek_envelope(signer, ledger.profile.channel, newest(), newest())
+    forged.signature = signer.sign(b"something else")
+    assert _status(_deliver(peer, forged)) == "FORBIDDEN"
