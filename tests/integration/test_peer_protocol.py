@@ -148,19 +148,22 @@ def test_deliver_serves_oldest_newest_and_specified_ranges(
     assert middle[0].block.data.data
 
 
-def test_deliver_waits_for_a_block_or_fails_when_asked_not_to_wait(
+def test_deliver_waits_for_the_next_block_unless_asked_not_to(
     ledger: Any, signer: SigningIdentity, peer: grpc.Channel
 ) -> None:
     channel = ledger.profile.channel
-    future = specified(_height(ledger) + 50)
-    envelope = seek_envelope(signer, channel, future, future)
-    seek = ab_pb2.SeekInfo.FromString(common_pb2.Payload.FromString(envelope.payload).data)
-    seek.behavior = ab_pb2.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY
-    assert _status(_deliver(peer, _resigned(envelope, seek, signer))) == "NOT_FOUND"
-    waiting = events_pb2_grpc.DeliverStub(peer).Deliver(iter([envelope]), timeout=1.0)
+    height = _height(ledger)
+    following = seek_envelope(signer, channel, specified(height), specified(height))
+    waiting = events_pb2_grpc.DeliverStub(peer).Deliver(iter([following]), timeout=1.0)
     with pytest.raises(grpc.RpcError) as waited:
         list(waiting)
     assert waited.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    seek = ab_pb2.SeekInfo.FromString(common_pb2.Payload.FromString(following.payload).data)
+    seek.behavior = ab_pb2.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY
+    assert _status(_deliver(peer, _resigned(following, seek, signer))) == "NOT_FOUND"
+    # Past the next block the peer does not wait, whatever the behaviour asked for.
+    beyond = specified(height + 50)
+    assert _status(_deliver(peer, seek_envelope(signer, channel, beyond, beyond))) == "NOT_FOUND"
 
 
 def _resigned(

@@ -186,10 +186,13 @@ class DeliverServicer(events_pb2_grpc.DeliverServicer):  # type: ignore[misc]
 
     def _range(self, seek: ab_pb2.SeekInfo) -> tuple[int, int]:
         """First and last block numbers of a SeekInfo; newest is the last block committed when
-        the request arrives. Raises DeliverRefusedError (BAD_REQUEST) for a stop before the
-        start or a position of no known kind."""
+        the request arrives. Raises DeliverRefusedError: NOT_FOUND for a start past the next
+        block, BAD_REQUEST for a stop before the start or a position of no known kind."""
         newest = self.ledger.notifier.height - 1
         first = _position(seek.start, newest, oldest=0)
+        if first > newest + 1:
+            # Fabric's block iterator waits for the next block only, not for later ones.
+            raise DeliverRefusedError(common_pb2.Status.NOT_FOUND)
         last = _position(seek.stop, newest, oldest=0) if seek.HasField("stop") else first
         if first > last:
             raise DeliverRefusedError(common_pb2.Status.BAD_REQUEST)
