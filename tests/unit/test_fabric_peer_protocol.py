@@ -39,6 +39,7 @@ from fedledger.fabric.deliver_events import DeliverEvents
 from fedledger.fabric.discovery import layouts
 from fedledger.fabric.endorsement import (
     Endorsement,
+    EndorsementMismatchError,
     Group,
     Plan,
     PlanError,
@@ -333,15 +334,18 @@ def _result(result: bytes) -> bytes:
 class FakeEndorser(peer_pb2_grpc.EndorserServicer):  # type: ignore[misc]
     """Answers every proposal with a fixed result, or refuses it as Fabric's peer does."""
 
-    def __init__(self, result: bytes = b"42", refuse: str = "") -> None:
+    def __init__(self, result: bytes = b"42", refuse: str = "", behind: int = 0) -> None:
         self.payload = _result(result)
         self.refuse = refuse
+        self.behind = behind  # calls answered with a stale result first
         self.calls = 0
 
     def ProcessProposal(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         self.calls += 1
         if self.refuse:
             context.abort(grpc.StatusCode.UNKNOWN, self.refuse)
+        if self.calls <= self.behind:
+            return _response(payload=_result(b"41"))
         return _response(payload=self.payload)
 
 
@@ -389,19 +393,36 @@ def _client(signer: SigningIdentity, peers: dict[str, list[Node]]) -> Gateway:
 def test_endorsements_that_differ_stop_the_transaction_before_it_is_sent(
     signer: SigningIdentity, serve: Any
 ) -> None:
+    fakes = [FakeEndorser(b"1"), FakeEndorser(b"2")]
     peers = {
-        "Org1MSP": [Node(serve(FakeEndorser(b"1")), "Org1MSP", None)],
-        "Org2MSP": [Node(serve(FakeEndorser(b"2")), "Org2MSP", None)],
+        "Org1MSP": [Node(serve(fakes[0]), "Org1MSP", None)],
+        "Org2MSP": [Node(serve(fakes[1]), "Org2MSP", None)],
     }
     with _client(signer, peers) as gateway:
         proposal = gateway.network("ch").contract("fedledger").new_proposal("health:Beat", ["a"])
-        with pytest.raises(EndorseError) as refused:
+        with pytest.raises(EndorsementMismatchError) as refused:
             proposal.endorse()
+    assert fakes[1].calls == 5  # asked again four times before giving up
     assert refused.value.code == grpc.StatusCode.ABORTED
     assert refused.value.message.startswith(
         f"the endorsing peers returned different results: {peers['Org2MSP'][0]} differ from "
         f"{peers['Org1MSP'][0]}"
     )
+
+
+def test_a_peer_one_block_behind_is_asked_again_until_the_results_agree(
+    signer: SigningIdentity, serve: Any
+) -> None:
+    behind = FakeEndorser(behind=2)
+    peers = {
+        "Org1MSP": [Node(serve(FakeEndorser()), "Org1MSP", None)],
+        "Org2MSP": [Node(serve(behind), "Org2MSP", None)],
+    }
+    with _client(signer, peers) as gateway:
+        contract = gateway.network("ch").contract("fedledger")
+        transaction = contract.new_proposal("health:Beat", ["a"]).endorse()
+    assert json.loads(transaction.result) == 42
+    assert behind.calls == 3
 
 
 def test_a_peer_that_cannot_be_reached_is_replaced_by_another_of_its_organisation(

@@ -15,7 +15,7 @@ from fedledger.fabric.identity import SigningIdentity
 from fedledger.fabric.nodes import Connections, Node
 from fedledger.fabric.peer_client import PeerClient
 from fedledger.fabric.planner import Planner
-from fedledger.profile import ConnectionProfile, NodeEndpoint, OrgProfile
+from fedledger.profile import ConnectionProfile, NodeEndpoint, OrgProfile, ProfileError
 
 
 def connect(
@@ -67,7 +67,13 @@ def peer_client(
 ) -> PeerClient:
     """The older protocol's client for `org`: the profile's peers of every organisation, its
     orderers, the organisation's TLS client certificate presented to each. Raises OSError for
-    an unreadable TLS file and ValueError for an organisation without peers."""
+    an unreadable TLS file, ProfileError for a profile without orderers and ValueError for an
+    organisation without peers."""
+    if not profile.orderers:
+        raise ProfileError(
+            "the profile lists no orderers: the peer protocol submits through one; add them "
+            "under orderers (docs/connection-profile.md#the-older-peer-protocol)"
+        )
 
     def node(entry: NodeEndpoint, msp_id: str) -> Node:
         return Node(entry.endpoint, msp_id, _tls(entry.tls_ca_cert, entry.server_name, org))

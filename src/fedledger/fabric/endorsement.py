@@ -113,9 +113,15 @@ class Endorsement:
         return ErrorDetail(self.node.endpoint, self.node.msp_id, message)
 
 
+class EndorsementMismatchError(EndorseError):
+    """The endorsing peers' results differ; asking again may cure it (peers commit each block
+    at slightly different times, so one may not yet have the block another simulated on)."""
+
+
 def check_endorsements(transaction_id: str, endorsements: Sequence[Endorsement]) -> None:
     """Raise EndorseError when a peer refused (its chaincode response, as the Gateway reports
-    it) or when the peers' results differ (naming the peers that differ from the first)."""
+    it), EndorsementMismatchError when the peers' results differ (naming the peers that differ
+    from the first)."""
     refused = [e.detail() for e in endorsements if not e.succeeded]
     if refused:
         raise EndorseError(transaction_id, grpc.StatusCode.ABORTED, REFUSED, refused)
@@ -123,7 +129,7 @@ def check_endorsements(transaction_id: str, endorsements: Sequence[Endorsement])
     differing = [e for e in endorsements[1:] if e.response.payload != first.response.payload]
     if differing:
         names = ", ".join(str(e.node) for e in differing)
-        raise EndorseError(
+        raise EndorsementMismatchError(
             transaction_id,
             grpc.StatusCode.ABORTED,
             f"the endorsing peers returned different results: {names} differ from "

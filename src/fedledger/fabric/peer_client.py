@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +29,12 @@ from fedledger.fabric.broadcast import broadcast
 from fedledger.fabric.client import Timeouts
 from fedledger.fabric.commits import CommitWatcher
 from fedledger.fabric.deliver_events import DeliverEvents, start_of
-from fedledger.fabric.endorsement import PlanError, assemble, check_endorsements
+from fedledger.fabric.endorsement import (
+    EndorsementMismatchError,
+    PlanError,
+    assemble,
+    check_endorsements,
+)
 from fedledger.fabric.endorsers import Endorsers
 from fedledger.fabric.errors import CommitStatusError, EndorseError, EvaluateError, SubmitError
 from fedledger.fabric.identity import SigningIdentity
@@ -37,6 +43,11 @@ from fedledger.fabric.planner import Planner, chaincode_of
 from fedledger.fabric.seek import seek_envelope
 
 log = logging.getLogger(__name__)
+
+# Peers commit each block at slightly different times: a client that submits right after its
+# own peer reported a commit may find another endorser one block behind, and the two results
+# differ. Asking again shortly after cures that; a mismatch that persists is reported.
+MISMATCH_RETRY_SECONDS = (0.05, 0.1, 0.2, 0.4)
 
 
 class PeerClient:
@@ -78,7 +89,8 @@ class PeerClient:
         return gateway_pb2.EvaluateResponse(result=result)
 
     def endorse(self, request: gateway_pb2.EndorseRequest) -> gateway_pb2.EndorseResponse:
-        """Endorse on the peers of the plan; raises EndorseError."""
+        """Endorse on the peers of the plan, again while their results differ (up to four
+        times); raises EndorseError (EndorsementMismatchError when they still differ)."""
         txid = request.transaction_id
         signed = request.proposed_transaction
         try:
@@ -87,8 +99,16 @@ class PeerClient:
             )
         except PlanError as error:
             raise EndorseError(txid, grpc.StatusCode.UNAVAILABLE, str(error)) from None
-        endorsements = self._endorsers.collect(txid, signed, plan)
-        check_endorsements(txid, endorsements)
+        for delay in (*MISMATCH_RETRY_SECONDS, None):
+            endorsements = self._endorsers.collect(txid, signed, plan)
+            try:
+                check_endorsements(txid, endorsements)
+                break
+            except EndorsementMismatchError:
+                if delay is None:
+                    raise
+                log.info("endorsements of %s differ; asking again in %g s", txid, delay)
+                time.sleep(delay)
         return gateway_pb2.EndorseResponse(prepared_transaction=assemble(signed, endorsements))
 
     def submit(self, request: gateway_pb2.SubmitRequest) -> gateway_pb2.SubmitResponse:
