@@ -128,6 +128,9 @@ def test_submit_async_returns_the_result_before_the_commit(contract: Contract) -
     assert status.successful
     assert status.code_name == "VALID"
     assert status.block_number > 0
+    # Asking again (wait after status) gives the same answer at once.
+    assert commit.wait() == commit.result
+    assert commit.status() == status
 
 
 def test_endorsing_organisations_can_be_chosen(contract: Contract) -> None:

@@ -59,12 +59,18 @@ def policy(**overrides: Any) -> Policy:
     return Policy(**fields)
 
 
+@pytest.fixture(scope="module", params=["gateway", "peer"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """The registry over each protocol: its refusal codes must read the same on both."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def networks(ledger: Any) -> Iterator[dict[str, Network]]:
+def networks(ledger: Any, protocol: str) -> Iterator[dict[str, Network]]:
     """One connection per organisation, as its own user, for the whole module."""
     with ExitStack() as stack:
         yield {
-            msp_id: stack.enter_context(connect(ledger.profile, msp_id)).network(
+            msp_id: stack.enter_context(connect(ledger.profile, msp_id, protocol=protocol)).network(
                 ledger.profile.channel
             )
             for msp_id in ORGS

@@ -4,7 +4,8 @@ The Gateway's CommitStatus asks the gateway peer, which follows its own blocks. 
 client follows the channel itself: a DeliverFiltered stream from a peer of its organisation,
 opened at the newest block before the client's first transaction is broadcast, so every block
 that can hold one of its transactions is seen. A filtered block carries each transaction's id
-and validation code; the watcher keeps those of the transactions the client is waiting for.
+and validation code; the watcher keeps those of the transactions the client submitted (the
+first occurrence of an id: a later duplicate is marked invalid and changes nothing).
 When the stream breaks (peer restarted), it reopens after the last block seen, from the next
 peer of the organisation, after a backoff; waiters meanwhile keep waiting until their deadline.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +27,10 @@ from fedledger.fabric.nodes import Connections, Node
 from fedledger.fabric.seek import newest, seek_envelope, specified
 
 log = logging.getLogger(__name__)
+
+# A commit's status may be asked more than once (`Commit.wait()` then `Commit.status()`), so
+# statuses are kept, the oldest forgotten past this many.
+RESULTS_KEPT = 10_000
 
 
 class CommitWatcher:
@@ -45,7 +51,7 @@ class CommitWatcher:
         self._backoff = backoff or Backoff()
         self._condition = threading.Condition()
         self._expected: set[str] = set()
-        self._results: dict[str, tuple[int, int]] = {}
+        self._results: OrderedDict[str, tuple[int, int]] = OrderedDict()
         self._ready = threading.Event()
         self._closed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -80,8 +86,7 @@ class CommitWatcher:
                     f"transaction {transaction_id} was not committed within {timeout:g} s "
                     f"({self.last_error})"
                 )
-            self._expected.discard(transaction_id)
-            return self._results.pop(transaction_id)
+            return self._results[transaction_id]
 
     def close(self) -> None:
         self._closed.set()
@@ -132,6 +137,9 @@ class CommitWatcher:
     def _record(self, block: Any) -> None:
         with self._condition:
             for tx in block.filtered_transactions:
-                if tx.txid in self._expected and tx.txid not in self._results:
+                if tx.txid in self._expected:
+                    self._expected.discard(tx.txid)
                     self._results[tx.txid] = (int(tx.tx_validation_code), int(block.number))
+            while len(self._results) > RESULTS_KEPT:
+                self._results.popitem(last=False)
             self._condition.notify_all()
