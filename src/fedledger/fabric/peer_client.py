@@ -15,6 +15,7 @@ Requests and responses are the Gateway's messages and errors the Gateway's stage
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -74,6 +75,7 @@ class PeerClient:
         self._endorsers = Endorsers(self._connections, self.timeouts)
         self._watchers: dict[str, CommitWatcher] = {}
         self._lock = threading.Lock()
+        self._event_calls = itertools.count()
 
     def evaluate(self, request: gateway_pb2.EvaluateRequest) -> gateway_pb2.EvaluateResponse:
         """Ask the client's own peers (or those of the target organisations) in turn; raises
@@ -157,9 +159,10 @@ class PeerClient:
         return gateway_pb2.CommitStatusResponse(result=code, block_number=block)
 
     def chaincode_events(self, request: gateway_pb2.SignedChaincodeEventsRequest) -> Any:
-        """Deliver from the first of the client's own peers, as the Gateway's responses."""
+        """Deliver from one of the client's own peers, as the Gateway's responses; each call (a
+        reconnection of the event stream included) takes the next of them."""
         inner = gateway_pb2.ChaincodeEventsRequest.FromString(request.request)
-        node = self._local[0]
+        node = self._local[next(self._event_calls) % len(self._local)]
         start, _ = start_of(inner)
         envelope = seek_envelope(
             self._signer, inner.channel_id, start, tls_cert_hash=node.tls_cert_hash
