@@ -18,9 +18,10 @@ from fedledger.cli.common import registry_for
 from fedledger.cli.failures import failures
 from fedledger.cli.network import _validator_config_error
 from fedledger.network.validators import ValidatorsSpec, ValidatorsSpecError
+from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.validator.config import ConfigError, ValidatorConfig
-from fedledger.validator.factory import build_validator
+from fedledger.validator.factory import build_validator, connect_gateway
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.service import StartError, listen_on, serve_metrics
 
@@ -40,6 +41,7 @@ def tls(**fields: Any) -> dict[str, Any]:
 
 
 ISSUE = {"caCert": "ca.pem", "caKey": "ca.key"}
+GATEWAY = {"endpoint": "127.0.0.1:7051", "serverName": "peer0", "tlsCaCert": "peer-ca.pem"}
 
 
 @pytest.mark.parametrize(
@@ -151,6 +153,19 @@ ISSUE = {"caCert": "ca.pem", "caKey": "ca.key"}
             "retry.maxSeconds must be at least retry.initialSeconds (5.0), got 1.0",
         ),
         ({"metrics": {"port": 9464}}, "metrics.port is not a known field (known: address)"),
+        (
+            {"gateway": {**GATEWAY, "protocol": "legacy"}},
+            "gateway.protocol must be gateway or peer, got 'legacy'",
+        ),
+        (
+            {"gateway": {**GATEWAY, "protocol": "peer"}},
+            "gateway.profile is missing: the peer protocol takes the peers and orderers from a "
+            "connection profile (docs/connection-profile.md#the-older-peer-protocol)",
+        ),
+        (
+            {"gateway": {**GATEWAY, "protocol": "peer", "profile": "none.yaml"}},
+            "gateway.profile: no file at {files}/none.yaml",
+        ),
     ],
 )
 def test_a_validator_configuration_mistake_names_the_field(
@@ -497,6 +512,24 @@ def test_an_identity_that_is_not_an_msp_folder_is_named(files: Path) -> None:
     assert str(error.value) == (
         f"identity: {files}/msp/signcerts does not exist: an MSP folder needs signcerts/"
     )
+
+
+def test_a_peer_protocol_profile_that_cannot_be_read_stops_the_start(files: Path) -> None:
+    generate_material(
+        files / "crypto",
+        [MemberOrg("Org1", "Org1MSP", "org1.example.com")],
+        OrdererOrg("Orderer", "OrdererMSP", "orderer.example.com"),
+    )
+    (files / "profile.yaml").write_text("name: n\n")
+    document = minimal_validator_document(
+        identity=str(OrgLayout.under(files / "crypto", "org1.example.com").client.msp),
+        gateway={**GATEWAY, "protocol": "peer", "profile": "profile.yaml"},
+    )
+    config = ValidatorConfig.from_dict(document, files)
+    assert (config.gateway.protocol, config.gateway.profile) == ("peer", files / "profile.yaml")
+    with pytest.raises(StartError) as error:
+        connect_gateway(config)
+    assert str(error.value) == "gateway.profile: ledger is missing"
 
 
 def test_a_metrics_address_in_use_is_named() -> None:
