@@ -17,6 +17,7 @@ import yaml
 from fedledger.cli.common import registry_for
 from fedledger.cli.failures import failures
 from fedledger.cli.network import _validator_config_error
+from fedledger.fabric import connect
 from fedledger.network.validators import ValidatorsSpec, ValidatorsSpecError
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, ProfileError
@@ -512,6 +513,25 @@ def test_an_identity_that_is_not_an_msp_folder_is_named(files: Path) -> None:
     assert str(error.value) == (
         f"identity: {files}/msp/signcerts does not exist: an MSP folder needs signcerts/"
     )
+
+
+def test_the_peer_protocol_on_a_profile_without_orderers_says_what_to_add(files: Path) -> None:
+    generate_material(
+        files / "crypto",
+        [MemberOrg("Org1", "Org1MSP", "org1.example.com")],
+        OrdererOrg("Orderer", "OrdererMSP", "orderer.example.com"),
+    )
+    user = OrgLayout.under(files / "crypto", "org1.example.com").client.msp
+    profile = ConnectionProfile.from_dict(profile_document(identities={"user": str(user)}), files)
+    with pytest.raises(ProfileError) as error:
+        connect(profile, "Org1MSP", protocol="peer")
+    assert str(error.value) == (
+        "the profile lists no orderers: the peer protocol submits through one; add them under "
+        "orderers (docs/connection-profile.md#the-older-peer-protocol)"
+    )
+    with pytest.raises(ValueError) as unknown:
+        connect(profile, "Org1MSP", protocol="legacy")
+    assert str(unknown.value) == "unknown protocol 'legacy': use gateway or peer"
 
 
 def test_a_peer_protocol_profile_that_cannot_be_read_stops_the_start(files: Path) -> None:
