@@ -183,3 +183,25 @@ def test_deliver_refuses_another_channel_and_a_forged_request(
     forged = seek_envelope(signer, ledger.profile.channel, newest(), newest())
     forged.signature = signer.sign(b"something else")
     assert _status(_deliver(peer, forged)) == "FORBIDDEN"
+
+
+def test_a_filtered_block_names_the_transaction_its_code_and_its_event_without_payload(
+    ledger: Any, signer: SigningIdentity, peer: grpc.Channel
+) -> None:
+    with connect(ledger.profile, "Org1MSP") as gateway:
+        contract = gateway.network(ledger.profile.channel).contract(ledger.profile.chaincode)
+        commit = contract.submit_async("health:Beat", [unique("filtered")])
+        block = commit.status().block_number
+    request = seek_envelope(signer, ledger.profile.channel, specified(block), specified(block))
+    filtered = _deliver(peer, request, filtered=True)[0].filtered_block
+    mine = [t for t in filtered.filtered_transactions if t.txid == commit.transaction_id]
+    assert len(mine) == 1
+    assert mine[0].tx_validation_code == 0  # VALID
+    assert mine[0].type == common_pb2.HeaderType.ENDORSER_TRANSACTION
+    events = [a.chaincode_event for a in mine[0].transaction_actions.chaincode_actions]
+    assert [(e.chaincode_id, e.tx_id, e.event_name, e.payload) for e in events] == [
+        (ledger.profile.chaincode, commit.transaction_id, "Heartbeat", b"")
+    ]
+    whole = _deliver(peer, request)[0].block
+    assert whole.header.number == block
+    assert any(commit.transaction_id.encode() in raw for raw in whole.data.data)
