@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,10 @@ from fedledger.fabric import Gateway, SigningIdentity, SubmitError, connect
 from fedledger.fabric.connect import peer_client, tls_of
 from fedledger.fabric.gateway import open_channel
 from fedledger.fabric.seek import newest, seek_envelope, specified
+from fedledger.installation import find_installation
 from fedledger.profile import NodeEndpoint
+
+from .conftest import skip_without_fabric
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
@@ -205,3 +209,79 @@ def test_a_filtered_block_names_the_transaction_its_code_and_its_event_without_p
     whole = _deliver(peer, request)[0].block
     assert whole.header.number == block
     assert any(commit.transaction_id.encode() in raw for raw in whole.data.data)
+
+
+def test_fabrics_own_peer_cli_invokes_and_queries_on_the_embedded_ledger(ledger: Any) -> None:
+    """Fabric's `peer` command is a client of the older protocol: ProcessProposal on each
+    --peerAddresses, Broadcast to -o, DeliverFiltered for --waitForEvent."""
+    if ledger.backend != "embedded":
+        pytest.skip("the fabric backend's peer CLI is tested in test_client.py")
+    skip_without_fabric()
+    installation = find_installation()
+    profile = ledger.profile
+    orgs = [profile.org(msp) for msp in ("Org1MSP", "Org2MSP")]
+    orderer = profile.orderers[0]
+    env = {
+        "FABRIC_CFG_PATH": str(installation.config_dir),
+        "CORE_PEER_LOCALMSPID": "Org1MSP",
+        "CORE_PEER_MSPCONFIGPATH": str(orgs[0].identity("user")),
+        "CORE_PEER_ADDRESS": _localhost(orgs[0].gateway.endpoint),
+        "CORE_PEER_TLS_ENABLED": "true",
+        "CORE_PEER_TLS_ROOTCERT_FILE": str(orgs[0].gateway.tls_ca_cert),
+        "FABRIC_LOGGING_SPEC": "INFO",  # the invoke's result is logged at INFO
+    }
+    peer = str(installation.binary("peer"))
+    common = ["-C", profile.channel, "-n", profile.chaincode]
+    name = unique("cli")
+    endorsers = [
+        arg
+        for org in orgs
+        for arg in (
+            "--peerAddresses",
+            _localhost(org.gateway.endpoint),
+            "--tlsRootCertFiles",
+            str(org.gateway.tls_ca_cert),
+        )
+    ]
+    invoke = subprocess.run(
+        [
+            peer,
+            "chaincode",
+            "invoke",
+            "-o",
+            orderer.endpoint,
+            "--ordererTLSHostnameOverride",
+            orderer.server_name,
+            "--tls",
+            "--cafile",
+            str(orderer.tls_ca_cert),
+            *common,
+            *endorsers,
+            "-c",
+            json.dumps({"Args": ["health:Beat", name]}),
+            "--waitForEvent",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert invoke.returncode == 0, invoke.stderr
+    assert 'Chaincode invoke successful. result: status:200 payload:"1"' in invoke.stderr
+    query = subprocess.run(
+        [peer, "chaincode", "query", *common, "-c", json.dumps({"Args": ["health:Beat", name]})],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert query.returncode == 0, query.stderr
+    assert query.stdout.strip() == "2"  # the first beat committed; a query does not write
+
+
+def _localhost(endpoint: str) -> str:
+    """The CLI checks each peer's certificate against the address it dials (one override would
+    apply to every peer): the embedded peers' certificates name localhost."""
+    return "localhost:" + endpoint.rsplit(":", 1)[1]
