@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import pytest
 from fabric_protos.common import common_pb2
-from fabric_protos.discovery import protocol_pb2
+from fabric_protos.discovery import protocol_pb2, protocol_pb2_grpc
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.gossip import message_pb2
 from fabric_protos.peer import (
@@ -489,3 +489,76 @@ def test_no_reachable_peer_of_a_group_is_unavailable_naming_each_peer_tried(
     )
     assert {d.address for d in refused.value.details} == {closed}
     assert len(refused.value.details) == 2  # asked at once, then once more waiting to connect
+
+
+class FakeDiscovery(protocol_pb2_grpc.DiscoveryServicer):  # type: ignore[misc]
+    """Answers every chaincode query with one layout: a peer of Org2 and one of Org3."""
+
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+
+    def Discover(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        self.requests.append(protocol_pb2.Request.FromString(request.payload))
+        descriptor = protocol_pb2.EndorsementDescriptor(chaincode="fedledger")
+        descriptor.endorsers_by_groups["G2"].peers.append(_discovered("p2:7051", "Org2MSP"))
+        descriptor.endorsers_by_groups["G3"].peers.append(_discovered("p3:7051", "Org3MSP"))
+        descriptor.layouts.add().quantities_by_group.update({"G2": 1, "G3": 1})
+        response = protocol_pb2.Response()
+        response.results.add().cc_query_res.content.append(descriptor)
+        return response
+
+
+def _planner(signer: SigningIdentity, endpoint: str, clock: Any) -> Planner:
+    peers = {
+        msp: [Node(endpoint if msp == "Org1MSP" else f"p{msp[3]}:7051", msp, None)] for msp in ORGS
+    }
+    return Planner(
+        signer,
+        "Org1MSP",
+        peers,
+        "MAJORITY",
+        Connections(),
+        lambda endpoint, msp: Node(endpoint, msp, None),
+        clock=clock,
+    )
+
+
+def test_the_plan_comes_from_discovery_and_is_kept_for_a_minute(signer: SigningIdentity) -> None:
+    fake = FakeDiscovery()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    protocol_pb2_grpc.add_DiscoveryServicer_to_server(fake, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    now = [100.0]
+    try:
+        planner = _planner(signer, f"127.0.0.1:{port}", lambda: now[0])
+        plan = planner.plan("ch", "fedledger")
+        assert plan.source == "the peer's discovery service"
+        assert [(g.name, [n.endpoint for n in g.peers]) for g in plan.groups] == [
+            ("G2", ["p2:7051"]),
+            ("G3", ["p3:7051"]),
+        ]
+        query = fake.requests[0].queries[0]
+        assert (query.channel, query.cc_query.interests[0].chaincodes[0].name) == (
+            "ch",
+            "fedledger",
+        )
+        now[0] += 59
+        assert planner.plan("ch", "fedledger") is plan
+        now[0] += 2
+        planner.plan("ch", "fedledger")
+        assert len(fake.requests) == 2
+        # Organisations the caller names replace discovery's choice.
+        named = planner.plan("ch", "fedledger", ["Org3MSP"])
+        assert [g.name for g in named.groups] == ["Org3MSP"]
+    finally:
+        server.stop(grace=None)
+
+
+def test_without_discovery_the_plan_is_the_profiles(signer: SigningIdentity, serve: Any) -> None:
+    endpoint = serve(FakeEndorser())  # a peer that serves no discovery service
+    planner = _planner(signer, endpoint, lambda: 0.0)
+    plan = planner.plan("ch", "fedledger")
+    assert plan.source == "the profile's MAJORITY of 3 organisations"
+    assert [g.name for g in plan.groups] == ["Org1MSP", "Org2MSP"]
+    assert planner.discovery_error.startswith("UNIMPLEMENTED")
