@@ -9,6 +9,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -16,13 +17,17 @@ import pytest
 from fabric_protos.common import common_pb2
 from fabric_protos.orderer import ab_pb2, ab_pb2_grpc
 from fabric_protos.peer import events_pb2_grpc
+from typer.testing import CliRunner
 
+from fedledger.cli.app import app
 from fedledger.fabric import Gateway, SigningIdentity, SubmitError, connect
 from fedledger.fabric.connect import peer_client, tls_of
 from fedledger.fabric.gateway import open_channel
 from fedledger.fabric.seek import newest, seek_envelope, specified
 from fedledger.installation import find_installation
-from fedledger.profile import NodeEndpoint
+from fedledger.models.synthetic import synthetic_schema
+from fedledger.profile import ConnectionProfile, NodeEndpoint
+from fedledger.registry import Policy, open_registry
 
 from .conftest import skip_without_fabric
 
@@ -179,7 +184,7 @@ def _resigned(
     return common_pb2.Envelope(payload=raw, signature=signer.sign(raw))
 
 
-def test_deliver_refuses_another_channel_and_a_forged_request(
+def test_deliver_refuses_another_channel_a_forged_request_and_a_backwards_range(
     ledger: Any, signer: SigningIdentity, peer: grpc.Channel
 ) -> None:
     elsewhere = seek_envelope(signer, "no-such-channel", newest(), newest())
@@ -187,6 +192,8 @@ def test_deliver_refuses_another_channel_and_a_forged_request(
     forged = seek_envelope(signer, ledger.profile.channel, newest(), newest())
     forged.signature = signer.sign(b"something else")
     assert _status(_deliver(peer, forged)) == "FORBIDDEN"
+    backwards = seek_envelope(signer, ledger.profile.channel, specified(1), specified(0))
+    assert _status(_deliver(peer, backwards)) == "BAD_REQUEST"
 
 
 def test_a_filtered_block_names_the_transaction_its_code_and_its_event_without_payload(
@@ -285,3 +292,43 @@ def _localhost(endpoint: str) -> str:
     """The CLI checks each peer's certificate against the address it dials (one override would
     apply to every peer): the embedded peers' certificates name localhost."""
     return "localhost:" + endpoint.rsplit(":", 1)[1]
+
+
+def test_the_command_line_reads_the_same_over_either_protocol(ledger: Any, tmp_path: Path) -> None:
+    """A profile whose organisations say `protocol: peer` (as for AWS Managed Blockchain): the
+    commands answer as through the Gateway, refusals included."""
+    profile = ledger.profile
+    peer_profile = dataclasses.replace(
+        profile,
+        organizations={
+            msp: dataclasses.replace(org, protocol="peer")
+            for msp, org in profile.organizations.items()
+        },
+        path=tmp_path / "peer-profile.yaml",
+    )
+    peer_profile.write(tmp_path / "peer-profile.yaml")
+    assert ConnectionProfile.load(tmp_path / "peer-profile.yaml").org("Org2MSP").protocol == "peer"
+    task_id = unique("cli-peer")
+    with open_registry(peer_profile, "Org1MSP") as registry:
+        registry.create_task(
+            task_id,
+            schema=synthetic_schema().to_dict(),
+            metric="roc_auc",
+            members=["Org1MSP", "Org2MSP"],
+            policy=Policy(1, 0.5, None, None, 600, 1_000_000, 2),
+        )
+    runner = CliRunner()
+    outputs = {}
+    for name, path in (("gateway", profile.path), ("peer", tmp_path / "peer-profile.yaml")):
+        for what in (task_id, "no-such-task"):
+            result = runner.invoke(
+                # Org1's peer: the one that reported the task's commit.
+                app,
+                ["task", "show", what, "--profile", str(path), "--org", "Org1MSP"],
+            )
+            outputs[name, what] = (result.exit_code, result.output)
+    assert outputs["peer", task_id] == outputs["gateway", task_id]
+    assert outputs["peer", task_id][0] == 0
+    assert json.loads(outputs["peer", task_id][1])["id"] == task_id
+    assert outputs["peer", "no-such-task"] == outputs["gateway", "no-such-task"]
+    assert outputs["peer", "no-such-task"][0] == 1
