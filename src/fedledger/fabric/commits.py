@@ -110,6 +110,10 @@ class CommitWatcher:
                     return
                 self.last_error = f"{node}: {error.code().name}: {error.details()}"
                 log.warning("commit stream of %s interrupted: %s", self.channel, self.last_error)
+            except Exception as error:
+                # Waiters would otherwise wait for a thread that is gone; say why and go on.
+                self.last_error = f"{node}: {error!r}"
+                log.exception("commit stream of %s failed", self.channel)
             attempt += 1
             if self._closed.wait(next(delays)):
                 return
