@@ -8,7 +8,9 @@
  * in effect: once a proposal is settled, a second Decide is refused (NOT_PENDING), and two racing
  * in one block conflict on the proposal record, so Fabric invalidates the later one. Before the
  * deadline, votes that decide nothing make Decide a refusal (UNDECIDED) that writes nothing; from
- * the deadline on, they make the proposal EXPIRED.
+ * the deadline on, they make the proposal EXPIRED, with a reason naming the members that reported
+ * the model's bytes unavailable when any did (unavailable.ts), so the proposer knows to repair the
+ * stored object and propose the model again (which reopens it).
  *
  * A veto is measured against each voter's score of the champion at the time of the decision: the
  * model that is accepted replaces that champion.
@@ -16,23 +18,37 @@
 import type { Context } from 'fabric-contract-api';
 import { championScores, crown, loadChampion, settleProposal } from './champions';
 import { callerMsp, emit, reply, txTime } from './ledger';
-import { decide, summariseVote, type Outcome } from './policy';
+import { decide, tallyBallots, type Outcome } from './policy';
 import { decidedEvent, loadProposal } from './proposals';
-import type { Champion, Proposal, ProposalStatus, Tally } from './records';
+import type { Champion, Proposal, ProposalStatus, Tally, Vote } from './records';
 import { refuse } from './refusals';
 import { loadTask, requireMember } from './tasks';
+import { unavailableFault, unavailableReason, type UnavailableReport } from './unavailable';
 import { recordedVotes } from './votes';
 
-/** The proposal's votes counted under its policy, with the regressions against `champion`. */
+/**
+ * The proposal's votes counted under its policy, with the regressions against `champion`. The
+ * electorate's `unavailable` reports are counted apart and nowhere else: they count for nothing.
+ */
 export async function countVotes(ctx: Context, proposal: Proposal, champion: Champion | undefined): Promise<Tally> {
-    const votes = (await recordedVotes(ctx, proposal.id)).filter((vote) => proposal.electorate.includes(vote.voter));
-    const base = champion === undefined ? {} : await championScores(ctx, champion, votes.map((vote) => vote.voter));
-    const tally: Tally = { approve: 0, reject: 0, abstain: 0, votes: {} };
-    for (const vote of votes) {
-        tally[vote.decision] += 1;
-        tally.votes[vote.voter] = summariseVote(proposal.higherIsBetter, vote.decision, vote.score, base[vote.voter] ?? null);
-    }
-    return tally;
+    return tallyOf(ctx, proposal, await electorateVotes(ctx, proposal), champion);
+}
+
+/** The records of the proposal's electorate (later members' late votes on a champion are not counted). */
+async function electorateVotes(ctx: Context, proposal: Proposal): Promise<Vote[]> {
+    return (await recordedVotes(ctx, proposal.id)).filter((vote) => proposal.electorate.includes(vote.voter));
+}
+
+async function tallyOf(ctx: Context, proposal: Proposal, votes: Vote[], champion: Champion | undefined): Promise<Tally> {
+    const counted = votes.filter((vote) => vote.decision !== 'unavailable').map((vote) => vote.voter);
+    const base = champion === undefined ? {} : await championScores(ctx, champion, counted);
+    const ballots = votes.map((vote) => ({
+        voter: vote.voter,
+        decision: vote.decision,
+        score: vote.score,
+        championScore: base[vote.voter] ?? null,
+    }));
+    return tallyBallots(proposal.higherIsBetter, ballots);
 }
 
 function outcomeOf(proposal: Proposal, tally: Tally): Outcome {
@@ -100,7 +116,8 @@ async function loadOpen(ctx: Context, proposalId: string, refusal: string): Prom
 async function settle(ctx: Context, proposal: Proposal, refusal: string): Promise<string> {
     const time = txTime(ctx);
     const champion = await loadChampion(ctx, proposal.taskId);
-    const tally = await countVotes(ctx, proposal, champion);
+    const votes = await electorateVotes(ctx, proposal);
+    const tally = await tallyOf(ctx, proposal, votes, champion);
     const outcome = outcomeOf(proposal, tally);
     let status: ProposalStatus = outcome.status;
     let reason = outcome.reason;
@@ -113,7 +130,7 @@ async function settle(ctx: Context, proposal: Proposal, refusal: string): Promis
             );
         }
         status = 'EXPIRED';
-        reason = expiryReason(proposal, tally);
+        reason = expiryReason(proposal, tally, votes);
     }
     const settled = await settleProposal(ctx, { ...proposal, tally }, status, reason, time);
     let championId = champion?.proposalId ?? null;
@@ -124,7 +141,21 @@ async function settle(ctx: Context, proposal: Proposal, refusal: string): Promis
     return reply(settled);
 }
 
-function expiryReason(proposal: Proposal, tally: Tally): string {
+/**
+ * Why the proposal expired: the members that reported its bytes unavailable, when any did (the
+ * proposer then knows to put the model in the store again and propose it again), else the count.
+ */
+function expiryReason(proposal: Proposal, tally: Tally, votes: Vote[]): string {
+    const reports: UnavailableReport[] = [];
+    for (const vote of votes) {
+        const fault = vote.decision === 'unavailable' ? unavailableFault(vote.reason) : null;
+        if (fault !== null) {
+            reports.push({ voter: vote.voter, fault });
+        }
+    }
+    if (reports.length > 0) {
+        return unavailableReason(reports);
+    }
     const { approve, reject, abstain } = tally;
     return (
         `the voting period ended at ${proposal.deadline} with ${approve + reject + abstain} of ${proposal.electorate.length} ` +

@@ -14,9 +14,22 @@
  * 4. Reject as soon as acceptance is impossible: even if every member who has not voted approved,
  *    the approval share would stay below the threshold (this includes everyone abstaining).
  * 5. Otherwise the proposal stays PENDING until more votes arrive or CloseExpired ends it.
+ *
+ * An `unavailable` report (the member could not get the model's bytes: the store's fault, never the
+ * model's) counts for nothing: not towards the quorum, the share or a veto; its member counts as
+ * one who has not voted yet (tallyBallots leaves it out of the counted votes).
  */
 import { Input } from './input';
-import { METRIC_RANGES, type Decision, type Metric, type MetricRange, type Policy, type Tally, type VoteSummary } from './records';
+import {
+    METRIC_RANGES,
+    type CountedDecision,
+    type Decision,
+    type Metric,
+    type MetricRange,
+    type Policy,
+    type Tally,
+    type VoteSummary,
+} from './records';
 
 export const REGRESSION_TOLERANCE = 1e-9;
 export const MAX_VOTING_PERIOD_SECONDS = 365 * 24 * 3600;
@@ -98,7 +111,7 @@ export function policyMisfit(policy: Policy, memberCount: number): string | null
 /** Summarises one vote for the policy: its score and its regression against the voter's champion score. */
 export function summariseVote(
     higherIsBetter: boolean,
-    decision: Decision,
+    decision: CountedDecision,
     score: number | null,
     championScore: number | null,
 ): VoteSummary {
@@ -107,6 +120,32 @@ export function summariseVote(
         regression = higherIsBetter ? championScore - score : score - championScore;
     }
     return { decision, score, regression };
+}
+
+/** One member's record on a proposal as the policy sees it: its decision, score and champion score. */
+export interface Ballot {
+    voter: string;
+    decision: Decision;
+    score: number | null;
+    championScore: number | null;
+}
+
+/**
+ * The tally of the electorate's records: approvals, rejections and abstentions counted and
+ * summarised; `unavailable` reports only counted apart, since they count for nothing.
+ */
+export function tallyBallots(higherIsBetter: boolean, ballots: Ballot[]): Tally {
+    const tally: Tally = { approve: 0, reject: 0, abstain: 0, unavailable: 0, votes: {} };
+    let unavailable = 0;
+    for (const ballot of ballots) {
+        if (ballot.decision === 'unavailable') {
+            unavailable += 1;
+            continue;
+        }
+        tally[ballot.decision] += 1;
+        tally.votes[ballot.voter] = summariseVote(higherIsBetter, ballot.decision, ballot.score, ballot.championScore);
+    }
+    return { ...tally, unavailable };
 }
 
 export interface DecisionInput {

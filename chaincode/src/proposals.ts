@@ -5,7 +5,7 @@ import { loadChampion, proposalKey } from './champions';
 import { Input, SHA256_PATTERN, SHA256_RULE, ID_PATTERN, ID_RULE, checkArgument } from './input';
 import { parseJsonArgument } from './json';
 import { callerMsp, deleteIndex, emit, entries, readRecord, reply, txTime, writeIndex, writeRecord } from './ledger';
-import { KEYS, SCHEMA_VERSION, type Proposal } from './records';
+import { KEYS, SCHEMA_VERSION, unavailableCount, type Proposal } from './records';
 import { refuse } from './refusals';
 import { loadTask, requireMember } from './tasks';
 
@@ -120,7 +120,7 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
         higherIsBetter: task.higherIsBetter,
         status: 'PENDING',
         statusReason: `0 of ${task.members.length} members voted (quorum ${task.policy.quorum}); waiting for votes`,
-        tally: { approve: 0, reject: 0, abstain: 0, votes: {} },
+        tally: { approve: 0, reject: 0, abstain: 0, unavailable: 0, votes: {} },
         createdAt: time.iso,
         deadline: new Date(time.ms + task.policy.votingPeriodSeconds * 1000).toISOString(),
         decidedAt: null,
@@ -153,7 +153,8 @@ export async function submitProposal(ctx: Context, proposalJson: string): Promis
  * An EXPIRED proposal proposed again (its model's bytes were unavailable to the validators, or
  * they were down): PENDING again under the current electorate, policy and champion, with a fresh
  * deadline. The votes already cast stay in its tally and on the ledger: they scored the same bytes
- * (same hash), and their voters cannot vote on it again.
+ * (same hash), and their voters cannot vote on it again. An `unavailable` report is no vote: its
+ * member votes again, replacing it, once it gets the bytes.
  */
 function reopened(earlier: Proposal, fresh: Proposal): Proposal {
     const { approve, reject, abstain } = earlier.tally;
@@ -179,6 +180,11 @@ export function decidedEvent(proposal: Proposal, champion: string | null, decide
         decidedAt: proposal.decidedAt,
         decidedBy,
         champion,
-        tally: { approve: proposal.tally.approve, reject: proposal.tally.reject, abstain: proposal.tally.abstain },
+        tally: {
+            approve: proposal.tally.approve,
+            reject: proposal.tally.reject,
+            abstain: proposal.tally.abstain,
+            unavailable: unavailableCount(proposal.tally),
+        },
     };
 }

@@ -8,8 +8,11 @@ import type { DataSchema } from './schema';
  * 2: votes are counted by Decide, not by the vote; a PENDING proposal's stored tally is its tally at
  * submission (GetProposal counts the votes), and a champion's stored scores are those at its
  * crowning (GetChampion adds the late votes). Version 1 records read the same way.
+ * 3: a vote may be an `unavailable` report (the voter could not get the model's bytes), which
+ * counts for nothing, and a tally counts those reports in `unavailable`. A tally of an earlier
+ * version has no `unavailable` and reads as none (unavailableCount).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const METRICS = ['roc_auc', 'accuracy', 'f1', 'log_loss', 'rmse', 'mae', 'r2'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -71,12 +74,20 @@ export interface Task {
 
 export const PROPOSAL_STATUSES = ['PENDING', 'ACCEPTED', 'REJECTED', 'EXPIRED', 'REVOKED'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
-export const DECISIONS = ['approve', 'reject', 'abstain'] as const;
+export const DECISIONS = ['approve', 'reject', 'abstain', 'unavailable'] as const;
 export type Decision = (typeof DECISIONS)[number];
+/** The decisions the policy counts; an `unavailable` report counts for nothing (policy.ts). */
+export type CountedDecision = Exclude<Decision, 'unavailable'>;
+/**
+ * Why a voter could not get the proposed model's bytes, the first word of an `unavailable`
+ * report's reason: the store's fault, never the model's (testdata/policy-vectors.json).
+ */
+export const UNAVAILABLE_FAULTS = ['hash_mismatch', 'object_missing', 'unreadable'] as const;
+export type UnavailableFault = (typeof UNAVAILABLE_FAULTS)[number];
 
 /** What the policy needs to know about one vote. */
 export interface VoteSummary {
-    decision: Decision;
+    decision: CountedDecision;
     /** The vote's score on the task metric; null for an abstention without it. */
     score: number | null;
     /** How far the score fell behind the voter's champion score; null when the voter has none. */
@@ -87,7 +98,15 @@ export interface Tally {
     approve: number;
     reject: number;
     abstain: number;
+    /** Members whose latest record is an `unavailable` report; counted nowhere else. Absent before schema 3. */
+    unavailable?: number;
+    /** The counted votes (approve, reject, abstain) by voter. */
     votes: Record<string, VoteSummary>;
+}
+
+/** The `unavailable` reports in a tally, none for a tally written before schema 3. */
+export function unavailableCount(tally: Tally): number {
+    return tally.unavailable ?? 0;
 }
 
 export interface Proposal {

@@ -6,6 +6,11 @@
  * on one proposal commit in the same block without an MVCC conflict. Counting them is the job of
  * the Decide transaction (decisions.ts), which any member submits once the votes decide.
  *
+ * A vote is never replaced, with one exception: an `unavailable` report (the voter could not get
+ * the model's bytes; it counts for nothing, see unavailable.ts) is replaced by the voter's next
+ * record on the proposal, its real vote once the bytes are right. Fabric's history of the vote key
+ * keeps the report. A report is for an open proposal: on a decided one it is refused.
+ *
  * A vote after the decision is recorded too and decides nothing: a member of the proposal's
  * electorate records its evaluation whenever its validator finishes it (the audit trail then holds
  * every member's score of every proposal), and any current member may score the task's champion
@@ -21,6 +26,7 @@ import { callerMsp, decodeRecord, emit, entries, key, readRecord, reply, txTime,
 import { loadProposal, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE } from './proposals';
 import { DECISIONS, KEYS, SCHEMA_VERSION, type Proposal, type Task, type Vote } from './records';
 import { loadTask, requireMember } from './tasks';
+import { UNAVAILABLE_RULE, unavailableFault } from './unavailable';
 
 export const MAX_VOTE_METRICS = 32;
 export const MAX_REASON = 256;
@@ -54,12 +60,21 @@ function parseVote(voteJson: string): VoteInput {
     ]);
     const proposalId = input.string('proposalId', 34, PROPOSAL_ID_PATTERN, PROPOSAL_ID_RULE);
     const decision = input.oneOf('decision', DECISIONS);
+    const scored = decision === 'approve' || decision === 'reject';
     const metrics = input.metrics('metrics', MAX_VOTE_METRICS);
-    const holdoutRows = input.integer('holdoutRows', decision === 'abstain' ? 0 : 1, MAX_HOLDOUT_ROWS);
+    const holdoutRows = input.integer('holdoutRows', scored ? 1 : 0, MAX_HOLDOUT_ROWS);
     const evaluatorVersion = input.string('evaluatorVersion', MAX_EVALUATOR_VERSION, PRINTABLE, PRINTABLE_RULE);
     const reason = input.text('reason', MAX_REASON);
     if (decision === 'abstain' && reason === '') {
         input.refuse('reason', 'must say why the member abstains');
+    }
+    if (decision === 'unavailable') {
+        if (Object.keys(metrics).length > 0) {
+            input.refuse('metrics', 'must be empty in an unavailable report: the model was not evaluated');
+        }
+        if (unavailableFault(reason) === null) {
+            input.refuse('reason', `${UNAVAILABLE_RULE} in an unavailable report`);
+        }
     }
     return { proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason };
 }
@@ -79,13 +94,21 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
     const late = proposal.status !== 'PENDING';
     const time = txTime(ctx);
     if (late) {
+        if (ballot.decision === 'unavailable') {
+            refuse(
+                'NOT_PENDING',
+                REFUSAL,
+                `proposal ${proposal.id} is ${proposal.status}, not PENDING; an unavailable report is for an open proposal ` +
+                    '(propose an expired model again to reopen it)',
+            );
+        }
         await requireLateVoter(ctx, task, proposal, voter);
     } else {
         requireOpen(proposal, voter, time.ms);
     }
     const id = proposal.id;
     const earlier = await readRecord<Vote>(ctx, 'vote', voteKey(ctx, id, voter));
-    if (earlier !== undefined) {
+    if (earlier !== undefined && earlier.decision !== 'unavailable') {
         refuse(
             'ALREADY_VOTED',
             REFUSAL,
@@ -93,7 +116,7 @@ export async function castVote(ctx: Context, voteJson: string): Promise<string> 
         );
     }
     const score = ballot.metrics[proposal.metric] ?? null;
-    if (score === null && ballot.decision !== 'abstain') {
+    if (score === null && (ballot.decision === 'approve' || ballot.decision === 'reject')) {
         refuse(
             'INVALID_ARGUMENT',
             REFUSAL,

@@ -24,6 +24,7 @@ describe('Decide', () => {
             approve: 1,
             reject: 1,
             abstain: 0,
+            unavailable: 0,
             votes: {
                 [ORG2]: { decision: 'approve', score: 0.74, regression: null },
                 [ORG3]: { decision: 'reject', score: 0.7, regression: null },
@@ -51,7 +52,7 @@ describe('Decide', () => {
                 decidedAt: new Date(T0 + 1000).toISOString(),
                 decidedBy: ORG1,
                 champion: id,
-                tally: { approve: 1, reject: 1, abstain: 0 },
+                tally: { approve: 1, reject: 1, abstain: 0, unavailable: 0 },
             },
         });
     });
@@ -138,6 +139,7 @@ describe('Decide', () => {
                 approve: 0,
                 reject: 2,
                 abstain: 1,
+                unavailable: 0,
                 votes: {
                     [ORG1]: { decision: 'abstain', score: null, regression: null },
                     [ORG2]: { decision: 'reject', score: 0.7, regression: null },
@@ -204,6 +206,7 @@ describe('Decide', () => {
                 approve: 2,
                 reject: 0,
                 abstain: 0,
+                unavailable: 0,
                 votes: {
                     [ORG2]: { decision: 'approve', score: 0.8, regression: null },
                     [ORG3]: { decision: 'approve', score: 0.78, regression: null },
@@ -242,7 +245,7 @@ describe('CloseExpired (proposals)', () => {
                 decidedAt: new Date(T0 + HOUR).toISOString(),
                 decidedBy: ORG3,
                 champion: null,
-                tally: { approve: 1, reject: 0, abstain: 0 },
+                tally: { approve: 1, reject: 0, abstain: 0, unavailable: 0 },
             },
         });
     });

@@ -35,7 +35,7 @@ describe('health contract', () => {
         expect(await ledger.invoke(ORG2, (ctx: Context) => health.Beat(ctx, 'other'))).to.equal('1');
         expect(ledger.read('heartbeat', ['probe'])).to.deep.equal({
             docType: 'heartbeat',
-            schemaVersion: 2,
+            schemaVersion: 3,
             name: 'probe',
             count: 2,
             updatedAt: new Date(T0).toISOString(),

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { decide, describeRange, parsePolicy, policyMisfit, REGRESSION_TOLERANCE, summariseVote, type Outcome } from '../src/policy';
-import { HIGHER_IS_BETTER, type Decision, type Metric, type Policy, type Tally, type VoteSummary } from '../src/records';
+import { decide, describeRange, parsePolicy, policyMisfit, REGRESSION_TOLERANCE, summariseVote, tallyBallots, type Outcome } from '../src/policy';
+import { HIGHER_IS_BETTER, UNAVAILABLE_FAULTS, type Decision, type Metric, type Policy, type Tally, type UnavailableFault } from '../src/records';
+import { unavailableFault, unavailableReason } from '../src/unavailable';
 
 /** testdata/policy-vectors.json, shared with the validator's tests (tests/unit/test_policy_vectors.py). */
 interface VectorVote {
@@ -32,22 +33,24 @@ interface BoundCase {
     policy: Partial<Policy>;
     error: string | null;
 }
+interface UnavailableVectors {
+    faults: string[];
+    reasons: { reason: string; fault: string | null }[];
+    expiries: { name: string; reports: Record<string, UnavailableFault>; reason: string }[];
+}
 const vectors = JSON.parse(readFileSync(join(__dirname, '..', '..', 'testdata', 'policy-vectors.json'), 'utf8')) as {
     regressionTolerance: number;
     policy: Policy;
     ballots: Ballot[];
     tallies: TallyCase[];
     bounds: BoundCase[];
+    unavailable: UnavailableVectors;
 };
 const POLICY = vectors.policy;
 
 function tally(metric: Metric, votes: Record<string, VectorVote>): Tally {
-    const summaries: Record<string, VoteSummary> = {};
-    for (const [voter, vote] of Object.entries(votes)) {
-        summaries[voter] = summariseVote(HIGHER_IS_BETTER[metric], vote.decision, vote.score, vote.championScore);
-    }
-    const count = (decision: string): number => Object.values(votes).filter((vote) => vote.decision === decision).length;
-    return { approve: count('approve'), reject: count('reject'), abstain: count('abstain'), votes: summaries };
+    const ballots = Object.entries(votes).map(([voter, vote]) => ({ voter, ...vote }));
+    return tallyBallots(HIGHER_IS_BETTER[metric], ballots);
 }
 
 function decideCase(metric: Metric, policy: Partial<Policy>, electorateSize: number, votes: Record<string, VectorVote>): Outcome {
@@ -93,6 +96,39 @@ describe('policy vectors (testdata/policy-vectors.json)', () => {
             expect(outcome.reason).to.match(reasonFor(b.expected.broken));
         });
     }
+});
+
+describe('unavailable reports (testdata/policy-vectors.json unavailable)', () => {
+    it('know the shared faults in their order', () => {
+        expect([...UNAVAILABLE_FAULTS]).to.deep.equal(vectors.unavailable.faults);
+    });
+
+    for (const c of vectors.unavailable.reasons) {
+        it(`read the fault of ${JSON.stringify(c.reason)} as ${String(c.fault)}`, () => {
+            expect(unavailableFault(c.reason)).to.equal(c.fault);
+        });
+    }
+
+    for (const c of vectors.unavailable.expiries) {
+        it(`give the expiry reason: ${c.name}`, () => {
+            const reports = Object.entries(c.reports).map(([voter, fault]) => ({ voter, fault }));
+            expect(unavailableReason(reports)).to.equal(c.reason);
+        });
+    }
+
+    it('are counted apart from the votes', () => {
+        const counted = tally('roc_auc', {
+            A: { decision: 'unavailable', score: null, championScore: 0.9 },
+            B: { decision: 'approve', score: 0.8, championScore: null },
+        });
+        expect(counted).to.deep.equal({
+            approve: 1,
+            reject: 0,
+            abstain: 0,
+            unavailable: 1,
+            votes: { B: { decision: 'approve', score: 0.8, regression: null } },
+        });
+    });
 });
 
 describe('policy bounds within the metric range (testdata/policy-vectors.json bounds)', () => {

@@ -23,7 +23,7 @@ describe('SubmitProposal', () => {
         expect(id).to.match(/^p-[0-9a-f]{32}$/);
         expect(proposal).to.deep.include({
             docType: 'proposal',
-            schemaVersion: 2,
+            schemaVersion: 3,
             id,
             taskId: TASK,
             modelSha256: modelSha(1),
@@ -38,7 +38,7 @@ describe('SubmitProposal', () => {
             higherIsBetter: true,
             status: 'PENDING',
             statusReason: '0 of 3 members voted (quorum 2); waiting for votes',
-            tally: { approve: 0, reject: 0, abstain: 0, votes: {} },
+            tally: { approve: 0, reject: 0, abstain: 0, unavailable: 0, votes: {} },
             createdAt: new Date(T0).toISOString(),
             deadline: new Date(T0 + HOUR).toISOString(),
             decidedAt: null,
@@ -168,7 +168,7 @@ describe('SubmitProposal again after an expiry', () => {
             electorate: [ORG1, ORG2, ORG3, ORG4],
             status: 'PENDING',
             statusReason: `reopened after it expired at ${expiredAt}; 1 of 4 members voted (quorum 2); waiting for votes`,
-            tally: { approve: 1, reject: 0, abstain: 0, votes: { [ORG2]: { decision: 'approve', score: 0.8, regression: null } } },
+            tally: { approve: 1, reject: 0, abstain: 0, unavailable: 0, votes: { [ORG2]: { decision: 'approve', score: 0.8, regression: null } } },
             createdAt: new Date(T0 + 2 * HOUR).toISOString(),
             deadline: new Date(T0 + 3 * HOUR).toISOString(),
             decidedAt: null,

@@ -103,7 +103,7 @@ describe('queries', () => {
         const live = {
             ...(world.ledger.read('proposal', [pending]) as Record<string, unknown>),
             statusReason: '1 of 3 members voted (quorum 2); waiting for more votes',
-            tally: { approve: 1, reject: 0, abstain: 0, votes: { [ORG3]: { decision: 'approve', score: 0.8, regression: null } } },
+            tally: { approve: 1, reject: 0, abstain: 0, unavailable: 0, votes: { [ORG3]: { decision: 'approve', score: 0.8, regression: null } } },
         };
         expect(await query((r, ctx) => r.GetProposal(ctx, pending))).to.deep.equal(live);
         expect((await query((r, ctx) => r.ListProposals(ctx, json({ status: 'PENDING' }))))).to.deep.include({ records: [live] });
@@ -212,10 +212,10 @@ describe('queries', () => {
 
     it('refuses a record written by a newer chaincode', async () => {
         const key = world.ledger.lastStub?.createCompositeKey('task', ['churn']) ?? '';
-        world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'task', schemaVersion: 3 })));
+        world.ledger.state.set(key, Buffer.from(JSON.stringify({ docType: 'task', schemaVersion: 4 })));
         await expectRefusal(
             query((r, ctx) => r.GetTask(ctx, 'churn')),
-            "[LEDGER_ERROR] ledger error: the task at task/churn has schema version 3, newer than this chaincode's 2; upgrade the chaincode",
+            "[LEDGER_ERROR] ledger error: the task at task/churn has schema version 4, newer than this chaincode's 3; upgrade the chaincode",
         );
     });
 

@@ -19,7 +19,7 @@ describe('CreateTask', () => {
         const expectedHash = schemaSha256(parseSchema('t', 's', SCHEMA));
         expect(task).to.deep.include({
             docType: 'task',
-            schemaVersion: 2,
+            schemaVersion: 3,
             id: TASK,
             metric: 'roc_auc',
             higherIsBetter: true,

@@ -19,7 +19,7 @@ describe('CastVote', () => {
         const result = await world.vote(ORG2, id, 'approve', 0.8);
         const vote = {
             docType: 'vote',
-            schemaVersion: 2,
+            schemaVersion: 3,
             proposalId: id,
             taskId: TASK,
             voter: ORG2,
@@ -185,7 +185,7 @@ describe('CastVote', () => {
         ['a non-finite metric', (p) => `{"proposalId":"${p}","decision":"approve","metrics":{"roc_auc":-1e999},"holdoutRows":1,"evaluatorVersion":"v1"}`, '[INVALID_ARGUMENT] vote refused: metrics.roc_auc must be a finite number, got -Infinity'],
         ['a textual metric', (p) => voteInput(p, 'approve', null, { metrics: { roc_auc: '0.8' } }), '[INVALID_ARGUMENT] vote refused: metrics.roc_auc must be a finite number, got "0.8"'],
         ['too many metrics', (p) => voteInput(p, 'approve', null, { metrics: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`m${i}`, 1])) }), '[INVALID_ARGUMENT] vote refused: metrics has 33 entries, over the limit of 32'],
-        ['an unknown decision', (p) => voteInput(p, 'yes', 0.8), '[INVALID_ARGUMENT] vote refused: decision must be one of approve, reject, abstain, got "yes"'],
+        ['an unknown decision', (p) => voteInput(p, 'yes', 0.8), '[INVALID_ARGUMENT] vote refused: decision must be one of approve, reject, abstain, unavailable, got "yes"'],
         ['a voter field', (p) => voteInput(p, 'approve', 0.8, { voter: ORG3 }), '[INVALID_ARGUMENT] vote refused: unknown field voter (allowed: proposalId, decision, metrics, holdoutRows, evaluatorVersion, reason)'],
         ['a reason over its limit', (p) => voteInput(p, 'reject', 0.7, { reason: 'r'.repeat(257) }), '[INVALID_ARGUMENT] vote refused: reason is 257 characters, over the limit of 256'],
         ['an evaluator version over its limit', (p) => voteInput(p, 'approve', 0.8, { evaluatorVersion: 'v'.repeat(65) }), '[INVALID_ARGUMENT] vote refused: evaluatorVersion is 65 characters, over the limit of 64'],

@@ -58,6 +58,12 @@ class NodeEndpoint:
     msp_id: str = ""
 
 
+@dataclass(frozen=True)
+class OrdererEndpoint(NodeEndpoint):
+    """An orderer's Broadcast endpoint, verified against its organisation's TLS CA; `msp_id`
+    (the ordering organisation's, optional) names it in errors."""
+
+
 PROTOCOLS = ("gateway", "peer")
 ENDORSEMENT_POLICIES = ("MAJORITY", "ANY", "ALL")
 
@@ -115,7 +121,7 @@ class ConnectionProfile:
     chaincode: str
     organizations: dict[str, OrgProfile]
     path: Path | None = None
-    orderers: tuple[NodeEndpoint, ...] = ()
+    orderers: tuple[OrdererEndpoint, ...] = ()
     endorsement_policy: str = "MAJORITY"
 
     def org(self, msp_id: str) -> OrgProfile:
@@ -163,7 +169,7 @@ class ConnectionProfile:
             organizations={msp_id: _org_profile(org) for msp_id, org in file.organizations.items()},
             path=path,
             orderers=tuple(
-                NodeEndpoint(o.endpoint, o.server_name, o.tls_ca_cert, o.msp_id)
+                OrdererEndpoint(o.endpoint, o.server_name, o.tls_ca_cert, o.msp_id or "")
                 for o in file.orderers
             ),
             endorsement_policy=file.endorsement_policy,
@@ -198,7 +204,7 @@ class ConnectionProfile:
             "organizations": {m: org_dict(o) for m, o in self.organizations.items()},
         }
         if self.orderers:
-            document["orderers"] = [_node_dict(o, with_msp=True) for o in self.orderers]
+            document["orderers"] = [_node_dict(o, with_msp=bool(o.msp_id)) for o in self.orderers]
         if self.endorsement_policy != "MAJORITY":
             document["endorsementPolicy"] = self.endorsement_policy
         return with_written_paths(document, folder)
@@ -209,10 +215,13 @@ class ConnectionProfile:
 
 
 def _node_dict(node: NodeEndpoint, with_msp: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {"mspId": node.msp_id} if with_msp else {}
-    entry.update(
-        {"endpoint": node.endpoint, "serverName": node.server_name, "tlsCaCert": node.tls_ca_cert}
-    )
+    entry: dict[str, Any] = {
+        "endpoint": node.endpoint,
+        "serverName": node.server_name,
+        "tlsCaCert": node.tls_ca_cert,
+    }
+    if with_msp:
+        entry["mspId"] = node.msp_id
     return entry
 
 
@@ -252,10 +261,10 @@ class _Peer(Section):
 
 
 class _Orderer(Section):
-    msp_id: Text
     endpoint: Address
     server_name: Text
     tls_ca_cert: File
+    msp_id: Text | None = None
 
 
 def _one_of(choices: tuple[str, ...]) -> AfterValidator:
@@ -309,7 +318,7 @@ class _File(Section):
         check_each(_msp_id_is_its_key),
     ]
     orderers: Annotated[
-        tuple[_Orderer, ...], _list_of("orderers (mspId, endpoint, serverName, tlsCaCert)")
+        tuple[_Orderer, ...], _list_of("orderers (endpoint, serverName, tlsCaCert, mspId)")
     ] = ()
     endorsement_policy: Annotated[Text, _one_of(ENDORSEMENT_POLICIES)] = "MAJORITY"
 

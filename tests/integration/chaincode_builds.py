@@ -21,6 +21,9 @@ CHAINCODE = REPOSITORY / "chaincode"
 # Chaincode 0.1 (schema version 1): the last commit whose CastVote counted the vote in the
 # proposal's tally and decided in the vote's own transaction.
 VOTES_IN_THE_PROPOSAL = "ed2188bfb2409c5f5daf4dfd836b00b5809e0294"
+# Chaincode 0.2 (schema version 2): votes under their own keys, counted by Decide; the last
+# commit before `unavailable` reports (0.3).
+VOTES_UNDER_THEIR_KEYS = "b26cc9baa654fe57f69bb602c842f6d4b3a5d5e4"
 
 
 class BuildError(RuntimeError):

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import boto3
 from moto.server import ThreadedMotoServer
 
 from fedledger.store.s3 import S3Store
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .ports import free_port
 
 
 def start_s3_store() -> tuple[ThreadedMotoServer, S3Store, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,11 +27,17 @@ from fedledger.installation import find_installation
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.network.native import NativeNetwork
 from fedledger.profile import ConnectionProfile
-from fedledger.registry import Policy, Proposal, Registry
+from fedledger.registry import ChaincodeRefusalError, Policy, Proposal, RefusalCode, Registry
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import free_port_base
 
-from .chaincode_builds import CHAINCODE, VOTES_IN_THE_PROPOSAL, build_chaincode, replace_build
+from .chaincode_builds import (
+    CHAINCODE,
+    VOTES_IN_THE_PROPOSAL,
+    VOTES_UNDER_THEIR_KEYS,
+    build_chaincode,
+    replace_build,
+)
 from .conftest import skip_without_fabric
 from .everywhere import CommittedEverywhere
 
@@ -147,5 +154,98 @@ def test_proposals_recorded_by_chaincode_0_1_decide_after_the_upgrade(
                 (1, "PENDING"),  # 0.1 counted Org1's vote in the record
                 (1, "PENDING"),
             ]
+    finally:
+        network.down(purge=True)
+
+
+def upgrade(backend: str, network: Any, source: Path, profile: ConnectionProfile) -> Any:
+    """The running chaincode replaced by this checkout's build, as an operator does it; the
+    connection profile to use after (the embedded ledger restarts)."""
+    replace_build(source, CHAINCODE)
+    if backend == "fabric":
+        upgraded = network.redeploy()
+        assert (upgraded.changed, upgraded.sequence) == (True, 2)
+        return profile
+    network.down()
+    return network.up()
+
+
+def new_task(registry: Registry, policy: Policy) -> str:
+    task_id = f"upgrade-{uuid.uuid4().hex[:8]}"
+    registry.create_task(
+        task_id,
+        schema=synthetic_schema().to_dict(),
+        metric="roc_auc",
+        members=list(ORGS),
+        policy=policy,
+    )
+    return task_id
+
+
+@pytest.mark.parametrize(
+    "backend", ["embedded", pytest.param("fabric", marks=[pytest.mark.fabric])]
+)
+def test_votes_and_tallies_of_chaincode_0_2_read_and_count_after_the_upgrade_to_0_3(
+    backend: str, tmp_path: Path
+) -> None:
+    """0.3 adds `unavailable` reports and their count in the tally: 0.2's votes still count, its
+    tallies read as without reports, and an expired 0.2 proposal reopens with its vote kept."""
+    if backend == "fabric":
+        skip_without_fabric()
+    source = build_chaincode(VOTES_UNDER_THEIR_KEYS, tmp_path)
+    network, profile = start(backend, source, tmp_path / "network")
+    try:
+        with registries(profile) as registry:
+            task_id = new_task(registry["Org1MSP"], POLICY)
+            short = new_task(
+                registry["Org1MSP"], dataclasses.replace(POLICY, voting_period_seconds=2)
+            )
+            pending = propose(registry["Org1MSP"], task_id)
+            vote(registry["Org1MSP"], pending.id, 0.80)
+            expiring = propose(registry["Org2MSP"], short)
+            vote(registry["Org1MSP"], expiring.id, 0.80)
+            time.sleep(2.5)
+            assert registry["Org1MSP"].decide(expiring.id).status == "EXPIRED"
+
+        profile = upgrade(backend, network, source, profile)
+
+        with registries(profile) as registry:
+            expired = registry["Org3MSP"].get_proposal(expiring.id)
+            assert (expired.status, expired.tally.approve, expired.tally.unavailable) == (
+                "EXPIRED",
+                1,
+                0,
+            )
+            live = registry["Org3MSP"].get_proposal(pending.id)
+            assert (live.tally.approve, live.tally.unavailable) == (1, 0)
+            registry["Org2MSP"].cast_vote(
+                pending.id,
+                decision="unavailable",
+                metrics={},
+                holdout_rows=0,
+                evaluator_version="upgrade-test",
+                reason="object_missing",
+            )
+            with pytest.raises(ChaincodeRefusalError) as undecided:
+                registry["Org3MSP"].decide(pending.id)
+            assert undecided.value.code is RefusalCode.UNDECIDED
+            vote(registry["Org2MSP"], pending.id, 0.81)
+            accepted = registry["Org3MSP"].decide(pending.id)
+            assert (accepted.status, accepted.tally.approve, accepted.tally.unavailable) == (
+                "ACCEPTED",
+                2,
+                0,
+            )
+
+            sha, uri = expired.model_sha256, expired.uri
+            again = registry["Org2MSP"].submit_proposal(
+                short, model_sha256=sha, uri=uri, size_bytes=9
+            )
+            assert (again.id, again.status) == (expiring.id, "PENDING")
+            with pytest.raises(ChaincodeRefusalError) as twice:
+                vote(registry["Org1MSP"], expiring.id, 0.7)
+            assert twice.value.code is RefusalCode.ALREADY_VOTED
+            vote(registry["Org3MSP"], expiring.id, 0.79)
+            assert registry["Org1MSP"].decide(expiring.id).status == "ACCEPTED"
     finally:
         network.down(purge=True)

@@ -67,6 +67,8 @@ def imports_of(*args: str) -> dict[str, Any]:
         ("data", "--help"),
         ("data", "check", "--help"),
         ("task", "init", "--help"),
+        ("identity", "enroll", "--help"),
+        ("amb", "profile", "--help"),
     ],
     ids=" ".join,
 )

@@ -229,11 +229,11 @@ def test_an_identity_from_an_unknown_msp_is_refused(
     # Refused by the ledger, not unreachable: the peer does not know the creator's MSP.
     assert evaluated.value.code != grpc.StatusCode.UNAVAILABLE
     assert endorsed.value.code != grpc.StatusCode.UNAVAILABLE
-    if ledger.backend == "fabric":
-        assert evaluated.value.code == grpc.StatusCode.FAILED_PRECONDITION
-        assert "creator org unknown" in evaluated.value.message
-        assert endorsed.value.code == grpc.StatusCode.ABORTED
-        assert any("creator org unknown" in d.message for d in endorsed.value.details)
+    unknown = "access denied: channel [fedledger] creator org unknown, creator is malformed"
+    assert evaluated.value.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert evaluated.value.message.endswith(unknown)
+    assert endorsed.value.code == grpc.StatusCode.ABORTED
+    assert [d.message for d in endorsed.value.details] == [f"error validating proposal: {unknown}"]
 
 
 def test_events_arrive_in_order(ledger: Any, gateway: Gateway, contract: Contract) -> None:

@@ -26,7 +26,7 @@ from fedledger.fabric.gateway import open_channel
 from fedledger.fabric.seek import newest, seek_envelope, specified
 from fedledger.installation import find_installation
 from fedledger.models.synthetic import synthetic_schema
-from fedledger.profile import ConnectionProfile, NodeEndpoint
+from fedledger.profile import ConnectionProfile, OrdererEndpoint
 from fedledger.registry import Policy, open_registry
 
 from .conftest import skip_without_fabric
@@ -76,7 +76,7 @@ def test_an_orderer_that_cannot_be_reached_fails_the_submit_naming_it(
     ledger: Any, signer: SigningIdentity
 ) -> None:
     profile = ledger.profile
-    unreachable = NodeEndpoint("127.0.0.1:1", "orderer9", profile.orderers[0].tls_ca_cert, "X")
+    unreachable = OrdererEndpoint("127.0.0.1:1", "orderer9", profile.orderers[0].tls_ca_cert, "X")
     broken = dataclasses.replace(profile, orderers=(unreachable,))
     with connect(broken, "Org1MSP", protocol="peer") as gateway:
         contract = gateway.network(profile.channel).contract(profile.chaincode)

@@ -303,12 +303,14 @@ def test_proposal_to_three_votes_latency(setup: Setup, ledger: Any) -> None:
 
 
 def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_again(
-    setup: Setup,
+    setup: Setup, ledger: Any
 ) -> None:
     """Whoever can write to the store cannot veto a model: damaged bytes are the store's fault.
 
-    Every validator retries until the deadline and votes nothing; the proposal EXPIRES (never
-    REJECTED); `put` of the intact model repairs the object and the same proposal is reopened.
+    Every validator retries, records an `unavailable` report (counting for nothing) and votes
+    nothing; the proposal EXPIRES (never REJECTED) with a reason naming the members and the
+    fault; `put` of the intact model repairs the object, the same proposal is reopened and the
+    validators' real votes, replacing their reports, accept it.
     """
     genuine = variant(setup.expiring_model)
     sha = hashlib.sha256(genuine).hexdigest()
@@ -326,8 +328,19 @@ def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_agai
         wait_for_line(validator, proposal.id, seen)
     decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
     assert decided.status == "EXPIRED", decided.status_reason
-    assert registry.get_votes(proposal.id) == ()
+    assert decided.status_reason == (
+        "model bytes unavailable to Org1MSP, Org2MSP, Org3MSP (hash_mismatch); "
+        "re-upload the model and propose it again"
+    )
+    assert (decided.tally.cast, decided.tally.unavailable) == (0, 3)
+    reports = registry.get_votes(proposal.id)
+    assert {(v.voter, v.decision, v.score) for v in reports} == {
+        (msp, "unavailable", None) for msp in ORGS
+    }
+    reason = f"hash_mismatch: the stored object has SHA-256 {actual}, not the proposal's {sha}"
+    assert {v.reason for v in reports} == {reason}
     for validator in setup.validators.values():
+        wait_for_line(validator, proposal.id, "reported the model's bytes unavailable")
         wait_for_line(
             validator, proposal.id, "no vote: the deadline passes before the next attempt"
         )
@@ -338,6 +351,8 @@ def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_agai
         f"this validator did not vote on proposal {proposal.id}: it gave up at the deadline "
         f"after {seen}"
     )
+    shown = proposal_show(ledger, proposal.id)
+    assert f"status EXPIRED ({decided.status_reason})" in " ".join(shown.split())
 
     assert setup.store.put(genuine) == uri
     assert setup.store.get(uri, sha) == genuine
@@ -347,7 +362,23 @@ def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_agai
     assert (again.id, again.status) == (proposal.id, "PENDING")
     accepted = wait_decided(setup.registries["Org1MSP"], proposal.id)
     assert accepted.status == "ACCEPTED", accepted.status_reason
-    assert {v.decision for v in registry.get_votes(proposal.id)} == {"approve"}
+    assert accepted.tally.unavailable == 0
+    votes = registry.get_votes(proposal.id)
+    assert {v.decision for v in votes} == {"approve"}
+    assert (accepted.tally.approve, len(votes)) == (3, 3)
+
+
+def proposal_show(ledger: Any, proposal_id: str) -> str:
+    """`fedledger proposal show` as Org1's admin sees it."""
+    from typer.testing import CliRunner
+
+    from fedledger.cli.app import app
+
+    profile = str(ledger.profile.path)
+    args = ["proposal", "show", proposal_id, "--profile", profile, "--org", "Org1MSP"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 def test_a_model_for_a_future_opset_is_rejected_with_the_opset_and_no_local_path(

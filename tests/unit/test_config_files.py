@@ -153,6 +153,10 @@ GATEWAY = {"endpoint": "127.0.0.1:7051", "serverName": "peer0", "tlsCaCert": "pe
             {"retry": {"initialSeconds": 5, "maxSeconds": 1}},
             "retry.maxSeconds must be at least retry.initialSeconds (5.0), got 1.0",
         ),
+        (
+            {"retry": {"modelBytesAttempts": 0}},
+            "retry.modelBytesAttempts must be a whole number >= 1, e.g. 2, got 0",
+        ),
         ({"metrics": {"port": 9464}}, "metrics.port is not a known field (known: address)"),
         (
             {"gateway": {**GATEWAY, "protocol": "legacy"}},
@@ -200,6 +204,7 @@ def test_the_defaults(files: Path) -> None:
     assert sandbox.max_loop_iterations == 100_000
     assert config.limits.sandbox.memory_bytes == 4 * 1024**3
     assert (config.retry.initial_seconds, config.retry.max_seconds) == (0.5, 10.0)
+    assert config.retry.model_bytes_attempts == 5
     assert config.listen.issue_from is not None
     assert config.listen.issue_from.hostnames == ("localhost", "127.0.0.1")
     assert config.state_dir == files / "state"
@@ -319,8 +324,8 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
             "organizations.Org1MSP.peers[0].tlsCaCert: no file at {files}/y.pem",
         ),
         (
-            {**profile_document(), "orderers": [{"endpoint": "o:7050", "serverName": "o"}]},
-            "orderers[0].mspId is missing",
+            {**profile_document(), "orderers": [{"endpoint": "o:7050", "tlsCaCert": "ca.pem"}]},
+            "orderers[0].serverName is missing",
         ),
         (
             {**profile_document(), "endorsementPolicy": "MOST"},

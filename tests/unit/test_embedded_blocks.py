@@ -96,8 +96,9 @@ def test_members_are_recognised_by_their_ca_and_role(material: Path, tmp_path: P
 
     generate_material(tmp_path, [ORG1], ORDERER)
     impostor = Signer.from_msp(OrgLayout.under(tmp_path, ORG1.domain).client.msp, ORG1.msp_id)
-    with pytest.raises(IdentityError, match="does not verify against Org1MSP's CA"):
+    with pytest.raises(IdentityError, match="does not verify against Org1MSP's CA") as forged:
         members.deserialize(impostor.serialized)
+    assert forged.value.unknown_org
     stranger = Signer.from_msp(layout.client.msp, "Org9MSP")
     with pytest.raises(IdentityError, match="'Org9MSP' is not a member") as raised:
         members.deserialize(stranger.serialized)

@@ -7,8 +7,11 @@ import importlib
 import pytest
 import typer
 
+from fedledger import ca
 from fedledger.backends import BackendError
+from fedledger.channelconfig import errors as channelconfig
 from fedledger.cli.failures import PACKAGE_ROOTS, failures, is_package_error
+from fedledger.embedded.channel_config import SubmitterRefusedError
 from fedledger.embedded.errors import (
     ChaincodeNotBuiltError,
     EmbeddedAlreadyRunningError,
@@ -23,6 +26,8 @@ from fedledger.network.errors import AlreadyRunningError, NetworkError
 from fedledger.network.packaging import PackagingError
 from fedledger.network.peercli import CommandError
 from fedledger.network.validators import ValidatorExitedError, ValidatorsSpecError
+from fedledger.orgs.errors import OrgError, OrgFileError, OrgFolderError
+from fedledger.orgs.msp import MspFolderError
 from fedledger.registry.errors import ChaincodeRefusalError, RecordError, RegistryError
 from fedledger.registry.evaluation import SchemaHashMismatchError
 from fedledger.runtime.definition import DefinitionError
@@ -53,6 +58,24 @@ EVALUATE_MODEL_FAULTS = [
 # package root → the public errors that must derive from it
 HIERARCHY: dict[type[Exception], list[type[Exception]]] = {
     BackendError: [],
+    ca.CaError: [
+        ca.CaInputError,
+        ca.CaUnreachableError,
+        ca.CaTlsError,
+        ca.CaResponseError,
+        ca.CaRefusedError,
+        ca.CaAuthenticationError,
+    ],
+    channelconfig.ChannelConfigError: [
+        channelconfig.NoChangeError,
+        channelconfig.MembershipError,
+        channelconfig.UpdateFileError,
+        channelconfig.UpdateRefusedError,
+        channelconfig.PolicyNotSatisfiedError,
+        channelconfig.BroadcastError,
+        SubmitterRefusedError,
+    ],
+    OrgError: [OrgFolderError, OrgFileError, MspFolderError],
     EmbeddedLedgerError: [EmbeddedAlreadyRunningError, ChaincodeNotBuiltError],
     evaluate.EvaluationError: [
         evaluate.ModelFaultError,
@@ -133,6 +156,8 @@ KEPT_BASES: list[tuple[type[Exception], type[Exception]]] = [
     (SchemaValidationError, ValueError),
     (ConfigError, ValueError),
     (RecordError, ValueError),
+    (ca.CaInputError, ValueError),
+    (MspFolderError, ValueError),
 ]
 
 

@@ -26,7 +26,15 @@ from fedledger.evaluate.policy import (
     Rule,
     TaskPolicy,
 )
+from fedledger.registry.records import (
+    COUNTED_DECISIONS,
+    DECISIONS,
+    UNAVAILABLE_FAULTS,
+    Tally,
+)
 from fedledger.schema.task_file import check_policy
+from fedledger.store.errors import HashMismatchError, ModelTooLargeError, ObjectNotFoundError
+from fedledger.validator.errors import ModelBytesUnavailableError
 
 TESTDATA = Path(__file__).resolve().parents[2] / "testdata"
 VECTORS = json.loads((TESTDATA / "policy-vectors.json").read_text("utf-8"))
@@ -85,7 +93,7 @@ def test_the_validator_vetoes_exactly_the_votes_the_chaincode_vetoes(
     vetoes = [
         voter
         for voter, vote in sorted(tally["votes"].items())
-        if vote["decision"] != "abstain"
+        if vote["decision"] in ("approve", "reject")
         and vote["score"] is not None
         and Rule.MAX_REGRESSION in rules.broken(vote["score"], vote["championScore"])
     ]
@@ -138,3 +146,57 @@ def test_policy_bounds_outside_the_metric_range_are_refused_in_the_chaincodes_wo
     )
     assert problems == ([] if case["error"] is None else [case["error"]])
     assert (policy is None) == (case["error"] is not None)
+
+
+def test_the_unavailable_faults_are_the_shared_list_in_its_order() -> None:
+    assert list(UNAVAILABLE_FAULTS) == VECTORS["unavailable"]["faults"]
+
+
+def test_an_unavailable_report_is_a_decision_the_policy_does_not_count() -> None:
+    assert [d for d in DECISIONS if d not in COUNTED_DECISIONS] == ["unavailable"]
+    decisions = {v["decision"] for t in VECTORS["tallies"] for v in t["votes"].values()}
+    assert decisions == set(DECISIONS)
+
+
+@pytest.mark.parametrize(
+    "tally",
+    [
+        t
+        for t in VECTORS["tallies"]
+        if any(v["decision"] == "unavailable" for v in t["votes"].values())
+    ],
+    ids=lambda t: t["name"],
+)
+def test_members_with_an_unavailable_report_count_as_not_voted(tally: dict[str, Any]) -> None:
+    """The chaincode's reasons count the members who voted: the reports are not among them."""
+    counted = sum(1 for v in tally["votes"].values() if v["decision"] in COUNTED_DECISIONS)
+    reason: str = tally["expected"]["reason"]
+    assert f"{counted} of {tally['electorate']} members voted" in reason
+
+
+@pytest.mark.parametrize(
+    "store_error",
+    [
+        HashMismatchError("file:///home/me/store/x", "aa" * 32, "00" * 32),
+        ObjectNotFoundError("s3://key:secret@bucket/x"),
+        ModelTooLargeError("file:///home/me/store/x", 10, 5),
+    ],
+    ids=["hash-mismatch", "missing", "too-large"],
+)
+def test_the_validators_report_starts_with_a_fault_the_chaincode_reads(
+    store_error: Exception,
+) -> None:
+    """Its reason starts with a shared fault followed by ": " and never holds the URI."""
+    error = ModelBytesUnavailableError.of(store_error, "aa" * 32)  # type: ignore[arg-type]
+    readable = {c["reason"] for c in VECTORS["unavailable"]["reasons"] if c["fault"] is not None}
+    assert error.fault in UNAVAILABLE_FAULTS
+    assert error.report_reason.startswith(f"{error.fault}: ")
+    assert any(r.split(":")[0] == error.fault for r in readable)
+    assert "/home/me" not in error.report_reason
+    assert "secret" not in error.report_reason
+
+
+def test_a_tally_written_before_chaincode_0_3_reads_with_no_unavailable_reports() -> None:
+    old = Tally.from_dict({"approve": 1, "reject": 0, "abstain": 0, "votes": {}})
+    new = Tally.from_dict({"approve": 1, "reject": 0, "abstain": 0, "unavailable": 2, "votes": {}})
+    assert (old.unavailable, new.unavailable, new.cast) == (0, 2, 1)

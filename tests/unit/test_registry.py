@@ -707,3 +707,50 @@ def test_every_error_of_the_package_has_one_root() -> None:
     assert issubclass(ChaincodeRefusalError, RegistryError)
     with pytest.raises(RegistryError, match="VoteCast event of transaction tx7: the payload"):
         parse_event(ChaincodeEvent(7, "tx7", "fedledger", "VoteCast", b"{not json"))
+
+
+def test_an_expiry_with_unavailable_reports_reads_with_its_reason_and_count() -> None:
+    """Chaincode 0.3's ProposalDecided: the reason names the reporting members, the tally
+    counts their reports apart; a VoteCast may carry the decision `unavailable`."""
+    reason = (
+        "model bytes unavailable to Org1MSP, Org2MSP (hash_mismatch); "
+        "re-upload the model and propose it again"
+    )
+    decided = parse_event(
+        event(
+            "ProposalDecided",
+            {
+                "taskId": "churn",
+                "proposalId": PID,
+                "modelSha256": SHA,
+                "uri": "file:///x",
+                "status": "EXPIRED",
+                "reason": reason,
+                "decidedAt": "2026-01-02T03:04:07.000Z",
+                "decidedBy": "Org2MSP",
+                "champion": None,
+                "tally": {"approve": 1, "reject": 0, "abstain": 0, "unavailable": 2},
+            },
+        )
+    )
+    assert isinstance(decided, ProposalDecided)
+    assert (decided.status, decided.reason, decided.tally) == (
+        "EXPIRED",
+        reason,
+        EventCounts(1, 0, 0, unavailable=2),
+    )
+    reported = parse_event(
+        event(
+            "VoteCast",
+            {
+                "taskId": "churn",
+                "proposalId": PID,
+                "voter": "Org1MSP",
+                "decision": "unavailable",
+                "score": None,
+                "late": False,
+            },
+        )
+    )
+    assert isinstance(reported, VoteCast)
+    assert (reported.decision, reported.score) == ("unavailable", None)

@@ -142,8 +142,11 @@ def test_model_faults_map_to_status_codes(code: str, status: grpc.StatusCode) ->
 
 
 def test_model_bytes_the_store_cannot_give_are_unavailable_not_the_models_fault() -> None:
-    error = ModelBytesUnavailableError("s3://b/sha256/x", "aa" * 32, None, "no object")
+    error = ModelBytesUnavailableError(
+        "s3://b/sha256/x", "aa" * 32, None, "no object", "object_missing", "no object"
+    )
     assert status_code(error) == grpc.StatusCode.UNAVAILABLE
+    assert error.report_reason == "object_missing: no object"
     assert str(error) == (
         f"model bytes unavailable: s3://b/sha256/x holds no object, expected SHA-256 {'aa' * 32}; "
         "putting the intact model in the store again repairs it"

@@ -211,6 +211,8 @@ class FakeLedger:
             raise refusal(self.cast_refusal, SubmitError)
         cast = json.loads(str(args[0]))
         vote = vote_record(cast)
+        # As the chaincode: an unavailable report is replaced by the voter's next record.
+        self.votes = [v for v in self.votes if v["proposalId"] != cast["proposalId"]]
         self.votes.append(vote)
         proposal = self.proposals[cast["proposalId"]]
         return json.dumps({"vote": vote, "proposal": proposal}).encode()
@@ -460,29 +462,38 @@ def test_a_uri_the_store_refuses_is_rejected_with_the_worst_score(built: Built) 
 
 
 @pytest.mark.parametrize(
-    ("fault", "seen"),
+    ("fault", "seen", "reason"),
     [
         (
             HashMismatchError(URI, SHA, "00" * 32),
             f"holds SHA-256 {'00' * 32}, expected SHA-256 {SHA}",
+            f"hash_mismatch: the stored object has SHA-256 {'00' * 32}, not the proposal's {SHA}",
         ),
-        (ObjectNotFoundError(URI), f"holds no object, expected SHA-256 {SHA}"),
+        (
+            ObjectNotFoundError(URI),
+            f"holds no object, expected SHA-256 {SHA}",
+            "object_missing: the store has no object at the proposal's URI",
+        ),
         (
             ModelTooLargeError(URI, 10**9, 10**8),
             "holds an object over the 100000000-byte limit, larger than the proposed model, "
             f"expected SHA-256 {SHA}",
+            "unreadable: the stored object is over the 100000000-byte limit, larger than the model",
         ),
     ],
     ids=["hash-mismatch", "missing", "larger-than-proposed"],
 )
 def test_bytes_the_store_damaged_are_never_the_models_fault(
-    built: Built, fault: Exception, seen: str
+    built: Built, fault: Exception, seen: str, reason: str
 ) -> None:
-    """Retried like any fault of ours; no vote at the deadline, saying what was seen."""
+    """Retried like any fault of ours; at the deadline an unavailable report, which counts for
+    nothing and names the fault without the URI, and no vote, saying what was seen."""
     built.ledger.proposals[PID] = proposal_record(deadline=stamp(NOW + timedelta(seconds=1)))
     built.store.fault = fault
     assert built.vote() == Outcome.GAVE_UP
-    assert built.ledger.votes == []
+    assert [
+        (v["decision"], v["metrics"], v["holdoutRows"], v["reason"]) for v in built.ledger.votes
+    ] == [("unavailable", {}, 0, reason)]
     assert built.evaluator.calls == []
     assert (built.errors("model_bytes_unavailable"), built.errors("gave_up")) == (1.0, 1.0)
     with pytest.raises(NotFoundError) as info:
@@ -492,6 +503,75 @@ def test_bytes_the_store_damaged_are_never_the_models_fault(
         f"model bytes unavailable: {URI} {seen}; putting the intact model in the store again "
         "repairs it"
     )
+
+
+def fail_then_serve(store: FakeStore, faults: list[Exception]) -> None:
+    """The store raises each of `faults` in turn, then serves the model."""
+    original = store.get
+
+    def get(uri: str, expected_sha256: str) -> bytes:
+        if faults:
+            raise faults.pop(0)
+        return original(uri, expected_sha256)
+
+    store.get = get  # type: ignore[method-assign]
+
+
+def test_bytes_unavailable_attempts_in_a_row_are_reported_once_then_the_real_vote_replaces_it(
+    built: Built,
+) -> None:
+    voter = built.service.parts.watcher.voter
+    voter.retry = RetryConfig(initial_seconds=0.01, max_seconds=0.01, model_bytes_attempts=2)
+    casts: list[str] = []
+    original = built.ledger.submit
+
+    def recording(function: str, args: Sequence[Argument] = ()) -> bytes:
+        if function == "CastVote":
+            casts.append(json.loads(str(args[0]))["decision"])
+        return original(function, args)
+
+    built.ledger.submit = recording  # type: ignore[method-assign]
+    missing = ObjectNotFoundError(URI)
+    fail_then_serve(built.store, [missing, missing, missing, missing])
+    assert built.vote() == Outcome.VOTED
+    assert casts == ["unavailable", "approve"]
+    assert [v["decision"] for v in built.ledger.votes] == ["approve"]
+    assert built.errors("model_bytes_unavailable") == 4.0
+    counted = built.service.metrics.registry.get_sample_value(
+        "fedledger_validator_votes_total", {"decision": "unavailable"}
+    )
+    assert counted == 1.0
+
+
+def test_other_faults_between_bytes_faults_restart_the_count(built: Built) -> None:
+    voter = built.service.parts.watcher.voter
+    voter.retry = RetryConfig(initial_seconds=0.01, max_seconds=0.01, model_bytes_attempts=2)
+    missing = ObjectNotFoundError(URI)
+    down = StoreUnavailableError("connection refused")
+    fail_then_serve(built.store, [missing, down, missing, down])
+    assert built.vote() == Outcome.VOTED
+    assert [v["decision"] for v in built.ledger.votes] == ["approve"]
+
+
+def test_a_decided_proposal_gets_no_unavailable_report(built: Built) -> None:
+    built.service.parts.watcher.voter.retry = RetryConfig(0.01, 0.01, model_bytes_attempts=1)
+    built.ledger.proposals[PID] = proposal_record(status="EXPIRED")
+    built.store.fault = HashMismatchError(URI, SHA, "00" * 32)
+    assert built.vote() == Outcome.GAVE_UP
+    assert built.ledger.votes == []
+
+
+def test_an_unavailable_report_the_chaincode_refuses_is_logged_and_the_voter_goes_on(
+    built: Built,
+) -> None:
+    built.service.parts.watcher.voter.retry = RetryConfig(0.01, 0.01, model_bytes_attempts=1)
+    built.ledger.cast_refusal = "decision must be one of approve, reject, abstain, got x"
+    missing = ObjectNotFoundError(URI)
+    fail_then_serve(built.store, [missing, missing])
+    # An older chaincode has no unavailable reports (its refusal carries no known code): the
+    # voter retries the bytes and casts its real vote, which this ledger refuses too.
+    assert built.vote() == Outcome.REFUSED
+    assert built.ledger.votes == []
 
 
 def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
@@ -510,6 +590,14 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
     [
         (lambda b: None, Outcome.VOTED),
         (lambda b: b.ledger.votes.append(vote_record(CAST)), Outcome.ALREADY_VOTED),
+        (
+            lambda b: b.ledger.votes.append(
+                vote_record(
+                    CAST | {"decision": "unavailable", "metrics": {}, "reason": "unreadable"}
+                )
+            ),
+            Outcome.VOTED,
+        ),
         (
             lambda b: b.ledger.proposals.update({PID: proposal_record(electorate=["Org2MSP"])}),
             Outcome.NOT_IN_ELECTORATE,
@@ -598,6 +686,7 @@ def test_a_schema_the_chaincode_hashes_otherwise_is_our_fault_not_the_models(
     ids=[
         "pending",
         "our-vote-on-the-ledger",
+        "our-unavailable-report-on-the-ledger",
         "not-in-electorate",
         "deadline-passed",
         "decided",

@@ -144,6 +144,8 @@ def _task(task: Task, previous: Any) -> Classified:
 def _proposal(proposal: Proposal, previous: Any) -> Classified:
     counts = proposal.tally
     tally = f"approve {counts.approve} reject {counts.reject} abstain {counts.abstain}"
+    if counts.unavailable:  # reports that count for nothing (chaincode 0.3)
+        tally += f" unavailable {counts.unavailable}"
     if not isinstance(previous, Proposal):
         return "submitted", proposal.proposer, proposal.status, f"model {proposal.model_sha256}"
     if proposal.status == "PENDING":

@@ -38,7 +38,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "validator_app",
         "Run and inspect this organisation's validator.",
     ),
-    "chaincode": ("fedledger.cli.chaincode", "chaincode_app", "Package the chaincode."),
+    "chaincode": (
+        "fedledger.cli.chaincode",
+        "chaincode_app",
+        "Package the chaincode and run it as a service.",
+    ),
+    "deploy": (
+        "fedledger.cli.deploy",
+        "deploy",
+        "Install, approve and (with --commit) commit the chaincode as one organisation.",
+    ),
     "ledger": ("fedledger.cli.ledger", "ledger_app", "Inspect the embedded ledger."),
     "task": ("fedledger.cli.tasks", "task_app", "Create and inspect tasks."),
     "propose": (
@@ -78,10 +87,30 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "store_app",
         "Verify the model store and remove the objects no proposal refers to.",
     ),
+    "org": (
+        "fedledger.cli.org",
+        "org_app",
+        "Create one organisation's material and export its public part.",
+    ),
+    "channel": (
+        "fedledger.cli.channel",
+        "channel_app",
+        "Show the channel and add or remove organisations by signed configuration updates.",
+    ),
     "audit": (
         "fedledger.cli.audit",
         "audit_app",
         "Export a task's complete history and verify an export against the ledger.",
+    ),
+    "identity": (
+        "fedledger.cli.identity",
+        "identity_app",
+        "Enrol and register identities with a Fabric CA.",
+    ),
+    "amb": (
+        "fedledger.cli.amb",
+        "amb_app",
+        "Run a consortium on AWS Managed Blockchain: network, members, peer nodes, profile.",
     ),
 }
 

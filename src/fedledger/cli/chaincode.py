@@ -1,4 +1,4 @@
-"""`fedledger chaincode`: package the chaincode for any Fabric network."""
+"""`fedledger chaincode`: package the chaincode for any Fabric network, and run it as a service."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 
-from fedledger.cli.failures import console
-from fedledger.network.packaging import package_ccaas, package_node
+from fedledger.cli.failures import console, fail
+from fedledger.network.packaging import PEER_FILLED_ADDRESS, package_ccaas, package_node
 from fedledger.runtime.definition import NetworkDefinition
 
-chaincode_app = typer.Typer(help="Package the chaincode.", no_args_is_help=True)
+chaincode_app = typer.Typer(
+    help="Package the chaincode and run it as a service.", no_args_is_help=True
+)
 
 
 class PackageType(StrEnum):
@@ -33,10 +35,47 @@ def package(
     ] = PackageType.ccaas,
     source: Annotated[Path | None, typer.Option(help="The chaincode project.")] = None,
     name: Annotated[str, typer.Option(help="Chaincode name (label prefix).")] = "fedledger",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="ccaas: host:port where the peer reaches the chaincode service (default: the "
+            "address fedledger's own peers fill in)."
+        ),
+    ] = None,
 ) -> None:
     """Write a lifecycle package and print its package id."""
     folder = source or NetworkDefinition.load().chaincode_source
-    build = package_ccaas if type_ is PackageType.ccaas else package_node
-    built = build(folder, name, out)
+    if type_ is PackageType.ccaas:
+        built = package_ccaas(folder, name, out, address or PEER_FILLED_ADDRESS)
+    else:
+        built = package_node(folder, name, out)
     console.print(f"wrote {built.path}")
     typer.echo(built.package_id)
+
+
+@chaincode_app.command()
+def serve(
+    package_id: Annotated[str, typer.Option(help="The package id the peer knows this service by.")],
+    address: Annotated[
+        str, typer.Option(help="host:port to listen on, as the package's connection.json says.")
+    ],
+    source: Annotated[Path | None, typer.Option(help="The chaincode project.")] = None,
+) -> None:
+    """Run the chaincode as a service for a peer, in the foreground, until interrupted."""
+    import os
+    import shutil
+
+    from fedledger.runtime.chaincode_server import chaincode_server, chaincode_server_command
+
+    folder = source or NetworkDefinition.load().chaincode_source
+    node = shutil.which("node")
+    if node is None:
+        fail("`node` is not on PATH: the chaincode service runs on Node.js 18 or later")
+    if not chaincode_server(folder).exists():
+        fail(f"the chaincode in {folder} is not installed: run `npm ci && npm run build` there")
+    command = chaincode_server_command(node, folder, address, package_id)
+    console.print(f"chaincode service {package_id} listening on {address}")
+    # The shim finds the contract through the package.json of its working folder. The service
+    # replaces this process, so the operator's signals reach the shim directly.
+    os.chdir(folder)
+    os.execv(node, command)  # noqa: S606

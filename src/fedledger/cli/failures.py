@@ -23,15 +23,19 @@ console = Console(stderr=True, soft_wrap=True)
 # imported: an error of a module that was never imported cannot be in flight, and importing
 # them all would load gRPC and the ledger's protocols into commands that never use them.
 PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
+    ("fedledger.amb.errors", "AmbError"),
     ("fedledger.audit.errors", "AuditError"),
     ("fedledger.backends", "BackendError"),
+    ("fedledger.ca.errors", "CaError"),
+    ("fedledger.channelconfig.errors", "ChannelConfigError"),
+    ("fedledger.deploy.errors", "DeployError"),
     ("fedledger.embedded.errors", "EmbeddedLedgerError"),
     ("fedledger.evaluate.errors", "EvaluationError"),
     ("fedledger.fabric.errors", "FabricError"),
     ("fedledger.installation.errors", "InstallationError"),
     ("fedledger.models.errors", "ModelError"),
     ("fedledger.network.errors", "NetworkError"),
-    ("fedledger.orgs.msp", "MspFolderError"),
+    ("fedledger.orgs.errors", "OrgError"),
     ("fedledger.profile", "ProfileError"),
     ("fedledger.registry.errors", "RegistryError"),
     ("fedledger.runtime.errors", "RuntimeLayerError"),

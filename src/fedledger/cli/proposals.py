@@ -157,6 +157,7 @@ def show(
         out.print(
             f"  {state.transaction_id[:12]}…  {state.status:9} approve {tally.approve} "
             f"reject {tally.reject} abstain {tally.abstain}"
+            + (f" unavailable {tally.unavailable}" if tally.unavailable else "")
         )
 
 

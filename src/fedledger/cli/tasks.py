@@ -266,6 +266,8 @@ def scores(
 def _cell(vote: Vote | None) -> str:
     if vote is None:
         return "-"
+    if vote.decision == "unavailable":  # no score: the model's bytes never reached it
+        return "unavailable"
     if vote.decision == "abstain" or vote.score is None:
         return "abstain"
     return f"{vote.score:.4f}" + (" reject" if vote.decision == "reject" else "")

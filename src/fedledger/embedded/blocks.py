@@ -3,19 +3,18 @@
 The header hash is SHA-256 of the ASN.1 DER encoding of SEQUENCE { number INTEGER,
 previous_hash OCTET STRING, data_hash OCTET STRING } (protoutil.BlockHeaderBytes); the data
 hash is SHA-256 of the envelopes concatenated (protoutil.ComputeBlockDataHash). Metadata has
-Fabric's five slots: the orderer's signature over the header, the (deprecated) last config, the
-transaction validation codes, the orderer metadata and the commit hash.
+Fabric's five slots: the orderer's signature over the header (with the number of the last config
+block, where Fabric 2 readers look for it), the (deprecated, empty) last config, the transaction
+validation codes, the orderer metadata and the commit hash.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 
-from cryptography import x509
 from fabric_protos.common import common_pb2, configtx_pb2
-from fabric_protos.msp import msp_config_pb2
-from fabric_protos.orderer import configuration_pb2 as orderer_config
 from google.protobuf import timestamp_pb2
 
 from fedledger.embedded.identity import Signer
@@ -63,6 +62,7 @@ def build_block(
     codes: Sequence[int],
     orderer: Signer,
     nonce: bytes,
+    last_config: int = 0,
 ) -> common_pb2.Block:
     block = common_pb2.Block()
     block.header.number = number
@@ -70,15 +70,17 @@ def build_block(
     block.header.data_hash = data_hash(envelopes)
     block.data.data.extend(envelopes)
     slots = [b""] * METADATA_SLOTS
-    slots[common_pb2.SIGNATURES] = _signatures(block.header, orderer, nonce)
+    slots[common_pb2.SIGNATURES] = _signatures(block.header, orderer, nonce, last_config)
     slots[common_pb2.TRANSACTIONS_FILTER] = bytes(codes)
     block.metadata.metadata.extend(slots)
     return block
 
 
-def _signatures(header: common_pb2.BlockHeader, orderer: Signer, nonce: bytes) -> bytes:
+def _signatures(
+    header: common_pb2.BlockHeader, orderer: Signer, nonce: bytes, last_config: int
+) -> bytes:
     value = common_pb2.OrdererBlockMetadata(
-        last_config=common_pb2.LastConfig(index=0)
+        last_config=common_pb2.LastConfig(index=last_config)
     ).SerializeToString()
     signature_header = common_pb2.SignatureHeader(
         creator=orderer.serialized, nonce=nonce
@@ -93,66 +95,33 @@ def _signatures(header: common_pb2.BlockHeader, orderer: Signer, nonce: bytes) -
     return metadata.SerializeToString()  # type: ignore[no-any-return]
 
 
-def _msp_value(msp_id: str, ca: x509.Certificate, tlsca: x509.Certificate) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    def ou(unit: str, ca_pem: bytes) -> msp_config_pb2.FabricOUIdentifier:
-        return msp_config_pb2.FabricOUIdentifier(
-            certificate=ca_pem, organizational_unit_identifier=unit
-        )
-
-    ca_pem = ca.public_bytes(Encoding.PEM)
-    config = msp_config_pb2.FabricMSPConfig(
-        name=msp_id,
-        root_certs=[ca_pem],
-        tls_root_certs=[tlsca.public_bytes(Encoding.PEM)],
-        fabric_node_ous=msp_config_pb2.FabricNodeOUs(
-            enable=True,
-            client_ou_identifier=ou("client", ca_pem),
-            peer_ou_identifier=ou("peer", ca_pem),
-            admin_ou_identifier=ou("admin", ca_pem),
-            orderer_ou_identifier=ou("orderer", ca_pem),
-        ),
-        crypto_config=msp_config_pb2.FabricCryptoConfig(
-            signature_hash_family="SHA2", identity_identifier_hash_function="SHA256"
-        ),
-    )
-    return msp_config_pb2.MSPConfig(type=0, config=config.SerializeToString()).SerializeToString()  # type: ignore[no-any-return]
-
-
-def genesis_envelope(
+def config_envelope(
     channel: str,
-    members: dict[str, tuple[x509.Certificate, x509.Certificate]],
-    orderer_msp: tuple[str, x509.Certificate, x509.Certificate],
-    batch_timeout: float,
-    max_message_count: int,
+    config: configtx_pb2.Config,
     now: timestamp_pb2.Timestamp,
+    last_update: common_pb2.Envelope | None = None,
+    orderer: Signer | None = None,
 ) -> bytes:
-    """A CONFIG envelope naming the members' CAs and the batch settings, as block 0 holds."""
-    channel_group = configtx_pb2.ConfigGroup()
-    application = channel_group.groups["Application"]
-    for msp_id, (ca, tlsca) in members.items():
-        application.groups[msp_id].values["MSP"].value = _msp_value(msp_id, ca, tlsca)
-    ordering = channel_group.groups["Orderer"]
-    msp_id, ca, tlsca = orderer_msp
-    ordering.groups[msp_id].values["MSP"].value = _msp_value(msp_id, ca, tlsca)
-    ordering.values["BatchSize"].value = orderer_config.BatchSize(
-        max_message_count=max_message_count,
-        absolute_max_bytes=100 * 1024 * 1024,
-        preferred_max_bytes=2 * 1024 * 1024,
-    ).SerializeToString()
-    ordering.values["BatchTimeout"].value = orderer_config.BatchTimeout(
-        timeout=f"{round(batch_timeout * 1000)}ms"
-    ).SerializeToString()
-    config = configtx_pb2.ConfigEnvelope(config=configtx_pb2.Config(channel_group=channel_group))
+    """A CONFIG envelope holding the whole configuration, as a config block holds it: unsigned
+    for block 0; for a later block, carrying the CONFIG_UPDATE it applies and signed by the
+    orderer that applied it."""
+    envelope = configtx_pb2.ConfigEnvelope(config=config)
+    if last_update is not None:
+        envelope.last_update.CopyFrom(last_update)
     channel_header = common_pb2.ChannelHeader(
         type=common_pb2.CONFIG, channel_id=channel, timestamp=now
     )
+    signature_header = common_pb2.SignatureHeader()
+    if orderer is not None:
+        signature_header = common_pb2.SignatureHeader(
+            creator=orderer.serialized, nonce=os.urandom(24)
+        )
     payload = common_pb2.Payload(
         header=common_pb2.Header(
             channel_header=channel_header.SerializeToString(),
-            signature_header=common_pb2.SignatureHeader().SerializeToString(),
+            signature_header=signature_header.SerializeToString(),
         ),
-        data=config.SerializeToString(),
-    )
-    return common_pb2.Envelope(payload=payload.SerializeToString()).SerializeToString()  # type: ignore[no-any-return]
+        data=envelope.SerializeToString(),
+    ).SerializeToString()
+    signature = orderer.sign(payload) if orderer is not None else b""
+    return common_pb2.Envelope(payload=payload, signature=signature).SerializeToString()  # type: ignore[no-any-return]

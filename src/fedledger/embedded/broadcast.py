@@ -1,56 +1,56 @@
-"""The orderer's Broadcast service: endorsed transactions into the same ordering queue.
+"""The orderer's Broadcast service (`orderer.AtomicBroadcast/Broadcast`) on the embedded ledger.
 
-The Gateway's Submit and `AtomicBroadcast/Broadcast` end in the same place, the block cutter;
-Broadcast answers each envelope with a status as Fabric's orderer does: SUCCESS once it is
-queued, BAD_REQUEST for a malformed envelope, NOT_FOUND for another channel, FORBIDDEN for a
-creator who may not write to the channel.
+A thin servicer: each envelope on the stream gets one BroadcastResponse, in order. It reads the
+channel header, refuses another channel (NOT_FOUND, as Fabric's orderer) and hands the envelope
+to the handler registered for its header type; a type with no handler is a BAD_REQUEST. Each
+kind of transaction (CONFIG_UPDATE here) brings its own handler from its own module.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
-import grpc
-import structlog
 from fabric_protos.common import common_pb2
 from fabric_protos.orderer import ab_pb2, ab_pb2_grpc
-from fabric_protos.peer import transaction_pb2
+from google.protobuf.message import DecodeError
 
-from fedledger.embedded.gateway import Ledger
-from fedledger.embedded.messages import MessageError, check_envelope
-
-log = structlog.get_logger("fedledger.embedded.broadcast")
-
-_STATUS_OF_CODE = {
-    transaction_pb2.BAD_PAYLOAD: common_pb2.Status.BAD_REQUEST,
-    transaction_pb2.UNKNOWN_TX_TYPE: common_pb2.Status.BAD_REQUEST,
-    transaction_pb2.TARGET_CHAIN_NOT_FOUND: common_pb2.Status.NOT_FOUND,
-}
+Handler = Callable[[common_pb2.Envelope, common_pb2.Payload], Awaitable[ab_pb2.BroadcastResponse]]
 
 
 class BroadcastServicer(ab_pb2_grpc.AtomicBroadcastServicer):  # type: ignore[misc]
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+    def __init__(self, channel: str, handlers: Mapping[int, Handler]) -> None:
+        self.channel = channel
+        self.handlers = dict(handlers)
 
-    async def Broadcast(  # noqa: N802 (gRPC method name)
-        self,
-        request_iterator: AsyncIterator[common_pb2.Envelope],
-        context: grpc.aio.ServicerContext[object, object],
+    async def Broadcast(  # noqa: N802 - the gRPC method's name
+        self, request_iterator: AsyncIterator[common_pb2.Envelope], context: Any
     ) -> AsyncIterator[ab_pb2.BroadcastResponse]:
         async for envelope in request_iterator:
-            yield self._order(envelope)
+            yield await self.one(envelope)
 
-    def _order(self, envelope: common_pb2.Envelope) -> ab_pb2.BroadcastResponse:
-        ledger = self.ledger
-        if not envelope.signature:
-            return ab_pb2.BroadcastResponse(
-                status=common_pb2.Status.BAD_REQUEST, info="the envelope must be signed"
-            )
+    async def one(self, envelope: common_pb2.Envelope) -> ab_pb2.BroadcastResponse:
+        """The response to one broadcast envelope."""
         try:
-            check_envelope(envelope, ledger.config.channel, ledger.members)
-        except MessageError as error:
-            status = _STATUS_OF_CODE.get(error.code, common_pb2.Status.FORBIDDEN)
-            log.info("broadcast refused", status=common_pb2.Status.Name(status), reason=str(error))
-            return ab_pb2.BroadcastResponse(status=status, info=str(error))
-        ledger.cutter.enqueue(envelope.SerializeToString())
-        return ab_pb2.BroadcastResponse(status=common_pb2.Status.SUCCESS)
+            payload = common_pb2.Payload.FromString(envelope.payload)
+            header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+        except DecodeError:
+            return ab_pb2.BroadcastResponse(
+                status=common_pb2.BAD_REQUEST, info="the envelope's payload is not a Payload"
+            )
+        if header.channel_id != self.channel:
+            return ab_pb2.BroadcastResponse(
+                status=common_pb2.NOT_FOUND, info=f"channel {header.channel_id!r} not found"
+            )
+        handler = self.handlers.get(header.type)
+        if handler is None:
+            kind = (
+                common_pb2.HeaderType.Name(header.type)
+                if header.type in common_pb2.HeaderType.values()
+                else str(header.type)
+            )
+            return ab_pb2.BroadcastResponse(
+                status=common_pb2.BAD_REQUEST,
+                info=f"this ledger's orderer does not accept {kind} messages",
+            )
+        return await handler(envelope, payload)

@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
-from cryptography import x509
 from fabric_protos.common import common_pb2
 from fabric_protos.peer import transaction_pb2
 from google.protobuf import timestamp_pb2
 
-from fedledger.embedded.blocks import build_block, genesis_envelope, header_hash
+from fedledger.channelconfig.envelopes import last_config_index
+from fedledger.channelconfig.genesis import OrgMaterial, channel_config
+from fedledger.embedded.blocks import build_block, config_envelope, header_hash
 from fedledger.embedded.config import EmbeddedConfig
 from fedledger.embedded.identity import Signer
 from fedledger.embedded.store import Event, Store, StoredBlock, TxRecord, Write
 from fedledger.embedded.validator import VALID, BlockUpdates, Candidate, Validator
 
 log = structlog.get_logger("fedledger.embedded.committer")
+LOCALHOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,11 @@ class Committer:
         self.validator = validator
         self.orderer = orderer
         self.notifier = notifier
+        # Transaction blocks and config blocks are cut by different tasks; one at a time
+        # appends to the chain.
+        self._append = threading.Lock()
+        last = store.last_block()
+        self.last_config = last_config_index(common_pb2.Block.FromString(last.block)) if last else 0
 
     def ensure_genesis(self, genesis: bytes) -> None:
         if self.store.height() > 0:
@@ -100,13 +108,34 @@ class Committer:
         self.store.commit_block(_stored(block), [], [], [])
         self.notifier.height = 1
 
+    async def commit_config(self, envelope: bytes) -> int:
+        """Append a block holding only the CONFIG envelope, as an orderer cuts one; return its
+        number. Blocks after it name it as their last config."""
+        number = await asyncio.to_thread(self._commit_config, envelope)
+        await self.notifier.committed(number, [])
+        return number
+
+    def _commit_config(self, envelope: bytes) -> int:
+        with self._append:
+            last = self.store.last_block()
+            assert last is not None, "the genesis block is written at start-up"
+            number = last.number + 1
+            block = build_block(
+                number, last.header_hash, [envelope], [VALID], self.orderer, os.urandom(24), number
+            )
+            self.store.commit_block(_stored(block), [], [], [])
+            self.last_config = number
+            return number
+
     async def commit(self, envelopes: list[bytes]) -> None:
         number, committed = await asyncio.to_thread(self._check_and_commit, envelopes)
         await self.notifier.committed(number, committed)
 
     def _check_and_commit(self, envelopes: list[bytes]) -> tuple[int, list[CommittedTx]]:
         """One thread hop per block: the stateless checks, then the commit."""
-        return self._commit(envelopes, [self.validator.check(e) for e in envelopes])
+        candidates = [self.validator.check(e) for e in envelopes]
+        with self._append:
+            return self._commit(envelopes, candidates)
 
     def _commit(
         self, envelopes: list[bytes], candidates: list[Candidate]
@@ -150,7 +179,13 @@ class Committer:
                     )
                 )
         block = build_block(
-            number, last.header_hash, envelopes, codes, self.orderer, os.urandom(24)
+            number,
+            last.header_hash,
+            envelopes,
+            codes,
+            self.orderer,
+            os.urandom(24),
+            self.last_config,
         )
         self.store.commit_block(_stored(block), records, writes, events)
         return number, [CommittedTx(r.txid, r.code) for r in records]
@@ -183,26 +218,32 @@ def _stored(block: common_pb2.Block) -> StoredBlock:
 
 
 def genesis(config: EmbeddedConfig, crypto: Path) -> bytes:
-    """Block 0's configuration envelope, built from the organisation material."""
-
-    def load(path: Path) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(path.read_bytes())
-
-    members = {}
+    """Block 0's configuration envelope: the whole channel configuration, built from the
+    organisation material. Every member's anchor peer is its Gateway endpoint; ordering
+    (Broadcast) is served on each of them, the first is the one the configuration names."""
+    ordering_port = config.members[0].gateway_port
+    members = []
     for org in config.members:
         layout = config.org_layout(crypto, org)
-        members[org.msp_id] = (load(layout.ca_cert), load(layout.tlsca_cert))
-    orderer = config.orderer_layout(crypto)
+        members.append(
+            OrgMaterial(
+                org.msp_id,
+                layout.ca_cert.read_bytes(),
+                layout.tlsca_cert.read_bytes(),
+                ((LOCALHOST, org.gateway_port),),
+            )
+        )
+    orderer_layout = config.orderer_layout(crypto)
+    orderer = OrgMaterial(
+        config.orderer_msp_id,
+        orderer_layout.ca_cert.read_bytes(),
+        orderer_layout.tlsca_cert.read_bytes(),
+        ((LOCALHOST, ordering_port),),
+    )
     now = timestamp_pb2.Timestamp()
     now.GetCurrentTime()
-    return genesis_envelope(
-        config.channel,
-        members,
-        (config.orderer_msp_id, load(orderer.ca_cert), load(orderer.tlsca_cert)),
-        config.batch_timeout,
-        config.max_message_count,
-        now,
-    )
+    channel = channel_config(members, orderer, config.batch_timeout, config.max_message_count)
+    return config_envelope(config.channel, channel, now)
 
 
 def _writes(

@@ -88,8 +88,6 @@ class EmbeddedConfig:
     # The shortest interval between a client's keepalive pings that the Gateway servers accept
     # (Fabric's peer.keepalive.minInterval); quicker pings get the connection closed.
     keepalive_min_interval: float = 60.0  # fabric.gateway.PEER_MIN_PING_INTERVAL
-    # Where the orderer's Broadcast service listens (orderer 0's port); 0: not served.
-    orderer_port: int = 0
 
     @classmethod
     def from_definition(cls, definition: NetworkDefinition) -> EmbeddedConfig:
@@ -107,17 +105,7 @@ class EmbeddedConfig:
                 OrgConfig(m.msp_id, m.domain, definition.peer_ports(k).listen)
                 for k, m in enumerate(definition.members)
             ),
-            orderer_port=definition.orderer_ports(0).listen,
         )
-
-    @property
-    def endorsement_quorum(self) -> int:
-        """A majority of member organisations, as Fabric's default MAJORITY Endorsement policy."""
-        return len(self.members) // 2 + 1
-
-    @property
-    def orderer_name(self) -> str:
-        return f"orderer0.{self.orderer_domain}"
 
     @property
     def chaincode_id(self) -> str:

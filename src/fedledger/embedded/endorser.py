@@ -128,7 +128,9 @@ class Endorser:
         return Simulation(proposal, outcome.response, payload.SerializeToString())
 
     def endorsing_orgs(self, local: str, requested: list[str]) -> list[str]:
-        """The orgs named by the client, or the local org and others up to a majority.
+        """The orgs named by the client, or the local org and others up to a majority of the
+        channel's current members (only members' peers endorse: a removed organisation's peer
+        is left out, an added organisation without a peer here cannot be chosen).
 
         Raises ProposalRefusedError naming any organisation not in the channel.
         """
@@ -139,8 +141,9 @@ class Endorser:
                     f"failed to find any endorsing peers for org(s): {', '.join(unknown)}"
                 )
             return list(dict.fromkeys(requested))
-        others = [m for m in self.peers if m != local]
-        return [local, *others][: self.config.endorsement_quorum]
+        members = set(self.members.msp_ids)
+        candidates = [m for m in dict.fromkeys([local, *self.peers]) if m in members]
+        return candidates[: self.members.endorsement_quorum]
 
     def endorse(self, simulation: Simulation, orgs: list[str]) -> common_pb2.Envelope:
         """Sign the simulation result as each org's peer; assemble the unsigned transaction."""

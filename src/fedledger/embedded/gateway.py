@@ -91,10 +91,15 @@ class GatewayServicer(gateway_pb2_grpc.GatewayServicer):  # type: ignore[misc]
         try:
             proposal = endorser.check(request_proposal)
         except ProposalRefusedError as error:
-            message = f"{stage} call to endorser returned error: {error}"
-            await _abort(
-                context, grpc.StatusCode.FAILED_PRECONDITION, message, [self._detail(str(error))]
-            )
+            # As Fabric's Gateway: Evaluate names the endorser's refusal; Endorse reports every
+            # failed endorser the same way, in the details.
+            if stage == "evaluate":
+                code = grpc.StatusCode.FAILED_PRECONDITION
+                message = f"evaluate call to endorser returned error: {error}"
+            else:
+                code = grpc.StatusCode.ABORTED
+                message = "failed to endorse transaction, see attached details for more info"
+            await _abort(context, code, message, [self._detail(str(error))])
         try:
             return await endorser.simulate(proposal)
         except SimulationFailedError as error:

@@ -36,8 +36,10 @@ ROLES = frozenset({"client", "peer", "admin", "orderer"})
 class IdentityError(ValueError):
     """An identity or signature a peer would refuse; the message says why.
 
-    `unknown_org` marks what Fabric cannot even deserialize (not a serialized identity, or an
-    MSP that is not a member), which it reports differently from an invalid member identity.
+    `unknown_org` marks what Fabric cannot even deserialize (not a serialized identity, an MSP
+    that is not a member, or a certificate the named MSP's CAs did not issue: Fabric's
+    deserializer builds the certificate's validation chain), which it reports differently from
+    an invalid member identity.
     """
 
     def __init__(self, message: str, *, unknown_org: bool = False) -> None:
@@ -147,9 +149,26 @@ class MemberRegistry:
     def from_pem_files(cls, ca_files: dict[str, Path]) -> MemberRegistry:
         return cls({m: x509.load_pem_x509_certificate(p.read_bytes()) for m, p in ca_files.items()})
 
+    @classmethod
+    def from_pem(cls, ca_certificates: dict[str, bytes]) -> MemberRegistry:
+        return cls({m: x509.load_pem_x509_certificate(pem) for m, pem in ca_certificates.items()})
+
     @property
     def msp_ids(self) -> list[str]:
         return list(self._cas)
+
+    @property
+    def endorsement_quorum(self) -> int:
+        """A majority of the channel's member organisations: Fabric's default MAJORITY
+        Endorsement, over the configuration in force (it grows when an organisation joins)."""
+        return len(self._cas) // 2 + 1
+
+    def replace(self, ca_certificates: dict[str, bytes]) -> None:
+        """Make the organisations of these CAs (PEM, by MSP ID) the members, as a new channel
+        configuration does: identities of an organisation removed stop verifying at once."""
+        cas = {m: x509.load_pem_x509_certificate(pem) for m, pem in ca_certificates.items()}
+        self._cas = cas
+        self._cache = {}
 
     def deserialize(self, serialized: bytes, now: dt.datetime | None = None) -> Identity:
         cached = self._cache.get(serialized)
@@ -182,13 +201,14 @@ class MemberRegistry:
             certificate = x509.load_pem_x509_certificate(message.id_bytes)
         except ValueError:
             raise IdentityError(
-                f"the {message.mspid} identity does not hold a PEM certificate"
+                f"the {message.mspid} identity does not hold a PEM certificate", unknown_org=True
             ) from None
         subject = certificate.subject.rfc4514_string()
         if certificate.issuer != ca.subject:
             raise IdentityError(
                 f"certificate {subject} was not issued by {message.mspid}'s CA "
-                f"({ca.subject.rfc4514_string()})"
+                f"({ca.subject.rfc4514_string()})",
+                unknown_org=True,
             )
         ca_key = ca.public_key()
         if not isinstance(ca_key, ec.EllipticCurvePublicKey):
@@ -198,7 +218,8 @@ class MemberRegistry:
         except (ValueError, TypeError, InvalidSignature):
             raise IdentityError(
                 f"certificate {subject} does not verify against {message.mspid}'s CA "
-                "(unknown or forged issuer)"
+                "(unknown or forged issuer)",
+                unknown_org=True,
             ) from None
         _check_validity(certificate, now)
         key = certificate.public_key()

@@ -23,8 +23,8 @@ from fedledger.embedded.config import EmbeddedConfig, RunPaths
 from fedledger.embedded.errors import EmbeddedAlreadyRunningError, EmbeddedLedgerError
 from fedledger.embedded.probe import GatewayProbe
 from fedledger.embedded.store import connect
-from fedledger.orgs import OrdererOrgLayout, OrgLayout, generate_material
-from fedledger.profile import ConnectionProfile, NodeEndpoint, OrgProfile
+from fedledger.orgs import OrgLayout, generate_material
+from fedledger.profile import ConnectionProfile, OrdererEndpoint, OrgProfile
 from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import refuse_ports_in_use
@@ -100,7 +100,6 @@ class EmbeddedLedger:
             wanted.append((ports.listen, f"{org.msp_id} gateway"))
             if index == 0:
                 wanted.append((ports.chaincode_server, f"{org.msp_id} chaincode server"))
-        wanted.append((self.config.orderer_port, "orderer (Broadcast)"))
         refuse_ports_in_use(wanted, EmbeddedLedgerError)
 
     def _wait_ready(
@@ -207,13 +206,6 @@ class EmbeddedLedger:
             layout = OrgLayout.under(self.paths.crypto, org.domain)
             endpoint = f"127.0.0.1:{org.gateway_port}"
             organizations[org.msp_id] = OrgProfile.from_material(org.msp_id, layout, endpoint)
-        ordering = OrdererOrgLayout.under(self.paths.crypto, self.config.orderer_domain)
-        orderer = NodeEndpoint(
-            endpoint=f"127.0.0.1:{self.config.orderer_port}",
-            server_name=self.config.orderer_name,
-            tls_ca_cert=ordering.tlsca_cert,
-            msp_id=self.config.orderer_msp_id,
-        )
         return ConnectionProfile(
             name=self.definition.name,
             ledger="embedded",
@@ -221,5 +213,17 @@ class EmbeddedLedger:
             chaincode=self.definition.chaincode_name,
             organizations=organizations,
             path=self.paths.profile,
-            orderers=(orderer,) if self.config.orderer_port else (),
+            orderers=(
+                _orderer_of(
+                    organizations[self.config.members[0].msp_id], self.config.orderer_msp_id
+                ),
+            ),
         )
+
+
+def _orderer_of(org: OrgProfile, orderer_msp_id: str) -> OrdererEndpoint:
+    """The embedded ledger serves Broadcast on each peer's port; the profile names the first."""
+    gateway = org.gateway
+    return OrdererEndpoint(
+        gateway.endpoint, gateway.server_name, gateway.tls_ca_cert, orderer_msp_id
+    )

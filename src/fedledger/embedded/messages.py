@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
 
+import structlog
 from fabric_protos.common import common_pb2
 from fabric_protos.msp import identities_pb2
 from fabric_protos.peer import (
@@ -27,6 +28,7 @@ from fedledger.embedded.identity import Identity, IdentityError, MemberRegistry
 from fedledger.fabric.crypto import transaction_id
 
 M = TypeVar("M", bound=Message)
+log = structlog.get_logger("fedledger.embedded.messages")
 CREATOR_ROLES = ("client", "admin")  # the channel's Writers: who may propose and submit
 
 
@@ -151,9 +153,11 @@ def _proposal_creator(
         creator = members.deserialize(serialized)
     except IdentityError as error:
         if error.unknown_org:
+            # Fabric answers a creator it cannot deserialize with this sentence alone and keeps
+            # the reason in the peer's log: a stranger learns nothing about the channel's MSPs.
+            log.warning("access denied", channel=channel, error=str(error))
             raise MessageError(
-                f"access denied: channel [{channel}] creator org unknown, creator is malformed: "
-                f"{error}"
+                f"access denied: channel [{channel}] creator org unknown, creator is malformed"
             ) from None
         msp_id = _msp_id(serialized)
         raise MessageError(

@@ -12,11 +12,11 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 import structlog
+from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2_grpc
 from fabric_protos.orderer import ab_pb2_grpc
 from fabric_protos.peer import events_pb2_grpc, peer_pb2_grpc
@@ -24,8 +24,10 @@ from fabric_protos.peer import events_pb2_grpc, peer_pb2_grpc
 from fedledger.embedded.broadcast import BroadcastServicer
 from fedledger.embedded.chaincode_process import ChaincodeRunner
 from fedledger.embedded.chaincode_protocol import MAX_MESSAGE_BYTES
+from fedledger.embedded.channel_config import ChannelConfigKeeper
 from fedledger.embedded.committer import Committer, Notifier, genesis
 from fedledger.embedded.config import EmbeddedConfig, OrgConfig, RunPaths
+from fedledger.embedded.endorsed_broadcast import EndorsedTransactions
 from fedledger.embedded.endorser import Endorser
 from fedledger.embedded.gateway import GatewayServicer, Ledger
 from fedledger.embedded.identity import MemberRegistry, Signer
@@ -75,6 +77,7 @@ async def serve(run_dir: Path) -> None:
     notifier = Notifier(store)
     committer = Committer(config, store, Validator(config, members), orderer, notifier)
     committer.ensure_genesis(genesis(config, crypto))
+    keeper = ChannelConfigKeeper(config.channel, store, committer, orderer, members)
     chaincode = ChaincodeRunner(config, paths.chaincode_log, ProcessTable(paths.processes))
     await chaincode.start()
     cutter = BlockCutter(config.max_message_count, config.batch_timeout, committer.commit)
@@ -82,10 +85,17 @@ async def serve(run_dir: Path) -> None:
 
     endorser = Endorser(config, members, peers, store, chaincode.execute)
     ledger = Ledger(config, members, store, endorser, cutter, notifier)
+    broadcast = BroadcastServicer(
+        config.channel,
+        {
+            common_pb2.CONFIG_UPDATE: keeper.handle,
+            common_pb2.ENDORSER_TRANSACTION: EndorsedTransactions(ledger).handle,
+        },
+    )
     simulations = SharedSimulations(endorser)
-    servers = [await _start_gateway(ledger, simulations, crypto, org) for org in config.members]
-    if config.orderer_port:
-        servers.append(await _start_orderer(ledger, config, crypto))
+    servers = [
+        await _start_gateway(ledger, broadcast, simulations, crypto, org) for org in config.members
+    ]
     log.info(
         "embedded ledger ready",
         network=config.name,
@@ -110,53 +120,32 @@ async def serve(run_dir: Path) -> None:
 
 
 async def _start_gateway(
-    ledger: Ledger, simulations: SharedSimulations, crypto: Path, org: OrgConfig
+    ledger: Ledger,
+    broadcast: BroadcastServicer,
+    simulations: SharedSimulations,
+    crypto: Path,
+    org: OrgConfig,
 ) -> grpc.aio.Server:
     """Listen on the organisation's Gateway port, which serves the older Endorser and Deliver
-    services too, as a Fabric peer's port does."""
-    return await _listen(
-        lambda: _gateway_server(ledger, simulations, org),
-        f"127.0.0.1:{org.gateway_port}",
-        _credentials(ledger.config, crypto, org),
-        org.msp_id,
-    )
-
-
-async def _start_orderer(ledger: Ledger, config: EmbeddedConfig, crypto: Path) -> grpc.aio.Server:
-    """Listen on orderer 0's port with its TLS certificate: the Broadcast service."""
-
-    def build() -> grpc.aio.Server:
-        server = grpc.aio.server(options=_server_options(config))
-        ab_pb2_grpc.add_AtomicBroadcastServicer_to_server(BroadcastServicer(ledger), server)
-        return server
-
-    tls = config.orderer_layout(crypto).orderer(0)
-    credentials = grpc.ssl_server_credentials(
-        [(tls.tls_key("server").read_bytes(), tls.tls_cert("server").read_bytes())]
-    )
-    return await _listen(
-        build, f"127.0.0.1:{config.orderer_port}", credentials, config.orderer_name
-    )
-
-
-async def _listen(
-    build: Callable[[], grpc.aio.Server],
-    address: str,
-    credentials: grpc.ServerCredentials,
-    owner: str,
-) -> grpc.aio.Server:
-    """Right after a crash the kernel may still hold the old server's closing connections on
-    the port for a moment: retry, then give up naming the port."""
+    services too, as a Fabric peer's port does. Right after a crash the kernel may still hold
+    the old server's closing connections on that port for a moment: retry, then give up naming
+    the port."""
+    config = ledger.config
+    address = f"127.0.0.1:{org.gateway_port}"
     deadline = time.monotonic() + BIND_RETRY_SECONDS
     while True:
-        server = build()
+        server = _gateway_server(ledger, simulations, org)
+        # Every peer's port also serves ordering, as if an orderer sat beside each peer.
+        ab_pb2_grpc.add_AtomicBroadcastServicer_to_server(broadcast, server)
         try:
-            server.add_secure_port(address, credentials)
+            server.add_secure_port(address, _credentials(config, crypto, org))
             break
         except RuntimeError as error:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"cannot listen on {address} for {owner}: {error}") from None
-            log.warning("port busy, retrying", address=address, owner=owner)
+                raise RuntimeError(
+                    f"cannot listen on {address} for {org.msp_id}: {error}"
+                ) from None
+            log.warning("gateway port busy, retrying", address=address, organization=org.msp_id)
             await asyncio.sleep(0.2)
     await server.start()
     return server
@@ -169,19 +158,17 @@ def _credentials(config: EmbeddedConfig, crypto: Path, org: OrgConfig) -> grpc.S
     )
 
 
-def _server_options(config: EmbeddedConfig) -> list[tuple[str, int]]:
-    return [
-        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-        ("grpc.so_reuseport", 0),
-        *accepted_pings(config.keepalive_min_interval),
-    ]
-
-
 def _gateway_server(
     ledger: Ledger, simulations: SharedSimulations, org: OrgConfig
 ) -> grpc.aio.Server:
-    server = grpc.aio.server(options=_server_options(ledger.config))
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+            *accepted_pings(ledger.config.keepalive_min_interval),
+        ]
+    )
     gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ledger, org), server)
     peer_pb2_grpc.add_EndorserServicer_to_server(EndorserServicer(simulations, org), server)
     events_pb2_grpc.add_DeliverServicer_to_server(DeliverServicer(ledger), server)

@@ -140,13 +140,13 @@ class Validator:
                 problems.append(str(error))
                 continue
             endorsed_by.add(identity.msp_id)
-        needed = self.config.endorsement_quorum
+        needed = self.members.endorsement_quorum
         if len(endorsed_by) >= needed:
             return ""
         detail = f"; refused endorsements: {'; '.join(problems)}" if problems else ""
         return (
             f"endorsement policy not satisfied: {len(endorsed_by)} of the {needed} member "
-            f"organisations required (a majority of {len(self.config.members)}) endorsed "
+            f"organisations required (a majority of {len(self.members.msp_ids)}) endorsed "
             f"({', '.join(sorted(endorsed_by)) or 'none'}){detail}"
         )
 

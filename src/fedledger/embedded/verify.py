@@ -109,8 +109,8 @@ def _replay(block: common_pb2.Block, state: State, report: VerifyReport) -> None
     number = block.header.number
     codes = block.metadata.metadata[common_pb2.TRANSACTIONS_FILTER]
     for position, envelope_bytes in enumerate(block.data.data):
-        if number == 0:
-            continue  # the configuration block
+        if _is_config(envelope_bytes):
+            continue  # a configuration block: no world state
         report.transactions += 1
         if position >= len(codes):
             report.problems.append(f"block {number}: no validation code for transaction {position}")
@@ -127,6 +127,12 @@ def _replay(block: common_pb2.Block, state: State, report: VerifyReport) -> None
                     state.pop((ns.namespace, write.key), None)
                 else:
                     state[(ns.namespace, write.key)] = (write.value, (number, position))
+
+
+def _is_config(envelope_bytes: bytes) -> bool:
+    payload = common_pb2.Payload.FromString(common_pb2.Envelope.FromString(envelope_bytes).payload)
+    header = common_pb2.ChannelHeader.FromString(payload.header.channel_header)
+    return bool(header.type == common_pb2.CONFIG)
 
 
 def _compare_state(connection: sqlite3.Connection, state: State, report: VerifyReport) -> None:

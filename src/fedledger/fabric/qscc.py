@@ -60,6 +60,10 @@ class LedgerQueries:
         self._network = network
         self._qscc = network.contract(QSCC)
 
+    def block_by_number(self, number: int) -> common_pb2.Block:
+        reply = self._qscc.evaluate("GetBlockByNumber", [self._network.name, str(number)])
+        return common_pb2.Block.FromString(reply)
+
     def block_by_transaction(self, transaction_id: str) -> common_pb2.Block:
         reply = self._qscc.evaluate("GetBlockByTxID", [self._network.name, transaction_id])
         return common_pb2.Block.FromString(reply)

@@ -11,7 +11,7 @@ import subprocess
 import structlog
 import yaml
 
-from fedledger.network.configtx import PROFILE, build_configtx
+from fedledger.network.configtx import PROFILE, Host, build_configtx, on_this_host
 from fedledger.network.errors import NetworkError
 from fedledger.network.peercli import FabricCommands
 from fedledger.orgs import generate_material
@@ -28,13 +28,13 @@ def write_material(commands: FabricCommands) -> None:
         log.info("organisation material created", domains=created)
 
 
-def write_genesis_block(commands: FabricCommands) -> None:
-    """Write the channel's genesis block with configtxgen; raises NetworkError with configtxgen's
-    own error when it fails.
+def write_genesis_block(commands: FabricCommands, host: Host = on_this_host) -> None:
+    """Write the channel's genesis block with configtxgen, its nodes reached at `host` (default:
+    127.0.0.1); raises NetworkError with configtxgen's own error when it fails.
     """
     definition, layout = commands.definition, commands.layout
     members = [commands.org_layout(i) for i in range(len(definition.members))]
-    configtx = build_configtx(definition, commands.orderer_org, members)
+    configtx = build_configtx(definition, commands.orderer_org, members, host)
     folder = layout.channel_dir
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "configtx.yaml").write_text(yaml.safe_dump(configtx, sort_keys=False))

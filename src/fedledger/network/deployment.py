@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fedledger.network.lifecycle import Deployment, deploy
 from fedledger.network.nodes import NodeSet
-from fedledger.network.packaging import chaincode_version, package_ccaas
+from fedledger.network.packaging import package_ccaas
 from fedledger.network.supervisor import start_node
 from fedledger.runtime import processes
 from fedledger.runtime.processes import ProcessRecord, ProcessTable
@@ -29,4 +29,4 @@ def deploy_chaincode(
         processes.stop(running.pop(name))
     for node in servers:
         start_node(node, table, running)
-    return deploy(nodes.commands, package, chaincode_version(source))
+    return deploy(nodes.commands, package)

@@ -1,23 +1,21 @@
-"""Fabric's standard chaincode lifecycle: install on every peer, approve per organisation, commit.
+"""The native network's chaincode deployment: every organisation's part of Fabric's lifecycle
+(`fedledger.deploy.org_lifecycle`), run at once for all of them, then one commit.
 
-The definition's sequence only moves when the package changes: a redeploy of the same build is a
+The definition's sequence only moves when the build changes: a redeploy of the same build is a
 no-op, a changed chaincode is approved and committed at the next sequence, and the ledger's
 state carries over (Fabric keeps world state across chaincode upgrades).
 """
 
 from __future__ import annotations
 
-import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import structlog
-
-from fedledger.network.errors import NetworkError
+from fedledger.deploy.admin import Endpoint, PeerAdmin
+from fedledger.deploy.org_lifecycle import Outcome, commit, commit_readiness, install_and_approve
 from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.packaging import ChaincodePackage
-from fedledger.network.peercli import FabricCommands, finish
-
-log = structlog.get_logger(__name__)
+from fedledger.network.peercli import FabricCommands
 
 
 @dataclass(frozen=True)
@@ -27,90 +25,46 @@ class Deployment:
     changed: bool
 
 
-def installed_package_ids(commands: FabricCommands, index: int) -> set[str]:
-    result = commands.peer(index, "lifecycle", "chaincode", "queryinstalled", "--output", "json")
-    installed = json.loads(result.stdout or "{}").get("installed_chaincodes") or []
-    return {entry["package_id"] for entry in installed}
+def org_admin(commands: FabricCommands, index: int) -> PeerAdmin:
+    """Organisation `index`'s admin on its peer0, ordering through the first orderer."""
+    definition = commands.definition
+    return PeerAdmin(
+        peer_binary=commands.installation.binary("peer"),
+        config_dir=commands.layout.node(commands.peer_name(index)),
+        msp_id=definition.members[index].msp_id,
+        admin_msp=commands.org_layout(index).admin.msp,
+        peer=peer_endpoint(commands, index),
+        orderer=Endpoint(
+            f"{LOCALHOST}:{definition.orderer_ports(0).listen}", commands.orderer_org.tlsca_cert
+        ),
+    )
 
 
-def committed_sequence(commands: FabricCommands) -> int:
-    """The committed definition's sequence, 0 when none is committed yet.
+def peer_endpoint(commands: FabricCommands, index: int) -> Endpoint:
+    return Endpoint(
+        f"{LOCALHOST}:{commands.definition.peer_ports(index).listen}",
+        commands.org_layout(index).peer(0).tls_ca,
+    )
 
-    Raises NetworkError when the peer cannot be asked.
+
+def deploy(commands: FabricCommands, package: ChaincodePackage) -> Deployment:
+    """Install and approve for every organisation in parallel, then commit as the first.
+
+    Raises deploy.DeployError (PeerCommandError) when a step fails.
     """
     definition = commands.definition
-    result = commands.peer(
-        0,
-        "lifecycle", "chaincode", "querycommitted",
-        "--channelID", definition.channel, "--name", definition.chaincode_name,
-        "--output", "json",
-        check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        if "not found" in result.stderr or "404" in result.stderr:
-            return 0
-        finish_error = result.stderr.strip()[-400:]
-        raise NetworkError(f"querying the committed chaincode failed: {finish_error}")
-    return int(json.loads(result.stdout)["sequence"])
-
-
-def approved_package_id(commands: FabricCommands, sequence: int) -> str | None:
-    definition = commands.definition
-    result = commands.peer(
-        0,
-        "lifecycle", "chaincode", "queryapproved",
-        "--channelID", definition.channel, "--name", definition.chaincode_name,
-        "--sequence", str(sequence), "--output", "json",
-        check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        return None
-    source = json.loads(result.stdout).get("source") or {}
-    package = (source.get("Type") or {}).get("LocalPackage") or {}
-    return package.get("package_id")
-
-
-def deploy(commands: FabricCommands, package: ChaincodePackage, version: str) -> Deployment:
-    definition = commands.definition
-    package_id = package.package_id
     orgs = range(len(definition.members))
-
-    installs = [
-        commands.peer_async(i, "lifecycle", "chaincode", "install", str(package.path))
-        for i in orgs
-        if package_id not in installed_package_ids(commands, i)
-    ]
-    for process in installs:
-        finish(process, "installing the chaincode package")
-
-    current = committed_sequence(commands)
-    if current and approved_package_id(commands, current) == package_id:
-        log.info("chaincode already deployed", package_id=package_id, sequence=current)
-        return Deployment(package_id, current, changed=False)
-    sequence = current + 1
-
-    common = [
-        "--channelID", definition.channel, "--name", definition.chaincode_name,
-        "--version", version, "--sequence", str(sequence),
-        *commands.orderer_args(),
-    ]  # fmt: skip
-    approvals = [
-        commands.peer_async(
-            i, "lifecycle", "chaincode", "approveformyorg", "--package-id", package_id, *common
+    admins = [org_admin(commands, i) for i in orgs]
+    channel, name = definition.channel, definition.chaincode_name
+    with ThreadPoolExecutor(max_workers=len(admins)) as pool:
+        outcomes: list[Outcome] = list(
+            pool.map(lambda admin: install_and_approve(admin, package, channel, name), admins)
         )
-        for i in orgs
-    ]
-    for i, process in zip(orgs, approvals, strict=True):
-        finish(process, f"approving the chaincode for {definition.members[i].msp_id}")
-
-    peers: list[str] = []
-    for i in orgs:
-        peers += [
-            "--peerAddresses",
-            f"{LOCALHOST}:{definition.peer_ports(i).listen}",
-            "--tlsRootCertFiles",
-            str(commands.org_layout(i).peer(0).tls_ca),
-        ]
-    commands.peer(0, "lifecycle", "chaincode", "commit", *common, *peers)
-    log.info("chaincode committed", package_id=package_id, sequence=sequence)
-    return Deployment(package_id, sequence, changed=True)
+    first = outcomes[0]
+    if not first.committed:
+        first.approvals = commit_readiness(admins[0], first.definition)
+        peers = {admin.msp_id: peer_endpoint(commands, i) for i, admin in enumerate(admins)}
+        commit(admins[0], first, peers)
+    return Deployment(
+        package.package_id, first.definition.sequence, any(o.changed for o in outcomes)
+    )

@@ -27,7 +27,7 @@ from fedledger.network.nodeconfig import LOCALHOST
 from fedledger.network.nodes import NodeSet
 from fedledger.network.peercli import FabricCommands
 from fedledger.network.supervisor import start_node, stop_all
-from fedledger.profile import ConnectionProfile, NodeEndpoint, OrgProfile
+from fedledger.profile import ConnectionProfile, OrdererEndpoint, OrgProfile
 from fedledger.runtime import processes
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.layout import RunLayout
@@ -139,16 +139,6 @@ class NativeNetwork:
             )
             for i, member in enumerate(self.definition.members)
         }
-        ordering = self.commands.orderer_org
-        orderers = tuple(
-            NodeEndpoint(
-                endpoint=f"{LOCALHOST}:{self.definition.orderer_ports(i).listen}",
-                server_name=ordering.orderer(i).name,
-                tls_ca_cert=ordering.tlsca_cert,
-                msp_id=self.definition.ordering.msp_id,
-            )
-            for i in range(self.definition.ordering.orderers)
-        )
         return ConnectionProfile(
             name=self.definition.name,
             ledger="fabric",
@@ -156,7 +146,16 @@ class NativeNetwork:
             chaincode=self.definition.chaincode_name,
             organizations=organizations,
             path=self.layout.profile,
-            orderers=orderers,
+            orderers=(self._orderer_endpoint(),),
+        )
+
+    def _orderer_endpoint(self) -> OrdererEndpoint:
+        ordering = self.commands.orderer_org
+        return OrdererEndpoint(
+            f"{LOCALHOST}:{self.definition.orderer_ports(0).listen}",
+            ordering.orderer(0).name,
+            ordering.tlsca_cert,
+            self.definition.ordering.msp_id,
         )
 
     def write_profile(self) -> ConnectionProfile:

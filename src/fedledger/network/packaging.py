@@ -2,9 +2,11 @@
 
 A package is a tar.gz holding `metadata.json` (type and label) and `code.tar.gz`. Two types:
 
-- `ccaas`: the chaincode runs as a service; `code.tar.gz` holds only `connection.json`. Its
-  address is a template (`{{.ccport}}`) that each peer fills from its own
-  CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG, so one package serves every organisation.
+- `ccaas`: the chaincode runs as a service; `code.tar.gz` holds only `connection.json`. On
+  fedledger's own peers its address is a template (`{{.ccport}}`) that each peer fills from its
+  own CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG, so one package serves every organisation; on other
+  networks each organisation packages the address of its own service (the package ids differ,
+  the definition's version, the label, does not).
 - `node`: an ordinary Node chaincode that peers build themselves (Docker-based peers, AWS Managed
   Blockchain): `code.tar.gz` holds the project under `src/`.
 
@@ -84,14 +86,26 @@ def chaincode_version(source: Path) -> str:
         raise PackagingError(f"{source}/package.json has no version: {error}") from error
 
 
-def package_ccaas(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
-    """A chaincode-as-a-service package of the project in `source`, written to `out_dir`.
+PEER_FILLED_ADDRESS = "127.0.0.1:{{.ccport}}"
+
+
+def package_label(source: Path, name: str) -> str:
+    """The build's label: chaincode name, version and a digest of the built sources; raises
+    PackagingError when `source` is not a built Node chaincode project."""
+    return f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
+
+
+def package_ccaas(
+    source: Path, name: str, out_dir: Path, address: str = PEER_FILLED_ADDRESS
+) -> ChaincodePackage:
+    """A chaincode-as-a-service package of the project in `source`, written to `out_dir`, whose
+    peer dials the service at `address` (by default the address fedledger's peers fill in).
 
     Raises PackagingError when `source` is not a built Node chaincode project.
     """
-    label = f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
+    label = package_label(source, name)
     connection = {
-        "address": "127.0.0.1:{{.ccport}}",
+        "address": address,
         "dial_timeout": "10s",
         "tls_required": False,
     }
@@ -106,7 +120,7 @@ def package_node(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
     node_modules yourself where peers have no registry access (AWS Managed Blockchain).
     Raises PackagingError when `source` is not a built Node chaincode project.
     """
-    label = f"{name}_{chaincode_version(source)}_{source_digest(source)[:12]}"
+    label = package_label(source, name)
     files: dict[str, bytes] = {}
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)

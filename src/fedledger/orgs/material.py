@@ -8,7 +8,7 @@ localhost and 127.0.0.1, and an Admin and a User identity with TLS client certif
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +43,10 @@ def _write(path: Path, data: bytes, *, secret: bool = False) -> None:
         path.chmod(0o600)
 
 
-def _node_ous(ca_file: str) -> bytes:
+def node_ous_config(ca_file: str) -> bytes:
+    """An MSP folder's config.yaml enabling NodeOUs, every role identified under the CA
+    `cacerts/<ca_file>` (as cryptogen and Fabric CA clients write it)."""
+
     def identifier(unit: str) -> dict[str, str]:
         return {"Certificate": f"cacerts/{ca_file}", "OrganizationalUnitIdentifier": unit}
 
@@ -66,7 +69,7 @@ def _write_verifying_msp(
     ca_file = org.ca_cert.name
     _write(msp / "cacerts" / ca_file, ca.issued.cert_pem)
     _write(msp / "tlscacerts" / org.tlsca_cert.name, tlsca.issued.cert_pem)
-    _write(msp / "config.yaml", _node_ous(ca_file))
+    _write(msp / "config.yaml", node_ous_config(ca_file))
     # With NodeOUs, admins are recognised by their OU; cryptogen still creates the folder.
     (msp / "admincerts").mkdir(parents=True, exist_ok=True)
 
@@ -80,13 +83,14 @@ def _write_identity(
     unit: str,
     tls_role: str,
     now: dt.datetime,
+    hosts: Sequence[str] = (),
 ) -> None:
     _write_verifying_msp(node.msp, org, ca, tlsca)
     signing = ca.issue_signing(node.name, unit, now)
     _write(node.signcert, signing.cert_pem)
     _write(node.private_key, signing.key_pem, secret=True)
     host = node.name.split("@")[-1] if "@" in node.name else node.name
-    tls = tlsca.issue_tls(node.name, [host.split(".")[0], *LOCAL_HOSTS], now)
+    tls = tlsca.issue_tls(node.name, [host.split(".")[0], *hosts, *LOCAL_HOSTS], now)
     _write_tls(node, tls_role, tls, tlsca)
 
 
@@ -122,11 +126,25 @@ def _write_users(
 
 
 def generate_member_org(crypto_root: Path, org: MemberOrg, now: dt.datetime) -> OrgLayout:
-    layout = OrgLayout.under(crypto_root, org.domain)
+    return write_member_org(OrgLayout.under(crypto_root, org.domain), org.peers, now)
+
+
+def write_member_org(
+    layout: OrgLayout, peers: int, now: dt.datetime, hosts: Sequence[str] = ()
+) -> OrgLayout:
+    """One member organisation's material at `layout.root`: its CAs, `peers` peers whose TLS
+    certificates also name `hosts` (host names or IP addresses), Admin and User1."""
     ca, tlsca = _create_cas(layout, now)
-    for index in range(org.peers):
+    for index in range(peers):
         _write_identity(
-            layout.peer(index), layout, ca, tlsca, unit="peer", tls_role="server", now=now
+            layout.peer(index),
+            layout,
+            ca,
+            tlsca,
+            unit="peer",
+            tls_role="server",
+            now=now,
+            hosts=hosts,
         )
     _write_users(layout, ca, tlsca, ["User1"], now)
     return layout

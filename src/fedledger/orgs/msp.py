@@ -9,8 +9,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from fedledger.orgs.errors import OrgError
 
-class MspFolderError(ValueError):
+
+class MspFolderError(OrgError):
     """An MSP folder is missing a file or holds something unusable."""
 
 

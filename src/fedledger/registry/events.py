@@ -43,6 +43,7 @@ class EventCounts:
     approve: Integer
     reject: Integer
     abstain: Integer
+    unavailable: Integer = 0  # absent before chaincode 0.3
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ from fedledger.configfile import WRONG, wrong
 from fedledger.registry.errors import RecordError
 
 ProposalStatus = Literal["PENDING", "ACCEPTED", "REJECTED", "EXPIRED", "REVOKED"]
-Decision = Literal["approve", "reject", "abstain"]
+# "unavailable": the voter could not get the model's bytes; a report that counts for nothing
+# (chaincode 0.3, docs/policy.md), which its voter replaces with its real vote.
+Decision = Literal["approve", "reject", "abstain", "unavailable"]
 ChangeStatus = Literal["PENDING", "APPLIED", "REJECTED", "EXPIRED"]
 ChangeType = Literal["updatePolicy", "addMember", "removeMember", "revokeChampion"]
 
@@ -62,7 +64,13 @@ PROPOSAL_STATUSES: tuple[ProposalStatus, ...] = (
     "EXPIRED",
     "REVOKED",
 )
-DECISIONS: tuple[Decision, ...] = ("approve", "reject", "abstain")
+DECISIONS: tuple[Decision, ...] = ("approve", "reject", "abstain", "unavailable")
+# The decisions the chaincode's policy counts (towards the quorum, the share, a veto).
+COUNTED_DECISIONS: tuple[Decision, ...] = ("approve", "reject", "abstain")
+# What an `unavailable` report's reason starts with (the chaincode's UNAVAILABLE_FAULTS;
+# testdata/policy-vectors.json): "hash_mismatch: …".
+UnavailableFault = Literal["hash_mismatch", "object_missing", "unreadable"]
+UNAVAILABLE_FAULTS: tuple[UnavailableFault, ...] = ("hash_mismatch", "object_missing", "unreadable")
 CHANGE_TYPES: tuple[ChangeType, ...] = (
     "updatePolicy",
     "addMember",
@@ -235,10 +243,14 @@ class VoteSummary:
 @with_config(CAMEL)
 @dataclass(frozen=True)
 class Tally:
+    """The counted votes; `unavailable` counts the reports that count for nothing (absent from
+    a tally written before chaincode 0.3, so 0)."""
+
     approve: Integer
     reject: Integer
     abstain: Integer
     votes: dict[str, VoteSummary] = field(default_factory=dict)
+    unavailable: Integer = 0
 
     @property
     def cast(self) -> int:

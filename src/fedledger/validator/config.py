@@ -109,10 +109,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class RetryConfig:
-    """Backoff between attempts when the fault is ours (store unreachable, peer down)."""
+    """Backoff between attempts when the fault is ours (store unreachable, peer down).
+
+    `model_bytes_attempts`: after that many attempts in a row that found the model's bytes
+    unavailable, the validator reports it on the ledger (an `unavailable` report, which counts
+    for nothing) and goes on retrying until the deadline (docs/bounded-evaluation.md)."""
 
     initial_seconds: float = 0.5
     max_seconds: float = 10.0
+    model_bytes_attempts: int = 5
 
 
 @dataclass(frozen=True)
@@ -195,7 +200,11 @@ class ValidatorConfig:
             ),
             state_dir=file.state_dir,
             limits=file.limits.settings(),
-            retry=RetryConfig(file.retry.initial_seconds, file.retry.max_seconds),
+            retry=RetryConfig(
+                file.retry.initial_seconds,
+                file.retry.max_seconds,
+                file.retry.model_bytes_attempts,
+            ),
             decide=DecideConfig(file.decide.stagger_seconds),
             metrics_address=file.metrics.address if file.metrics else None,
             path=path,
@@ -362,6 +371,7 @@ class _Limits(Section):
 class _Retry(Section):
     initial_seconds: Seconds = RetryConfig.initial_seconds
     max_seconds: Seconds = RetryConfig.max_seconds
+    model_bytes_attempts: Count = RetryConfig.model_bytes_attempts
 
     @model_validator(mode="after")
     def _max_at_least_initial(self) -> Self:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fedledger.evaluate.report import EvaluationReport
+    from fedledger.registry.records import UnavailableFault
     from fedledger.store.errors import StoreError
 
 
@@ -37,16 +38,36 @@ class UnavailableError(ValidatorError):
 
 
 class ModelBytesUnavailableError(UnavailableError):
-    """The store has no object with the proposed model's bytes: it is missing, or its bytes do
-    not hash to the SHA-256 on the ledger. The store's fault, not the model's: retried, and
-    when the bytes never come right the proposal expires (docs/validator.md)."""
+    """The store has no object with the proposed model's bytes: it is missing, its bytes do
+    not hash to the SHA-256 on the ledger, or it is larger than the proposal says (so it cannot
+    be the model, and is not read whole). The store's fault, not the model's: retried, reported
+    on the ledger as an `unavailable` record that counts for nothing, and when the bytes never
+    come right the proposal expires (docs/validator.md).
 
-    def __init__(self, uri: str, expected: str, actual: str | None, seen: str) -> None:
+    `fault` is the fault class the ledger report starts with (hash_mismatch, object_missing,
+    unreadable: the chaincode's UNAVAILABLE_FAULTS); `public_detail` says what was found without
+    the URI, which may be a local path of ours."""
+
+    def __init__(
+        self,
+        uri: str,
+        expected: str,
+        actual: str | None,
+        seen: str,
+        fault: UnavailableFault,
+        detail: str,
+    ) -> None:
         self.uri, self.expected, self.actual = uri, expected, actual
+        self.fault, self.public_detail = fault, detail
         super().__init__(
             f"model bytes unavailable: {uri} holds {seen}, expected SHA-256 {expected}; "
             "putting the intact model in the store again repairs it"
         )
+
+    @property
+    def report_reason(self) -> str:
+        """The reason of the ledger report: the fault class first, then what was found."""
+        return f"{self.fault}: {self.public_detail}"
 
     @classmethod
     def of(cls, error: StoreError, expected: str) -> ModelBytesUnavailableError:
@@ -57,15 +78,22 @@ class ModelBytesUnavailableError(UnavailableError):
 
         uri = str(getattr(error, "uri", "?"))
         if isinstance(error, HashMismatchError):
-            return cls(uri, expected, error.actual, f"SHA-256 {error.actual}")
+            detail = f"the stored object has SHA-256 {error.actual}, not the proposal's {expected}"
+            return cls(
+                uri, expected, error.actual, f"SHA-256 {error.actual}", "hash_mismatch", detail
+            )
         if isinstance(error, ModelTooLargeError):
+            over = f"an object over the {error.limit}-byte limit"
             return cls(
                 uri,
                 expected,
                 None,
-                f"an object over the {error.limit}-byte limit, larger than the proposed model",
+                f"{over}, larger than the proposed model",
+                "unreadable",
+                f"the stored object is over the {error.limit}-byte limit, larger than the model",
             )
-        return cls(uri, expected, None, "no object")
+        detail = "the store has no object at the proposal's URI"
+        return cls(uri, expected, None, "no object", "object_missing", detail)
 
 
 class ModelRejectedError(ValidatorError):

@@ -7,6 +7,14 @@ become REJECT votes saying why; faults of ours (store, peer, sandbox, holdout) a
 backoff until the proposal's deadline. A retry never evaluates again: the assessment is kept
 until its vote is committed, and the same vote is resubmitted.
 
+A model whose bytes the store cannot give (missing, damaged, unreadable: never the model's
+fault) is retried too; after `retry.modelBytesAttempts` such attempts in a row, or when the
+deadline passes before the next one, the voter records an `unavailable` report on the ledger,
+once per proposal, which counts for nothing and names the fault. It goes on retrying until the
+deadline: bytes that come right (the proposer put the model again) get a real vote, which
+replaces the report; so does a reopened proposal (ProposalSubmitted again, after it expired
+with the report's reason), which the watcher hands over again.
+
 A vote writes only its own key, so votes do not collide; the chaincode counts them in a
 separate Decide transaction, which the decider submits (validator/deciding.py): after our vote
 commits, the voter hands the proposal to it.
@@ -33,7 +41,7 @@ import structlog
 
 from fedledger.evaluate.cancel import Cancellation
 from fedledger.evaluate.reasons import public_reason
-from fedledger.evaluate.report import EvaluationReport
+from fedledger.evaluate.report import EvaluationReport, evaluator_version
 from fedledger.fabric import Backoff, FabricError
 from fedledger.registry import (
     ChaincodeRefusalError,
@@ -44,7 +52,12 @@ from fedledger.registry import (
 )
 from fedledger.validator.config import RetryConfig
 from fedledger.validator.deciding import is_read_conflict
-from fedledger.validator.errors import LimitExceededError, NotReadyError, UnavailableError
+from fedledger.validator.errors import (
+    LimitExceededError,
+    ModelBytesUnavailableError,
+    NotReadyError,
+    UnavailableError,
+)
 from fedledger.validator.evaluation import (
     CANCELLED,
     Assessment,
@@ -150,6 +163,7 @@ class Voter:
     _deadlines: dict[str, datetime] = field(default_factory=dict)
     _late: set[str] = field(default_factory=set)
     _assessments: dict[str, Assessment] = field(default_factory=dict)
+    _reported: set[str] = field(default_factory=set)
 
     @property
     def organization(self) -> str:
@@ -167,6 +181,7 @@ class Voter:
         finally:
             self._assessments.pop(proposal_id, None)
             self._late.discard(proposal_id)
+            self._reported.discard(proposal_id)
 
     def _vote_until_done(
         self,
@@ -177,13 +192,19 @@ class Voter:
         cancel: Cancellation | None,
     ) -> Outcome:
         delays = Backoff(self.retry.initial_seconds, self.retry.max_seconds).delays()
-        attempts = 0
+        attempts = bytes_faults = 0
         fault: Exception | None = None
         while not stop.is_set():
             try:
                 outcome = self._attempt(proposal_id, bound, cancel)
             except _OUR_FAULTS as error:
                 attempts, fault = attempts + 1, error
+                if isinstance(error, ModelBytesUnavailableError):
+                    bytes_faults += 1
+                    if bytes_faults >= self.retry.model_bytes_attempts:
+                        self._report_unavailable(proposal_id, error, bound)
+                else:
+                    bytes_faults = 0
                 wait = self._after_fault(proposal_id, error, attempts, next(delays), bound)
                 if isinstance(wait, Outcome):
                     return wait
@@ -220,6 +241,10 @@ class Voter:
 
     def _give_up(self, proposal_id: str, error: Exception, bound: Logger) -> None:
         deadline = self._deadlines.get(proposal_id)
+        if isinstance(error, ModelBytesUnavailableError) and (
+            deadline is not None and self.clock() < deadline
+        ):
+            self._report_unavailable(proposal_id, error, bound)
         self.metrics.errors.labels(kind="gave_up").inc()
         self.reports.note_no_vote(proposal_id, str(error))
         bound.error(
@@ -253,7 +278,10 @@ class Voter:
             bound.info("not voting", why=skip.value, status=proposal.status)
             return skip
         earlier = self.service.registry.vote_of(proposal_id, self.organization)
-        if earlier is not None:
+        if earlier is not None and earlier.decision == "unavailable":
+            # Our report counts for nothing; a real vote replaces it once the bytes are right.
+            bound.info("trying again after our unavailable report", reason=earlier.reason)
+        elif earlier is not None:
             bound.info(
                 "already voted", decision=earlier.decision, transaction_id=earlier.transaction_id
             )
@@ -333,6 +361,40 @@ class Voter:
         if result.proposal.pending:
             self.after_vote(proposal.id)
         return Outcome.VOTED
+
+    def _report_unavailable(
+        self, proposal_id: str, error: ModelBytesUnavailableError, bound: Logger
+    ) -> None:
+        """Record on the ledger, once per proposal, that we cannot get its model's bytes: an
+        `unavailable` report, which counts for nothing and names the fault (never the URI, a
+        local path of ours). A decided proposal gets none; a refusal or a ledger fault is
+        logged, and a ledger fault lets the next fault try again."""
+        if proposal_id in self._late or proposal_id in self._reported:
+            return
+        self._reported.add(proposal_id)
+        try:
+            result = self.service.registry.cast_vote(
+                proposal_id,
+                decision="unavailable",
+                metrics={},
+                holdout_rows=0,
+                evaluator_version=evaluator_version()[:64],
+                reason=_reason(error.report_reason),
+            )
+        except ChaincodeRefusalError as refusal:
+            bound.warning("unavailable report refused", code=refusal.code.value)
+            return
+        except FabricError as failure:
+            self._reported.discard(proposal_id)
+            self.metrics.errors.labels(kind="ledger").inc()
+            bound.warning("unavailable report not recorded yet", error=str(failure))
+            return
+        self.metrics.votes.labels(decision="unavailable").inc()
+        bound.warning(
+            "reported the model's bytes unavailable",
+            fault=error.fault,
+            transaction_id=result.vote.transaction_id,
+        )
 
     def _refused(self, refusal: ChaincodeRefusalError, bound: Logger) -> Outcome:
         if refusal.code is RefusalCode.ALREADY_VOTED:
