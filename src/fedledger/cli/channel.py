@@ -154,3 +154,14 @@ def show(
     for member in member_summaries(config):
         anchors = ", ".join(member.anchor_peers) or "no anchor peer"
         out.print(f"  {member.msp_id}  anchor peers: {anchors}")
+
+
+# Channel participation's creation lives in channel_create.py (`create --legacy` elsewhere).
+def _register_creation() -> None:
+    from fedledger.cli.channel_create import create, join_orderer
+
+    channel_app.command("create")(create)
+    channel_app.command("join-orderer")(join_orderer)
+
+
+_register_creation()
