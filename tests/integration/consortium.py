@@ -77,15 +77,20 @@ def private_keys(folder: Path) -> dict[Path, bytes]:
     return found
 
 
-def certificates(folder: Path) -> dict[Path, bytes]:
-    """Every PEM certificate under `folder`, as the DER of its public key."""
+def certificates(folder: Path, domain: str) -> dict[Path, bytes]:
+    """Every PEM certificate under `folder` issued by `domain`'s own CAs (not the other
+    organisations' CA certificates a folder keeps to verify them), as the DER of its public
+    key."""
+    issuers = {f"ca.{domain}", f"tlsca.{domain}"}
     found = {}
     for path in folder.rglob("*"):
         if path.is_file() and path.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----"):
             cert = x509.load_pem_x509_certificate(path.read_bytes())
-            found[path] = cert.public_key().public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+            names = cert.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+            if names and names[0].value in issuers:
+                found[path] = cert.public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
     return found
 
 

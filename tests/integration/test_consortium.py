@@ -94,6 +94,10 @@ def start_members(hosts: Hosts) -> None:
             "--service-address", f"127.0.0.1:{hosts.ports[host] + 3}", *commit,
         )  # fmt: skip
     assert "committed now" in deployed
+    # Once committed, each member's next start runs its chaincode service.
+    for host in MEMBERS:
+        started = hosts.run(host, "org", "start")
+        assert f"started chaincode.{host}.example.com" in started
 
 
 def create_task_and_validators(hosts: Hosts) -> None:
@@ -117,7 +121,6 @@ def create_task_and_validators(hosts: Hosts) -> None:
         )
         config = validator_config(hosts, host, msp(host), "holdout.parquet")
         started = hosts.run(host, "org", "start", "--validator-config", config)
-        assert f"started chaincode.{host}.example.com" in started
         assert f"started validator.{host}.example.com" in started
 
 
@@ -164,13 +167,13 @@ def add_org4(hosts: Hosts) -> None:
 
 
 def assert_keys_kept_apart(hosts: Hosts) -> None:
-    """No host's folder holds a private key whose public key is in a certificate of another
-    organisation (each host's own certificates: the ones its own folder issued)."""
+    """No host's folder holds a private key whose public key is in a certificate another
+    organisation's CAs issued (its CA and TLS CA certificates, its nodes' and users')."""
     names = ("orderer", *MEMBERS, "org4")
     own_certs = {}
     for name in names:
-        material = hosts.root / name / ("orderer" if name == "orderer" else "org")
-        own_certs[name] = set(certificates(material).values())
+        own_certs[name] = set(certificates(hosts.root / name, f"{name}.example.com").values())
+        assert own_certs[name], f"{name} holds no certificate of its own"
     for name in names:
         keys = private_keys(hosts.root / name)
         assert keys, f"{name} holds no private key at all"
