@@ -18,7 +18,7 @@ from pydantic import PlainValidator
 from fedledger.configfile import Address, Section, Text, validate, wrong
 from fedledger.ordering.errors import OrdererFileError
 from fedledger.ordering.folder import OrderingOrg
-from fedledger.orgs.export import Certificates
+from fedledger.orgs.export import Certificate, Certificates
 
 FORMAT_VERSION = 1
 KIND = "orderer"
@@ -102,7 +102,7 @@ class _Msp(Section):
 
 class _Consenter(Section):
     endpoint: Address
-    tls_cert: Certificates
+    tls_cert: Certificate
 
 
 class _File(Section):
@@ -130,12 +130,6 @@ def read_orderer_file(path: Path) -> OrdererDefinition:
             f"{path} is a member organisation's file (`org export`), not the ordering "
             "organisation's: give the file `fedledger orderer export` wrote to --orderer-org"
         )
-    if isinstance(document, dict) and isinstance(document.get("consenters"), list):
-        # One certificate per consenter; the list form lets the certificate field reuse the
-        # organisation file's PEM checks.
-        for item in document["consenters"]:
-            if isinstance(item, dict) and isinstance(item.get("tlsCert"), str):
-                item["tlsCert"] = [item["tlsCert"]]
     try:
         file = validate(_File, document, path.parent, "the ordering organisation file")
     except ValueError as error:
@@ -145,7 +139,7 @@ def read_orderer_file(path: Path) -> OrdererDefinition:
     consenters = []
     for item in file.consenters:
         host, _, port = item.endpoint.rpartition(":")
-        consenters.append(Consenter(host, int(port), item.tls_cert[0]))
+        consenters.append(Consenter(host, int(port), item.tls_cert))
     return OrdererDefinition(
         file.msp_id, file.msp.root_certs, file.msp.tls_root_certs, tuple(consenters)
     )
