@@ -73,6 +73,8 @@ def create_channel(hosts: Hosts) -> str:
         *(f"{h}.json" for h in MEMBERS), "--out", "genesis.block",
     )  # fmt: skip
     hosts.run("orderer", "orderer", "start")
+    again_started = hosts.run("orderer", "orderer", "start")
+    assert "orderer0.orderer.example.com already running (pid " in again_started
     joined = hosts.run("orderer", "channel", "join-orderer", "genesis.block")
     assert "orderer0.orderer.example.com joined channel fedledger" in joined
     again = hosts.run("orderer", "channel", "join-orderer", "genesis.block")
@@ -262,3 +264,21 @@ def test_channel_create_refuses_wrong_files(tmp_path: Path) -> None:
         "error: Org1MSP is given twice: every organisation file must have its own MSP ID, and "
         "none the ordering organisation's"
     ) in twice.value.output
+
+
+def test_join_orderer_refuses_a_stopped_orderer_and_a_wrong_block(tmp_path: Path) -> None:
+    hosts = make_hosts(tmp_path)
+    create_material(hosts)
+    hosts.run(
+        "orderer", "channel", "create", "--orderer-org", "orderer.json", "org1.json",
+        "--out", "genesis.block",
+    )  # fmt: skip
+    with pytest.raises(CommandFailedError) as stopped:
+        hosts.run("orderer", "channel", "join-orderer", "genesis.block")
+    assert (
+        "error: osnadmin could not list orderer0.orderer.example.com's channels (is it started? "
+        "`fedledger orderer start`):"
+    ) in stopped.value.output
+    with pytest.raises(CommandFailedError) as not_a_block:
+        hosts.run("orderer", "channel", "join-orderer", "orderer.json")
+    assert "error: orderer.json is not a block:" in not_a_block.value.output

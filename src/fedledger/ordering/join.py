@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from fabric_protos.common import common_pb2
+from google.protobuf.message import DecodeError
 
 from fedledger.installation import Installation
 from fedledger.network.nodeconfig import LOCALHOST
@@ -27,7 +28,7 @@ def channel_of(block_file: Path) -> str:
         raise OrderingError(
             f"no genesis block at {block_file}: write it with `fedledger channel create`"
         ) from None
-    except (OSError, IndexError, ValueError) as error:
+    except (OSError, IndexError, ValueError, DecodeError) as error:
         raise OrderingError(f"{block_file} is not a block: {error}") from None
     if block.header.number != 0 or header.type != common_pb2.CONFIG or not header.channel_id:
         raise OrderingError(
