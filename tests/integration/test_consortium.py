@@ -267,6 +267,7 @@ def test_channel_create_refuses_wrong_files(tmp_path: Path) -> None:
 
 
 def test_join_orderer_refuses_a_stopped_orderer_and_a_wrong_block(tmp_path: Path) -> None:
+    skip_without_fabric()
     hosts = make_hosts(tmp_path)
     create_material(hosts)
     hosts.run(
