@@ -42,6 +42,7 @@ PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.runtime.errors", "RuntimeLayerError"),
     ("fedledger.schema.errors", "TaskSchemaError"),
     ("fedledger.store.errors", "StoreError"),
+    ("fedledger.upload.errors", "UploadError"),
     ("fedledger.validator.errors", "ValidatorError"),
 )
 
