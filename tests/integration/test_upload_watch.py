@@ -9,6 +9,9 @@ import hashlib
 import io
 import json
 import os
+import signal
+import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -40,7 +43,7 @@ pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
 ORG = "Org1MSP"
 SCHEMA = synthetic_schema()
-MODELS = 9
+MODELS = 12
 
 
 @dataclass
@@ -272,8 +275,12 @@ def test_bad_objects_are_refused_recorded_and_the_rest_proposed(
         f"{task}/broken.tar.gz is not a readable .tar.gz archive: "
     )
     assert "no-such-task" in outcomes["no-such-task/m.onnx"].detail
-    assert outcomes["no-such-task/m.onnx"].line().startswith(
-        f"s3://{bucket}/incoming/no-such-task/m.onnx (task no-such-task): refused: TASK_NOT_FOUND "
+    assert (
+        outcomes["no-such-task/m.onnx"]
+        .line()
+        .startswith(
+            f"s3://{bucket}/incoming/no-such-task/m.onnx (task no-such-task): refused: TASK_NOT_FOUND "
+        )
     )
     # Refusals are recorded: the next round reads none of them again.
     assert world.watcher(source, tmp_path / "s.json", report=lambda _: None).sweep() == []
@@ -317,7 +324,7 @@ def test_the_lambda_handler_proposes_the_objects_of_a_real_s3_event(world: World
 
     bucket = f"lambda-{uuid.uuid4().hex[:8]}"
     queue = world.notified_bucket(bucket)
-    model = world.models[0]
+    model = world.models[11]
     world.s3.put_object(Bucket=bucket, Key=f"incoming/{world.task_id}/a b+c.onnx", Body=model)
     world.s3.put_object(Bucket=bucket, Key="elsewhere/x.onnx", Body=model)
     bodies = []
@@ -337,18 +344,18 @@ def test_the_lambda_handler_proposes_the_objects_of_a_real_s3_event(world: World
     saved = dict(os.environ)
     os.environ.update(environment)
     try:
-        reply = handler(event, None)
+        # S3 delivers an event at least once: the second delivery meets the ledger's refusal.
+        replies = [handler(event, None), handler(event, None)]
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    (only,) = reply["outcomes"]
+    location = f"s3://{bucket}/incoming/{world.task_id}/a b+c.onnx"
     expected_id = proposal_id_for(world.task_id, sha(model))
-    # The first test proposed the same bytes: Lambda's at-least-once delivery meets the ledger.
-    assert (only["location"], only["outcome"], only["proposal_id"]) == (
-        f"s3://{bucket}/incoming/{world.task_id}/a b+c.onnx",
-        ALREADY_PROPOSED,
-        expected_id,
-    )
+    assert [
+        [(o["location"], o["outcome"], o["proposal_id"]) for o in reply["outcomes"]]
+        for reply in replies
+    ] == [[(location, PROPOSED, expected_id)], [(location, ALREADY_PROPOSED, expected_id)]]
+    assert world.registry.get_proposal(expected_id).uri == world.store.uri_for(sha(model))
 
 
 def test_the_lambda_handler_names_what_its_environment_lacks() -> None:
@@ -359,3 +366,50 @@ def test_the_lambda_handler_names_what_its_environment_lacks() -> None:
     assert str(error.value) == (
         "set FEDLEDGER_PROFILE, FEDLEDGER_STORE in the Lambda's environment"
     )
+
+
+def fedledger_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).parent / "fedledger"), *args]
+
+
+def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
+    world: World, tmp_path: Path
+) -> None:
+    task, old, model = world.task_id, world.models[9], world.models[10]
+    (tmp_path / "uploads" / task).mkdir(parents=True)
+    (tmp_path / "uploads" / task / "old.onnx").write_bytes(old)
+    profile = str(world.ledger.profile.path)
+    common = ["--org", ORG, "--profile", profile, "--store", "store", "--interval", "0.2"]
+    once = subprocess.run(
+        fedledger_command("watch", "uploads", "--once", *common),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (once.returncode, once.stderr) == (0, "")
+    expected_id = proposal_id_for(task, sha(old))
+    assert once.stdout == f"uploads/{task}/old.onnx (task {task}): proposed {expected_id}\n"
+    assert (tmp_path / ".fedledger" / "watch" / f"{ORG}.json").is_file()
+    running = subprocess.Popen(
+        fedledger_command("watch", "uploads", "--task", task, *common),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert running.stdout is not None
+        assert running.stdout.readline().startswith("watching uploads as Org1MSP")
+        (tmp_path / "uploads" / "new.onnx").write_bytes(model)
+        line = running.stdout.readline()
+        running.send_signal(signal.SIGTERM)
+        remaining, errors = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.wait()
+    assert line == (
+        f"uploads/new.onnx (task {task}): proposed {proposal_id_for(task, sha(model))}\n"
+    )
+    assert (running.returncode, remaining, errors) == (0, "stopped\n", "")

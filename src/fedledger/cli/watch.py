@@ -27,6 +27,7 @@ from fedledger.store.base import DEFAULT_MAX_BYTES
 if TYPE_CHECKING:
     from fedledger.upload.objects import FolderSource, S3Source
     from fedledger.upload.queue import EventQueue
+    from fedledger.upload.watcher import Watcher
 
 
 def watch(
@@ -86,12 +87,17 @@ def watch(
         )
         if once:
             watcher.sweep()
-            return
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-        out.print(f"watching {watched} as {msp_id}; state in {state_file.path}")
-        watcher.run()
-        out.print("stopped")
+        else:
+            out.print(f"watching {watched} as {msp_id}; state in {state_file.path}")
+            run_until_signalled(watcher, stop)
+
+
+def run_until_signalled(watcher: Watcher, stop: threading.Event) -> None:
+    """Run the watcher until SIGTERM or SIGINT; the object in hand is finished first."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    watcher.run()
+    out.print("stopped")
 
 
 def source_for(location: str) -> S3Source | FolderSource:

@@ -59,8 +59,7 @@ def _only_onnx_member(key: str, data: bytes, max_bytes: int) -> bytes:
                 raise NotAModelError(f"{key}: {model.name} is not a regular file")
             if model.size > max_bytes:
                 raise NotAModelError(
-                    f"{key}: {model.name} is {model.size:,} bytes, over the limit of "
-                    f"{max_bytes:,}"
+                    f"{key}: {model.name} is {model.size:,} bytes, over the limit of {max_bytes:,}"
                 )
             extracted = archive.extractfile(model)
             if extracted is None:

@@ -82,8 +82,7 @@ class Proposer:
         if self.task is not None:
             if named is not None and named != self.task:
                 raise NotAModelError(
-                    f"its metadata names task {named}, this watcher proposes for {self.task} "
-                    "only"
+                    f"its metadata names task {named}, this watcher proposes for {self.task} only"
                 )
             return self.task
         if named is not None:

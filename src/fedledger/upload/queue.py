@@ -12,7 +12,6 @@ from fedledger.upload.errors import UploadSourceError
 from fedledger.upload.objects import S3Source, UploadedObject, s3_records
 
 
-
 @dataclass(frozen=True)
 class Message:
     """One queue message: the watched objects its records name (none for a test event, a
