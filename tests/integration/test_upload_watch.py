@@ -275,12 +275,10 @@ def test_bad_objects_are_refused_recorded_and_the_rest_proposed(
         f"{task}/broken.tar.gz is not a readable .tar.gz archive: "
     )
     assert "no-such-task" in outcomes["no-such-task/m.onnx"].detail
-    assert (
-        outcomes["no-such-task/m.onnx"]
-        .line()
-        .startswith(
-            f"s3://{bucket}/incoming/no-such-task/m.onnx (task no-such-task): refused: TASK_NOT_FOUND "
-        )
+    unknown = outcomes["no-such-task/m.onnx"]
+    assert unknown.line() == (
+        f"s3://{bucket}/incoming/no-such-task/m.onnx (task no-such-task): refused: "
+        f"TASK_NOT_FOUND {unknown.detail}"
     )
     # Refusals are recorded: the next round reads none of them again.
     assert world.watcher(source, tmp_path / "s.json", report=lambda _: None).sweep() == []
