@@ -109,8 +109,17 @@ class Proposer:
         return self._propose(uploaded, fetched, task)
 
     def _propose(self, uploaded: UploadedObject, fetched: Fetched, task: str) -> Outcome:
-        def outcome(kind: str, **fields: str | None) -> Outcome:
-            return Outcome(uploaded.location, uploaded.etag, kind, task, **fields)  # type: ignore[arg-type]
+        def outcome(
+            kind: str,
+            *,
+            sha256: str | None = None,
+            proposal_id: str | None = None,
+            code: str = "",
+            detail: str = "",
+        ) -> Outcome:
+            return Outcome(
+                uploaded.location, uploaded.etag, kind, task, sha256, proposal_id, code, detail
+            )
 
         try:
             model = model_bytes(uploaded.key, fetched.data, self.max_bytes)
