@@ -376,6 +376,7 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
     task, old, model = world.task_id, world.models[9], world.models[10]
     (tmp_path / "uploads" / task).mkdir(parents=True)
     (tmp_path / "uploads" / task / "old.onnx").write_bytes(old)
+    (tmp_path / "uploads" / task / "junk.onnx").write_bytes(b"junk")
     profile = str(world.ledger.profile.path)
     common = ["--org", ORG, "--profile", profile, "--store", "store", "--interval", "0.2"]
     once = subprocess.run(
@@ -385,9 +386,20 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
         text=True,
         timeout=120,
     )
-    assert (once.returncode, once.stderr) == (0, "")
+    assert once.returncode == 0
     expected_id = proposal_id_for(task, sha(old))
-    assert once.stdout == f"uploads/{task}/old.onnx (task {task}): proposed {expected_id}\n"
+    refusal, proposal = once.stdout.splitlines()
+    assert refusal.startswith(f"uploads/{task}/junk.onnx (task {task}): refused: MODEL_MISFIT ")
+    assert proposal == f"uploads/{task}/old.onnx (task {task}): proposed {expected_id}"
+    # The refusal also goes to stderr as one JSON object, for a log collector.
+    (logged,) = [json.loads(line) for line in once.stderr.splitlines()]
+    assert (logged["event"], logged["location"], logged["outcome"], logged["code"]) == (
+        "upload",
+        f"uploads/{task}/junk.onnx",
+        "refused",
+        "MODEL_MISFIT",
+    )
+    assert refusal.endswith(logged["detail"])
     assert (tmp_path / ".fedledger" / "watch" / f"{ORG}.json").is_file()
     running = subprocess.Popen(
         fedledger_command("watch", "uploads", "--task", task, *common),
@@ -410,4 +422,41 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
     assert line == (
         f"uploads/new.onnx (task {task}): proposed {proposal_id_for(task, sha(model))}\n"
     )
+    assert (running.returncode, remaining, errors) == (0, "stopped\n", "")
+
+
+def test_the_command_takes_uploads_from_the_queue(world: World, tmp_path: Path) -> None:
+    bucket = f"command-{uuid.uuid4().hex[:8]}"
+    queue = world.notified_bucket(bucket)
+    model = world.models[6]
+    running = subprocess.Popen(
+        fedledger_command(
+            *("watch", f"s3://{bucket}/incoming/", "--queue", queue.url, "--interval", "3600"),
+            *("--org", ORG, "--profile", str(world.ledger.profile.path)),
+            *("--store", f"s3://{world.store.bucket}/{world.store.prefix}"),
+        ),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert running.stdout is not None
+        assert running.stdout.readline().startswith(f"watching s3://{bucket}/incoming as ")
+        uploaded = time.monotonic()
+        world.s3.put_object(Bucket=bucket, Key=f"incoming/{world.task_id}/q.onnx", Body=model)
+        line = running.stdout.readline()
+        latency = time.monotonic() - uploaded
+        running.send_signal(signal.SIGINT)
+        remaining, errors = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+            running.wait()
+    print(f"\n[{world.ledger.backend}] upload to proposal through the queue: {latency:.2f} s")
+    # The listing runs once an hour: the queue brought it. The model may be another test's.
+    assert line.startswith(
+        f"s3://{bucket}/incoming/{world.task_id}/q.onnx (task {world.task_id}): "
+    )
+    assert line.endswith(f"proposed {proposal_id_for(world.task_id, sha(model))}\n")
     assert (running.returncode, remaining, errors) == (0, "stopped\n", "")

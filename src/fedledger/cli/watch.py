@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -68,6 +70,7 @@ def watch(
     from fedledger.upload.state import WatchState
     from fedledger.upload.watcher import Watcher
 
+    log_problems_to_stderr()
     loaded = load_profile(run_dir, profile)
     msp_id = acting_org(loaded, org)
     watched = source_for(source)
@@ -90,6 +93,17 @@ def watch(
         else:
             out.print(f"watching {watched} as {msp_id}; state in {state_file.path}")
             run_until_signalled(watcher, stop)
+
+
+def log_problems_to_stderr() -> None:
+    """Refusals, failures and unreadable sources as one JSON object a line on stderr, for a log
+    collector; stdout keeps the line per object for people."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    upload_log = logging.getLogger("fedledger.upload")
+    upload_log.addHandler(handler)
+    upload_log.setLevel(logging.WARNING)
+    upload_log.propagate = False
 
 
 def run_until_signalled(watcher: Watcher, stop: threading.Event) -> None:
