@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
 ORG = "Org1MSP"
 SCHEMA = synthetic_schema()
-MODELS = 12
+MODELS = 13
 
 
 @dataclass
@@ -428,7 +428,7 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
 def test_the_command_takes_uploads_from_the_queue(world: World, tmp_path: Path) -> None:
     bucket = f"command-{uuid.uuid4().hex[:8]}"
     queue = world.notified_bucket(bucket)
-    model = world.models[6]
+    model = world.models[12]
     running = subprocess.Popen(
         fedledger_command(
             *("watch", f"s3://{bucket}/incoming/", "--queue", queue.url, "--interval", "3600"),
@@ -454,9 +454,9 @@ def test_the_command_takes_uploads_from_the_queue(world: World, tmp_path: Path) 
             running.kill()
             running.wait()
     print(f"\n[{world.ledger.backend}] upload to proposal through the queue: {latency:.2f} s")
-    # The listing runs once an hour: the queue brought it. The model may be another test's.
+    # The listing runs once an hour: the queue brought it.
     assert line.startswith(
         f"s3://{bucket}/incoming/{world.task_id}/q.onnx (task {world.task_id}): "
     )
-    assert line.endswith(f"proposed {proposal_id_for(world.task_id, sha(model))}\n")
+    assert line.endswith(f": proposed {proposal_id_for(world.task_id, sha(model))}\n")
     assert (running.returncode, remaining, errors) == (0, "stopped\n", "")
