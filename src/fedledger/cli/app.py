@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "propose",
         "Check a model against the task, put it in the store and register its hash on-chain.",
     ),
+    "watch": (
+        "fedledger.cli.watch",
+        "watch",
+        "Propose every new model uploaded to an S3 prefix or a folder, exactly once.",
+    ),
     "demo": (
         "fedledger.cli.demo",
         "demo",

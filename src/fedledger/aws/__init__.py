@@ -1,0 +1,1 @@
+"""fedledger's AWS adapters: thin Lambda entry points over the local services."""
