@@ -32,22 +32,27 @@ if TYPE_CHECKING:
     from fedledger.upload.watcher import Watcher
 
 
+Source = Annotated[
+    str, typer.Argument(help="Where models are uploaded: s3://bucket/prefix/ or a folder.")
+]
+ObjectsTask = Annotated[
+    str | None,
+    typer.Option(
+        "--task",
+        help="Propose every object for this task (default: the object's fedledger-task "
+        "metadata, else the first folder of its key).",
+    ),
+]
+Queue = Annotated[
+    str | None,
+    typer.Option(help="SQS queue URL receiving the bucket's ObjectCreated notifications."),
+]
+
+
 def watch(
-    source: Annotated[
-        str, typer.Argument(help="Where models are uploaded: s3://bucket/prefix/ or a folder.")
-    ],
-    task: Annotated[
-        str | None,
-        typer.Option(
-            "--task",
-            help="Propose every object for this task (default: the object's fedledger-task "
-            "metadata, else the first folder of its key).",
-        ),
-    ] = None,
-    queue: Annotated[
-        str | None,
-        typer.Option(help="SQS queue URL receiving the bucket's ObjectCreated notifications."),
-    ] = None,
+    source: Source,
+    task: ObjectsTask = None,
+    queue: Queue = None,
     interval: Annotated[float, typer.Option(help="Seconds between listings.")] = 30.0,
     once: Annotated[
         bool, typer.Option("--once", help="List once, propose what is new, and exit.")
