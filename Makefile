@@ -14,7 +14,7 @@ setup:  ## Python environment from the lock file, chaincode dependencies and bui
 	$(UV) run python src/fedledger/validator/codegen.py
 	$(UV) run python -m compileall -q src
 	@for dir in $(NPM_DIRS); do (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done
-	cd chaincode && npm run build
+	cd chaincode && npm run build && npm run build:fabric-2.2
 
 lint:  ## ruff, mypy, tsc + eslint, shellcheck
 	$(UV) run ruff check src tests bench examples
