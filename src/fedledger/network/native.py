@@ -18,7 +18,7 @@ from pathlib import Path
 import structlog
 
 from fedledger.installation import Installation
-from fedledger.network import channel, readiness
+from fedledger.network import channel, readiness, system_channel
 from fedledger.network.deployment import deploy_chaincode
 from fedledger.network.errors import AlreadyRunningError, NetworkError
 from fedledger.network.lifecycle import Deployment
@@ -87,9 +87,7 @@ class NativeNetwork:
         readiness.wait_healthy(fabric_nodes, self.table, timeout)
         clock.done("healthy")
         say("joining the channel")
-        readiness.wait_for_admin(self.commands, timeout)
-        channel.join_orderers(self.commands)
-        readiness.wait_for_leader(self.commands, timeout)
+        self._order_channel(timeout)
         clock.done("raft_leader")
         channel.join_peers(self.commands)
         clock.done("peers_joined")
@@ -99,8 +97,9 @@ class NativeNetwork:
         readiness.wait_for_chaincode(self.commands, timeout)
         clock.done("chaincode_ready")
         # The lifecycle talks to each peer directly; only the Gateway's endorser selection
-        # needs the organisations' peers to know each other.
-        readiness.wait_for_gossip(self.commands, timeout)
+        # needs the organisations' peers to know each other (2.2 has no Gateway).
+        if self.installation.channel_participation:
+            readiness.wait_for_gossip(self.commands, timeout)
         clock.done("gossip")
         profile = self.write_profile()
         log.info(
@@ -112,6 +111,17 @@ class NativeNetwork:
             sequence=deployment.sequence,
         )
         return profile
+
+    def _order_channel(self, timeout: float) -> None:
+        """The orderers serve the channel: joined through their admin endpoints, or on Fabric 2.2
+        created by a channel creation transaction on the system channel."""
+        if not self.installation.channel_participation:
+            system_channel.create_channel(self.commands, timeout)
+            readiness.wait_for_peer_listeners(self.commands, timeout)
+            return
+        readiness.wait_for_admin(self.commands, timeout)
+        channel.join_orderers(self.commands)
+        readiness.wait_for_leader(self.commands, timeout)
 
     def _refuse_if_running(self) -> dict[str, processes.ProcessRecord]:
         """The recorded processes still running; AlreadyRunningError if every node is."""
@@ -127,7 +137,7 @@ class NativeNetwork:
     def _prepare(self) -> None:
         channel.write_material(self.commands)
         self.nodes.write_configs()
-        if not self.layout.genesis_block.exists():
+        if not channel.bootstrap_block(self.commands).exists():
             channel.write_genesis_block(self.commands)
 
     def connection_profile(self) -> ConnectionProfile:
@@ -202,7 +212,8 @@ class NativeNetwork:
         readiness.wait_healthy([node], self.table, timeout)
         if node.kind == "peer":
             readiness.wait_caught_up(self.commands, node, timeout)
-            readiness.wait_for_gossip(self.commands, timeout)
+            if self.installation.channel_participation:
+                readiness.wait_for_gossip(self.commands, timeout)
 
     def redeploy(self) -> Deployment:
         """Deploy the chaincode as built now; restarts the chaincode servers if it changed.

@@ -9,9 +9,12 @@ over it (`nodeconfig.py`).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
+from fedledger.network.bundle import fabric22_folder
 from fedledger.network.errors import NetworkError
 from fedledger.network.nodeconfig import (
     LOCALHOST,
@@ -20,6 +23,7 @@ from fedledger.network.nodeconfig import (
     write_config,
 )
 from fedledger.network.peercli import FabricCommands
+from fedledger.network.system_channel import SYSTEM_GENESIS
 from fedledger.runtime.chaincode_server import chaincode_server, chaincode_server_command
 from fedledger.runtime.processes import ProcessRecord, ProcessSpec
 
@@ -96,13 +100,14 @@ class NodeSet:
         Raises NetworkError when the chaincode is not built.
         """
         definition = self.commands.definition
-        source = definition.chaincode_source
+        source = self.chaincode_build()
         server = chaincode_server(source)
-        node_binary = shutil.which("node")
-        if node_binary is None or not server.exists():
+        node_binary = self._node_binary()
+        if node_binary is None or not server.exists() or not (source / "dist").is_dir():
             raise NetworkError(
                 f"cannot run the chaincode server: needs Node.js and {server}; "
-                f"run `npm ci && npm run build` in {source} (or `make setup`)"
+                f"run `npm ci && npm run build` in {definition.chaincode_source} "
+                "(`npm run build:fabric-2.2` for Fabric 2.2; or `make setup`)"
             )
         nodes = []
         for i, member in enumerate(definition.members):
@@ -119,6 +124,28 @@ class NodeSet:
             )
             nodes.append(Node(spec, "chaincode", member.msp_id, {"server": port}, None))
         return nodes
+
+    def chaincode_build(self) -> Path:
+        """The chaincode project the servers run: the chaincode, or on Fabric 2.2 its 2.2 build
+        (chaincode/fabric-2.2: fabric-shim 2.2, ES2019), as AWS Managed Blockchain runs it."""
+        source = self.commands.definition.chaincode_source
+        if self.commands.installation.channel_participation:
+            return source
+        return fabric22_folder(source)
+
+    def _node_binary(self) -> str | None:
+        """Node.js for the chaincode servers: on Fabric 2.2, FEDLEDGER_CHAINCODE_NODE may name the
+        runtime's Node 12 (fabric-nodeenv 2.2); otherwise, and by default, `node` on PATH.
+        Raises NetworkError when FEDLEDGER_CHAINCODE_NODE names no file."""
+        chosen = os.environ.get("FEDLEDGER_CHAINCODE_NODE")
+        if not chosen or self.commands.installation.channel_participation:
+            return shutil.which("node")
+        if not Path(chosen).is_file():
+            raise NetworkError(
+                f"FEDLEDGER_CHAINCODE_NODE={chosen} is no file: name a Node.js binary "
+                "(Node 12 is Fabric 2.2's chaincode runtime), or unset it to use `node` on PATH"
+            )
+        return chosen
 
     def recorded_chaincode_servers(self, records: dict[str, ProcessRecord]) -> list[Node]:
         """The chaincode servers `records` holds, as they were started."""
@@ -139,6 +166,9 @@ class NodeSet:
         definition, layout = self.commands.definition, self.commands.layout
         samples = self.commands.installation.config_dir
         admin_ca = self.commands.orderer_org.tlsca_cert
+        system_block = None
+        if not self.commands.installation.channel_participation:
+            system_block = layout.channel_dir / SYSTEM_GENESIS
         for i in range(definition.ordering.orderers):
             node = self.commands.orderer_org.orderer(i)
             folder = layout.node(node.name)
@@ -148,6 +178,7 @@ class NodeSet:
                 ports=definition.orderer_ports(i),
                 data_dir=folder / "data",
                 admin_client_ca=admin_ca,
+                system_channel_block=system_block,
             )
             write_config(samples / "orderer.yaml", overrides, folder / "orderer.yaml")
         for i, member in enumerate(definition.members):
