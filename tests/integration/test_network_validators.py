@@ -70,6 +70,8 @@ def test_validators_run_with_the_network_and_vote(tmp_path: Path) -> None:
         validator_rows = [line for line in status.stdout.splitlines() if "validator." in line]
         assert len(validator_rows) == 3
         assert all("healthy" in line and "unhealthy" not in line for line in validator_rows)
+        serving = validator_health(run_dir, "Org1MSP")  # the validator image's HEALTHCHECK
+        assert (serving.returncode, serving.stdout) == (0, "Org1MSP: SERVING\n"), serving.stderr
 
         trained = train(schema, frame.iloc[:400], LogisticRegression(max_iter=300))
         model = convert(trained, task_id="net-validators")
@@ -112,6 +114,12 @@ def test_validators_run_with_the_network_and_vote(tmp_path: Path) -> None:
             "validator.org1.fedledger.local",
             "validator.org2.fedledger.local",
         }
+        stopped = validator_health(run_dir, "Org3MSP")
+        assert stopped.returncode == 1
+        config = run_dir / "validators" / "Org3MSP" / "validator.yaml"
+        assert " ".join(stopped.stderr.split()) == (
+            f"error: the validator of Org3MSP is not serving (configuration {config})"
+        )
 
         down = fedledger(run_dir, "down")
         assert down.returncode == 0, down.stderr
@@ -135,6 +143,16 @@ def test_validators_run_with_the_network_and_vote(tmp_path: Path) -> None:
     finally:
         fedledger(run_dir, "down", "--purge")
     assert not run_dir.exists()
+
+
+def validator_health(run_dir: Path, msp_id: str) -> subprocess.CompletedProcess[str]:
+    config = run_dir / "validators" / msp_id / "validator.yaml"
+    return subprocess.run(
+        ["uv", "run", "--frozen", "fedledger", "validator", "health", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def validator_pids(run_dir: Path) -> dict[str, int]:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from fedledger.backends import NetworkRecord, open_backend, resolve_record
 from fedledger.cli.common import DEFAULT_RUN_DIR, RunDir, console, fail, out
+from fedledger.cli.compose import compose, compose_deploy
 from fedledger.embedded.errors import EmbeddedAlreadyRunningError
 from fedledger.installation import FABRIC_VERSION, install_release
 from fedledger.network.errors import AlreadyRunningError
@@ -19,9 +20,12 @@ from fedledger.network.native import NativeNetwork
 from fedledger.network.validators import NetworkValidators
 from fedledger.profile import ConnectionProfile
 from fedledger.runtime.definition import parse_duration
+from fedledger.runtime.status import NodeStatus
 from fedledger.validator.config import ConfigError
 
 network_app = typer.Typer(help="Start, inspect and stop a fedledger network.", no_args_is_help=True)
+network_app.command("compose")(compose)
+network_app.command("compose-deploy")(compose_deploy)
 
 
 @network_app.command()
@@ -107,14 +111,22 @@ def down(
 
 
 @network_app.command()
-def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
+def status(
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Instead: each organisation's peer in this connection profile."),
+    ] = None,
+) -> None:
     """A table of the network's nodes: organisation, ports, health, ledger height."""
-    try:
-        record = NetworkRecord.load(run_dir)
-        rows = open_backend(record, run_dir).status() + _validators(record, run_dir).status()
-    except ConfigError as error:
-        fail(_validator_config_error(error))
-    table = Table(title=f"{record.ledger} network in {run_dir}")
+    if profile is not None:
+        from fedledger.network.profile_status import profile_statuses
+
+        rows = profile_statuses(ConnectionProfile.load(profile))
+        title = f"network of {profile} (health: the chaincode answers)"
+    else:
+        rows, title = _run_dir_rows(run_dir)
+    table = Table(title=title)
     for column in ("node", "kind", "organisation", "ports", "pid", "health", "height"):
         table.add_column(column)
     for row in rows:
@@ -135,6 +147,15 @@ def status(run_dir: RunDir = DEFAULT_RUN_DIR) -> None:
     out.print(table)
     if not any(row.running for row in rows):
         raise typer.Exit(3)
+
+
+def _run_dir_rows(run_dir: Path) -> tuple[list[NodeStatus], str]:
+    try:
+        record = NetworkRecord.load(run_dir)
+        rows = open_backend(record, run_dir).status() + _validators(record, run_dir).status()
+    except ConfigError as error:
+        fail(_validator_config_error(error))
+    return rows, f"{record.ledger} network in {run_dir}"
 
 
 def _validators(record: NetworkRecord, run_dir: Path) -> NetworkValidators:

@@ -117,6 +117,17 @@ def status(
 
 
 @validator_app.command()
+def health(config: ConfigOption) -> None:
+    """Exit 0 when the running validator answers its gRPC health check with SERVING."""
+    from fedledger.network.validators import serving
+
+    settings = _load(config)
+    if not serving(settings):
+        fail(f"the validator of {settings.organization} is not serving (configuration {config})")
+    typer.echo(f"{settings.organization}: SERVING")
+
+
+@validator_app.command()
 def evaluate(
     model: Annotated[Path, typer.Argument(help="The ONNX model to evaluate.")],
     task: Annotated[str, typer.Option("--task", "-t", help="The task to evaluate it for.")],

@@ -14,7 +14,7 @@ import structlog
 import yaml
 
 from fedledger.network import system_channel
-from fedledger.network.configtx import PROFILE, build_configtx
+from fedledger.network.configtx import PROFILE, Host, build_configtx, on_this_host
 from fedledger.network.errors import NetworkError
 from fedledger.network.peercli import FabricCommands
 from fedledger.orgs import generate_material
@@ -39,14 +39,14 @@ def bootstrap_block(commands: FabricCommands) -> Path:
     return commands.layout.channel_dir / system_channel.SYSTEM_GENESIS
 
 
-def write_genesis_block(commands: FabricCommands) -> None:
-    """Write the channel's genesis block with configtxgen, or on Fabric 2.2 the system channel's
-    genesis block and the channel's creation transaction; raises NetworkError with configtxgen's
-    own error when it fails.
+def write_genesis_block(commands: FabricCommands, host: Host = on_this_host) -> None:
+    """Write the channel's genesis block with configtxgen, its nodes reached at `host` (default:
+    127.0.0.1), or on Fabric 2.2 the system channel's genesis block and the channel's creation
+    transaction; raises NetworkError with configtxgen's own error when it fails.
     """
     definition, layout = commands.definition, commands.layout
     members = [commands.org_layout(i) for i in range(len(definition.members))]
-    configtx = build_configtx(definition, commands.orderer_org, members)
+    configtx = build_configtx(definition, commands.orderer_org, members, host)
     folder = layout.channel_dir
     folder.mkdir(parents=True, exist_ok=True)
     if commands.installation.channel_participation:

@@ -8,6 +8,7 @@ of the deprecated global `Orderer.Addresses`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fedledger.network.nodeconfig import LOCALHOST
@@ -26,7 +27,16 @@ def _implicit(rule: str) -> dict[str, str]:
     return {"Type": "ImplicitMeta", "Rule": rule}
 
 
-def _member_org(definition: NetworkDefinition, index: int, layout: OrgLayout) -> dict[str, Any]:
+Host = Callable[[str], str]  # a node's name → the host other nodes reach it at
+
+
+def on_this_host(node: str) -> str:
+    return LOCALHOST
+
+
+def _member_org(
+    definition: NetworkDefinition, index: int, layout: OrgLayout, host: Host
+) -> dict[str, Any]:
     msp = definition.members[index].msp_id
     return {
         "Name": msp,
@@ -38,11 +48,15 @@ def _member_org(definition: NetworkDefinition, index: int, layout: OrgLayout) ->
             "Admins": _signature(f"OR('{msp}.admin')"),
             "Endorsement": _signature(f"OR('{msp}.peer')"),
         },
-        "AnchorPeers": [{"Host": LOCALHOST, "Port": definition.peer_ports(index).listen}],
+        "AnchorPeers": [
+            {"Host": host(layout.peer(0).name), "Port": definition.peer_ports(index).listen}
+        ],
     }
 
 
-def _orderer_org(definition: NetworkDefinition, layout: OrdererOrgLayout) -> dict[str, Any]:
+def _orderer_org(
+    definition: NetworkDefinition, layout: OrdererOrgLayout, host: Host
+) -> dict[str, Any]:
     msp = definition.ordering.msp_id
     return {
         "Name": msp,
@@ -54,26 +68,38 @@ def _orderer_org(definition: NetworkDefinition, layout: OrdererOrgLayout) -> dic
             "Admins": _signature(f"OR('{msp}.admin')"),
         },
         "OrdererEndpoints": [
-            f"{LOCALHOST}:{definition.orderer_ports(i).listen}"
+            f"{host(layout.orderer(i).name)}:{definition.orderer_ports(i).listen}"
             for i in range(definition.ordering.orderers)
         ],
     }
 
 
-def build_configtx(
-    definition: NetworkDefinition, orderer_org: OrdererOrgLayout, members: list[OrgLayout]
-) -> dict[str, Any]:
+def _consenters(
+    definition: NetworkDefinition, orderer_org: OrdererOrgLayout, host: Host
+) -> list[dict[str, Any]]:
     consenters = []
     for i in range(definition.ordering.orderers):
         tls = orderer_org.orderer(i).tls_cert("server")
         consenters.append(
             {
-                "Host": LOCALHOST,
+                "Host": host(orderer_org.orderer(i).name),
                 "Port": definition.orderer_ports(i).listen,
                 "ClientTLSCert": str(tls),
                 "ServerTLSCert": str(tls),
             }
         )
+    return consenters
+
+
+def build_configtx(
+    definition: NetworkDefinition,
+    orderer_org: OrdererOrgLayout,
+    members: list[OrgLayout],
+    host: Host = on_this_host,
+) -> dict[str, Any]:
+    """configtx.yaml for the channel; `host` names where each node is reached (127.0.0.1 on the
+    native network, the node's host name in docker-compose). Raises nothing."""
+    consenters = _consenters(definition, orderer_org, host)
     standard = {
         "Readers": _implicit("ANY Readers"),
         "Writers": _implicit("ANY Writers"),
@@ -97,12 +123,14 @@ def build_configtx(
                 "SnapshotIntervalSize": "16 MB",
             },
         },
-        "Organizations": [_orderer_org(definition, orderer_org)],
+        "Organizations": [_orderer_org(definition, orderer_org, host)],
         "Policies": {**standard, "BlockValidation": _implicit("ANY Writers")},
         "Capabilities": CAPABILITIES,
     }
     application = {
-        "Organizations": [_member_org(definition, i, layout) for i, layout in enumerate(members)],
+        "Organizations": [
+            _member_org(definition, i, layout, host) for i, layout in enumerate(members)
+        ],
         "Policies": {
             **standard,
             "LifecycleEndorsement": _implicit("MAJORITY Endorsement"),

@@ -117,6 +117,7 @@ class NativeNetwork:
         created by a channel creation transaction on the system channel."""
         if not self.installation.channel_participation:
             system_channel.create_channel(self.commands, timeout)
+            readiness.wait_for_leader(self.commands, timeout)
             readiness.wait_for_peer_listeners(self.commands, timeout)
             return
         readiness.wait_for_admin(self.commands, timeout)

@@ -17,6 +17,8 @@ from fedledger.orgs.layout import NodeLayout
 from fedledger.runtime.definition import OrdererPorts, PeerPorts
 
 LOCALHOST = "127.0.0.1"
+# In a container a listener must bind every interface to be reachable from other containers.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (only in containers)
 
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -79,17 +81,22 @@ def peer_overrides(
     data_dir: Path,
     ccaas_builder: Path,
     channel_peers: int,
+    listen_host: str = LOCALHOST,
+    host: str = LOCALHOST,
 ) -> dict[str, Any]:
-    address = f"{LOCALHOST}:{ports.listen}"
+    """The peer's settings over the sample core.yaml. Its listeners bind `listen_host`; other
+    nodes reach it at `host` (both 127.0.0.1 on the native network; in a container, every
+    interface and its host name: docs/docker-compose.md)."""
+    address = f"{host}:{ports.listen}"
     return {
         "peer": {
             "id": node.name,
             "networkId": "fedledger",
-            "listenAddress": address,
+            "listenAddress": f"{listen_host}:{ports.listen}",
             "address": address,
             # Each peer on one host needs its own chaincode listener (the default is 7052).
-            "chaincodeListenAddress": f"{LOCALHOST}:{ports.chaincode}",
-            "chaincodeAddress": f"{LOCALHOST}:{ports.chaincode}",
+            "chaincodeListenAddress": f"{listen_host}:{ports.chaincode}",
+            "chaincodeAddress": f"{host}:{ports.chaincode}",
             "gateway": {"enabled": True},
             "gossip": peer_gossip(address, channel_peers),
             "tls": {
@@ -118,7 +125,7 @@ def peer_overrides(
         },
         "ledger": {"state": {"stateDatabase": "goleveldb"}},
         "operations": {
-            "listenAddress": f"{LOCALHOST}:{ports.operations}",
+            "listenAddress": f"{listen_host}:{ports.operations}",
             "tls": {"enabled": False},
         },
         "metrics": {"provider": "prometheus"},
@@ -132,11 +139,13 @@ def orderer_overrides(
     ports: OrdererPorts,
     data_dir: Path,
     admin_client_ca: Path,
+    listen_host: str = LOCALHOST,
     system_channel_block: Path | None = None,
 ) -> dict[str, Any]:
-    """The orderer's settings; with `system_channel_block` (Fabric 2.2) it bootstraps from that
-    block and has no admin endpoint, which 2.2 lacks (its configuration refuses unknown keys)."""
-    settings = _orderer_settings(node, msp_id, ports, data_dir, admin_client_ca)
+    """The orderer's settings over the sample orderer.yaml; its listeners bind `listen_host`.
+    With `system_channel_block` (Fabric 2.2) it bootstraps from that block and has no admin
+    endpoint, which 2.2 lacks (its configuration refuses unknown keys)."""
+    settings = _orderer_settings(node, msp_id, ports, data_dir, admin_client_ca, listen_host)
     if system_channel_block is not None:
         settings["General"]["BootstrapMethod"] = "file"
         settings["General"]["BootstrapFile"] = str(system_channel_block)
@@ -145,7 +154,12 @@ def orderer_overrides(
 
 
 def _orderer_settings(
-    node: NodeLayout, msp_id: str, ports: OrdererPorts, data_dir: Path, admin_client_ca: Path
+    node: NodeLayout,
+    msp_id: str,
+    ports: OrdererPorts,
+    data_dir: Path,
+    admin_client_ca: Path,
+    listen_host: str,
 ) -> dict[str, Any]:
     tls_files = {
         "Certificate": str(node.tls_cert("server")),
@@ -153,7 +167,7 @@ def _orderer_settings(
     }
     return {
         "General": {
-            "ListenAddress": LOCALHOST,
+            "ListenAddress": listen_host,
             "ListenPort": ports.listen,
             "TLS": {
                 "Enabled": True,
@@ -177,12 +191,12 @@ def _orderer_settings(
             "SnapDir": str(data_dir / "etcdraft" / "snapshot"),
         },
         "Operations": {
-            "ListenAddress": f"{LOCALHOST}:{ports.operations}",
+            "ListenAddress": f"{listen_host}:{ports.operations}",
             "TLS": {"Enabled": False},
         },
         "Metrics": {"Provider": "prometheus"},
         "Admin": {
-            "ListenAddress": f"{LOCALHOST}:{ports.admin}",
+            "ListenAddress": f"{listen_host}:{ports.admin}",
             "TLS": {
                 "Enabled": True,
                 **tls_files,

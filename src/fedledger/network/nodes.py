@@ -13,6 +13,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fedledger.network.bundle import fabric22_folder
 from fedledger.network.errors import NetworkError
@@ -24,7 +25,10 @@ from fedledger.network.nodeconfig import (
 )
 from fedledger.network.peercli import FabricCommands
 from fedledger.network.system_channel import SYSTEM_GENESIS
+from fedledger.orgs.layout import OrdererOrgLayout, OrgLayout
 from fedledger.runtime.chaincode_server import chaincode_server, chaincode_server_command
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.layout import RunLayout
 from fedledger.runtime.processes import ProcessRecord, ProcessSpec
 
 
@@ -163,33 +167,70 @@ class NodeSet:
 
     def write_configs(self) -> None:
         """Each orderer's `orderer.yaml` and each peer's `core.yaml` in its node folder."""
-        definition, layout = self.commands.definition, self.commands.layout
         samples = self.commands.installation.config_dir
-        admin_ca = self.commands.orderer_org.tlsca_cert
+        installation = self.commands.installation
+        native = Placement(installation.ccaas_builder)
         system_block = None
-        if not self.commands.installation.channel_participation:
-            system_block = layout.channel_dir / SYSTEM_GENESIS
-        for i in range(definition.ordering.orderers):
-            node = self.commands.orderer_org.orderer(i)
-            folder = layout.node(node.name)
-            overrides = orderer_overrides(
+        if not installation.channel_participation:
+            system_block = self.commands.layout.channel_dir / SYSTEM_GENESIS
+        configs = node_overrides(
+            self.commands.definition, self.commands.layout, native, system_block
+        )
+        for name, (file, overrides) in configs.items():
+            write_config(samples / file, overrides, self.commands.layout.node(name) / file)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the nodes run: on this host (every address 127.0.0.1), or each in a container that
+    binds every interface and is reached by its host name, the node's own name."""
+
+    ccaas_builder: Path
+    listen_host: str = LOCALHOST
+    by_name: bool = False
+
+    def host(self, node: str) -> str:
+        return node if self.by_name else LOCALHOST
+
+
+def node_overrides(
+    definition: NetworkDefinition,
+    layout: RunLayout,
+    placement: Placement,
+    system_channel_block: Path | None = None,
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Node name → (its configuration file's name, our settings over the sample file), with the
+    paths of `layout` (the run folder as the nodes see it); orderers bootstrap from
+    `system_channel_block` when given (Fabric 2.2). Raises nothing."""
+    orderer_org = OrdererOrgLayout.under(layout.crypto, definition.ordering.domain)
+    configs: dict[str, tuple[str, dict[str, Any]]] = {}
+    for i in range(definition.ordering.orderers):
+        node = orderer_org.orderer(i)
+        configs[node.name] = (
+            "orderer.yaml",
+            orderer_overrides(
                 node=node,
                 msp_id=definition.ordering.msp_id,
                 ports=definition.orderer_ports(i),
-                data_dir=folder / "data",
-                admin_client_ca=admin_ca,
-                system_channel_block=system_block,
-            )
-            write_config(samples / "orderer.yaml", overrides, folder / "orderer.yaml")
-        for i, member in enumerate(definition.members):
-            node = self.commands.org_layout(i).peer(0)
-            folder = layout.node(node.name)
-            overrides = peer_overrides(
+                data_dir=layout.node(node.name) / "data",
+                admin_client_ca=orderer_org.tlsca_cert,
+                listen_host=placement.listen_host,
+                system_channel_block=system_channel_block,
+            ),
+        )
+    for i, member in enumerate(definition.members):
+        node = OrgLayout.under(layout.crypto, member.domain).peer(0)
+        configs[node.name] = (
+            "core.yaml",
+            peer_overrides(
                 node=node,
                 msp_id=member.msp_id,
                 ports=definition.peer_ports(i),
-                data_dir=folder / "data",
-                ccaas_builder=self.commands.installation.ccaas_builder,
+                data_dir=layout.node(node.name) / "data",
+                ccaas_builder=placement.ccaas_builder,
                 channel_peers=len(definition.members),
-            )
-            write_config(samples / "core.yaml", overrides, folder / "core.yaml")
+                listen_host=placement.listen_host,
+                host=placement.host(node.name),
+            ),
+        )
+    return configs

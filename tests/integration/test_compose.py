@@ -1,0 +1,212 @@
+"""`fedledger network compose` with a Fabric installation: every file the compose file mounts is
+written, each node's configuration file and environment hold the native node's settings, and
+the compose file's Fabric services, run as native processes with their own environment and
+mounts, make a network that commits a transaction through the Gateway (docs/docker-compose.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fedledger.fabric import connect
+from fedledger.installation import find_installation
+from fedledger.network.compose import CONTAINER_ROOT, PEER_IMAGE_CCAAS_BUILDER
+from fedledger.network.compose_env import (
+    ORDERER_PREFIX,
+    PEER_PREFIX,
+    apply_environment,
+    flatten,
+)
+from fedledger.network.compose_folder import RUN_FOLDER, deploy_on_compose, write_compose
+from fedledger.network.nodeconfig import ALL_INTERFACES, LOCALHOST
+from fedledger.network.nodes import NodeSet
+from fedledger.network.peercli import FabricCommands
+from fedledger.network.validators import ValidatorsSpec
+from fedledger.profile import ConnectionProfile
+from fedledger.runtime import health
+from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.layout import RunLayout
+from fedledger.runtime.ports import free_port_base
+
+from .compose_native import NativeServices, namespaces_work
+from .conftest import skip_without_fabric
+
+pytestmark = [pytest.mark.fabric]
+
+
+def compose(tmp_path: Path) -> tuple[NetworkDefinition, Path, dict[str, Any]]:
+    """The default topology on a free port block, written with a validator for every
+    organisation; the definition, the compose folder and the compose document."""
+    skip_without_fabric()
+    definition = NetworkDefinition.load().with_overrides(port_base=free_port_base())
+    holdout = tmp_path / "holdout.csv"
+    holdout.write_text("x,y\n1,0\n")
+    validators = ValidatorsSpec(
+        None, {m.msp_id: {"credit-risk": holdout} for m in definition.members}
+    )
+    out = tmp_path / "compose"
+    write_compose(find_installation(), definition, out, validators)
+    document = yaml.safe_load((out / "docker-compose.yaml").read_text())
+    return definition, out, document
+
+
+def test_every_mounted_file_exists_and_holds_the_native_settings(tmp_path: Path) -> None:
+    definition, out, document = compose(tmp_path)
+    for name, service in document["services"].items():
+        for volume in service.get("volumes", []):
+            source = out / volume.split(":")[0]
+            assert source.exists(), f"{name} mounts {source}, which `network compose` did not write"
+    native = RunLayout(tmp_path / "native")
+    installation = find_installation()
+    NodeSet(FabricCommands(installation, definition, native)).write_configs()
+    hosts = list(document["services"])
+    compared = 0
+    for name, service in document["services"].items():
+        if not str(service.get("image", "")).startswith("hyperledger/"):
+            continue
+        file = "core.yaml" if "peer" in service["command"] else "orderer.yaml"
+        prefix = PEER_PREFIX if file == "core.yaml" else ORDERER_PREFIX
+        mounted = out / RUN_FOLDER / "nodes" / name / file
+        theirs = flatten(yaml.safe_load((native.node(name) / file).read_text()))
+        env = {key: str(value) for key, value in service["environment"].items()}
+        in_file = flatten(yaml.safe_load(mounted.read_text()))
+        ours = apply_environment(in_file, env, prefix, known=theirs)
+        assert set(ours) == set(theirs), name
+        for key, value in ours.items():
+            compared += 1
+            if str(value) == str(theirs[key]):
+                continue
+            expected = native_value(value, hosts, native.root, installation.ccaas_builder)
+            assert str(expected) == str(theirs[key]), (name, key, value, theirs[key])
+    assert compared > 600  # every setting of the sample files (634 on 2.5.16), not only ours
+
+
+def native_value(value: Any, hosts: list[str], root: Path, builder: Path) -> Any:
+    """A compose setting as the native network holds it: the documented differences undone."""
+    if isinstance(value, list):
+        return [native_value(item, hosts, root, builder) for item in value]
+    if isinstance(value, dict):
+        return {key: native_value(item, hosts, root, builder) for key, item in value.items()}
+    if not isinstance(value, str):
+        return value
+    text = value.replace(str(PEER_IMAGE_CCAAS_BUILDER), str(builder))
+    text = text.replace(str(CONTAINER_ROOT), str(root))
+    for host in [*hosts, ALL_INTERFACES]:
+        text = re.sub(rf"^{re.escape(host)}(?=:|$)", LOCALHOST, text)
+    return text
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_the_compose_services_run_natively_to_a_committed_transaction(tmp_path: Path) -> None:
+    if not namespaces_work():
+        pytest.skip("needs `unshare --mount --map-root-user` (user namespaces) to mount volumes")
+    definition, out, document = compose(tmp_path)
+    services = NativeServices(
+        out,
+        document["services"],
+        find_installation(),
+        definition.chaincode_source,
+        tmp_path / "logs",
+    )
+    started = time.monotonic()
+    try:
+        for name, service in document["services"].items():
+            if "profiles" not in service:  # the validators need a task on the ledger first
+                services.start(name)
+        for i in range(len(definition.members)):
+            port = definition.peer_ports(i).operations
+            health.wait_for(lambda p=port: health.healthz(p) or None, f"peer {i} healthy", 60)  # type: ignore[misc]
+        assert services.exited() == {}, {n: services.log_tail(n) for n in services.exited()}
+        healthy = time.monotonic() - started
+        deployment = deploy_on_compose(find_installation(), definition, out / RUN_FOLDER, 120)
+        deployed = time.monotonic() - started
+        profile = ConnectionProfile.load(out / RUN_FOLDER / "connection-profile.yaml")
+        name = f"compose-{uuid.uuid4().hex[:8]}"
+        with connect(profile, "Org1MSP") as gateway:
+            contract = gateway.network(profile.channel).contract(profile.chaincode)
+            assert contract.submit("health:Beat", [name]) == b"1"
+        with connect(profile, "Org3MSP") as gateway:
+            contract = gateway.network(profile.channel).contract(profile.chaincode)
+            assert contract.evaluate("health:Beat", [name]) == b"2"
+        committed = time.monotonic() - started
+        listed = subprocess.run(
+            [sys.executable, "-m", "fedledger", "task", "list"],
+            env={**os.environ, "FEDLEDGER_RUN_DIR": str(out / RUN_FOLDER)},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert listed.returncode == 0, listed.stderr  # the ledger commands, as the docs give them
+        status = run_cli("network", "status", "--profile", str(profile.path))
+        assert status.returncode == 0, status.stderr
+        rows = [line for line in status.stdout.splitlines() if ".fedledger.local" in line]
+        assert len(rows) == 3
+        assert all("healthy" in row and "unhealthy" not in row for row in rows), status.stdout
+        assert deployment.sequence == 1
+        print(f"compose services natively: healthy {healthy:.1f} s, channel joined and chaincode"
+              f" ready {deployed:.1f} s, first Gateway commit {committed:.1f} s")  # fmt: skip
+        assert services.exited() == {}, {n: services.log_tail(n) for n in services.exited()}
+    finally:
+        services.stop()
+
+
+def test_compose_with_its_defaults_writes_into_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skip_without_fabric()
+    monkeypatch.chdir(tmp_path)
+    port_base = str(free_port_base())
+    written = run_cli("network", "compose", "--orgs", "2", "--port-base", port_base)
+    assert written.returncode == 0, written.stderr
+    assert "wrote docker-compose.yaml and" in written.stderr
+    document = yaml.safe_load((tmp_path / "docker-compose.yaml").read_text())
+    assert len(document["services"]) == 1 + 3 * 2
+    chaincode = document["services"]["chaincode.org1.fedledger.local"]["build"]["context"]
+    assert (tmp_path / chaincode / "package.json").is_file()  # relative to the compose file
+    profile = ConnectionProfile.load(tmp_path / RUN_FOLDER / "connection-profile.yaml")
+    assert profile.org("Org2MSP").gateway.endpoint == f"127.0.0.1:{int(port_base) + 110}"
+
+
+def test_compose_refuses_validators_of_an_unknown_organisation(tmp_path: Path) -> None:
+    skip_without_fabric()
+    spec = tmp_path / "validators.yaml"
+    (tmp_path / "holdout.csv").write_text("x,y\n1,0\n")
+    spec.write_text("organizations:\n  Org9MSP:\n    tasks:\n      t: holdout.csv\n")
+    refused = run_cli("network", "compose", "--validators", str(spec), "--out", str(tmp_path))
+    assert refused.returncode == 1
+    assert " ".join(refused.stderr.split()) == (
+        "error: no organisation Org9MSP in the network (known: Org1MSP, Org2MSP, Org3MSP)"
+    )
+    assert not (tmp_path / RUN_FOLDER).exists()  # nothing written
+
+
+def test_status_of_a_profile_whose_peers_do_not_answer(tmp_path: Path) -> None:
+    _, out, _ = compose(tmp_path)  # written, not started
+    status = run_cli(
+        "network", "status", "--profile", str(out / RUN_FOLDER / "connection-profile.yaml")
+    )
+    assert status.returncode == 3, status.stderr
+    rows = [line for line in status.stdout.splitlines() if ".fedledger.local" in line]
+    assert len(rows) == 3
+    assert all("stopped" in row for row in rows)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fedledger", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
