@@ -15,12 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fabric_protos.common import common_pb2, configtx_pb2
 
+from fedledger.channelconfig.creation import creation_update
 from fedledger.installation import InstallationError, find_installation
 from fedledger.installation.discover import how_to_install
 from fedledger.network.native import NativeNetwork
+from fedledger.network.system_channel import CHANNEL_TX, CONSORTIUM
+from fedledger.orgs.export import read_org_file
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.ports import free_port_base
+
+from .legacy_channel import create_legacy, write_org_files
 
 pytestmark = [pytest.mark.fabric, pytest.mark.slow]
 FABRIC_22 = "2.2.15"
@@ -123,3 +129,69 @@ def test_up_again_after_down_finds_the_channel_and_the_state(network: NativeNetw
     again = chaincode(network, "invoke", ["health:Beat", name])
     assert again.returncode == 0, again.stderr
     assert 'payload:"2"' in again.stderr
+
+
+def test_channel_create_legacy_makes_a_channel_the_peers_join(
+    network: NativeNetwork, tmp_path: Path
+) -> None:
+    files = write_org_files(network.layout.crypto, network.definition, tmp_path / "orgs")
+    block = tmp_path / "second.block"
+    created = create_legacy(
+        network.layout.profile, "Org2MSP", *map(str, files),
+        "--channel", "second", "--block-out", str(block),
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    assert "created channel second (Org1MSP, Org2MSP)" in " ".join(created.output.split())
+    for i in range(2):
+        network.commands.peer(i, "channel", "join", "-b", str(block))
+        info = network.commands.peer(i, "channel", "getinfo", "-c", "second").stdout
+        assert '"height":1' in info
+
+
+def test_channel_create_legacy_signed_by_a_non_member_is_refused_before_sending(
+    network: NativeNetwork, tmp_path: Path
+) -> None:
+    files = write_org_files(network.layout.crypto, network.definition, tmp_path / "orgs")
+    refused = create_legacy(
+        network.layout.profile, "Org1MSP", str(files[1]), "--channel", "third",
+        "--block-out", str(tmp_path / "third.block"),
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert " ".join(refused.output.split()) == (
+        "error: signature 1 of the channel creation: MSP 'Org1MSP' is not a member of the "
+        "channel (members: Org2MSP)"
+    )
+    assert not (tmp_path / "third.block").exists()
+
+
+def test_the_orderer_refuses_a_creation_in_an_unknown_consortium(
+    network: NativeNetwork, tmp_path: Path
+) -> None:
+    files = write_org_files(network.layout.crypto, network.definition, tmp_path / "orgs")
+    refused = create_legacy(
+        network.layout.profile, "Org1MSP", *map(str, files), "--channel", "fourth",
+        "--consortium", "AWSSystemConsortium", "--block-out", str(tmp_path / "fourth.block"),
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    orderer = f"127.0.0.1:{network.definition.orderer_ports(0).listen}"
+    assert " ".join(refused.output.split()) == (
+        f"error: orderer {orderer} refused the update: BAD_REQUEST: "
+        "Unknown consortium name: AWSSystemConsortium"
+    )
+
+
+def test_the_creation_update_is_what_configtxgen_writes(
+    network: NativeNetwork, tmp_path: Path
+) -> None:
+    envelope = common_pb2.Envelope.FromString(
+        (network.layout.channel_dir / CHANNEL_TX).read_bytes()
+    )
+    payload = common_pb2.Payload.FromString(envelope.payload)
+    written = configtx_pb2.ConfigUpdate.FromString(
+        configtx_pb2.ConfigUpdateEnvelope.FromString(payload.data).config_update
+    )
+    files = write_org_files(network.layout.crypto, network.definition, tmp_path / "orgs")
+    ours = creation_update(
+        network.definition.channel, CONSORTIUM, [read_org_file(path) for path in files]
+    )
+    assert ours == written

@@ -138,6 +138,57 @@ def submit_update(
 
 
 @channel_app.command()
+def create(
+    org_files: Annotated[
+        list[Path], typer.Argument(help="Each member organisation's file (org export).")
+    ],
+    as_org: AsOption,
+    legacy: Annotated[
+        bool,
+        typer.Option(
+            "--legacy",
+            help="Create it by a channel creation transaction, on an ordering service with a "
+            "system channel (Fabric 2.2, AWS Managed Blockchain).",
+        ),
+    ] = False,
+    channel: Annotated[
+        str | None, typer.Option(help="The new channel's name (default: the profile's).")
+    ] = None,
+    consortium: Annotated[
+        str, typer.Option(help="The system channel's consortium (AWS: AWSSystemConsortium).")
+    ] = "FedledgerConsortium",
+    update: Annotated[
+        Path | None,
+        typer.Option(help="A creation update other admins signed (sign-update) to send."),
+    ] = None,
+    block_out: Annotated[
+        Path | None, typer.Option(help="Where to write its genesis block (default CHANNEL.block).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the orderer.")] = 60.0,
+    profile: ProfileOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Create a channel of the given organisations and write its genesis block for the peers."""
+    from fedledger.cli.failures import fail
+    from fedledger.cli.legacy_channel import create_legacy
+
+    if not legacy:
+        fail(
+            "only --legacy (a channel creation transaction, Fabric 2.2's system channel) is "
+            "supported: on Fabric 2.3+ channels are created by channel participation, which "
+            "`fedledger network up` does for its own network"
+        )
+    loaded = load_profile(run_dir, profile)
+    name = channel or loaded.channel
+    target = block_out or Path(f"{name}.block")
+    members = create_legacy(loaded, as_org, org_files, name, consortium, update, target, timeout)
+    out.print(
+        f"created channel {name} ({', '.join(members)}); its genesis block: {target}; next: "
+        f"each organisation joins its peers (`peer channel join -b {target}`)"
+    )
+
+
+@channel_app.command()
 def show(
     as_org: AsOption,
     profile: ProfileOption = None,
