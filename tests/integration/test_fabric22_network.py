@@ -195,3 +195,31 @@ def test_the_creation_update_is_what_configtxgen_writes(
         network.definition.channel, CONSORTIUM, [read_org_file(path) for path in files]
     )
     assert ours == written
+
+
+def test_network_up_with_fabric_version_22_runs_it(tmp_path: Path) -> None:
+    """The commands a user types: `--fabric-version` selects the 2.2 installation; an `up` with
+    another version on that network is refused; down stops it all."""
+    installation_22()
+    run_dir = tmp_path / "cli-22"
+
+    def fedledger(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["uv", "run", "--frozen", "fedledger", "network", *args, "--run-dir", str(run_dir)],
+            capture_output=True, text=True, timeout=180, check=False,
+        )  # fmt: skip
+
+    up = fedledger(
+        "up", "--ledger", "fabric", "--fabric-version", FABRIC_22, "--orgs", "1",
+        "--port-base", str(free_port_base()),
+    )  # fmt: skip
+    try:
+        assert up.returncode == 0, up.stderr
+        assert "ledger: fabric (Fabric 2.2.15 found at" in up.stderr
+        other = fedledger("up", "--fabric-version", "2.5.16")
+        assert other.returncode == 1
+        assert "--fabric-version 2.5.16 (this network has 2.2.15)" in " ".join(other.stderr.split())
+    finally:
+        down = fedledger("down", "--purge")
+    assert down.returncode == 0, down.stderr
+    assert "stopped 3 processes" in down.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from tests.unit.test_installation import env_for, release_files, write_tree
 
 from fedledger.installation import InstallationError, find_installation
@@ -14,7 +15,7 @@ from fedledger.network.configtx import PROFILE, build_configtx
 from fedledger.network.nodeconfig import orderer_overrides
 from fedledger.network.system_channel import CONSORTIUM, SYSTEM_PROFILE, with_system_channel
 from fedledger.orgs.layout import OrdererOrgLayout, OrgLayout
-from fedledger.runtime.definition import NetworkDefinition
+from fedledger.runtime.definition import DEFAULT_DEFINITION, NetworkDefinition
 
 
 @pytest.mark.parametrize(
@@ -72,3 +73,12 @@ def test_a_22_orderer_bootstraps_from_the_system_block_without_an_admin_endpoint
     assert config["General"]["BootstrapFile"] == str(tmp_path / "system-genesis.block")
     assert "Admin" not in config
     assert "ChannelParticipation" not in config
+
+
+def test_the_definition_names_the_fabric_release() -> None:
+    default = NetworkDefinition.load()
+    assert default.fabric_version == "2.5.16"
+    assert default.with_overrides(fabric_version="2.2.15").fabric_version == "2.2.15"
+    text = DEFAULT_DEFINITION.read_text().replace("\nchannel:", "\nfabricVersion: 2.2.15\nchannel:")
+    loaded = NetworkDefinition.from_dict(yaml.safe_load(text), base=DEFAULT_DEFINITION.parent)
+    assert loaded.fabric_version == "2.2.15"
