@@ -90,7 +90,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "org": (
         "fedledger.cli.org",
         "org_app",
-        "Create one organisation's material and export its public part.",
+        "One organisation's own side: its material, peer, chaincode service and validator.",
     ),
     "channel": (
         "fedledger.cli.channel",

@@ -10,7 +10,8 @@ import typer
 from fedledger.cli.common import out
 
 org_app = typer.Typer(
-    help="Create one organisation's material and export its public part.", no_args_is_help=True
+    help="One organisation's own side: its material, peer, chaincode service and validator.",
+    no_args_is_help=True,
 )
 
 DEFAULT_ORG_DIR = Path("org")
@@ -54,3 +55,120 @@ def export(
     definition = OrgDefinition.of(load_org(folder))
     definition.write(output)
     out.print(f"wrote {definition.msp_id}'s public definition to {output}")
+
+
+Ledger = Annotated[
+    str | None,
+    typer.Option(
+        help="fabric: run this organisation's own peer; embedded: the embedded ledger is every "
+        "organisation's peer (default: fabric, or what the last start was told)."
+    ),
+]
+Orderer = Annotated[
+    str | None, typer.Option(help="The consortium's orderer, host:port (embedded: the ledger's).")
+]
+OrdererTlsCa = Annotated[
+    Path | None, typer.Option(help="The CA certificate of the orderer's TLS server.")
+]
+OrdererName = Annotated[
+    str | None,
+    typer.Option(help="The name the orderer's TLS certificate carries (default: its host)."),
+]
+Channel = Annotated[str | None, typer.Option(help="The channel (default: fedledger).")]
+Chaincode = Annotated[str | None, typer.Option(help="The chaincode's name (default: fedledger).")]
+ListenHost = Annotated[
+    str | None,
+    typer.Option(help="The address the peer listens on (default 127.0.0.1; 0.0.0.0: every one)."),
+]
+ValidatorConfigOption = Annotated[
+    Path | None,
+    typer.Option(help="A validator configuration (docs/validator-config.md) to run beside."),
+]
+Timeout = Annotated[float, typer.Option(help="Seconds to wait for each node to be ready.")]
+
+
+@org_app.command()
+def start(
+    folder: OrgDir = DEFAULT_ORG_DIR,
+    ledger: Ledger = None,
+    orderer: Orderer = None,
+    orderer_tls_ca: OrdererTlsCa = None,
+    orderer_name: OrdererName = None,
+    channel: Channel = None,
+    chaincode: Chaincode = None,
+    listen_host: ListenHost = None,
+    validator_config: ValidatorConfigOption = None,
+    timeout: Timeout = 120.0,
+) -> None:
+    """Run the organisation's own peer, chaincode service and validator, and write its profile.
+
+    Joins the peer to the channel (genesis block from the orderer, as the organisation's admin)
+    and writes profile.yaml in the folder from the channel's configuration. Starts only what is
+    not running; options given once are kept for the next start (docs/multi-host.md).
+    """
+    from fedledger.orgnode.node import OrgNode
+    from fedledger.orgnode.settings import StartSettings
+    from fedledger.orgs.standalone import load_org
+
+    org = load_org(folder)
+    settings = StartSettings.kept(org.root).updated(
+        ledger=ledger,
+        orderer=orderer,
+        orderer_tls_ca=orderer_tls_ca,
+        orderer_name=orderer_name,
+        channel=channel,
+        chaincode=chaincode,
+        listen_host=listen_host,
+        validator_config=validator_config,
+    )
+    with out.status("starting") as status:
+        report = OrgNode(org, settings).start(status.update, timeout)
+    for line in report.lines:
+        out.print(line, highlight=False)
+
+
+@org_app.command()
+def profile(folder: OrgDir = DEFAULT_ORG_DIR, timeout: Timeout = 60.0) -> None:
+    """Write the organisation's connection profile again from the channel's configuration.
+
+    For after another organisation joined or left; `org start` writes it the first time.
+    """
+    from fedledger.orgnode.profile import write_org_profile
+    from fedledger.orgnode.settings import StartSettings
+    from fedledger.orgs.standalone import load_org
+
+    org = load_org(folder)
+    written = write_org_profile(org, StartSettings.kept(org.root), timeout)
+    out.print(f"wrote the connection profile {written}", highlight=False)
+
+
+@org_app.command()
+def status(folder: OrgDir = DEFAULT_ORG_DIR) -> None:
+    """A table of what `org start` runs for the organisation: process, ports, health."""
+    from rich.table import Table
+
+    from fedledger.orgnode.node import OrgNode
+    from fedledger.orgnode.settings import StartSettings
+    from fedledger.orgs.standalone import load_org
+
+    org = load_org(folder)
+    rows = OrgNode(org, StartSettings.kept(org.root)).status()
+    table = Table(title=f"{org.msp_id} in {folder}")
+    for column in ("process", "kind", "ports", "pid", "health"):
+        table.add_column(column)
+    for row in rows:
+        health = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
+        table.add_row(row.name, row.kind, row.ports, str(row.pid or "-"), health)
+    out.print(table if rows else f"nothing started for {org.msp_id} in {folder}")
+
+
+@org_app.command()
+def stop(folder: OrgDir = DEFAULT_ORG_DIR) -> None:
+    """Stop exactly the processes `org start` started for the organisation."""
+    from fedledger.orgnode.node import OrgNode
+    from fedledger.orgnode.settings import StartSettings
+    from fedledger.orgs.standalone import load_org
+
+    org = load_org(folder)
+    stopped = OrgNode(org, StartSettings.kept(org.root)).stop()
+    out.print(f"stopped {len(stopped)} processes" + (f": {', '.join(stopped)}" if stopped else ""))
