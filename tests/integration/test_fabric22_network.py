@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 from fabric_protos.common import common_pb2, configtx_pb2
+from typer.testing import CliRunner
 
 from fedledger.channelconfig.creation import creation_update
+from fedledger.channelconfig.envelopes import config_of_block
+from fedledger.cli.app import app
 from fedledger.installation import InstallationError, find_installation
 from fedledger.installation.discover import how_to_install
 from fedledger.network.native import NativeNetwork
@@ -223,3 +226,33 @@ def test_network_up_with_fabric_version_22_runs_it(tmp_path: Path) -> None:
         down = fedledger("down", "--purge")
     assert down.returncode == 0, down.stderr
     assert "stopped 3 processes" in down.stderr
+
+
+def test_a_creation_signed_by_two_admins_on_their_own_hosts(
+    network: NativeNetwork, tmp_path: Path
+) -> None:
+    files = write_org_files(network.layout.crypto, network.definition, tmp_path / "orgs")
+    update = tmp_path / "fifth.pb"
+    written = create_legacy(
+        network.layout.profile, "Org1MSP", *map(str, files), "--channel", "fifth",
+        "--write-update", str(update),
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    assert "next: other admins run `fedledger channel sign-update" in " ".join(
+        written.output.split()
+    )
+    signed = CliRunner().invoke(
+        app,
+        ["channel", "sign-update", str(update), "--as", "Org2MSP",
+         "--profile", str(network.layout.profile)],
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    assert "signed by Org1MSP, Org2MSP" in " ".join(signed.output.split())
+    block = tmp_path / "fifth.block"
+    created = create_legacy(
+        network.layout.profile, "Org2MSP", *map(str, files), "--channel", "fifth",
+        "--update", str(update), "--block-out", str(block),
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    config = config_of_block(common_pb2.Block.FromString(block.read_bytes()))
+    assert sorted(config.channel_group.groups["Application"].groups) == ["Org1MSP", "Org2MSP"]

@@ -164,6 +164,10 @@ def create(
     block_out: Annotated[
         Path | None, typer.Option(help="Where to write its genesis block (default CHANNEL.block).")
     ] = None,
+    write_update: Annotated[
+        Path | None,
+        typer.Option(help="Only write the update, signed by --as, for other admins to sign."),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the orderer.")] = 60.0,
     profile: ProfileOption = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
@@ -181,7 +185,16 @@ def create(
     loaded = load_profile(run_dir, profile)
     name = channel or loaded.channel
     target = block_out or Path(f"{name}.block")
-    members = create_legacy(loaded, as_org, org_files, name, consortium, update, target, timeout)
+    members = create_legacy(
+        loaded, as_org, org_files, name, consortium, update, target, timeout, write_update
+    )
+    if write_update is not None:
+        out.print(
+            f"wrote the creation of {name} signed by {as_org} to {write_update}; next: other "
+            f"admins run `fedledger channel sign-update {write_update}`, then one runs this "
+            f"command with --update {write_update}"
+        )
+        return
     out.print(
         f"created channel {name} ({', '.join(members)}); its genesis block: {target}; next: "
         f"each organisation joins its peers (`peer channel join -b {target}`)"

@@ -17,8 +17,10 @@ def create_legacy(
     update_file: Path | None,
     block_out: Path,
     timeout: float,
+    update_out: Path | None = None,
 ) -> list[str]:
-    """Create `channel` and write its genesis block to `block_out`; the members' MSP IDs.
+    """Create `channel` and write its genesis block to `block_out`; the members' MSP IDs. With
+    `update_out`, only write the update signed by `as_org`'s admin there, for other admins.
 
     Raises OrgFileError for an unreadable organisation file, ChannelConfigError (UpdateFileError,
     UpdateRefusedError, BroadcastError) when the update is wrong, unsigned or refused, and
@@ -48,6 +50,9 @@ def create_legacy(
     signed = [SignatureHeader.FromString(s.signature_header).creator for s in envelope.signatures]
     if admin.creator not in signed:
         envelope = envelopes.sign_update(envelope, admin)
+    if update_out is not None:
+        envelopes.write_update_file(update_out, envelope)
+        return sorted(o.msp_id for o in orgs)
     block = create_channel(orderer_of(profile), envelope, orgs, admin, timeout)
     block_out.parent.mkdir(parents=True, exist_ok=True)
     block_out.write_bytes(block.SerializeToString())
