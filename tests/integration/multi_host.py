@@ -176,7 +176,7 @@ class Consortium:
         shutil.copy(orderer.tls_ca_cert, given)
         return [
             "--orderer", orderer.endpoint, "--orderer-tls-ca", "given/orderer-tlsca.pem",
-            "--orderer-name", orderer.server_name, "--ledger", self.backend,
+            "--orderer-name", orderer.server_name,
             # As on a real host: listening on every interface, announced by its name.
             "--listen-host", "0.0.0.0",
         ]  # fmt: skip

@@ -18,7 +18,10 @@ from fedledger.backends import NetworkRecord
 from fedledger.cli.app import COMMANDS, load_command
 from fedledger.runtime.definition import DEFAULT_DEFINITION
 
-HEAVY = ("sklearn", "scipy", "pandas", "pyarrow", "onnx", "onnxruntime", "boto3", "skl2onnx")
+HEAVY = (
+    *("sklearn", "scipy", "pandas", "pyarrow", "onnx", "onnxruntime", "boto3", "skl2onnx"),
+    *("fastapi", "starlette", "uvicorn", "mangum"),
+)
 
 PROBE = """
 import json, sys
@@ -61,6 +64,7 @@ def imports_of(*args: str) -> dict[str, Any]:
         ("models", "convert", "--help"),
         ("models", "check", "--help"),
         ("predict", "--help"),
+        ("serve", "--help"),
         ("validator", "--help"),
         ("propose", "--help"),
         ("demo", "--help"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from sklearn.linear_model import LogisticRegression
 
 from fedledger.fabric.connect import tls_of
@@ -74,6 +75,9 @@ def check_join(consortium: Consortium, joined: Joined) -> None:
         assert "timed out after 3 s waiting for Org4MSP in channel fedledger" in joined.too_early
         assert "is the channel update adding Org4MSP submitted?" in joined.too_early
     assert f"wrote the connection profile {consortium.org4 / 'profile.yaml'}" in joined.first_start
+    # No --ledger given: the orderer's answer told the first start, kept for the later ones.
+    kept = yaml.safe_load((consortium.org4 / "start.yaml").read_text())
+    assert kept["ledger"] == consortium.backend
     profile = consortium.member_profile(ORG4)
     assert sorted(profile.organizations) == [*MEMBERS, ORG4]
     assert profile.org(ORG4).identities["admin"] == load_org(consortium.org4).layout.admin.msp
@@ -185,7 +189,7 @@ def test_org_start_without_an_orderer_says_what_to_give(
     )
     with pytest.raises(CommandFailedError) as failed:
         fedledger("org", "start", "--ledger", "besu")
-    assert "--ledger 'besu': use fabric or embedded" in failed.value.output
+    assert "--ledger 'besu': use auto, fabric or embedded" in failed.value.output
     with pytest.raises(CommandFailedError) as failed:
         fedledger("org", "start", "--orderer", "o:7050", "--orderer-tls-ca", "given.pem")
     assert "--orderer-tls-ca given.pem: no such file" in failed.value.output

@@ -3,6 +3,7 @@ addresses, and the profile built from a channel configuration."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from fabric_protos.msp import msp_config_pb2
 from fedledger.channelconfig.members import application, with_org_added
 from fedledger.network.nodeconfig import peer_overrides
 from fedledger.orgnode.errors import OrgNodeError, StartSettingsError
+from fedledger.orgnode.ledger_kind import with_ledger_known
 from fedledger.orgnode.node import _kind
 from fedledger.orgnode.profile import profile_from_config
 from fedledger.orgnode.settings import StartSettings, org_ports
@@ -57,7 +59,7 @@ def test_settings_are_kept_and_a_later_option_replaces_a_kept_one(
 @pytest.mark.parametrize(
     ("given", "message"),
     [
-        ({"ledger": "besu"}, "--ledger 'besu': use fabric or embedded"),
+        ({"ledger": "besu"}, "--ledger 'besu': use auto, fabric or embedded"),
         ({"orderer_tls_ca": Path("nowhere.pem")}, "--orderer-tls-ca nowhere.pem: no such file"),
         ({"validator_config": Path("v.yaml")}, "--validator-config v.yaml: no such file"),
     ],
@@ -181,4 +183,26 @@ def test_a_member_without_a_tls_root_is_refused_by_name(
         profile_from_config(org4, settings, config)
     assert str(error.value) == (
         "Org2MSP's MSP in the channel configuration has no TLS root certificate"
+    )
+
+
+def test_a_given_ledger_is_not_asked_of_the_orderer(orderer_ca: Path) -> None:
+    given = StartSettings(ledger="embedded", orderer="127.0.0.1:1", orderer_tls_ca=orderer_ca)
+    assert with_ledger_known(given, timeout=0.1) is given
+
+
+def test_an_orderer_that_does_not_answer_which_ledger_it_is_is_named(org4: StandaloneOrg) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{unused.getsockname()[1]}"
+    settings = StartSettings(orderer=address, orderer_tls_ca=org4.layout.tlsca_cert)
+    with pytest.raises(StartSettingsError) as error:
+        with_ledger_known(settings, timeout=1.0)
+    message = str(error.value)
+    assert message.startswith(
+        f"cannot tell which ledger runs the channel: timed out after 1 s waiting for the "
+        f"orderer at {address} (last: UNAVAILABLE: "
+    )
+    assert message.endswith(
+        "is the orderer running and --orderer right? (or give --ledger fabric or embedded)"
     )

@@ -71,6 +71,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "predict",
         "Score rows with the task's champion, verified against the ledger.",
     ),
+    "serve": (
+        "fedledger.cli.serve",
+        "serve",
+        "Serve predictions of the task's champion over HTTP, swapped when the ledger decides.",
+    ),
     "data": (
         "fedledger.cli.data",
         "data_app",
@@ -106,6 +111,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "fedledger.cli.identity",
         "identity_app",
         "Enrol and register identities with a Fabric CA.",
+    ),
+    "report": (
+        "fedledger.cli.report",
+        "report",
+        "Write a task's proposals, scores, cross-site matrix and audit trail as one HTML file.",
     ),
     "amb": (
         "fedledger.cli.amb",

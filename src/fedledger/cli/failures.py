@@ -41,6 +41,7 @@ PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.registry.errors", "RegistryError"),
     ("fedledger.runtime.errors", "RuntimeLayerError"),
     ("fedledger.schema.errors", "TaskSchemaError"),
+    ("fedledger.serving.errors", "ServingError"),
     ("fedledger.store.errors", "StoreError"),
     ("fedledger.validator.errors", "ValidatorError"),
 )

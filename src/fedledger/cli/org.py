@@ -61,7 +61,7 @@ Ledger = Annotated[
     str | None,
     typer.Option(
         help="fabric: run this organisation's own peer; embedded: the embedded ledger is every "
-        "organisation's peer (default: fabric, or what the last start was told)."
+        "organisation's peer (default: what the last start was told, else asked of the orderer)."
     ),
 ]
 Orderer = Annotated[

@@ -60,6 +60,10 @@ class LedgerQueries:
         self._network = network
         self._qscc = network.contract(QSCC)
 
+    def height(self) -> int:
+        """The number of blocks on the channel."""
+        return self._network.block_height()
+
     def block_by_number(self, number: int) -> common_pb2.Block:
         reply = self._qscc.evaluate("GetBlockByNumber", [self._network.name, str(number)])
         return common_pb2.Block.FromString(reply)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fedledger.orgnode import chaincode, peer, validator
 from fedledger.orgnode.layout import NodeFolders
+from fedledger.orgnode.ledger_kind import with_ledger_known
 from fedledger.orgnode.profile import write_org_profile
 from fedledger.orgnode.settings import StartSettings, org_ports
 from fedledger.orgs.standalone import StandaloneOrg
@@ -48,7 +49,8 @@ class OrgNode:
     def start(self, progress: Callable[[str], None], timeout: float = 120.0) -> StartReport:
         """Start what is not running, join the channel, write the profile.
 
-        Raises StartSettingsError for a missing or wrong setting, InstallationError when Fabric
+        Raises StartSettingsError for a missing or wrong setting or an orderer that does not
+        answer which ledger it belongs to, InstallationError when Fabric
         is needed and not installed, PeerExitedError or NotReadyError when the peer does not
         become healthy, PeerCommandError when the fetch, join or a lifecycle query fails,
         NotReadyError when the peer does not reach the configuration that lists the
@@ -60,6 +62,10 @@ class OrgNode:
         if self.settings.validator_config is not None:
             config = validator.checked_config(self.org, self.settings.validator_config)
         self.settings.require_orderer()
+        if self.settings.ledger == "auto":
+            progress("asking the orderer which ledger runs the channel")
+            self.settings = with_ledger_known(self.settings, timeout)
+            report.add(f"the channel runs on the {self.settings.ledger} ledger")
         self.settings.keep(self.org.root)
         if self.settings.ledger == "fabric":
             self._start_peer(report, progress, timeout)

@@ -15,14 +15,15 @@ from fedledger.orgnode.errors import StartSettingsError
 from fedledger.runtime.definition import PeerPorts
 
 SETTINGS_FILE = "start.yaml"
-LEDGERS = ("fabric", "embedded")
+LEDGERS = ("auto", "fabric", "embedded")
 
 
 @dataclass(frozen=True)
 class StartSettings:
-    """`orderer` is host:port, checked against `orderer_tls_ca` under `orderer_name`."""
+    """`orderer` is host:port, checked against `orderer_tls_ca` under `orderer_name`; `ledger`
+    "auto" until `org start` asks the orderer (orgnode/ledger_kind.py)."""
 
-    ledger: str = "fabric"
+    ledger: str = "auto"
     channel: str = "fedledger"
     chaincode: str = "fedledger"
     orderer: str | None = None
@@ -53,12 +54,12 @@ class StartSettings:
     def updated(self, **given: Any) -> StartSettings:
         """These settings with every value in `given` that is not None in place of its own.
 
-        Raises StartSettingsError for a ledger other than fabric or embedded, or a file that
+        Raises StartSettingsError for a ledger other than auto, fabric or embedded, or a file that
         does not exist.
         """
         changed = replace(self, **{k: v for k, v in given.items() if v is not None})
         if changed.ledger not in LEDGERS:
-            raise StartSettingsError(f"--ledger {changed.ledger!r}: use fabric or embedded")
+            raise StartSettingsError(f"--ledger {changed.ledger!r}: use auto, fabric or embedded")
         for option, path in (
             ("--orderer-tls-ca", changed.orderer_tls_ca),
             ("--validator-config", changed.validator_config),
