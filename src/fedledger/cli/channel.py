@@ -174,14 +174,10 @@ def create(
 ) -> None:
     """Create a channel of the given organisations and write its genesis block for the peers."""
     from fedledger.cli.failures import fail
-    from fedledger.cli.legacy_channel import create_legacy
+    from fedledger.cli.legacy_channel import ONLY_LEGACY, create_legacy
 
     if not legacy:
-        fail(
-            "only --legacy (a channel creation transaction, Fabric 2.2's system channel) is "
-            "supported: on Fabric 2.3+ channels are created by channel participation, which "
-            "`fedledger network up` does for its own network"
-        )
+        fail(ONLY_LEGACY)
     loaded = load_profile(run_dir, profile)
     name = channel or loaded.channel
     target = block_out or Path(f"{name}.block")

@@ -7,6 +7,12 @@ from pathlib import Path
 
 from fedledger.profile import ConnectionProfile
 
+ONLY_LEGACY = (
+    "only --legacy (a channel creation transaction, Fabric 2.2's system channel) is supported: "
+    "on Fabric 2.3+ channels are created by channel participation, which `fedledger network up` "
+    "does for its own network"
+)
+
 
 def create_legacy(
     profile: ConnectionProfile,
