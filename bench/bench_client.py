@@ -1,7 +1,9 @@
-"""Submit throughput and latency: fedledger's Python Gateway client vs the official Node client.
+"""Submit throughput and latency: fedledger's Python client over the Gateway and over the older
+peer protocol, and the official Node client.
 
     uv run python bench/bench_client.py [--profile PATH] [--batch-timeout 0.1]
                                         [--concurrency 1 8 32] [--seconds 10]
+                                        [--clients node python peer]
 
 Both clients submit `health:Beat` through the same gateway peer (Org1), as the same identity,
 to the same network in the same run. At each concurrency level N, N workers each submit one
@@ -9,7 +11,10 @@ transaction after another (endorse, submit, wait for commit) on their own heartb
 two transactions conflict; each client runs twice, ordered Node, Python, Python, Node, so that
 neither always goes first. After a warm-up, only transactions started and committed inside the
 measured window count. The Node client is @hyperledger/fabric-gateway (bench/node-client, from
-the npm registry); the Python client runs its workers as threads over one Gateway.
+the npm registry); the Python client runs its workers as threads over one Gateway. `peer` is the
+same Python client with `protocol: peer`: Endorser/ProcessProposal to the endorsing peers (chosen
+by the peer's discovery service), Broadcast to an orderer, commit status from a DeliverFiltered
+stream; it runs between the two Gateway runs, so the three share the network's state.
 
 Without --profile the benchmark starts a native Fabric network (Fabric's own binaries, three
 organisations, Raft) in a temporary folder with the given BatchTimeout and stops it at the end.
@@ -88,8 +93,10 @@ class Run:
         return 1000 * self.cpu_seconds / len(self.latencies_ms)
 
 
-def python_run(contract: Contract, concurrency: int, warmup: float, seconds: float) -> Run:
-    prefix = f"bench-py-{concurrency}-{random.getrandbits(32):08x}"
+def python_run(
+    contract: Contract, concurrency: int, warmup: float, seconds: float, client: str = "python"
+) -> Run:
+    prefix = f"bench-{client}-{concurrency}-{random.getrandbits(32):08x}"
     start = time.monotonic() + warmup
     end = start + seconds
     latencies: list[float] = []
@@ -127,7 +134,7 @@ def python_run(contract: Contract, concurrency: int, warmup: float, seconds: flo
     for thread in threads:
         thread.join()
     return Run(
-        "python",
+        client,
         concurrency,
         seconds,
         latencies,
@@ -216,26 +223,55 @@ def own_network(batch_timeout_seconds: float) -> Iterator[ConnectionProfile]:
             network.down()
 
 
-def report(runs: list[tuple[Run, Run]], timeout: str) -> None:
+def report(runs: list[dict[str, Run]], timeout: str) -> None:
     print(f"\nSubmit ({TRANSACTION}: endorse + submit + commit status), BatchTimeout {timeout}")
-    header = (
+    print(
         f"{'conc':>4} {'client':>7} {'tx/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-        f"{'cpu ms/tx':>9} {'failed':>6}   python/node"
+        f"{'cpu ms/tx':>9} {'failed':>6}   throughput ratio"
     )
-    print(header)
-    for node, python in runs:
-        for run in (node, python):
+    for level in runs:
+        for run in level.values():
             cpu = f"{run.cpu_ms_per_tx:.2f}" if run.cpu_ms_per_tx is not None else "-"
-            ratio = ""
-            if run is python and node.throughput:
-                ratio = f"   {python.throughput / node.throughput:.2f}x throughput"
             print(
                 f"{run.concurrency:>4} {run.client:>7} {run.throughput:>8.1f} "
                 f"{run.percentile(0.5):>8.1f} {run.percentile(0.95):>8.1f} {cpu:>9} "
-                f"{run.failed:>6}{ratio}"
+                f"{run.failed:>6}{_ratio(run, level)}"
             )
             for error in run.errors:
                 print(f"{'':>13}error: {error}")
+
+
+def _ratio(run: Run, level: dict[str, Run]) -> str:
+    """python against node; peer (older protocol) against python (Gateway)."""
+    base = {"python": "node", "peer": "python"}.get(run.client)
+    if base is None or base not in level or not level[base].throughput:
+        return ""
+    return f"   {run.client}/{base} {run.throughput / level[base].throughput:.2f}x"
+
+
+def measure(
+    clients: list[str],
+    concurrency: int,
+    args: argparse.Namespace,
+    contracts: dict[str, Contract],
+    node: Any,
+) -> dict[str, Run]:
+    """Each client twice at one concurrency, in the order node, python, peer, peer, python, node,
+    so that no client always runs first or last."""
+    order = [c for c in ("node", "python", "peer") if c in clients]
+    runs: dict[str, Run] = {}
+    for client in order + order[::-1]:
+        if client == "node":
+            run = node(concurrency)
+        else:
+            run = python_run(contracts[client], concurrency, args.warmup, args.seconds, client)
+        runs[client] = runs[client].merged(run) if client in runs else run
+    print(
+        f"concurrency {concurrency}: "
+        + ", ".join(f"{c} {runs[c].throughput:.1f} tx/s" for c in order),
+        flush=True,
+    )
+    return runs
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -247,32 +283,39 @@ def main(argv: list[str] | None = None) -> None:
         "--seconds", type=float, default=8.0, help="measured window of each of a client's 2 runs"
     )
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--clients",
+        nargs="+",
+        choices=["node", "python", "peer"],
+        default=["node", "python", "peer"],
+        help="node: the official Node client; python: ours over the Gateway; peer: ours over "
+        "Endorser, Broadcast and Deliver",
+    )
     args = parser.parse_args(argv)
-    ensure_node_client()
+    if "node" in args.clients:
+        ensure_node_client()
 
     network: Any
     if args.profile:
         network = _given(ConnectionProfile.load(args.profile))
     else:
         network = own_network(args.batch_timeout)
-    with network as profile, connect(profile, ORG) as gateway, tempfile.TemporaryDirectory() as tmp:
-        contract = gateway.network(profile.channel).contract(profile.chaincode)
+    with (
+        network as profile,
+        connect(profile, ORG) as gateway,
+        connect(profile, ORG, protocol="peer") as peer,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        contracts = {
+            "python": gateway.network(profile.channel).contract(profile.chaincode),
+            "peer": peer.network(profile.channel).contract(profile.chaincode),
+        }
         timeout = batch_timeout(gateway.network(profile.channel).contract("cscc"), profile.channel)
-        runs = []
-        for concurrency in args.concurrency:
-            # Node, Python, Python, Node: neither client always runs first or last.
-            first_node = node_run(profile, concurrency, args.warmup, args.seconds, Path(tmp))
-            python = python_run(contract, concurrency, args.warmup, args.seconds)
-            python = python.merged(python_run(contract, concurrency, args.warmup, args.seconds))
-            node = first_node.merged(
-                node_run(profile, concurrency, args.warmup, args.seconds, Path(tmp))
-            )
-            runs.append((node, python))
-            print(
-                f"concurrency {concurrency}: node {node.throughput:.1f} tx/s, "
-                f"python {python.throughput:.1f} tx/s",
-                flush=True,
-            )
+
+        def node(concurrency: int) -> Run:
+            return node_run(profile, concurrency, args.warmup, args.seconds, Path(tmp))
+
+        runs = [measure(args.clients, c, args, contracts, node) for c in args.concurrency]
         report(runs, timeout)
 
 

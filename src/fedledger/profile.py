@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
+from pydantic import AfterValidator, BeforeValidator, model_validator
 
 from fedledger.configfile import (
     Address,
@@ -48,12 +49,23 @@ class GatewayEndpoint:
 
 
 @dataclass(frozen=True)
-class OrdererEndpoint:
-    """An orderer's Broadcast endpoint, verified against its organisation's TLS CA."""
+class NodeEndpoint:
+    """A peer (for the older protocol) or an orderer: address and how to check its TLS."""
 
     endpoint: str
     server_name: str
     tls_ca_cert: Path
+    msp_id: str = ""
+
+
+@dataclass(frozen=True)
+class OrdererEndpoint(NodeEndpoint):
+    """An orderer's Broadcast endpoint, verified against its organisation's TLS CA; `msp_id`
+    (the ordering organisation's, optional) names it in errors."""
+
+
+PROTOCOLS = ("gateway", "peer")
+ENDORSEMENT_POLICIES = ("MAJORITY", "ANY", "ALL")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,19 @@ class OrgProfile:
     gateway: GatewayEndpoint
     identities: dict[str, Path]
     tls_client: TlsClient | None = None
+    protocol: str = "gateway"
+    # The organisation's peers for the older protocol; none listed: its gateway peer alone.
+    peers: tuple[NodeEndpoint, ...] = ()
+
+    @property
+    def endorsing_peers(self) -> tuple[NodeEndpoint, ...]:
+        """The peers the older protocol may ask for endorsements, evaluations and blocks."""
+        if self.peers:
+            return self.peers
+        gateway = self.gateway
+        return (
+            NodeEndpoint(gateway.endpoint, gateway.server_name, gateway.tls_ca_cert, self.msp_id),
+        )
 
     @classmethod
     def from_material(cls, msp_id: str, org: OrgLayout, endpoint: str) -> OrgProfile:
@@ -97,6 +122,7 @@ class ConnectionProfile:
     organizations: dict[str, OrgProfile]
     path: Path | None = None
     orderers: tuple[OrdererEndpoint, ...] = ()
+    endorsement_policy: str = "MAJORITY"
 
     def org(self, msp_id: str) -> OrgProfile:
         """The profile of organisation `msp_id`; raises ProfileError naming the organisations the
@@ -140,24 +166,13 @@ class ConnectionProfile:
             ledger=file.ledger,
             channel=file.channel,
             chaincode=file.chaincode,
-            organizations={
-                msp_id: OrgProfile(
-                    msp_id=org.msp_id,
-                    gateway=GatewayEndpoint(
-                        org.gateway.endpoint, org.gateway.server_name, org.gateway.tls_ca_cert
-                    ),
-                    identities=dict(org.identities),
-                    tls_client=TlsClient(org.tls_client.cert, org.tls_client.key)
-                    if org.tls_client
-                    else None,
-                )
-                for msp_id, org in file.organizations.items()
-            },
+            organizations={msp_id: _org_profile(org) for msp_id, org in file.organizations.items()},
             path=path,
             orderers=tuple(
-                OrdererEndpoint(o.endpoint, o.server_name, o.tls_ca_cert)
-                for o in file.orderers or []
+                OrdererEndpoint(o.endpoint, o.server_name, o.tls_ca_cert, o.msp_id or "")
+                for o in file.orderers
             ),
+            endorsement_policy=file.endorsement_policy,
         )
 
     def to_dict(self, folder: Path) -> dict[str, Any]:
@@ -175,6 +190,10 @@ class ConnectionProfile:
             }
             if org.tls_client is not None:
                 entry["tlsClient"] = {"cert": org.tls_client.cert, "key": org.tls_client.key}
+            if org.protocol != "gateway":
+                entry["protocol"] = org.protocol
+            if org.peers:
+                entry["peers"] = [_node_dict(p, with_msp=False) for p in org.peers]
             return entry
 
         document: dict[str, Any] = {
@@ -185,15 +204,40 @@ class ConnectionProfile:
             "organizations": {m: org_dict(o) for m, o in self.organizations.items()},
         }
         if self.orderers:
-            document["orderers"] = [
-                {"endpoint": o.endpoint, "serverName": o.server_name, "tlsCaCert": o.tls_ca_cert}
-                for o in self.orderers
-            ]
+            document["orderers"] = [_node_dict(o, with_msp=bool(o.msp_id)) for o in self.orderers]
+        if self.endorsement_policy != "MAJORITY":
+            document["endorsementPolicy"] = self.endorsement_policy
         return with_written_paths(document, folder)
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(self.to_dict(path.parent), sort_keys=False))
+
+
+def _node_dict(node: NodeEndpoint, with_msp: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "endpoint": node.endpoint,
+        "serverName": node.server_name,
+        "tlsCaCert": node.tls_ca_cert,
+    }
+    if with_msp:
+        entry["mspId"] = node.msp_id
+    return entry
+
+
+def _org_profile(org: _Org) -> OrgProfile:
+    return OrgProfile(
+        msp_id=org.msp_id,
+        gateway=GatewayEndpoint(
+            org.gateway.endpoint, org.gateway.server_name, org.gateway.tls_ca_cert
+        ),
+        identities=dict(org.identities),
+        tls_client=TlsClient(org.tls_client.cert, org.tls_client.key) if org.tls_client else None,
+        protocol=org.protocol,
+        peers=tuple(
+            NodeEndpoint(p.endpoint, p.server_name, p.tls_ca_cert, org.msp_id) for p in org.peers
+        ),
+    )
 
 
 # The file, as written (docs/connection-profile.md#fields).
@@ -210,11 +254,46 @@ class _TlsClient(Section):
     key: File
 
 
+class _Peer(Section):
+    endpoint: Address
+    server_name: Text
+    tls_ca_cert: File
+
+
+class _Orderer(Section):
+    endpoint: Address
+    server_name: Text
+    tls_ca_cert: File
+    msp_id: Text | None = None
+
+
+def _one_of(choices: tuple[str, ...]) -> AfterValidator:
+    allowed = " or ".join(choices) if len(choices) == 2 else "one of " + ", ".join(choices)
+
+    def check(value: str) -> str:
+        if value not in choices:
+            raise wrong(f"must be {allowed}, got {{got}}", got=value)
+        return value
+
+    return AfterValidator(check)
+
+
+def _list_of(what: str) -> BeforeValidator:
+    def check(value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise wrong(f"must be a list of {what}, got {{got}}", got=value)
+        return value
+
+    return BeforeValidator(check)
+
+
 class _Org(Section):
     msp_id: Text
     gateway: _Gateway
     identities: Annotated[dict[Key, AnyPath], mapping_of("identity names to MSP folders")]
     tls_client: _TlsClient | None = None
+    protocol: Annotated[Text, _one_of(PROTOCOLS)] = "gateway"
+    peers: Annotated[tuple[_Peer, ...], _list_of("peers (endpoint, serverName, tlsCaCert)")] = ()
 
 
 def _msp_id_is_its_key(msp_id: str, org: _Org) -> None:
@@ -238,4 +317,18 @@ class _File(Section):
         not_empty("is empty: list at least one organisation"),
         check_each(_msp_id_is_its_key),
     ]
-    orderers: list[_Gateway] | None = None
+    orderers: Annotated[
+        tuple[_Orderer, ...], _list_of("orderers (endpoint, serverName, tlsCaCert, mspId)")
+    ] = ()
+    endorsement_policy: Annotated[Text, _one_of(ENDORSEMENT_POLICIES)] = "MAJORITY"
+
+    @model_validator(mode="after")
+    def _peer_protocol_has_orderers(self) -> _File:
+        for msp_id, org in self.organizations.items():
+            if org.protocol == "peer" and not self.orderers:
+                raise wrong(
+                    "is peer, which submits through an orderer: list at least one under "
+                    "orderers (docs/connection-profile.md#the-older-peer-protocol)",
+                    field=f"organizations.{msp_id}.protocol",
+                )
+        return self

@@ -184,16 +184,13 @@ def test_from_an_empty_account_to_three_members_and_a_profile(amb: str, tmp_path
         f'--secret "$FEDLEDGER_AMB_ADMIN_PASSWORD" --msp-dir {tmp_path / banka / "admin" / "msp"}'
     ) in printed
 
-    # The fields main's profile reader knows, read by it: the older protocol's fields (protocol,
-    # peers, orderers) are those of docs/connection-profile.md on the peer-protocol branch.
-    document = yaml.safe_load(out.read_text())
-    del document["orderers"]
-    for entry in document["organizations"].values():
-        del entry["protocol"], entry["peers"]
-    (tmp_path / "main-fields.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    loaded = ConnectionProfile.load(tmp_path / "main-fields.yaml")
+    # Every command reads it: the older protocol over the member's peers, the ordering service.
+    loaded = ConnectionProfile.load(out)
     assert loaded.org(banka).gateway.tls_ca_cert == chain.resolve()
     assert loaded.org(banka).gateway.endpoint == peer(banka)["endpoint"]
+    assert loaded.org(banka).protocol == "peer"
+    assert [p.endpoint for p in loaded.org(insurer).endorsing_peers] == [peer(insurer)["endpoint"]]
+    assert [o.endpoint for o in loaded.orderers] == [f"{orderer}:30001"]
 
 
 def test_a_network_not_available_yet_is_waited_for_then_given_up_on_naming_its_status(

@@ -31,15 +31,23 @@ from fedledger.fabric import (
     TlsConfig,
     connect,
 )
+from fedledger.fabric.connect import peer_client
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.runtime.health import wait_for
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 
 
+@pytest.fixture(scope="module", params=["gateway", "peer"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """Each protocol in turn: the Gateway service, and the older Endorser, Broadcast and Deliver
+    services (both backends serve both)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def gateway(ledger: Any) -> Iterator[Gateway]:
-    with connect(ledger.profile, "Org1MSP") as connected:
+def gateway(ledger: Any, protocol: str) -> Iterator[Gateway]:
+    with connect(ledger.profile, "Org1MSP", protocol=protocol) as connected:
         yield connected
 
 
@@ -120,6 +128,9 @@ def test_submit_async_returns_the_result_before_the_commit(contract: Contract) -
     assert status.successful
     assert status.code_name == "VALID"
     assert status.block_number > 0
+    # Asking again (wait after status) gives the same answer at once.
+    assert commit.wait() == commit.result
+    assert commit.status() == status
 
 
 def test_endorsing_organisations_can_be_chosen(contract: Contract) -> None:
@@ -187,7 +198,9 @@ def test_concurrent_submits_through_one_gateway(contract: Contract) -> None:
     assert [json.loads(r) for r in results] == [1] * 16
 
 
-def test_an_identity_from_an_unknown_msp_is_refused(ledger: Any, tmp_path: Path) -> None:
+def test_an_identity_from_an_unknown_msp_is_refused(
+    ledger: Any, protocol: str, tmp_path: Path
+) -> None:
     generate_material(
         tmp_path,
         [MemberOrg("Org9", "Org9MSP", "org9.example.com")],
@@ -203,7 +216,11 @@ def test_an_identity_from_an_unknown_msp_is_refused(ledger: Any, tmp_path: Path)
         client_certificate=org.tls_client.cert if org.tls_client else None,
         client_key=org.tls_client.key if org.tls_client else None,
     )
-    with Gateway.connect(org.gateway.endpoint, stranger, tls) as gateway:
+    if protocol == "peer":
+        connected = Gateway.over(peer_client(ledger.profile, org, stranger), stranger)
+    else:
+        connected = Gateway.connect(org.gateway.endpoint, stranger, tls)
+    with connected as gateway:
         contract = gateway.network(ledger.profile.channel).contract(ledger.profile.chaincode)
         with pytest.raises(EvaluateError) as evaluated:
             contract.evaluate("health:Version")
@@ -271,11 +288,14 @@ def test_a_restarted_listener_resumes_from_its_checkpoint_exactly_once(
 
 
 @pytest.mark.parametrize("kill", [False, True], ids=["stop", "kill"])
-def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, kill: bool) -> None:
+def test_the_stream_recovers_when_the_peer_restarts(ledger: Any, protocol: str, kill: bool) -> None:
     name = unique("restart")
     profile = ledger.profile
     others = ["Org2MSP", "Org3MSP"]  # endorse and write while Org1's peer is down
-    with connect(profile, "Org1MSP") as listening, connect(profile, "Org2MSP") as writing:
+    with (
+        connect(profile, "Org1MSP", protocol=protocol) as listening,
+        connect(profile, "Org2MSP", protocol=protocol) as writing,
+    ):
         contract = writing.network(profile.channel).contract(profile.chaincode)
         stream = listening.network(profile.channel).chaincode_events(profile.chaincode)
         listener = Listener(stream)

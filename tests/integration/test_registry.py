@@ -59,12 +59,18 @@ def policy(**overrides: Any) -> Policy:
     return Policy(**fields)
 
 
+@pytest.fixture(scope="module", params=["gateway", "peer"])
+def protocol(request: pytest.FixtureRequest) -> str:
+    """The registry over each protocol: its refusal codes must read the same on both."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def networks(ledger: Any) -> Iterator[dict[str, Network]]:
+def networks(ledger: Any, protocol: str) -> Iterator[dict[str, Network]]:
     """One connection per organisation, as its own user, for the whole module."""
     with ExitStack() as stack:
         yield {
-            msp_id: stack.enter_context(connect(ledger.profile, msp_id)).network(
+            msp_id: stack.enter_context(connect(ledger.profile, msp_id, protocol=protocol)).network(
                 ledger.profile.channel
             )
             for msp_id in ORGS
@@ -131,8 +137,8 @@ def approve(registry: Registry, proposal_id: str, score: float = 0.81) -> Any:
 class Collector:
     """Registry events from a block on, parsed, on a thread."""
 
-    def __init__(self, ledger: Any, start_block: int) -> None:
-        self._gateway = connect(ledger.profile, "Org3MSP")
+    def __init__(self, ledger: Any, start_block: int, protocol: str) -> None:
+        self._gateway = connect(ledger.profile, "Org3MSP", protocol=protocol)
         network = self._gateway.network(ledger.profile.channel)
         self.stream = network.chaincode_events(ledger.profile.chaincode, start_block=start_block)
         self.events: list[tuple[ChaincodeEvent, RegistryEvent]] = []
@@ -168,9 +174,9 @@ class Collector:
 
 
 def test_three_organisations_accept_a_proposal_and_the_champion_changes(
-    ledger: Any, registries: dict[str, Registry]
+    ledger: Any, protocol: str, registries: dict[str, Registry]
 ) -> None:
-    events = Collector(ledger, block_height(ledger))
+    events = Collector(ledger, block_height(ledger), protocol)
     try:
         task_id = new_task(registries)
         assert registries["Org2MSP"].find_champion(task_id) is None
@@ -244,9 +250,9 @@ def block_height(ledger: Any) -> int:
 
 
 def test_a_member_outvoted_by_speed_scores_the_champion_late_and_can_veto_its_successor(
-    ledger: Any, registries: dict[str, Registry]
+    ledger: Any, protocol: str, registries: dict[str, Registry]
 ) -> None:
-    events = Collector(ledger, block_height(ledger))
+    events = Collector(ledger, block_height(ledger), protocol)
     try:
         task_id = new_task(registries, quorum=2, max_regression=0.02)
         first = propose(registries["Org1MSP"], task_id)

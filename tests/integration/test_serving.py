@@ -140,6 +140,10 @@ def test_champions_swap_under_load_without_a_failed_or_mixed_answer(
     assert model["scores"] == {"Org2MSP": 0.9, "Org3MSP": 0.9}
     assert model["sha256"] == _by_sha(first_model)[0][0]
 
+    dashboard = httpx.get(server.url + "/dashboard")  # the task's history, from the same service
+    assert dashboard.status_code == 200
+    assert f'data-proposal="{second}"' in dashboard.text
+
 
 def test_bad_requests_are_refused_naming_the_row_and_field(
     ledger: Any, served: tuple[ServeProcess, str, Path]
@@ -267,6 +271,10 @@ def test_the_app_as_a_lambda_behind_api_gateway(ledger: Any, tmp_path: Path) -> 
         refused = handler(_api_gateway_event("POST", "/predict", [{"nope": 1}]), None)
         assert refused["statusCode"] == 422
         assert "missing column" in refused["body"]
+
+        dashboard = handler(_http_api_event("GET", "/dashboard"), None)
+        assert dashboard["statusCode"] == 200
+        assert f'data-proposal="{first}"' in dashboard["body"]
     finally:
         service.close()
 

@@ -189,6 +189,8 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
                 state_dir=root / f"state-{msp}",
                 metrics="127.0.0.1:0",
                 retry={"initialSeconds": 0.2, "maxSeconds": 1.0},
+                # Org3's validator watches, votes and decides over the older peer protocol.
+                protocol="peer" if msp == "Org3MSP" else None,
             )
             path = write_config(root / f"validator-{msp}.yaml", document)
             validators[msp] = ValidatorProcess(
@@ -258,6 +260,7 @@ def test_three_validators_vote_and_the_proposal_is_decided(setup: Setup) -> None
     assert decided.status == "ACCEPTED", decided.status_reason
     votes = setup.registries["Org3MSP"].get_votes(proposal.id)
     assert sorted(v.voter for v in votes) == list(ORGS)
+    assert setup.validators["Org3MSP"].config.gateway.protocol == "peer"  # voted over it
     assert {v.decision for v in votes} == {"approve"}
     rows = {v.voter: v.holdout_rows for v in votes}
     assert rows == {"Org1MSP": 2000, "Org2MSP": 2500, "Org3MSP": 3000}

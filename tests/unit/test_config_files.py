@@ -17,10 +17,12 @@ import yaml
 from fedledger.cli.common import registry_for
 from fedledger.cli.failures import failures
 from fedledger.cli.network import _validator_config_error
+from fedledger.fabric import connect
 from fedledger.network.validators import ValidatorsSpec, ValidatorsSpecError
+from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.validator.config import ConfigError, ValidatorConfig
-from fedledger.validator.factory import build_validator
+from fedledger.validator.factory import build_validator, connect_gateway
 from fedledger.validator.metrics import ValidatorMetrics
 from fedledger.validator.service import StartError, listen_on, serve_metrics
 
@@ -40,6 +42,7 @@ def tls(**fields: Any) -> dict[str, Any]:
 
 
 ISSUE = {"caCert": "ca.pem", "caKey": "ca.key"}
+GATEWAY = {"endpoint": "127.0.0.1:7051", "serverName": "peer0", "tlsCaCert": "peer-ca.pem"}
 
 
 @pytest.mark.parametrize(
@@ -155,6 +158,19 @@ ISSUE = {"caCert": "ca.pem", "caKey": "ca.key"}
             "retry.modelBytesAttempts must be a whole number >= 1, e.g. 2, got 0",
         ),
         ({"metrics": {"port": 9464}}, "metrics.port is not a known field (known: address)"),
+        (
+            {"gateway": {**GATEWAY, "protocol": "legacy"}},
+            "gateway.protocol must be gateway or peer, got 'legacy'",
+        ),
+        (
+            {"gateway": {**GATEWAY, "protocol": "peer"}},
+            "gateway.profile is missing: the peer protocol takes the peers and orderers from a "
+            "connection profile (docs/connection-profile.md#the-older-peer-protocol)",
+        ),
+        (
+            {"gateway": {**GATEWAY, "protocol": "peer", "profile": "none.yaml"}},
+            "gateway.profile: no file at {files}/none.yaml",
+        ),
     ],
 )
 def test_a_validator_configuration_mistake_names_the_field(
@@ -249,7 +265,7 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
         (
             {**profile_document(), "orgs": {}},
             "orgs is not a known field (known: name, ledger, channel, chaincode, organizations, "
-            "orderers)",
+            "orderers, endorsementPolicy)",
         ),
         (
             {**profile_document(), "organizations": {}},
@@ -268,7 +284,7 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
         (
             profile_document(tlsclient={}),
             "organizations.Org1MSP.tlsclient is not a known field "
-            "(known: mspId, gateway, identities, tlsClient)",
+            "(known: mspId, gateway, identities, tlsClient, protocol, peers)",
         ),
         (
             profile_document(
@@ -289,6 +305,32 @@ def profile_document(**org_changes: Any) -> dict[str, Any]:
             profile_document(identities={"user": ""}),
             "organizations.Org1MSP.identities.user must be a non-empty string, got ''",
         ),
+        (
+            profile_document(protocol="legacy"),
+            "organizations.Org1MSP.protocol must be gateway or peer, got 'legacy'",
+        ),
+        (
+            profile_document(protocol="peer"),
+            "organizations.Org1MSP.protocol is peer, which submits through an orderer: list at "
+            "least one under orderers (docs/connection-profile.md#the-older-peer-protocol)",
+        ),
+        (
+            profile_document(peers={"endpoint": "h:1"}),
+            "organizations.Org1MSP.peers must be a list of peers (endpoint, serverName, "
+            "tlsCaCert), got {{'endpoint': 'h:1'}}",
+        ),
+        (
+            profile_document(peers=[{"endpoint": "h:1", "serverName": "p", "tlsCaCert": "y.pem"}]),
+            "organizations.Org1MSP.peers[0].tlsCaCert: no file at {files}/y.pem",
+        ),
+        (
+            {**profile_document(), "orderers": [{"endpoint": "o:7050", "tlsCaCert": "ca.pem"}]},
+            "orderers[0].serverName is missing",
+        ),
+        (
+            {**profile_document(), "endorsementPolicy": "MOST"},
+            "endorsementPolicy must be one of MAJORITY, ANY, ALL, got 'MOST'",
+        ),
     ],
 )
 def test_a_profile_mistake_names_the_field(
@@ -305,6 +347,35 @@ def test_a_profile_reads_back_what_it_wrote(files: Path) -> None:
     assert ConnectionProfile.load(files / "profile.yaml") == ConnectionProfile(
         **{**profile.__dict__, "path": files / "profile.yaml"}
     )
+
+
+def test_the_peer_protocol_fields_read_back_what_they_wrote(files: Path) -> None:
+    peer = {"endpoint": "10.0.0.2:7051", "serverName": "peer1", "tlsCaCert": "ca.pem"}
+    document = {
+        **profile_document(protocol="peer", peers=[peer]),
+        "orderers": [{"mspId": "OrdererMSP", **peer, "endpoint": "10.0.0.9:7050"}],
+        "endorsementPolicy": "ALL",
+    }
+    profile = ConnectionProfile.from_dict(document, files)
+    org = profile.org("Org1MSP")
+    assert org.protocol == "peer"
+    assert [(p.endpoint, p.server_name, p.msp_id) for p in org.endorsing_peers] == [
+        ("10.0.0.2:7051", "peer1", "Org1MSP")
+    ]
+    assert [(o.endpoint, o.msp_id) for o in profile.orderers] == [("10.0.0.9:7050", "OrdererMSP")]
+    assert profile.endorsement_policy == "ALL"
+    profile.write(files / "profile.yaml")
+    assert ConnectionProfile.load(files / "profile.yaml") == ConnectionProfile(
+        **{**profile.__dict__, "path": files / "profile.yaml"}
+    )
+
+
+def test_without_peers_an_organisation_endorses_on_its_gateway_peer(files: Path) -> None:
+    org = ConnectionProfile.from_dict(profile_document(), files).org("Org1MSP")
+    assert org.protocol == "gateway"
+    assert [(p.endpoint, p.server_name, p.tls_ca_cert) for p in org.endorsing_peers] == [
+        ("127.0.0.1:7051", "peer0", files / "ca.pem")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -447,6 +518,43 @@ def test_an_identity_that_is_not_an_msp_folder_is_named(files: Path) -> None:
     assert str(error.value) == (
         f"identity: {files}/msp/signcerts does not exist: an MSP folder needs signcerts/"
     )
+
+
+def test_the_peer_protocol_on_a_profile_without_orderers_says_what_to_add(files: Path) -> None:
+    generate_material(
+        files / "crypto",
+        [MemberOrg("Org1", "Org1MSP", "org1.example.com")],
+        OrdererOrg("Orderer", "OrdererMSP", "orderer.example.com"),
+    )
+    user = OrgLayout.under(files / "crypto", "org1.example.com").client.msp
+    profile = ConnectionProfile.from_dict(profile_document(identities={"user": str(user)}), files)
+    with pytest.raises(ProfileError) as error:
+        connect(profile, "Org1MSP", protocol="peer")
+    assert str(error.value) == (
+        "the profile lists no orderers: the peer protocol submits through one; add them under "
+        "orderers (docs/connection-profile.md#the-older-peer-protocol)"
+    )
+    with pytest.raises(ValueError) as unknown:
+        connect(profile, "Org1MSP", protocol="legacy")
+    assert str(unknown.value) == "unknown protocol 'legacy': use gateway or peer"
+
+
+def test_a_peer_protocol_profile_that_cannot_be_read_stops_the_start(files: Path) -> None:
+    generate_material(
+        files / "crypto",
+        [MemberOrg("Org1", "Org1MSP", "org1.example.com")],
+        OrdererOrg("Orderer", "OrdererMSP", "orderer.example.com"),
+    )
+    (files / "profile.yaml").write_text("name: n\n")
+    document = minimal_validator_document(
+        identity=str(OrgLayout.under(files / "crypto", "org1.example.com").client.msp),
+        gateway={**GATEWAY, "protocol": "peer", "profile": "profile.yaml"},
+    )
+    config = ValidatorConfig.from_dict(document, files)
+    assert (config.gateway.protocol, config.gateway.profile) == ("peer", files / "profile.yaml")
+    with pytest.raises(StartError) as error:
+        connect_gateway(config)
+    assert str(error.value) == "gateway.profile: ledger is missing"
 
 
 def test_a_metrics_address_in_use_is_named() -> None:

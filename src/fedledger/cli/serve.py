@@ -42,11 +42,12 @@ def serve(
     task's schema, and answers the scores with the proposal id and SHA-256 of the model that
     made them. The champion is fetched from the store and verified against the ledger's hash;
     a new one (accepted, or restored by a revocation) is loaded in the background and swapped
-    in atomically. Also GET /model, /healthz, /readyz, /metrics and /docs (OpenAPI).
+    in atomically. Also GET /model, /healthz, /readyz, /metrics, /docs (OpenAPI) and
+    /dashboard (the task's history).
     """
     import uvicorn
 
-    from fedledger.serving.app import create_app
+    from fedledger.serving.app import service_app
     from fedledger.serving.service import open_service
 
     if is_task_file(task):
@@ -67,7 +68,7 @@ def serve(
     try:
         service.start()
         config = uvicorn.Config(
-            create_app(service.state), host=host, port=port, log_config=None, access_log=False
+            service_app(service), host=host, port=port, log_config=None, access_log=False
         )
         server = uvicorn.Server(config)
         out.print(f"serving the champion of {task} on http://{host}:{port} (API at /docs)")

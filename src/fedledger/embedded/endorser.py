@@ -147,16 +147,15 @@ class Endorser:
 
     def endorse(self, simulation: Simulation, orgs: list[str]) -> common_pb2.Envelope:
         """Sign the simulation result as each org's peer; assemble the unsigned transaction."""
-        endorsements = []
-        for msp_id in orgs:
-            peer = self.peers[msp_id]
-            signed = simulation.response_payload + peer.serialized
-            signature = peer.sign(signed)
-            self.members.signatures.remember(peer.serialized, signed, signature)
-            endorsements.append(
-                proposal_response_pb2.Endorsement(endorser=peer.serialized, signature=signature)
-            )
-        return prepare_transaction(simulation, endorsements)
+        return prepare_transaction(simulation, [self.endorsement(simulation, m) for m in orgs])
+
+    def endorsement(self, simulation: Simulation, msp_id: str) -> proposal_response_pb2.Endorsement:
+        """Org `msp_id`'s peer's signature over the simulation result (and its identity)."""
+        peer = self.peers[msp_id]
+        signed = simulation.response_payload + peer.serialized
+        signature = peer.sign(signed)
+        self.members.signatures.remember(peer.serialized, signed, signature)
+        return proposal_response_pb2.Endorsement(endorser=peer.serialized, signature=signature)
 
 
 def prepare_transaction(

@@ -213,11 +213,17 @@ class EmbeddedLedger:
             chaincode=self.definition.chaincode_name,
             organizations=organizations,
             path=self.paths.profile,
-            orderers=(_orderer_of(organizations[self.config.members[0].msp_id]),),
+            orderers=(
+                _orderer_of(
+                    organizations[self.config.members[0].msp_id], self.config.orderer_msp_id
+                ),
+            ),
         )
 
 
-def _orderer_of(org: OrgProfile) -> OrdererEndpoint:
+def _orderer_of(org: OrgProfile, orderer_msp_id: str) -> OrdererEndpoint:
     """The embedded ledger serves Broadcast on each peer's port; the profile names the first."""
     gateway = org.gateway
-    return OrdererEndpoint(gateway.endpoint, gateway.server_name, gateway.tls_ca_cert)
+    return OrdererEndpoint(
+        gateway.endpoint, gateway.server_name, gateway.tls_ca_cert, orderer_msp_id
+    )

@@ -19,6 +19,7 @@ import structlog
 from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2_grpc
 from fabric_protos.orderer import ab_pb2_grpc
+from fabric_protos.peer import events_pb2_grpc, peer_pb2_grpc
 
 from fedledger.embedded.broadcast import BroadcastServicer
 from fedledger.embedded.chaincode_process import ChaincodeRunner
@@ -26,10 +27,16 @@ from fedledger.embedded.chaincode_protocol import MAX_MESSAGE_BYTES
 from fedledger.embedded.channel_config import ChannelConfigKeeper
 from fedledger.embedded.committer import Committer, Notifier, genesis
 from fedledger.embedded.config import EmbeddedConfig, OrgConfig, RunPaths
+from fedledger.embedded.endorsed_broadcast import EndorsedTransactions
 from fedledger.embedded.endorser import Endorser
 from fedledger.embedded.gateway import GatewayServicer, Ledger
 from fedledger.embedded.identity import MemberRegistry, Signer
 from fedledger.embedded.orderer import BlockCutter
+from fedledger.embedded.peer_services import (
+    DeliverServicer,
+    EndorserServicer,
+    SharedSimulations,
+)
 from fedledger.embedded.store import Store
 from fedledger.embedded.validator import Validator
 from fedledger.fabric.gateway import accepted_pings
@@ -71,7 +78,6 @@ async def serve(run_dir: Path) -> None:
     committer = Committer(config, store, Validator(config, members), orderer, notifier)
     committer.ensure_genesis(genesis(config, crypto))
     keeper = ChannelConfigKeeper(config.channel, store, committer, orderer, members)
-    broadcast = BroadcastServicer(config.channel, {common_pb2.CONFIG_UPDATE: keeper.handle})
     chaincode = ChaincodeRunner(config, paths.chaincode_log, ProcessTable(paths.processes))
     await chaincode.start()
     cutter = BlockCutter(config.max_message_count, config.batch_timeout, committer.commit)
@@ -79,8 +85,16 @@ async def serve(run_dir: Path) -> None:
 
     endorser = Endorser(config, members, peers, store, chaincode.execute)
     ledger = Ledger(config, members, store, endorser, cutter, notifier)
+    broadcast = BroadcastServicer(
+        config.channel,
+        {
+            common_pb2.CONFIG_UPDATE: keeper.handle,
+            common_pb2.ENDORSER_TRANSACTION: EndorsedTransactions(ledger).handle,
+        },
+    )
+    simulations = SharedSimulations(endorser)
     servers = [
-        await _start_gateway(ledger, broadcast, config, crypto, org) for org in config.members
+        await _start_gateway(ledger, broadcast, simulations, crypto, org) for org in config.members
     ]
     log.info(
         "embedded ledger ready",
@@ -108,17 +122,19 @@ async def serve(run_dir: Path) -> None:
 async def _start_gateway(
     ledger: Ledger,
     broadcast: BroadcastServicer,
-    config: EmbeddedConfig,
+    simulations: SharedSimulations,
     crypto: Path,
     org: OrgConfig,
 ) -> grpc.aio.Server:
-    """Listen on the organisation's Gateway port. Right after a crash the kernel may still hold
+    """Listen on the organisation's Gateway port, which serves the older Endorser and Deliver
+    services too, as a Fabric peer's port does. Right after a crash the kernel may still hold
     the old server's closing connections on that port for a moment: retry, then give up naming
     the port."""
+    config = ledger.config
     address = f"127.0.0.1:{org.gateway_port}"
     deadline = time.monotonic() + BIND_RETRY_SECONDS
     while True:
-        server = _gateway_server(ledger, config, crypto, org)
+        server = _gateway_server(ledger, simulations, org)
         # Every peer's port also serves ordering, as if an orderer sat beside each peer.
         ab_pb2_grpc.add_AtomicBroadcastServicer_to_server(broadcast, server)
         try:
@@ -143,17 +159,19 @@ def _credentials(config: EmbeddedConfig, crypto: Path, org: OrgConfig) -> grpc.S
 
 
 def _gateway_server(
-    ledger: Ledger, config: EmbeddedConfig, crypto: Path, org: OrgConfig
+    ledger: Ledger, simulations: SharedSimulations, org: OrgConfig
 ) -> grpc.aio.Server:
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
-            *accepted_pings(config.keepalive_min_interval),
+            *accepted_pings(ledger.config.keepalive_min_interval),
         ]
     )
     gateway_pb2_grpc.add_GatewayServicer_to_server(GatewayServicer(ledger, org), server)
+    peer_pb2_grpc.add_EndorserServicer_to_server(EndorserServicer(simulations, org), server)
+    events_pb2_grpc.add_DeliverServicer_to_server(DeliverServicer(ledger), server)
     return server
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from fabric_protos.gateway import gateway_pb2, gateway_pb2_grpc
@@ -35,6 +35,29 @@ class Timeouts:
         for name in ("evaluate", "endorse", "submit", "commit_status"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"timeout {name} must be positive, got {getattr(self, name)}")
+
+
+class LedgerClient(Protocol):
+    """What Contract, Network and the event stream need of a protocol: the Gateway's five calls,
+    with the Gateway's request and response messages. `GatewayClient` makes them to one peer's
+    Gateway service; `fedledger.fabric.peer_client.PeerClient` makes them with Fabric's older
+    Endorser, Broadcast and Deliver services (docs/fabric-client.md#the-two-protocols)."""
+
+    timeouts: Timeouts
+
+    def evaluate(self, request: gateway_pb2.EvaluateRequest) -> gateway_pb2.EvaluateResponse: ...
+
+    def endorse(self, request: gateway_pb2.EndorseRequest) -> gateway_pb2.EndorseResponse: ...
+
+    def submit(self, request: gateway_pb2.SubmitRequest) -> gateway_pb2.SubmitResponse: ...
+
+    def commit_status(
+        self, request: gateway_pb2.SignedCommitStatusRequest, transaction_id: str
+    ) -> gateway_pb2.CommitStatusResponse: ...
+
+    def chaincode_events(self, request: gateway_pb2.SignedChaincodeEventsRequest) -> Any: ...
+
+    def close(self) -> None: ...
 
 
 class GatewayClient:
@@ -85,6 +108,9 @@ class GatewayClient:
         """A server stream without deadline: an iterator of `ChaincodeEventsResponse` that is
         also a `grpc.Call`, which the caller cancels to end it."""
         return self._stub.ChaincodeEvents(request)
+
+    def close(self) -> None:
+        """Nothing to release: the gRPC channel belongs to the Gateway that made this client."""
 
     @staticmethod
     def _call(

@@ -9,7 +9,7 @@ from fabric_protos.common import ledger_pb2
 from google.protobuf import timestamp_pb2
 
 from fedledger.fabric.checkpoint import Checkpoint, FileCheckpointer
-from fedledger.fabric.client import GatewayClient
+from fedledger.fabric.client import LedgerClient
 from fedledger.fabric.errors import EvaluateError
 from fedledger.fabric.events import Backoff, ChaincodeEventStream
 from fedledger.fabric.identity import SigningIdentity
@@ -37,7 +37,7 @@ class Contract:
 
     def __init__(
         self,
-        client: GatewayClient,
+        client: LedgerClient,
         signer: SigningIdentity,
         channel: str,
         chaincode: str,
@@ -133,7 +133,7 @@ class Network:
     """One channel as seen through the gateway."""
 
     def __init__(
-        self, client: GatewayClient, signer: SigningIdentity, name: str, clock: Clock = now
+        self, client: LedgerClient, signer: SigningIdentity, name: str, clock: Clock = now
     ) -> None:
         self._client = client
         self._signer = signer

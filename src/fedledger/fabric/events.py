@@ -23,7 +23,7 @@ from fabric_protos.gateway import gateway_pb2
 from fabric_protos.orderer import ab_pb2
 
 from fedledger.fabric.checkpoint import Checkpoint
-from fedledger.fabric.client import GatewayClient
+from fedledger.fabric.client import LedgerClient
 from fedledger.fabric.errors import EventsError, decode_rpc_error
 from fedledger.fabric.identity import SigningIdentity
 
@@ -74,7 +74,7 @@ class ChaincodeEventStream:
 
     def __init__(
         self,
-        client: GatewayClient,
+        client: LedgerClient,
         signer: SigningIdentity,
         channel: str,
         chaincode: str,

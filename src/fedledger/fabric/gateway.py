@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 
-from fedledger.fabric.client import GatewayClient, Timeouts
+from fedledger.fabric.client import GatewayClient, LedgerClient, Timeouts
 from fedledger.fabric.contract import Clock, Network, now
 from fedledger.fabric.identity import SigningIdentity
 
@@ -104,24 +104,36 @@ class Gateway:
     """Entry point: `gateway.network(channel).contract(chaincode)`.
 
     Thread-safe. Close it (or use it as a context manager) to release the connection; a Gateway
-    given an existing channel leaves closing that channel to its owner.
+    given an existing channel leaves closing that channel to its owner. A Gateway made `over` a
+    client of the older peer protocol (`PeerClient`) owns that client and closes it.
     """
 
     def __init__(
         self,
-        channel: grpc.Channel,
+        channel: grpc.Channel | None,
         signer: SigningIdentity,
         timeouts: Timeouts | None = None,
         *,
         owns_channel: bool = False,
         clock: Clock = now,
+        client: LedgerClient | None = None,
     ) -> None:
         self._channel = channel
         self.signer = signer
-        self.timeouts = timeouts or Timeouts()
-        self._client = GatewayClient(channel, self.timeouts)
+        self.timeouts = client.timeouts if client else timeouts or Timeouts()
+        if client is None:
+            if channel is None:
+                raise ValueError("a Gateway needs a gRPC channel or a client")
+            client = GatewayClient(channel, self.timeouts)
+        self._client = client
         self._owns_channel = owns_channel
         self._clock = clock
+
+    @classmethod
+    def over(cls, client: LedgerClient, signer: SigningIdentity) -> Gateway:
+        """The same API over another protocol's client; closing the Gateway closes the client.
+        Raises nothing."""
+        return cls(None, signer, client=client)
 
     @classmethod
     def connect(
@@ -141,7 +153,8 @@ class Gateway:
         return Network(self._client, self.signer, channel, clock=self._clock)
 
     def close(self) -> None:
-        if self._owns_channel:
+        self._client.close()
+        if self._owns_channel and self._channel is not None:
             self._channel.close()
 
     def __enter__(self) -> Gateway:

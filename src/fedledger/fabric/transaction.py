@@ -13,7 +13,7 @@ from fabric_protos.common import common_pb2
 from fabric_protos.gateway import gateway_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from fedledger.fabric.client import GatewayClient
+from fedledger.fabric.client import LedgerClient
 from fedledger.fabric.crypto import sha256
 from fedledger.fabric.errors import CommitError
 from fedledger.fabric.identity import SigningIdentity
@@ -24,7 +24,7 @@ class Proposal:
 
     def __init__(
         self,
-        client: GatewayClient,
+        client: LedgerClient,
         signer: SigningIdentity,
         channel: str,
         proposed: gateway_pb2.ProposedTransaction,
@@ -84,7 +84,7 @@ class Transaction:
 
     def __init__(
         self,
-        client: GatewayClient,
+        client: LedgerClient,
         signer: SigningIdentity,
         transaction_id: str,
         envelope: common_pb2.Envelope,
@@ -137,7 +137,7 @@ class Commit:
 
     def __init__(
         self,
-        client: GatewayClient,
+        client: LedgerClient,
         signer: SigningIdentity,
         channel: str,
         transaction_id: str,

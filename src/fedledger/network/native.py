@@ -166,6 +166,7 @@ class NativeNetwork:
             f"{LOCALHOST}:{self.definition.orderer_ports(0).listen}",
             ordering.orderer(0).name,
             ordering.tlsca_cert,
+            self.definition.ordering.msp_id,
         )
 
     def write_profile(self) -> ConnectionProfile:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -26,6 +26,9 @@ from fedledger.serving.errors import RowsError
 from fedledger.serving.metrics import ServingMetrics
 from fedledger.serving.model import ServedModel
 from fedledger.serving.rows import read_rows
+
+if TYPE_CHECKING:
+    from fedledger.serving.service import ChampionService
 
 log = structlog.get_logger("fedledger.serving")
 
@@ -65,6 +68,16 @@ class ServingState:
     following: Callable[[], bool]
     max_rows: int = DEFAULT_MAX_ROWS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+
+def service_app(service: ChampionService) -> FastAPI:
+    """The champion's API (`create_app`) with the task's dashboard at /dashboard
+    (docs/dashboard.md), both over the service's one ledger connection. Raises nothing."""
+    from fedledger.dashboard.routes import dashboard_router
+
+    app = create_app(service.state)
+    app.include_router(dashboard_router(service.audit, service.state.holder.task_id))
+    return app
 
 
 def create_app(state: ServingState) -> FastAPI:

@@ -66,10 +66,10 @@ def make_handler(service: ChampionService) -> LambdaHandler:
     the champion). Raises nothing itself; the app answers every request."""
     from mangum import Mangum
 
-    from fedledger.serving.app import create_app
+    from fedledger.serving.app import service_app
 
     service.start()
-    adapter = Mangum(create_app(service.state), lifespan="off")
+    adapter = Mangum(service_app(service), lifespan="off")
     poller = service.poller
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:

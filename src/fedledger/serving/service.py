@@ -5,19 +5,23 @@ Lambda).
 
     service = open_service(profile, "Org1MSP", "credit-risk-1", store)
     service.start()            # the champion is loaded in the background
-    app = create_app(service.state)
+    app = service_app(service) # the champion's API and the task's dashboard
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 import structlog
 
+from fedledger.audit.ledger import AuditLedger
 from fedledger.fabric import Backoff, Gateway, connect
+from fedledger.fabric.qscc import LedgerQueries
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Registry
 from fedledger.registry.evaluation import evaluation_task
@@ -42,6 +46,9 @@ class ChampionService:
     gateway: Gateway
     follower: EventFollower | None
     poller: ChampionPoller | None
+    audit: Callable[[], AbstractContextManager[AuditLedger]]
+    """The task's records and their blocks, read over the service's own connection (the
+    dashboard's source)."""
 
     def start(self) -> None:
         """Start following the champion (events: a background thread; poll: a first check
@@ -115,7 +122,8 @@ def open_service(
         max_rows=max_rows,
         max_body_bytes=max_body_bytes,
     )
-    return ChampionService(state, gateway, follower, poller)
+    audit = AuditLedger(registry, LedgerQueries(network), profile.channel, profile.chaincode)
+    return ChampionService(state, gateway, follower, poller, lambda: nullcontext(audit))
 
 
 def _utc_now() -> datetime:

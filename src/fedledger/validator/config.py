@@ -82,6 +82,10 @@ class GatewayConfig:
     server_name: str
     tls_ca_cert: Path
     tls_client: TlsFiles | None = None
+    # `peer`: Fabric's older Endorser/Broadcast/Deliver protocol, with the peers and orderers
+    # of the connection profile at `profile` (Fabric 2.2 peers have no Gateway service).
+    protocol: str = "gateway"
+    profile: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,8 @@ class ValidatorConfig:
                 tls_client=TlsFiles(gateway.tls_client.cert, gateway.tls_client.key)
                 if gateway.tls_client
                 else None,
+                protocol=gateway.protocol,
+                profile=gateway.profile,
             ),
             tasks={task_id: task.holdout for task_id, task in file.tasks.items()},
             store=StoreConfig(file.store.location, file.store.endpoint_url, file.store.region),
@@ -213,6 +219,7 @@ class ValidatorConfig:
             "channel": self.channel,
             "chaincode": self.chaincode,
             "gateway": self.gateway.endpoint,
+            "protocol": self.gateway.protocol,
             "gateway_tls_client": self.gateway.tls_client is not None,
             "tasks": {task: str(p) for task, p in self.tasks.items()},
             "store": _without_credentials(self.store.location),
@@ -256,6 +263,20 @@ class _Gateway(Section):
     server_name: Text
     tls_ca_cert: File
     tls_client: _TlsFiles | None = None
+    protocol: Text = "gateway"
+    profile: File | None = None
+
+    @model_validator(mode="after")
+    def _peer_protocol_needs_a_profile(self) -> _Gateway:
+        if self.protocol not in ("gateway", "peer"):
+            raise wrong("must be gateway or peer, got {got}", field="protocol", got=self.protocol)
+        if self.protocol == "peer" and self.profile is None:
+            raise wrong(
+                "is missing: the peer protocol takes the peers and orderers from a connection "
+                "profile (docs/connection-profile.md#the-older-peer-protocol)",
+                field="profile",
+            )
+        return self
 
 
 class _Task(Section):

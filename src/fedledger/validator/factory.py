@@ -24,7 +24,9 @@ from fedledger.fabric import (
     SigningIdentity,
     TlsConfig,
 )
+from fedledger.fabric.connect import peer_client
 from fedledger.orgs.msp import MspFolderError
+from fedledger.profile import ConnectionProfile, ProfileError
 from fedledger.registry import ContractLike, Registry
 from fedledger.store.base import ModelStore
 from fedledger.store.factory import open_store
@@ -128,14 +130,23 @@ def build_validator(
 
 
 def connect_gateway(config: ValidatorConfig) -> Gateway:
-    """The organisation's gateway peer (gateway.*), as its identity (identity).
+    """The organisation's gateway peer (gateway.*), as its identity (identity); with
+    `gateway.protocol: peer`, the older protocol over the peers and orderers of the connection
+    profile `gateway.profile`.
 
-    Raises StartError when the identity cannot be loaded.
+    Raises StartError when the identity or that profile cannot be loaded.
     """
     try:
         signer = SigningIdentity.from_msp_folder(config.identity, config.organization)
     except (MspFolderError, OSError) as error:
         raise StartError(f"identity: {error}") from error
+    if config.gateway.protocol == "peer" and config.gateway.profile is not None:
+        try:
+            profile = ConnectionProfile.load(config.gateway.profile)
+            client = peer_client(profile, profile.org(config.organization), signer)
+        except (ProfileError, OSError, ValueError) as error:
+            raise StartError(f"gateway.profile: {error}") from error
+        return Gateway.over(client, signer)
     client_tls = config.gateway.tls_client
     tls = TlsConfig.from_files(
         config.gateway.tls_ca_cert,

@@ -44,7 +44,11 @@ def config_document(
     metrics: str | None = None,
     limits: dict[str, Any] | None = None,
     retry: dict[str, Any] | None = None,
+    protocol: str | None = None,
 ) -> dict[str, Any]:
+    """The configuration of organisation `msp_id`'s validator; `protocol` (default: the
+    organisation's in the profile) `peer` points `gateway.profile` at the profile. Raises
+    ProfileError for an organisation, identity or TLS CA the profile does not have."""
     org = profile.org(msp_id)
     identity_msp = org.identity(identity)
     layout = org_layout_of(identity_msp)
@@ -56,6 +60,10 @@ def config_document(
     }
     if org.tls_client is not None:
         gateway["tlsClient"] = {"cert": org.tls_client.cert, "key": org.tls_client.key}
+    if (protocol or org.protocol) == "peer":
+        if profile.path is None:
+            raise ProfileError("the peer protocol needs the profile's file: load it from one")
+        gateway.update(protocol="peer", profile=profile.path)
     document: dict[str, Any] = {
         "organization": msp_id,
         "identity": identity_msp,
