@@ -10,6 +10,7 @@ configuration), `channel` (genesis and joins), `supervisor` (starting and stoppi
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import Callable
@@ -142,11 +143,17 @@ class NativeNetwork:
             channel.write_genesis_block(self.commands)
 
     def connection_profile(self) -> ConnectionProfile:
+        """The profile of this network; on Fabric 2.2, whose peers have no Gateway, each
+        organisation's protocol is the older one (`peer`)."""
+        protocol = "gateway" if self.installation.channel_participation else "peer"
         organizations = {
-            member.msp_id: OrgProfile.from_material(
-                member.msp_id,
-                self.commands.org_layout(i),
-                f"{LOCALHOST}:{self.definition.peer_ports(i).listen}",
+            member.msp_id: dataclasses.replace(
+                OrgProfile.from_material(
+                    member.msp_id,
+                    self.commands.org_layout(i),
+                    f"{LOCALHOST}:{self.definition.peer_ports(i).listen}",
+                ),
+                protocol=protocol,
             )
             for i, member in enumerate(self.definition.members)
         }
