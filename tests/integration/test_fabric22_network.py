@@ -145,10 +145,19 @@ def test_channel_create_legacy_makes_a_channel_the_peers_join(
     )  # fmt: skip
     assert created.exit_code == 0, created.output
     assert "created channel second (Org1MSP, Org2MSP)" in " ".join(created.output.split())
-    for i in range(2):
-        network.commands.peer(i, "channel", "join", "-b", str(block))
+    profile = ["--profile", str(network.layout.profile)]
+    for i, msp_id in enumerate(("Org1MSP", "Org2MSP")):
+        joined = CliRunner().invoke(app, ["channel", "join", str(block), "--as", msp_id, *profile])
+        assert joined.exit_code == 0, joined.output
+        port = network.definition.peer_ports(i).listen
+        assert f"{msp_id}'s peers joined from {block}: 127.0.0.1:{port}" in " ".join(
+            joined.output.split()
+        )
         info = network.commands.peer(i, "channel", "getinfo", "-c", "second").stdout
         assert '"height":1' in info
+    again = CliRunner().invoke(app, ["channel", "join", str(block), "--as", "Org1MSP", *profile])
+    assert again.exit_code == 0, again.output
+    assert "none (every peer was on it already)" in again.output
 
 
 def test_channel_create_legacy_signed_by_a_non_member_is_refused_before_sending(

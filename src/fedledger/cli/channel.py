@@ -198,6 +198,29 @@ def create(
 
 
 @channel_app.command()
+def join(
+    block: Annotated[Path, typer.Argument(help="The channel's genesis block (channel create).")],
+    as_org: AsOption,
+    profile: ProfileOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Join this organisation's peers to a channel with its genesis block."""
+    from fabric_protos.common.common_pb2 import Block
+
+    from fedledger.channelconfig.joining import join_peers
+    from fedledger.cli.failures import fail
+    from fedledger.fabric.identity import SigningIdentity
+
+    if not block.is_file():
+        fail(f"no block at {block}: `fedledger channel create --legacy` writes one")
+    org = load_profile(run_dir, profile).org(as_org)
+    admin = SigningIdentity.from_msp_folder(org.identity("admin"), org.msp_id)
+    joined = join_peers(org, admin, Block.FromString(block.read_bytes()))
+    peers = ", ".join(joined) if joined else "none (every peer was on it already)"
+    out.print(f"{org.msp_id}'s peers joined from {block}: {peers}")
+
+
+@channel_app.command()
 def show(
     as_org: AsOption,
     profile: ProfileOption = None,
