@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from fedledger.profile import ConnectionProfile
 
 channel_app = typer.Typer(
-    help="Show the channel and add or remove organisations by signed configuration updates.",
+    help="Create, join and show channels; add or remove organisations by signed config updates.",
     no_args_is_help=True,
 )
 
