@@ -105,7 +105,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "channel": (
         "fedledger.cli.channel",
         "channel_app",
-        "Show the channel and add or remove organisations by signed configuration updates.",
+        "Create, join and show channels; add or remove organisations by signed config updates.",
     ),
     "audit": (
         "fedledger.cli.audit",

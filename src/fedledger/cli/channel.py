@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from fedledger.profile import ConnectionProfile
 
 channel_app = typer.Typer(
-    help="Show the channel and add or remove organisations by signed configuration updates.",
+    help="Create, join and show channels; add or remove organisations by signed config updates.",
     no_args_is_help=True,
 )
 
@@ -135,6 +135,89 @@ def submit_update(
         config = submit(network, orderer, envelope, update, submitter, timeout)
     members = ", ".join(m.msp_id for m in member_summaries(config))
     out.print(f"channel {loaded.channel} at config sequence {config.sequence}; members: {members}")
+
+
+@channel_app.command()
+def create(
+    org_files: Annotated[
+        list[Path], typer.Argument(help="Each member organisation's file (org export).")
+    ],
+    as_org: AsOption,
+    legacy: Annotated[
+        bool,
+        typer.Option(
+            "--legacy",
+            help="Create it by a channel creation transaction, on an ordering service with a "
+            "system channel (Fabric 2.2, AWS Managed Blockchain).",
+        ),
+    ] = False,
+    channel: Annotated[
+        str | None, typer.Option(help="The new channel's name (default: the profile's).")
+    ] = None,
+    consortium: Annotated[
+        str, typer.Option(help="The system channel's consortium (AWS: AWSSystemConsortium).")
+    ] = "FedledgerConsortium",
+    update: Annotated[
+        Path | None,
+        typer.Option(help="A creation update other admins signed (sign-update) to send."),
+    ] = None,
+    block_out: Annotated[
+        Path | None, typer.Option(help="Where to write its genesis block (default CHANNEL.block).")
+    ] = None,
+    write_update: Annotated[
+        Path | None,
+        typer.Option(help="Only write the update, signed by --as, for other admins to sign."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the orderer.")] = 60.0,
+    profile: ProfileOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Create a channel of the given organisations and write its genesis block for the peers."""
+    from fedledger.cli.failures import fail
+    from fedledger.cli.legacy_channel import ONLY_LEGACY, create_legacy
+
+    if not legacy:
+        fail(ONLY_LEGACY)
+    loaded = load_profile(run_dir, profile)
+    name = channel or loaded.channel
+    target = block_out or Path(f"{name}.block")
+    members = create_legacy(
+        loaded, as_org, org_files, name, consortium, update, target, timeout, write_update
+    )
+    if write_update is not None:
+        out.print(
+            f"wrote the creation of {name} signed by {as_org} to {write_update}; next: other "
+            f"admins run `fedledger channel sign-update {write_update}`, then one runs this "
+            f"command with --update {write_update}"
+        )
+        return
+    out.print(
+        f"created channel {name} ({', '.join(members)}); its genesis block: {target}; next: "
+        f"each organisation joins its peers (`peer channel join -b {target}`)"
+    )
+
+
+@channel_app.command()
+def join(
+    block: Annotated[Path, typer.Argument(help="The channel's genesis block (channel create).")],
+    as_org: AsOption,
+    profile: ProfileOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Join this organisation's peers to a channel with its genesis block."""
+    from fabric_protos.common.common_pb2 import Block
+
+    from fedledger.channelconfig.joining import join_peers
+    from fedledger.cli.failures import fail
+    from fedledger.fabric.identity import SigningIdentity
+
+    if not block.is_file():
+        fail(f"no block at {block}: `fedledger channel create --legacy` writes one")
+    org = load_profile(run_dir, profile).org(as_org)
+    admin = SigningIdentity.from_msp_folder(org.identity("admin"), org.msp_id)
+    joined = join_peers(org, admin, Block.FromString(block.read_bytes()))
+    peers = ", ".join(joined) if joined else "none (every peer was on it already)"
+    out.print(f"{org.msp_id}'s peers joined from {block}: {peers}")
 
 
 @channel_app.command()
