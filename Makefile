@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= uv
-NPM_DIRS := chaincode $(wildcard tests/node-client bench/node-client)
+NPM_DIRS := chaincode chaincode/fabric-2.2 $(wildcard tests/node-client bench/node-client)
 
 .PHONY: setup lint format test test-python test-chaincode up down status demo bench clean
 
@@ -14,7 +14,7 @@ setup:  ## Python environment from the lock file, chaincode dependencies and bui
 	$(UV) run python src/fedledger/validator/codegen.py
 	$(UV) run python -m compileall -q src
 	@for dir in $(NPM_DIRS); do (cd $$dir && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done
-	cd chaincode && npm run build
+	cd chaincode && npm run build && npm run build:fabric-2.2
 
 lint:  ## ruff, mypy, tsc + eslint, shellcheck
 	$(UV) run ruff check src tests bench examples
@@ -29,8 +29,8 @@ format:
 
 test: test-chaincode test-python  ## every test: chaincode unit tests, then the Python suite
 
-test-chaincode:
-	cd chaincode && npm test
+test-chaincode:  ## the chaincode's unit suite on Fabric 2.5's dependency set, then on 2.2's (AWS)
+	cd chaincode && npm test && npm run test:fabric-2.2
 
 test-python:
 	$(UV) run pytest

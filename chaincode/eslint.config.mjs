@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-    { ignores: ['dist/', 'coverage/', '.nyc_output/', 'node_modules/', 'eslint.config.mjs', 'start.js'] },
+    { ignores: ['dist/', 'coverage/', '.nyc_output/', 'node_modules/', 'fabric-2.2/', 'eslint.config.mjs', 'start.js'] },
     eslint.configs.recommended,
     ...tseslint.configs.strictTypeChecked,
     ...tseslint.configs.stylisticTypeChecked,

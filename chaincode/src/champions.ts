@@ -120,7 +120,7 @@ export async function dethrone(
 ): Promise<Champion | undefined> {
     const revoked = await requireRecord<Proposal>(ctx, 'proposal', proposalKey(ctx, current.proposalId));
     await settleProposal(ctx, revoked, 'REVOKED', reason, time);
-    const previousId = current.lineage.at(-1);
+    const previousId = current.lineage[current.lineage.length - 1];
     if (previousId === undefined) {
         await ctx.stub.deleteState(championKey(ctx, current.taskId));
         return undefined;

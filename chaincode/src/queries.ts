@@ -51,7 +51,8 @@ async function pageOf<T extends LedgerRecord>(
     const page = await pageOfKeys(ctx, objectType, attributes, request.pageSize, request.bookmark);
     const records: T[] = [];
     for (const kv of page.records) {
-        const id = ctx.stub.splitCompositeKey(kv.key).attributes.at(-1) ?? '';
+        const { attributes } = ctx.stub.splitCompositeKey(kv.key);
+        const id = attributes[attributes.length - 1] ?? '';
         records.push(await load(id));
     }
     return reply({ records, bookmark: page.bookmark, fetched: page.fetched });

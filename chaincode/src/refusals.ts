@@ -40,6 +40,15 @@ export class Refusal extends Error {
         super(`[${code}] ${text}`);
         this.name = 'Refusal';
     }
+
+    /**
+     * The message alone: fabric-shim 2.2 (Fabric 2.2's runtime, AWS Managed Blockchain) answers a
+     * failed transaction with the error's string form, where 2.5 uses its message; both then read
+     * `[CODE] …`.
+     */
+    override toString(): string {
+        return this.message;
+    }
 }
 
 /** Throws `[code] <refusal>: <rule>`, e.g. `[ALREADY_VOTED] vote refused: Org2MSP already voted …`. */

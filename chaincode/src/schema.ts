@@ -183,7 +183,7 @@ function oneType<T extends string>(input: Input, choices: readonly T[], rule: st
     if (found !== undefined) {
         return found;
     }
-    const hint = typeof value === 'string' && Object.hasOwn(hints, value.toLowerCase()) ? hints[value.toLowerCase()] : undefined;
+    const hint = typeof value === 'string' && Object.prototype.hasOwnProperty.call(hints, value.toLowerCase()) ? hints[value.toLowerCase()] : undefined;
     return input.fail(`${input.name('type')} ${rule}, got ${show(value)}${hint === undefined ? '' : `; ${hint}`}`);
 }
 

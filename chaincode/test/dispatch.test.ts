@@ -85,10 +85,12 @@ describe('the contracts behind fabric-shim', () => {
     it('returns a refusal as status 500 with the exact message', async () => {
         const ledger = new FakeLedger();
         const response = await ledger.dispatch(chaincode, ORG4, CERTIFICATE, ['CreateTask', json(taskInput())]);
-        expect(response).to.deep.include({
-            status: 500,
-            message: '[NOT_A_MEMBER] task refused: Org4MSP is not among the members of task credit-risk; a task is created by one of its members',
-        });
+        expect(response.status).to.equal(500);
+        // fabric-shim 2.5 answers with the error's message, 2.2 with the error itself, which its
+        // handler sends the peer as `'' + message`: the same text either way.
+        expect(String(response.message)).to.equal(
+            '[NOT_A_MEMBER] task refused: Org4MSP is not among the members of task credit-risk; a task is created by one of its members',
+        );
         expect(ledger.state.size).to.equal(0);
     });
 });

@@ -30,6 +30,12 @@ describe('refusal codes (testdata/refusal-codes.json)', () => {
         expect(shared.format).to.equal('[CODE] <what> refused: <why>');
     });
 
+    it('reads the same as a string, which fabric-shim 2.2 sends the peer instead of the message', () => {
+        const refusal = new Refusal('NO_CHAMPION', 'query refused: task t has no champion yet');
+        expect(String(refusal)).to.equal('[NO_CHAMPION] query refused: task t has no champion yet');
+        expect(`${refusal}`).to.equal(refusal.message);
+    });
+
     it('is the only kind of error the chaincode sources throw', () => {
         const files = readdirSync(SOURCES).filter((file) => file.endsWith('.ts') && file !== 'refusals.ts');
         for (const file of files) {

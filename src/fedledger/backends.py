@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from fedledger.installation import InstallationError, find_installation
+from fedledger.installation import FABRIC_VERSION, InstallationError, find_installation
 from fedledger.runtime.definition import DEFAULT_DEFINITION, NetworkDefinition
 from fedledger.runtime.status import NodeStatus
 
@@ -50,13 +50,13 @@ class Choice:
     reason: str
 
 
-def choose_ledger(requested: str) -> Choice:
+def choose_ledger(requested: str, fabric_version: str = FABRIC_VERSION) -> Choice:
     """Raises BackendError when `requested` is not auto, fabric or embedded, or is fabric and
-    no usable installation is found."""
+    no usable installation of `fabric_version` is found."""
     if requested == "embedded":
         return Choice("embedded", "asked for with --ledger embedded")
     try:
-        installation = find_installation()
+        installation = find_installation(fabric_version)
     except InstallationError as error:
         if requested == "fabric":
             raise BackendError(str(error)) from error
@@ -108,7 +108,7 @@ def open_backend(record: NetworkRecord, run_dir: Path) -> LedgerBackend:
     if record.ledger == "fabric":
         from fedledger.network.native import NativeNetwork
 
-        return NativeNetwork(definition, run_dir, find_installation())
+        return NativeNetwork(definition, run_dir, find_installation(definition.fabric_version))
     from fedledger.embedded import EmbeddedLedger
 
     backend: LedgerBackend = EmbeddedLedger(definition, run_dir)
@@ -138,9 +138,9 @@ def resolve_record(
             )
         _refuse_changes(existing, run_dir, definition, given)
         return existing, f"ledger: {existing.ledger} (the network in {run_dir})"
-    choice = choose_ledger(requested)
-    record = NetworkRecord(choice.ledger, definition or DEFAULT_DEFINITION, given)
-    record.definition()  # validate before writing anything
+    record = NetworkRecord("embedded", definition or DEFAULT_DEFINITION, given)
+    choice = choose_ledger(requested, record.definition().fabric_version)  # validates it too
+    record = NetworkRecord(choice.ledger, record.definition_path, given)
     record.save(run_dir)
     return record, f"ledger: {choice.ledger} ({choice.reason})"
 
@@ -156,6 +156,7 @@ def _refuse_changes(
         "orderers": recorded.ordering.orderers,
         "port_base": recorded.port_base,
         "batch_timeout": recorded.batch_timeout,
+        "fabric_version": recorded.fabric_version,
     }
     asked = given | ({"definition": definition} if definition is not None else {})
     differences = [

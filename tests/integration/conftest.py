@@ -1,12 +1,16 @@
 """Running ledgers for integration tests: every backend available, one network per session.
 
 `ledger` is parametrised over the backends: `embedded` always, `fabric` when a Fabric
-installation is found (otherwise that parameter skips, saying how to get one). Each network
+installation is found (otherwise that parameter skips, saying how to get one), and `fabric-2.2`
+(a native Fabric 2.2.15 network over the older peer protocol, as AWS Managed Blockchain runs)
+for the modules marked `fabric22` only, where a 2.2.15 installation is found
+(docs/fabric-2.2.md). Each network
 runs in its own temporary folder on a free block of ports.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +30,20 @@ from fedledger.runtime.ports import free_port_base
 def fabric_installed() -> bool:
     try:
         find_installation()
+    except InstallationError:
+        return False
+    return True
+
+
+FABRIC_22 = "2.2.15"
+NODE_12 = Path(
+    os.environ.get("FEDLEDGER_NODE12", "~/.cache/fedledger/node/12.22.12/bin/node")
+).expanduser()
+
+
+def fabric22_installed() -> bool:
+    try:
+        find_installation(FABRIC_22)
     except InstallationError:
         return False
     return True
@@ -84,6 +102,10 @@ def start_ledger(backend: str, run_dir: Path) -> Ledger:
     network: Any
     if backend == "fabric":
         network = NativeNetwork(definition, run_dir, find_installation())
+    elif backend == "fabric-2.2":
+        if NODE_12.exists():  # fabric-nodeenv 2.2's runtime, for the chaincode's 2.2 build
+            os.environ["FEDLEDGER_CHAINCODE_NODE"] = str(NODE_12)
+        network = NativeNetwork(definition, run_dir, find_installation(FABRIC_22))
     else:
         from fedledger.embedded import EmbeddedLedger
 
@@ -100,10 +122,32 @@ def _backends() -> list[Any]:
     fabric_marks = [pytest.mark.fabric]
     if not fabric_installed():
         fabric_marks.append(pytest.mark.skip(reason=f"needs Fabric: {how_to_install()}"))
+    fabric22_marks = [pytest.mark.fabric, pytest.mark.fabric22]
+    if not fabric22_installed():
+        fabric22_marks.append(
+            pytest.mark.skip(reason=f"needs Fabric {FABRIC_22}: {how_to_install(FABRIC_22)}")
+        )
     return [
         pytest.param("embedded", id="embedded"),
         pytest.param("fabric", id="fabric", marks=fabric_marks),
+        pytest.param("fabric-2.2", id="fabric-2.2", marks=fabric22_marks),
     ]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`ledger`'s fabric-2.2 value runs only in the modules marked `fabric22` (the client and
+    registry suites); elsewhere it is deselected (reported in the summary), since those tests
+    use what 2.2 lacks (the Gateway, channel participation)."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_22 = callspec is not None and callspec.params.get("ledger") == "fabric-2.2"
+        module_marks = getattr(item.module, "pytestmark", [])  # type: ignore[attr-defined]
+        opted_in = any(mark.name == "fabric22" for mark in module_marks)
+        (dropped if on_22 and not opted_in else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 class LedgerPool:

@@ -73,6 +73,7 @@ def imports_of(*args: str) -> dict[str, Any]:
         ("task", "init", "--help"),
         ("identity", "enroll", "--help"),
         ("amb", "profile", "--help"),
+        ("watch", "--help"),
     ],
     ids=" ".join,
 )

@@ -35,13 +35,15 @@ from fedledger.fabric.connect import peer_client
 from fedledger.orgs import MemberOrg, OrdererOrg, OrgLayout, generate_material
 from fedledger.runtime.health import wait_for
 
-pytestmark = [pytest.mark.ledger, pytest.mark.slow]
+pytestmark = [pytest.mark.ledger, pytest.mark.slow, pytest.mark.fabric22]
 
 
 @pytest.fixture(scope="module", params=["gateway", "peer"])
-def protocol(request: pytest.FixtureRequest) -> str:
+def protocol(request: pytest.FixtureRequest, ledger: Any) -> str:
     """Each protocol in turn: the Gateway service, and the older Endorser, Broadcast and Deliver
     services (both backends serve both)."""
+    if request.param == "gateway" and ledger.backend == "fabric-2.2":
+        pytest.skip("Fabric 2.2 has no Gateway service: its peers speak the older protocol only")
     return str(request.param)
 
 
@@ -230,6 +232,8 @@ def test_an_identity_from_an_unknown_msp_is_refused(
     assert evaluated.value.code != grpc.StatusCode.UNAVAILABLE
     assert endorsed.value.code != grpc.StatusCode.UNAVAILABLE
     unknown = "access denied: channel [fedledger] creator org unknown, creator is malformed"
+    if ledger.backend == "fabric-2.2":  # Fabric 2.2's peer words it so
+        unknown = "access denied: channel [fedledger] creator org [Org9MSP]"
     assert evaluated.value.code == grpc.StatusCode.FAILED_PRECONDITION
     assert evaluated.value.message.endswith(unknown)
     assert endorsed.value.code == grpc.StatusCode.ABORTED

@@ -25,9 +25,9 @@ from tests.integration.serving_support import (
     revoke_champion,
 )
 
+from fedledger.aws.serving_handler import make_handler
 from fedledger.models.scoring import Scorer
 from fedledger.runtime.health import wait_for
-from fedledger.serving.aws_lambda import make_handler
 from fedledger.serving.service import open_service
 from fedledger.store.factory import open_store
 

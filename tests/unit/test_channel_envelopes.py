@@ -117,7 +117,7 @@ def test_blocks_name_their_last_config_and_config_blocks_hold_it(
 @pytest.mark.parametrize(
     ("channel", "header_type", "status", "info"),
     [
-        ("elsewhere", common_pb2.CONFIG_UPDATE, common_pb2.NOT_FOUND, "channel 'elsewhere'"),
+        ("elsewhere", common_pb2.CONFIG_UPDATE, common_pb2.BAD_REQUEST, "system channel is not"),
         (CHANNEL, common_pb2.MESSAGE, common_pb2.BAD_REQUEST, "does not accept MESSAGE messages"),
         (CHANNEL, common_pb2.CONFIG_UPDATE, common_pb2.SUCCESS, ""),
     ],

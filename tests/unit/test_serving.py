@@ -11,9 +11,9 @@ from typing import Any, cast
 import pandas as pd
 import pytest
 
+from fedledger.aws.serving_handler import LambdaSettings
 from fedledger.fabric import ChaincodeEvent
 from fedledger.models.synthetic import synthetic_schema
-from fedledger.serving.aws_lambda import LambdaSettings
 from fedledger.serving.champion import ChampionHolder
 from fedledger.serving.errors import RowsError, ServingConfigError
 from fedledger.serving.follower import ChampionPoller, concerns_champion

@@ -55,6 +55,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "propose",
         "Check a model against the task, put it in the store and register its hash on-chain.",
     ),
+    "watch": (
+        "fedledger.cli.watch",
+        "watch",
+        "Propose every new model uploaded to an S3 prefix or a folder, exactly once.",
+    ),
     "demo": (
         "fedledger.cli.demo",
         "demo",
@@ -105,7 +110,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "channel": (
         "fedledger.cli.channel",
         "channel_app",
-        "Show the channel and add or remove organisations by signed configuration updates.",
+        "Create, join and show channels; add or remove organisations by signed config updates.",
     ),
     "audit": (
         "fedledger.cli.audit",

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from fedledger.cli.failures import console, fail
+from fedledger.network.bundle import package_node_fabric22
 from fedledger.network.packaging import PEER_FILLED_ADDRESS, package_ccaas, package_node
 from fedledger.runtime.definition import NetworkDefinition
 
@@ -22,6 +23,11 @@ class PackageType(StrEnum):
     node = "node"
 
 
+class Target(StrEnum):
+    fabric_25 = "fabric-2.5"
+    fabric_22 = "fabric-2.2"
+
+
 @chaincode_app.command()
 def package(
     out: Annotated[Path, typer.Option(help="Folder to write the package into.")] = Path(),
@@ -33,6 +39,13 @@ def package(
             "(Docker-based peers, AWS Managed Blockchain).",
         ),
     ] = PackageType.ccaas,
+    target: Annotated[
+        Target,
+        typer.Option(
+            help="The Fabric runtime: fabric-2.5 (Node 18+), or fabric-2.2 (Node 12, AWS Managed "
+            "Blockchain): a node package of the 2.2 build with its node_modules bundled."
+        ),
+    ] = Target.fabric_25,
     source: Annotated[Path | None, typer.Option(help="The chaincode project.")] = None,
     name: Annotated[str, typer.Option(help="Chaincode name (label prefix).")] = "fedledger",
     address: Annotated[
@@ -45,7 +58,14 @@ def package(
 ) -> None:
     """Write a lifecycle package and print its package id."""
     folder = source or NetworkDefinition.load().chaincode_source
-    if type_ is PackageType.ccaas:
+    if target is Target.fabric_22 and type_ is PackageType.ccaas:
+        fail(
+            "--target fabric-2.2 makes a node package (AWS Managed Blockchain's peers build "
+            "chaincode themselves): add --type node"
+        )
+    if target is Target.fabric_22:
+        built = package_node_fabric22(folder, name, out)
+    elif type_ is PackageType.ccaas:
         built = package_ccaas(folder, name, out, address or PEER_FILLED_ADDRESS)
     else:
         built = package_node(folder, name, out)

@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fedledger.cli.channel_create import (
+    DEFAULT_BATCH_TIMEOUT,
+    BatchTimeoutOption,
+    LegacyAsOption,
+    OrdererOrgOption,
+    create_participation,
+    require_as,
+)
 from fedledger.cli.common import DEFAULT_RUN_DIR, ProfileOption, RunDir, load_profile, out
 
 if TYPE_CHECKING:
@@ -23,7 +31,7 @@ if TYPE_CHECKING:
     from fedledger.profile import ConnectionProfile
 
 channel_app = typer.Typer(
-    help="Show the channel and add or remove organisations by signed configuration updates.",
+    help="Create, join and show channels; add or remove organisations by signed config updates.",
     no_args_is_help=True,
 )
 
@@ -138,6 +146,90 @@ def submit_update(
 
 
 @channel_app.command()
+def create(
+    org_files: Annotated[
+        list[Path], typer.Argument(help="Each member organisation's file (org export).")
+    ],
+    orderer_org: OrdererOrgOption = None,
+    as_org: LegacyAsOption = None,
+    legacy: Annotated[
+        bool,
+        typer.Option(
+            "--legacy",
+            help="Create it by a channel creation transaction, on an ordering service with a "
+            "system channel (Fabric 2.2, AWS Managed Blockchain).",
+        ),
+    ] = False,
+    channel: Annotated[
+        str | None, typer.Option(help="The new channel's name (default: the profile's).")
+    ] = None,
+    consortium: Annotated[
+        str, typer.Option(help="The system channel's consortium (AWS: AWSSystemConsortium).")
+    ] = "FedledgerConsortium",
+    update: Annotated[
+        Path | None,
+        typer.Option(help="A creation update other admins signed (sign-update) to send."),
+    ] = None,
+    block_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--block-out", "--out", help="Where to write its genesis block (default CHANNEL.block)."
+        ),
+    ] = None,
+    batch_timeout: BatchTimeoutOption = DEFAULT_BATCH_TIMEOUT,
+    write_update: Annotated[
+        Path | None,
+        typer.Option(help="Only write the update, signed by --as, for other admins to sign."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the orderer.")] = 60.0,
+    profile: ProfileOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Create a channel of the given organisations and write its genesis block.
+
+    Without --legacy: the genesis block from the exported files, for the ordering
+    organisation's `channel join-orderer` (Fabric 2.3+, docs/consortium.md). With --legacy: a
+    creation transaction on a system channel, as --as's admin (Fabric 2.2).
+    """
+    if not legacy:
+        create_participation(org_files, orderer_org, channel, block_out, batch_timeout)
+        return
+    from fedledger.cli.legacy_channel import create_legacy, next_steps
+
+    admin = require_as(as_org)
+    loaded = load_profile(run_dir, profile)
+    name = channel or loaded.channel
+    target = block_out or Path(f"{name}.block")
+    members = create_legacy(
+        loaded, admin, org_files, name, consortium, update, target, timeout, write_update
+    )
+    out.print(next_steps(name, admin, members, target, write_update))
+
+
+@channel_app.command()
+def join(
+    block: Annotated[Path, typer.Argument(help="The channel's genesis block (channel create).")],
+    as_org: AsOption,
+    profile: ProfileOption = None,
+    run_dir: RunDir = DEFAULT_RUN_DIR,
+) -> None:
+    """Join this organisation's peers to a channel with its genesis block."""
+    from fabric_protos.common.common_pb2 import Block
+
+    from fedledger.channelconfig.joining import join_peers
+    from fedledger.cli.failures import fail
+    from fedledger.fabric.identity import SigningIdentity
+
+    if not block.is_file():
+        fail(f"no block at {block}: `fedledger channel create --legacy` writes one")
+    org = load_profile(run_dir, profile).org(as_org)
+    admin = SigningIdentity.from_msp_folder(org.identity("admin"), org.msp_id)
+    joined = join_peers(org, admin, Block.FromString(block.read_bytes()))
+    peers = ", ".join(joined) if joined else "none (every peer was on it already)"
+    out.print(f"{org.msp_id}'s peers joined from {block}: {peers}")
+
+
+@channel_app.command()
 def show(
     as_org: AsOption,
     profile: ProfileOption = None,
@@ -156,12 +248,11 @@ def show(
         out.print(f"  {member.msp_id}  anchor peers: {anchors}")
 
 
-# Channel participation's creation lives in channel_create.py (`create --legacy` elsewhere).
-def _register_creation() -> None:
-    from fedledger.cli.channel_create import create, join_orderer
+# Channel participation's join of the ordering organisation lives beside its `create`.
+def _register_join_orderer() -> None:
+    from fedledger.cli.channel_create import join_orderer
 
-    channel_app.command("create")(create)
     channel_app.command("join-orderer")(join_orderer)
 
 
-_register_creation()
+_register_join_orderer()

@@ -1,6 +1,7 @@
-"""`fedledger channel create` (channel participation) and `channel join-orderer`: a channel
-from the organisations' exported files, on an ordering service without a system channel
-(Fabric 2.3+). Kept apart from channel.py's update commands and from `create --legacy`."""
+"""`fedledger channel create` without --legacy (channel participation) and `channel
+join-orderer`: a channel from the organisations' exported files, on an ordering service without
+a system channel (Fabric 2.3+). Kept apart from channel.py's update commands and from
+`create --legacy` (legacy_channel.py)."""
 
 from __future__ import annotations
 
@@ -40,30 +41,56 @@ def create_from_files(
     return [m.msp_id for m in members]
 
 
-def create(
-    org_files: Annotated[
-        list[Path], typer.Argument(help="Each member organisation's file (org export).")
-    ],
-    orderer_org: Annotated[
-        Path, typer.Option(help="The ordering organisation's file (orderer export).")
-    ],
-    channel: Annotated[str, typer.Option(help="The new channel's name.")] = "fedledger",
-    block_out: Annotated[
-        Path, typer.Option("--block-out", "--out", help="Where to write its genesis block.")
-    ] = Path("genesis.block"),
-    batch_timeout: Annotated[
-        float, typer.Option(help="Seconds the orderer waits to fill a block.")
-    ] = DEFAULT_BATCH_TIMEOUT,
-) -> None:
-    """Write a new channel's genesis block from the organisations' exported files.
+OrdererOrgOption = Annotated[
+    Path | None,
+    typer.Option(help="The ordering organisation's file (orderer export); not with --legacy."),
+]
+LegacyAsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as", envvar="FEDLEDGER_ORG", help="With --legacy: act as this organisation's admin."
+    ),
+]
+BatchTimeoutOption = Annotated[
+    float, typer.Option(help="Seconds the orderer waits to fill a block; not with --legacy.")
+]
+NO_ORDERER_ORG = (
+    "give --orderer-org FILE, the ordering organisation's file (`fedledger orderer export`), "
+    "to write the genesis block for channel participation (Fabric 2.3+); or --legacy and --as "
+    "to create the channel by a creation transaction on a system channel (Fabric 2.2)"
+)
 
-    The same policies, capabilities, Raft consenters and anchor peers as `network up`'s channel
-    (docs/consortium.md). Then the ordering organisation runs `channel join-orderer`.
+
+def require_as(as_org: str | None) -> str:
+    """`--as`, which `create --legacy` needs; exits with an error naming it when missing."""
+    from fedledger.cli.failures import fail
+
+    if as_org is None:
+        fail("--legacy needs --as ORG: the member admin who signs the channel's creation")
+    return as_org
+
+
+def create_participation(
+    org_files: list[Path],
+    orderer_org: Path | None,
+    channel: str | None,
+    block_out: Path | None,
+    batch_timeout: float,
+) -> None:
+    """`channel create` without --legacy: write the genesis block and say what comes next.
+
+    Raises what create_from_files raises; exits with an error when --orderer-org is missing.
     """
-    members = create_from_files(org_files, orderer_org, channel, block_out, batch_timeout)
+    from fedledger.cli.failures import fail
+
+    if orderer_org is None:
+        fail(NO_ORDERER_ORG)
+    name = channel or "fedledger"
+    target = block_out or Path(f"{name}.block")
+    members = create_from_files(org_files, orderer_org, name, target, batch_timeout)
     out.print(
-        f"wrote the genesis block of channel {channel} ({', '.join(members)}) to {block_out}; "
-        f"next: the ordering organisation runs `fedledger channel join-orderer {block_out}`",
+        f"wrote the genesis block of channel {name} ({', '.join(members)}) to {target}; "
+        f"next: the ordering organisation runs `fedledger channel join-orderer {target}`",
         highlight=False,
     )
 

@@ -44,6 +44,7 @@ PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.schema.errors", "TaskSchemaError"),
     ("fedledger.serving.errors", "ServingError"),
     ("fedledger.store.errors", "StoreError"),
+    ("fedledger.upload.errors", "UploadError"),
     ("fedledger.validator.errors", "ValidatorError"),
 )
 

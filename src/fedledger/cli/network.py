@@ -57,6 +57,10 @@ def up(
     orderers: Annotated[int | None, typer.Option(help="Raft orderers (fabric; default 1).")] = None,
     port_base: Annotated[int | None, typer.Option(help="First port of the port block.")] = None,
     batch_timeout: Annotated[str | None, typer.Option(help="Block timeout, e.g. 500ms.")] = None,
+    fabric_version: Annotated[
+        str | None,
+        typer.Option(help="Fabric release to run (fabric; default 2.5.16; docs/fabric-2.2.md)."),
+    ] = None,
     definition: Annotated[
         Path | None,
         typer.Option(resolve_path=True, help="Network definition file (default: the bundled one)."),
@@ -78,6 +82,7 @@ def up(
             orderers=orderers,
             port_base=port_base,
             batch_timeout=timeout,
+            fabric_version=fabric_version,
         )
         console.print(note)
         backend = open_backend(record, run_dir)

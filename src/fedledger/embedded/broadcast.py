@@ -1,7 +1,7 @@
 """The orderer's Broadcast service (`orderer.AtomicBroadcast/Broadcast`) on the embedded ledger.
 
 A thin servicer: each envelope on the stream gets one BroadcastResponse, in order. It reads the
-channel header, refuses another channel (NOT_FOUND, as Fabric's orderer) and hands the envelope
+channel header, refuses another channel (BAD_REQUEST, as Fabric's orderer) and hands the envelope
 to the handler registered for its header type; a type with no handler is a BAD_REQUEST. Each
 kind of transaction (CONFIG_UPDATE here) brings its own handler from its own module.
 """
@@ -15,6 +15,9 @@ from fabric_protos.common import common_pb2
 from fabric_protos.orderer import ab_pb2, ab_pb2_grpc
 from google.protobuf.message import DecodeError
 
+NO_SYSTEM_CHANNEL = (
+    "channel creation request not allowed because the orderer system channel is not defined"
+)
 Handler = Callable[[common_pb2.Envelope, common_pb2.Payload], Awaitable[ab_pb2.BroadcastResponse]]
 
 
@@ -39,9 +42,9 @@ class BroadcastServicer(ab_pb2_grpc.AtomicBroadcastServicer):  # type: ignore[mi
                 status=common_pb2.BAD_REQUEST, info="the envelope's payload is not a Payload"
             )
         if header.channel_id != self.channel:
-            return ab_pb2.BroadcastResponse(
-                status=common_pb2.NOT_FOUND, info=f"channel {header.channel_id!r} not found"
-            )
+            # Fabric 2.3+'s orderer without a system channel, in its words: a channel creation
+            # transaction (Fabric 2.2's flow) or any envelope of an unknown channel.
+            return ab_pb2.BroadcastResponse(status=common_pb2.BAD_REQUEST, info=NO_SYSTEM_CHANNEL)
         handler = self.handlers.get(header.type)
         if handler is None:
             kind = (

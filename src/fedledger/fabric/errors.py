@@ -19,7 +19,14 @@ from fabric_protos.peer import transaction_pb2
 from google.rpc import status_pb2
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
-_CHAINCODE_RESPONSE = re.compile(r"chaincode response (\d+), (.*)", re.DOTALL)
+# A chaincode on fabric-shim 2.2 (Fabric 2.2, AWS Managed Blockchain) reports a failure with an
+# ERROR message, which the peer wraps in these two fixed prefixes; 2.5's shim sends the message
+# alone. The chaincode's own message is what follows them.
+_CHAINCODE_RESPONSE = re.compile(
+    r"chaincode response (\d+), (?:error in simulation: )?(?:transaction returned with failure: )?"
+    r"(.*)",
+    re.DOTALL,
+)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from fedledger.installation.errors import InstallationError
 
 FABRIC_VERSION = "2.5.16"
 REQUIRED_BINARIES = ("peer", "orderer", "configtxgen", "osnadmin")
+# Fabric 2.3 added the channel participation API (and osnadmin); 2.2 orders through a system
+# channel (docs/fabric-2.2.md).
+CHANNEL_PARTICIPATION_SINCE = (2, 3)
 REQUIRED_CONFIG = ("core.yaml", "orderer.yaml")
 CCAAS_BUILDER = ("detect", "build", "release")
 HOW_TO_INSTALL = (
@@ -37,6 +40,12 @@ class Installation:
 
     def binary(self, name: str) -> Path:
         return self.root / "bin" / name
+
+    @property
+    def channel_participation(self) -> bool:
+        """Whether this Fabric has the channel participation API (2.3 on); 2.2 bootstraps its
+        orderers from a system channel instead."""
+        return has_channel_participation(self.version)
 
     @property
     def config_dir(self) -> Path:
@@ -75,9 +84,21 @@ def peer_version(peer: Path) -> str:
     return match.group(1)
 
 
-def missing_parts(root: Path) -> list[str]:
-    """Every file of the release layout that `root` lacks, as paths relative to it."""
-    wanted = [Path("bin", name) for name in REQUIRED_BINARIES]
+def has_channel_participation(version: str) -> bool:
+    """Whether Fabric `version` ("2.5.16", "v2.2.15") has the channel participation API; an
+    unreadable version is taken as a current one."""
+    match = re.match(r"v?(\d+)\.(\d+)", version)
+    if match is None:
+        return True
+    return (int(match.group(1)), int(match.group(2))) >= CHANNEL_PARTICIPATION_SINCE
+
+
+def missing_parts(root: Path, version: str = FABRIC_VERSION) -> list[str]:
+    """Every file of the release layout that `root` lacks, as paths relative to it (osnadmin
+    only where `version` has channel participation)."""
+    participation = has_channel_participation(version)
+    binaries = [b for b in REQUIRED_BINARIES if participation or b != "osnadmin"]
+    wanted = [Path("bin", name) for name in binaries]
     wanted += [Path("config", name) for name in REQUIRED_CONFIG]
     wanted += [Path("builders", "ccaas", "bin", name) for name in CCAAS_BUILDER]
     missing = []
@@ -94,7 +115,7 @@ def inspect_installation(root: Path, version: str, found_via: str) -> Installati
 
     Raises InstallationError naming everything that is wrong.
     """
-    missing = missing_parts(root)
+    missing = missing_parts(root, version)
     if missing:
         raise InstallationError(
             f"the Fabric installation at {root} (found via {found_via}) is incomplete: "

@@ -19,7 +19,7 @@ def deploy_chaincode(
     nodes: NodeSet, table: ProcessTable, running: dict[str, ProcessRecord]
 ) -> Deployment:
     definition, layout = nodes.commands.definition, nodes.commands.layout
-    source = definition.chaincode_source
+    source = nodes.chaincode_build()
     package = package_ccaas(source, definition.chaincode_name, layout.chaincode_dir)
     servers = nodes.chaincode_servers(package.package_id)
     stale = [

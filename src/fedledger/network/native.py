@@ -10,6 +10,7 @@ configuration), `channel` (genesis and joins), `supervisor` (starting and stoppi
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from pathlib import Path
 import structlog
 
 from fedledger.installation import Installation
-from fedledger.network import channel, readiness
+from fedledger.network import channel, readiness, system_channel
 from fedledger.network.deployment import deploy_chaincode
 from fedledger.network.errors import AlreadyRunningError, NetworkError
 from fedledger.network.lifecycle import Deployment
@@ -87,9 +88,7 @@ class NativeNetwork:
         readiness.wait_healthy(fabric_nodes, self.table, timeout)
         clock.done("healthy")
         say("joining the channel")
-        readiness.wait_for_admin(self.commands, timeout)
-        channel.join_orderers(self.commands)
-        readiness.wait_for_leader(self.commands, timeout)
+        self._order_channel(timeout)
         clock.done("raft_leader")
         channel.join_peers(self.commands)
         clock.done("peers_joined")
@@ -99,8 +98,9 @@ class NativeNetwork:
         readiness.wait_for_chaincode(self.commands, timeout)
         clock.done("chaincode_ready")
         # The lifecycle talks to each peer directly; only the Gateway's endorser selection
-        # needs the organisations' peers to know each other.
-        readiness.wait_for_gossip(self.commands, timeout)
+        # needs the organisations' peers to know each other (2.2 has no Gateway).
+        if self.installation.channel_participation:
+            readiness.wait_for_gossip(self.commands, timeout)
         clock.done("gossip")
         profile = self.write_profile()
         log.info(
@@ -112,6 +112,18 @@ class NativeNetwork:
             sequence=deployment.sequence,
         )
         return profile
+
+    def _order_channel(self, timeout: float) -> None:
+        """The orderers serve the channel: joined through their admin endpoints, or on Fabric 2.2
+        created by a channel creation transaction on the system channel."""
+        if not self.installation.channel_participation:
+            system_channel.create_channel(self.commands, timeout)
+            readiness.wait_for_leader(self.commands, timeout)
+            readiness.wait_for_peer_listeners(self.commands, timeout)
+            return
+        readiness.wait_for_admin(self.commands, timeout)
+        channel.join_orderers(self.commands)
+        readiness.wait_for_leader(self.commands, timeout)
 
     def _refuse_if_running(self) -> dict[str, processes.ProcessRecord]:
         """The recorded processes still running; AlreadyRunningError if every node is."""
@@ -127,15 +139,21 @@ class NativeNetwork:
     def _prepare(self) -> None:
         channel.write_material(self.commands)
         self.nodes.write_configs()
-        if not self.layout.genesis_block.exists():
+        if not channel.bootstrap_block(self.commands).exists():
             channel.write_genesis_block(self.commands)
 
     def connection_profile(self) -> ConnectionProfile:
+        """The profile of this network; on Fabric 2.2, whose peers have no Gateway, each
+        organisation's protocol is the older one (`peer`)."""
+        protocol = "gateway" if self.installation.channel_participation else "peer"
         organizations = {
-            member.msp_id: OrgProfile.from_material(
-                member.msp_id,
-                self.commands.org_layout(i),
-                f"{LOCALHOST}:{self.definition.peer_ports(i).listen}",
+            member.msp_id: dataclasses.replace(
+                OrgProfile.from_material(
+                    member.msp_id,
+                    self.commands.org_layout(i),
+                    f"{LOCALHOST}:{self.definition.peer_ports(i).listen}",
+                ),
+                protocol=protocol,
             )
             for i, member in enumerate(self.definition.members)
         }
@@ -203,7 +221,8 @@ class NativeNetwork:
         readiness.wait_healthy([node], self.table, timeout)
         if node.kind == "peer":
             readiness.wait_caught_up(self.commands, node, timeout)
-            readiness.wait_for_gossip(self.commands, timeout)
+            if self.installation.channel_participation:
+                readiness.wait_for_gossip(self.commands, timeout)
 
     def redeploy(self) -> Deployment:
         """Deploy the chaincode as built now; restarts the chaincode servers if it changed.

@@ -140,8 +140,27 @@ def orderer_overrides(
     data_dir: Path,
     admin_client_ca: Path,
     listen_host: str = LOCALHOST,
+    system_channel_block: Path | None = None,
 ) -> dict[str, Any]:
-    """The orderer's settings over the sample orderer.yaml; its listeners bind `listen_host`."""
+    """The orderer's settings over the sample orderer.yaml; its listeners bind `listen_host`.
+    With `system_channel_block` (Fabric 2.2) it bootstraps from that block and has no admin
+    endpoint, which 2.2 lacks (its configuration refuses unknown keys)."""
+    settings = _orderer_settings(node, msp_id, ports, data_dir, admin_client_ca, listen_host)
+    if system_channel_block is not None:
+        settings["General"]["BootstrapMethod"] = "file"
+        settings["General"]["BootstrapFile"] = str(system_channel_block)
+        del settings["Admin"], settings["ChannelParticipation"]
+    return settings
+
+
+def _orderer_settings(
+    node: NodeLayout,
+    msp_id: str,
+    ports: OrdererPorts,
+    data_dir: Path,
+    admin_client_ca: Path,
+    listen_host: str,
+) -> dict[str, Any]:
     tls_files = {
         "Certificate": str(node.tls_cert("server")),
         "PrivateKey": str(node.tls_key("server")),

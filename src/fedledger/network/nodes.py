@@ -9,11 +9,13 @@ over it (`nodeconfig.py`).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fedledger.network.bundle import fabric22_folder
 from fedledger.network.errors import NetworkError
 from fedledger.network.nodeconfig import (
     LOCALHOST,
@@ -22,6 +24,7 @@ from fedledger.network.nodeconfig import (
     write_config,
 )
 from fedledger.network.peercli import FabricCommands
+from fedledger.network.system_channel import SYSTEM_GENESIS
 from fedledger.orgs.layout import OrdererOrgLayout, OrgLayout
 from fedledger.runtime.chaincode_server import chaincode_server, chaincode_server_command
 from fedledger.runtime.definition import NetworkDefinition
@@ -101,13 +104,14 @@ class NodeSet:
         Raises NetworkError when the chaincode is not built.
         """
         definition = self.commands.definition
-        source = definition.chaincode_source
+        source = self.chaincode_build()
         server = chaincode_server(source)
-        node_binary = shutil.which("node")
-        if node_binary is None or not server.exists():
+        node_binary = self._node_binary()
+        if node_binary is None or not server.exists() or not (source / "dist").is_dir():
             raise NetworkError(
                 f"cannot run the chaincode server: needs Node.js and {server}; "
-                f"run `npm ci && npm run build` in {source} (or `make setup`)"
+                f"run `npm ci && npm run build` in {definition.chaincode_source} "
+                "(`npm run build:fabric-2.2` for Fabric 2.2; or `make setup`)"
             )
         nodes = []
         for i, member in enumerate(definition.members):
@@ -124,6 +128,28 @@ class NodeSet:
             )
             nodes.append(Node(spec, "chaincode", member.msp_id, {"server": port}, None))
         return nodes
+
+    def chaincode_build(self) -> Path:
+        """The chaincode project the servers run: the chaincode, or on Fabric 2.2 its 2.2 build
+        (chaincode/fabric-2.2: fabric-shim 2.2, ES2019), as AWS Managed Blockchain runs it."""
+        source = self.commands.definition.chaincode_source
+        if self.commands.installation.channel_participation:
+            return source
+        return fabric22_folder(source)
+
+    def _node_binary(self) -> str | None:
+        """Node.js for the chaincode servers: on Fabric 2.2, FEDLEDGER_CHAINCODE_NODE may name the
+        runtime's Node 12 (fabric-nodeenv 2.2); otherwise, and by default, `node` on PATH.
+        Raises NetworkError when FEDLEDGER_CHAINCODE_NODE names no file."""
+        chosen = os.environ.get("FEDLEDGER_CHAINCODE_NODE")
+        if not chosen or self.commands.installation.channel_participation:
+            return shutil.which("node")
+        if not Path(chosen).is_file():
+            raise NetworkError(
+                f"FEDLEDGER_CHAINCODE_NODE={chosen} is no file: name a Node.js binary "
+                "(Node 12 is Fabric 2.2's chaincode runtime), or unset it to use `node` on PATH"
+            )
+        return chosen
 
     def recorded_chaincode_servers(self, records: dict[str, ProcessRecord]) -> list[Node]:
         """The chaincode servers `records` holds, as they were started."""
@@ -142,8 +168,14 @@ class NodeSet:
     def write_configs(self) -> None:
         """Each orderer's `orderer.yaml` and each peer's `core.yaml` in its node folder."""
         samples = self.commands.installation.config_dir
-        native = Placement(self.commands.installation.ccaas_builder)
-        configs = node_overrides(self.commands.definition, self.commands.layout, native)
+        installation = self.commands.installation
+        native = Placement(installation.ccaas_builder)
+        system_block = None
+        if not installation.channel_participation:
+            system_block = self.commands.layout.channel_dir / SYSTEM_GENESIS
+        configs = node_overrides(
+            self.commands.definition, self.commands.layout, native, system_block
+        )
         for name, (file, overrides) in configs.items():
             write_config(samples / file, overrides, self.commands.layout.node(name) / file)
 
@@ -162,10 +194,14 @@ class Placement:
 
 
 def node_overrides(
-    definition: NetworkDefinition, layout: RunLayout, placement: Placement
+    definition: NetworkDefinition,
+    layout: RunLayout,
+    placement: Placement,
+    system_channel_block: Path | None = None,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     """Node name → (its configuration file's name, our settings over the sample file), with the
-    paths of `layout` (the run folder as the nodes see it). Raises nothing."""
+    paths of `layout` (the run folder as the nodes see it); orderers bootstrap from
+    `system_channel_block` when given (Fabric 2.2). Raises nothing."""
     orderer_org = OrdererOrgLayout.under(layout.crypto, definition.ordering.domain)
     configs: dict[str, tuple[str, dict[str, Any]]] = {}
     for i in range(definition.ordering.orderers):
@@ -179,6 +215,7 @@ def node_overrides(
                 data_dir=layout.node(node.name) / "data",
                 admin_client_ca=orderer_org.tlsca_cert,
                 listen_host=placement.listen_host,
+                system_channel_block=system_channel_block,
             ),
         )
     for i, member in enumerate(definition.members):

@@ -45,8 +45,9 @@ class ChaincodePackage:
         return f"{self.label}:{hashlib.sha256(self.path.read_bytes()).hexdigest()}"
 
 
-def _tar_bytes(files: dict[str, bytes]) -> bytes:
-    """A gzip'd tar with fixed metadata, so equal content gives an equal package id."""
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    """A gzip'd tar with fixed metadata, so equal content gives an equal package id; raises
+    nothing of its own."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(files):
@@ -109,8 +110,8 @@ def package_ccaas(
         "dial_timeout": "10s",
         "tls_required": False,
     }
-    code = _tar_bytes({"connection.json": json.dumps(connection, indent=2).encode()})
-    return _write_package(out_dir, label, "ccaas", code)
+    code = tar_bytes({"connection.json": json.dumps(connection, indent=2).encode()})
+    return write_package(out_dir, label, "ccaas", code)
 
 
 def package_node(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
@@ -126,14 +127,16 @@ def package_node(source: Path, name: str, out_dir: Path) -> ChaincodePackage:
         relative = path.relative_to(source)
         if path.is_file() and relative.parts[0] not in _NODE_PACKAGE_EXCLUDES:
             files[f"src/{relative.as_posix()}"] = path.read_bytes()
-    return _write_package(out_dir, label, "node", _tar_bytes(files))
+    return write_package(out_dir, label, "node", tar_bytes(files))
 
 
-def _write_package(out_dir: Path, label: str, kind: str, code: bytes) -> ChaincodePackage:
+def write_package(out_dir: Path, label: str, kind: str, code: bytes) -> ChaincodePackage:
+    """Writes the lifecycle package (metadata.json and code.tar.gz) into `out_dir`; raises
+    OSError when the folder cannot be written."""
     metadata = {"type": kind, "label": label}
     if kind == "node":
         metadata["path"] = ""
-    package = _tar_bytes({"metadata.json": json.dumps(metadata).encode(), "code.tar.gz": code})
+    package = tar_bytes({"metadata.json": json.dumps(metadata).encode(), "code.tar.gz": code})
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{label}.{kind}.tar.gz"
     path.write_bytes(package)

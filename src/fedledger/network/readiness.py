@@ -48,6 +48,15 @@ def wait_for_admin(commands: FabricCommands, timeout: float) -> None:
         health.wait_for(partial(listening, port), f"{name} admin endpoint on port {port}", timeout)
 
 
+def wait_for_peer_listeners(commands: FabricCommands, timeout: float) -> None:
+    """Every peer accepts connections: a restarted peer answers /healthz before it listens (seen
+    on 2.2, where no orderer step waits long enough to hide it)."""
+    for i in range(len(commands.definition.members)):
+        port = commands.definition.peer_ports(i).listen
+        what = f"{commands.peer_name(i)} to listen on port {port}"
+        health.wait_for(partial(listening, port), what, timeout)
+
+
 def wait_for_leader(commands: FabricCommands, timeout: float) -> None:
     definition = commands.definition
     labels = {"channel": definition.channel}

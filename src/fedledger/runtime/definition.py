@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from fedledger.installation.discover import FABRIC_VERSION
 from fedledger.orgs import MemberOrg, OrdererOrg
 from fedledger.paths import read_path
 from fedledger.runtime.errors import RuntimeLayerError
@@ -68,6 +69,9 @@ class NetworkDefinition:
     max_message_count: int
     members: tuple[MemberOrg, ...]
     port_base: int
+    # The Fabric release the native network runs: 2.2 (AWS Managed Blockchain's line) orders
+    # through a system channel (docs/fabric-2.2.md).
+    fabric_version: str = FABRIC_VERSION
 
     @classmethod
     def load(cls, path: Path = DEFAULT_DEFINITION) -> NetworkDefinition:
@@ -115,6 +119,7 @@ class NetworkDefinition:
                 int(organizations.get("peersPerOrg", 1)),
             ),
             port_base=int(get(get(document, "ports", "network"), "base", "ports")),
+            fabric_version=str(document.get("fabricVersion", FABRIC_VERSION)),
         )
         definition.check()
         return definition
@@ -126,6 +131,7 @@ class NetworkDefinition:
         orderers: int | None = None,
         port_base: int | None = None,
         batch_timeout: float | None = None,
+        fabric_version: str | None = None,
     ) -> NetworkDefinition:
         """This definition with the given values in place of its own.
 
@@ -140,6 +146,8 @@ class NetworkDefinition:
             changed = replace(changed, port_base=port_base)
         if batch_timeout is not None:
             changed = replace(changed, batch_timeout=batch_timeout)
+        if fabric_version is not None:
+            changed = replace(changed, fabric_version=fabric_version)
         changed.check()
         return changed
 

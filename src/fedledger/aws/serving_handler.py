@@ -11,7 +11,7 @@ invocation). Configuration is the function's environment, read and checked once 
     FEDLEDGER_STORE                    the model store, e.g. s3://bucket/models (required)
     FEDLEDGER_CHAMPION_CHECK_SECONDS   at most this long between champion checks (default 30)
 
-Handler: `fedledger.serving.aws_lambda.handler`.
+Handler: `fedledger.aws.serving_handler.handler`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Uploads become proposals: model objects in S3 or a folder, each proposed exactly once."""
