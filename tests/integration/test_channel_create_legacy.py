@@ -36,13 +36,22 @@ def test_an_orderer_without_a_system_channel_refuses_a_creation(
     assert not block.exists()
 
 
-def test_create_without_legacy_says_what_is_supported(tmp_path: Path) -> None:
+def test_create_without_legacy_or_orderer_org_says_what_is_needed(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app, ["channel", "create", str(tmp_path / "org1.json"), "--as", "Org1MSP"]
     )
     assert result.exit_code == 1
     assert " ".join(result.output.split()) == (
-        "error: only --legacy (a channel creation transaction, Fabric 2.2's system channel) is "
-        "supported: on Fabric 2.3+ channels are created by channel participation, which "
-        "`fedledger network up` does for its own network"
+        "error: give --orderer-org FILE, the ordering organisation's file (`fedledger orderer "
+        "export`), to write the genesis block for channel participation (Fabric 2.3+); or "
+        "--legacy and --as to create the channel by a creation transaction on a system channel "
+        "(Fabric 2.2)"
+    )
+
+
+def test_create_legacy_without_as_names_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["channel", "create", str(tmp_path / "org1.json"), "--legacy"])
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()) == (
+        "error: --legacy needs --as ORG: the member admin who signs the channel's creation"
     )

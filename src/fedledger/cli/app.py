@@ -102,6 +102,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "org_app",
         "One organisation's own side: its material, peer, chaincode service and validator.",
     ),
+    "orderer": (
+        "fedledger.cli.orderer",
+        "orderer_app",
+        "The ordering organisation's own side: its material and its orderer.",
+    ),
     "channel": (
         "fedledger.cli.channel",
         "channel_app",

@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fedledger.cli.channel_create import (
+    DEFAULT_BATCH_TIMEOUT,
+    BatchTimeoutOption,
+    LegacyAsOption,
+    OrdererOrgOption,
+    create_participation,
+    require_as,
+)
 from fedledger.cli.common import DEFAULT_RUN_DIR, ProfileOption, RunDir, load_profile, out
 
 if TYPE_CHECKING:
@@ -142,7 +150,8 @@ def create(
     org_files: Annotated[
         list[Path], typer.Argument(help="Each member organisation's file (org export).")
     ],
-    as_org: AsOption,
+    orderer_org: OrdererOrgOption = None,
+    as_org: LegacyAsOption = None,
     legacy: Annotated[
         bool,
         typer.Option(
@@ -162,8 +171,12 @@ def create(
         typer.Option(help="A creation update other admins signed (sign-update) to send."),
     ] = None,
     block_out: Annotated[
-        Path | None, typer.Option(help="Where to write its genesis block (default CHANNEL.block).")
+        Path | None,
+        typer.Option(
+            "--block-out", "--out", help="Where to write its genesis block (default CHANNEL.block)."
+        ),
     ] = None,
+    batch_timeout: BatchTimeoutOption = DEFAULT_BATCH_TIMEOUT,
     write_update: Annotated[
         Path | None,
         typer.Option(help="Only write the update, signed by --as, for other admins to sign."),
@@ -172,29 +185,25 @@ def create(
     profile: ProfileOption = None,
     run_dir: RunDir = DEFAULT_RUN_DIR,
 ) -> None:
-    """Create a channel of the given organisations and write its genesis block for the peers."""
-    from fedledger.cli.failures import fail
-    from fedledger.cli.legacy_channel import ONLY_LEGACY, create_legacy
+    """Create a channel of the given organisations and write its genesis block.
 
+    Without --legacy: the genesis block from the exported files, for the ordering
+    organisation's `channel join-orderer` (Fabric 2.3+, docs/consortium.md). With --legacy: a
+    creation transaction on a system channel, as --as's admin (Fabric 2.2).
+    """
     if not legacy:
-        fail(ONLY_LEGACY)
+        create_participation(org_files, orderer_org, channel, block_out, batch_timeout)
+        return
+    from fedledger.cli.legacy_channel import create_legacy, next_steps
+
+    admin = require_as(as_org)
     loaded = load_profile(run_dir, profile)
     name = channel or loaded.channel
     target = block_out or Path(f"{name}.block")
     members = create_legacy(
-        loaded, as_org, org_files, name, consortium, update, target, timeout, write_update
+        loaded, admin, org_files, name, consortium, update, target, timeout, write_update
     )
-    if write_update is not None:
-        out.print(
-            f"wrote the creation of {name} signed by {as_org} to {write_update}; next: other "
-            f"admins run `fedledger channel sign-update {write_update}`, then one runs this "
-            f"command with --update {write_update}"
-        )
-        return
-    out.print(
-        f"created channel {name} ({', '.join(members)}); its genesis block: {target}; next: "
-        f"each organisation joins its peers (`peer channel join -b {target}`)"
-    )
+    out.print(next_steps(name, admin, members, target, write_update))
 
 
 @channel_app.command()
@@ -237,3 +246,13 @@ def show(
     for member in member_summaries(config):
         anchors = ", ".join(member.anchor_peers) or "no anchor peer"
         out.print(f"  {member.msp_id}  anchor peers: {anchors}")
+
+
+# Channel participation's join of the ordering organisation lives beside its `create`.
+def _register_join_orderer() -> None:
+    from fedledger.cli.channel_create import join_orderer
+
+    channel_app.command("join-orderer")(join_orderer)
+
+
+_register_join_orderer()

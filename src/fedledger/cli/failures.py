@@ -35,6 +35,7 @@ PACKAGE_ROOTS: tuple[tuple[str, str], ...] = (
     ("fedledger.installation.errors", "InstallationError"),
     ("fedledger.models.errors", "ModelError"),
     ("fedledger.network.errors", "NetworkError"),
+    ("fedledger.ordering.errors", "OrderingError"),
     ("fedledger.orgnode.errors", "OrgNodeError"),
     ("fedledger.orgs.errors", "OrgError"),
     ("fedledger.profile", "ProfileError"),

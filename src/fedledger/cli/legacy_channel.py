@@ -7,11 +7,21 @@ from pathlib import Path
 
 from fedledger.profile import ConnectionProfile
 
-ONLY_LEGACY = (
-    "only --legacy (a channel creation transaction, Fabric 2.2's system channel) is supported: "
-    "on Fabric 2.3+ channels are created by channel participation, which `fedledger network up` "
-    "does for its own network"
-)
+
+def next_steps(
+    channel: str, as_org: str, members: list[str], block: Path, update_out: Path | None
+) -> str:
+    """What `create --legacy` tells the user it did and what comes next. Raises nothing."""
+    if update_out is not None:
+        return (
+            f"wrote the creation of {channel} signed by {as_org} to {update_out}; next: other "
+            f"admins run `fedledger channel sign-update {update_out}`, then one runs this "
+            f"command with --update {update_out}"
+        )
+    return (
+        f"created channel {channel} ({', '.join(members)}); its genesis block: {block}; next: "
+        f"each organisation joins its peers (`peer channel join -b {block}`)"
+    )
 
 
 def create_legacy(

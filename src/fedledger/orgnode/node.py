@@ -54,8 +54,9 @@ class OrgNode:
         is needed and not installed, PeerExitedError or NotReadyError when the peer does not
         become healthy, PeerCommandError when the fetch, join or a lifecycle query fails,
         NotReadyError when the peer does not reach the configuration that lists the
-        organisation, ConfigError for a wrong validator configuration and ValidatorExitedError
-        when the validator dies while starting.
+        organisation or the chaincode service does not listen, ConfigError for a wrong
+        validator configuration and ValidatorExitedError when the validator dies while
+        starting.
         """
         report = StartReport()
         config = None
@@ -122,7 +123,14 @@ class OrgNode:
             )
             return
         spec = chaincode.service_process(self.org, package_id, address)
-        self._ensure(spec, report, f"chaincode service {package_id} on {address}")
+        if self._ensure(spec, report, f"chaincode service {package_id} on {address}"):
+            # The peer dials it on the first transaction: a command typed right after this
+            # start would otherwise meet "connection refused" while Node loads the contract.
+            health.wait_for(
+                lambda: peer.accepts(peer.reachable(self.settings.listen_host), port),
+                f"{spec.name} to listen on {address}",
+                30.0,
+            )
 
     def _start_validator(self, report: StartReport, path: Path, config: ValidatorConfig) -> None:
         spec = validator.validator_spec(self.org, path)

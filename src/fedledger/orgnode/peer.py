@@ -83,21 +83,27 @@ def wait_healthy(
     `timeout` passes."""
     log = NodeFolders(org.root).log(record.name)
     ports = org_ports(org.peer_port)
-    # A peer listening on every interface is reached through loopback from its own host.
-    everywhere = ("0.0.0.0", "::")  # noqa: S104 (compared, not bound)
-    host = LOCALHOST if settings.listen_host in everywhere else settings.listen_host
+    host = reachable(settings.listen_host)
 
     def ready() -> bool:
         if not processes.is_running(record):
             raise PeerExitedError(
                 f"{record.name} exited while starting; its log {log}:\n{processes.log_tail(log)}"
             )
-        return health.healthz(ports.operations) and _accepts(host, ports.listen)
+        return health.healthz(ports.operations) and accepts(host, ports.listen)
 
     health.wait_for(ready, f"{record.name} to be healthy", timeout)
 
 
-def _accepts(host: str, port: int) -> bool:
+def reachable(listen_host: str) -> str:
+    """Where this host reaches a listener bound to `listen_host`. Raises nothing."""
+    # A listener on every interface is reached through loopback from its own host.
+    everywhere = ("0.0.0.0", "::")  # noqa: S104 (compared, not bound)
+    return LOCALHOST if listen_host in everywhere else listen_host
+
+
+def accepts(host: str, port: int) -> bool:
+    """Whether `host:port` takes a TCP connection now. Raises nothing."""
     try:
         with socket.create_connection((host, port), timeout=1.0):
             return True

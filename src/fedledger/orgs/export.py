@@ -96,6 +96,7 @@ def _version(value: Any) -> int:
     return FORMAT_VERSION
 
 
+Certificate = Annotated[bytes, PlainValidator(_pem_certificate)]
 Certificates = Annotated[tuple[bytes, ...], PlainValidator(_certificates)]
 
 

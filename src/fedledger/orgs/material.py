@@ -152,11 +152,20 @@ def write_member_org(
 
 def generate_orderer_org(crypto_root: Path, org: OrdererOrg, now: dt.datetime) -> OrdererOrgLayout:
     layout = OrdererOrgLayout.under(crypto_root, org.domain)
+    return write_orderer_org(layout, now, orderers=org.orderers)
+
+
+def write_orderer_org(
+    layout: OrdererOrgLayout, now: dt.datetime, hosts: Sequence[str] = (), orderers: int = 1
+) -> OrdererOrgLayout:
+    """One ordering organisation's material at `layout.root`: its CAs, `orderers` orderers whose
+    TLS certificates also name `hosts`, and Admin."""
     ca, tlsca = _create_cas(layout, now)
-    for index in range(org.orderers):
+    for index in range(orderers):
         _write_identity(
-            layout.orderer(index), layout, ca, tlsca, unit="orderer", tls_role="server", now=now
-        )
+            layout.orderer(index), layout, ca, tlsca, unit="orderer", tls_role="server", now=now,
+            hosts=hosts,
+        )  # fmt: skip
     _write_users(layout, ca, tlsca, [], now)
     return layout
 

@@ -69,7 +69,8 @@ def check_host(host: str) -> str:
     return host
 
 
-def _check_identity(msp_id: str, domain: str, peer_port: int) -> None:
+def check_identity(msp_id: str, domain: str, peer_port: int) -> None:
+    """Raises OrgFolderError naming the option that is wrong."""
     if not _MSP_ID.match(msp_id):
         raise OrgFolderError(
             f"--msp-id {msp_id!r} must be letters, digits, '.', '_' or '-', e.g. Org4MSP"
@@ -91,7 +92,7 @@ def init_org(
     """Create the organisation's CAs, peer0, Admin and User1 in `root`, whose TLS certificates
     name `hosts` too. Raises OrgFolderError for a wrong argument or a folder that is not empty
     (its keys may be in use: nothing is overwritten)."""
-    _check_identity(msp_id, domain, peer_port)
+    check_identity(msp_id, domain, peer_port)
     if not hosts:
         raise OrgFolderError("give at least one --host: the name or IP address of the peer's host")
     checked = tuple(dict.fromkeys(check_host(h) for h in hosts))
