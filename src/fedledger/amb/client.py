@@ -12,9 +12,9 @@ from functools import partial
 from typing import Any, TypeVar
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from fedledger.amb.errors import AmbError, AmbMemberLimitError, AmbRequestError
+from fedledger.amb.errors import AmbError, AmbInputError, AmbMemberLimitError, AmbRequestError
 from fedledger.amb.requests import MemberSpec
 
 T = TypeVar("T")
@@ -46,12 +46,18 @@ _LIMITS = {
 class AmbClient:
     """One region's AMB API. `endpoint_url` is for another implementation of the API (moto's
     server in the tests); boto3 finds the credentials and, without `region`, the region as
-    the AWS CLI does."""
+    the AWS CLI does. Raises AmbInputError when no region is given or configured."""
 
     def __init__(self, region: str | None = None, endpoint_url: str | None = None) -> None:
-        self._api: Any = boto3.client(
-            "managedblockchain", region_name=region, endpoint_url=endpoint_url
-        )
+        try:
+            self._api: Any = boto3.client(
+                "managedblockchain", region_name=region, endpoint_url=endpoint_url
+            )
+        except NoRegionError:
+            raise AmbInputError(
+                "no AWS region: pass --region (e.g. us-east-1), set $AWS_REGION, or set a "
+                "region in your AWS profile (`aws configure set region us-east-1`)"
+            ) from None
 
     @property
     def region(self) -> str:

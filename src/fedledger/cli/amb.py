@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 
 Region = Annotated[
     str | None,
-    typer.Option("--region", help="AWS region (default: the AWS CLI's, e.g. $AWS_REGION)."),
+    typer.Option(
+        "--region",
+        envvar="AWS_REGION",
+        help="AWS region (default: $AWS_REGION, else the AWS profile's, as the AWS CLI does).",
+    ),
 ]
 EndpointUrl = Annotated[
     str | None,
