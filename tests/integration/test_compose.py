@@ -31,8 +31,9 @@ from fedledger.network.compose_folder import RUN_FOLDER, deploy_on_compose, writ
 from fedledger.network.nodeconfig import ALL_INTERFACES, LOCALHOST
 from fedledger.network.nodes import NodeSet
 from fedledger.network.peercli import FabricCommands
-from fedledger.network.validators import ValidatorsSpec
+from fedledger.network.validators import NetworkValidators, ValidatorsSpec
 from fedledger.profile import ConnectionProfile
+from fedledger.registry import open_registry
 from fedledger.runtime import health
 from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.layout import RunLayout
@@ -107,8 +108,8 @@ def native_value(value: Any, hosts: list[str], root: Path, builder: Path) -> Any
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(240)
-def test_the_compose_services_run_natively_to_a_committed_transaction(tmp_path: Path) -> None:
+@pytest.mark.timeout(480)
+def test_the_compose_services_run_natively_to_decided_proposals(tmp_path: Path) -> None:
     if not namespaces_work():
         pytest.skip("needs `unshare --mount --map-root-user` (user namespaces) to mount volumes")
     definition, out, document = compose(tmp_path)
@@ -156,9 +157,37 @@ def test_the_compose_services_run_natively_to_a_committed_transaction(tmp_path: 
         assert deployment.sequence == 1
         print(f"compose services natively: healthy {healthy:.1f} s, channel joined and chaincode"
               f" ready {deployed:.1f} s, first Gateway commit {committed:.1f} s")  # fmt: skip
+        demo_on_compose(out, profile)
+        print(f"demo on the compose network done {time.monotonic() - started:.1f} s")
         assert services.exited() == {}, {n: services.log_tail(n) for n in services.exited()}
     finally:
         services.stop()
+
+
+def demo_on_compose(out: Path, profile: ConnectionProfile) -> None:
+    """`fedledger demo --profile` as the docs give it, typed in the compose file's folder: a
+    task, two proposals accepted and one rejected by the demo's validators; they stop after."""
+    demo = subprocess.run(
+        [sys.executable, "-m", "fedledger", "demo", "--rows", "3000", "--profile",
+         f"{RUN_FOLDER}/connection-profile.yaml"],
+        cwd=out, capture_output=True, text=True, check=False, timeout=360,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    assert "The demo's validators are stopped" in " ".join(demo.stderr.split())
+    with open_registry(profile, "Org2MSP") as registry:
+        proposals = sorted(registry.all_proposals(task_id="credit-risk-1"), key=lambda p: p.id)
+        assert len(proposals) == 3
+        statuses = sorted(p.status for p in proposals)
+        assert statuses == ["ACCEPTED", "ACCEPTED", "REJECTED"], proposals
+        votes = [v for p in proposals for v in registry.get_votes(p.id)]
+        assert sorted({v.voter for v in votes}) == ["Org1MSP", "Org2MSP", "Org3MSP"]
+        champion = registry.get_champion("credit-risk-1")
+    assert (out / RUN_FOLDER / "store").is_dir()
+    assert champion.proposal_id in demo.stdout
+    kept = NetworkValidators(
+        NetworkDefinition.load(), out / RUN_FOLDER, out / RUN_FOLDER / "demo" / "validators"
+    )
+    assert kept.table.records == {}  # the demo's validators stopped with it
 
 
 def test_compose_with_its_defaults_writes_into_the_working_folder(
