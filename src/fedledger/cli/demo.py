@@ -91,7 +91,7 @@ def profile_network(file: Path) -> tuple[ConnectionProfile, NetworkValidators, P
     profile's folder, on ports the system picks (the compose validators publish the plan's)."""
     profile = ConnectionProfile.load(file)
     console.print(f"ledger: the running network of {file}")
-    root = file.parent
+    root = file.resolve().parent  # the validators run in their own folders
     definition = NetworkDefinition.load().with_overrides(orgs=len(profile.msp_ids))
     validators = NetworkValidators(definition, root, root / "demo" / "validators", any_port=True)
     return profile, validators, root
