@@ -74,7 +74,10 @@ def demo(
 def local_network(
     run_dir: Path, ledger: str, port_base: int | None
 ) -> tuple[ConnectionProfile, NetworkValidators, Path]:
-    """The network in `run_dir`, started when it is not running, and its validators."""
+    """The network in `run_dir`, started when it is not running, and its validators.
+
+    Raises BackendError and DefinitionError as resolve_record does, InstallationError without
+    a usable Fabric, and the backend's errors when the network does not start."""
     record, note = resolve_record(run_dir, ledger, port_base=port_base)
     console.print(note)
     backend = open_backend(record, run_dir)
@@ -88,7 +91,10 @@ def local_network(
 
 def profile_network(file: Path) -> tuple[ConnectionProfile, NetworkValidators, Path]:
     """The running network `file` names, and validators of the demo's own beside it: in the
-    profile's folder, on ports the system picks (the compose validators publish the plan's)."""
+    profile's folder, on ports the system picks (the compose validators publish the plan's).
+
+    Raises ProfileError when `file` is not a connection profile, DefinitionError when the
+    default definition cannot have as many organisations as it names."""
     profile = ConnectionProfile.load(file)
     console.print(f"ledger: the running network of {file}")
     root = file.resolve().parent  # the validators run in their own folders
@@ -98,6 +104,7 @@ def profile_network(file: Path) -> tuple[ConnectionProfile, NetworkValidators, P
 
 
 def next_steps(result: DemoResult, profile_file: Path | None) -> str:
+    """What to do after the demo; raises nothing."""
     if profile_file is not None:
         return (
             f"The demo's validators are stopped. `fedledger proposal show {result.champion} "
