@@ -1,7 +1,8 @@
 """`fedledger network compose` with a Fabric installation: every file the compose file mounts is
 written, each node's configuration file and environment hold the native node's settings, and
 the compose file's Fabric services, run as native processes with their own environment and
-mounts, make a network that commits a transaction through the Gateway (docs/docker-compose.md).
+mounts, make a network that commits a transaction through the Gateway, whose validators decide
+a proposal, and on which the demo runs (docs/docker-compose.md).
 """
 
 from __future__ import annotations
