@@ -278,6 +278,17 @@ def test_compose_refuses_validators_of_an_unknown_organisation(tmp_path: Path) -
     assert not (tmp_path / RUN_FOLDER).exists()  # nothing written
 
 
+def test_the_demo_refuses_a_profile_that_is_not_there(tmp_path: Path) -> None:
+    missing = tmp_path / RUN_FOLDER / "connection-profile.yaml"
+    refused = run_cli("demo", "--profile", str(missing))
+    assert refused.returncode == 1
+    assert " ".join(refused.stderr.split()) == (
+        f"error: no connection profile at {missing}: start a network with `fedledger network up`"
+        " or write one (docs/connection-profile.md)"
+    )
+    assert not (tmp_path / RUN_FOLDER).exists()  # no demo folder, no validators
+
+
 def test_status_of_a_profile_whose_peers_do_not_answer(tmp_path: Path) -> None:
     _, out, _ = compose(tmp_path)  # written, not started
     status = run_cli(
