@@ -16,6 +16,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,8 @@ class NativeServices:
         image = str(service.get("image", ""))
         if image.startswith("hyperledger/fabric-"):
             return [str(self.installation.binary(command[0])), *command[1:]], None
+        if command[0] == "fedledger":  # the validator image: this checkout's fedledger
+            return [sys.executable, "-m", "fedledger", *command[1:]], self.compose_dir
         return command, self.chaincode_source
 
     def start(self, name: str) -> None:

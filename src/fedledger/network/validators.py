@@ -158,10 +158,22 @@ class ValidatorChanges:
 
 
 class NetworkValidators:
-    def __init__(self, definition: NetworkDefinition, run_dir: Path) -> None:
+    """The validators of the network in `run_dir`, kept in `folder` (`run_dir/validators`
+    unless given). With `any_port` each listens on a port the system picks instead of the port
+    plan's: the demo's validators beside a compose network, whose own validator containers
+    publish the plan's ports (docs/docker-compose.md)."""
+
+    def __init__(
+        self,
+        definition: NetworkDefinition,
+        run_dir: Path,
+        folder: Path | None = None,
+        any_port: bool = False,
+    ) -> None:
         self.definition = definition
         self.run_dir = run_dir
-        self.folder = run_dir / "validators"
+        self.folder = folder or run_dir / "validators"
+        self.any_port = any_port
         self.table = ProcessTable(self.folder / "processes.json")
 
     @property
@@ -258,13 +270,14 @@ class NetworkValidators:
         name = self._name(msp_id)
         org_folder = self.folder / msp_id
         config = org_folder / "validator.yaml"
+        port = 0 if self.any_port else self.definition.peer_ports(index).validator
         document = config_document(
             profile,
             msp_id,
             tasks=tasks,
             store=store or str(RunLayout(self.run_dir).store),
             state_dir=org_folder / "state",
-            listen=f"{LOCALHOST}:{self.definition.peer_ports(index).validator}",
+            listen=f"{LOCALHOST}:{port}",
         )
         log = RunLayout(self.run_dir).log(name)
         return (
