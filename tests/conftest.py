@@ -13,11 +13,14 @@ from fedledger.installation.discover import how_to_install
 # The modules that wait longest start first, so that with `--dist loadfile` they overlap the
 # many short ones instead of ending the run alone (durations in docs/testing.md).
 LONGEST_FIRST = (
-    "test_fresh_clone.py",
     "test_event_keepalive.py",
+    "test_validator.py",
     "test_examples.py",
-    "test_native_network.py",
-    "test_multi_host.py",
+    "test_fresh_clone.py",
+    "test_network_validators.py",
+    "test_chaincode_upgrade.py",
+    "test_serving.py",
+    "test_hostile_proposals.py",
 )
 
 
