@@ -32,8 +32,12 @@ test: test-chaincode test-python  ## every test: chaincode unit tests, then the 
 test-chaincode:  ## the chaincode's unit suite on Fabric 2.5's dependency set, then on 2.2's (AWS)
 	cd chaincode && npm test && npm run test:fabric-2.2
 
-test-python:
-	$(UV) run pytest
+# Three workers on two cores: most integration tests wait on block cuts, sleeps and round trips.
+# One file per worker at a time (module fixtures start networks); PYTEST_WORKERS=0 runs serially;
+# PYTEST_ARGS adds options (e.g. --junitxml=FILE for per-module times).
+PYTEST_WORKERS ?= 3
+test-python:  ## the Python suite, spread over pytest-xdist workers (docs/testing.md)
+	$(UV) run pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30 $(PYTEST_ARGS)
 
 up:  ## start the network (--ledger auto: Fabric when installed, else embedded)
 	$(UV) run fedledger network up

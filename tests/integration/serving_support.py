@@ -70,6 +70,18 @@ def accept(ledger: Any, store: Path, task_id: str, model: bytes) -> str:
     return proposal.id
 
 
+def wait_champion_seen(ledger: Any, msp_id: str, task_id: str, proposal_id: str) -> None:
+    """Until `msp_id`'s peer holds `proposal_id` as the champion: a decision is committed on the
+    decider's peer first, and on Fabric another peer commits the block on its own time."""
+    with open_registry(ledger.profile, msp_id) as registry:
+
+        def seen() -> bool:
+            champion = registry.find_champion(task_id)
+            return champion is not None and champion.proposal_id == proposal_id
+
+        wait_for(seen, f"{msp_id}'s peer to see the champion {proposal_id}", timeout=30)
+
+
 def revoke_champion(ledger: Any, task_id: str) -> str:
     """Every member approves a change revoking the champion; returns the change id."""
     with open_registry(ledger.profile, "Org2MSP") as registry:

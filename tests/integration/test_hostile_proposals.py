@@ -162,7 +162,10 @@ def one_round(consortium: Consortium) -> tuple[Round, Proposal]:
     assert len(decided) == 2, f"not decided within 120 s: {sorted(decided)}"
     (bomb_now, bomb_at), (valid_now, valid_at) = decided[bombed.id], decided[valid.id]
     assert bomb_now.status == "REJECTED", bomb_now.status_reason
-    assert valid_now.status == "ACCEPTED", valid_now.status_reason
+    assert valid_now.status == "ACCEPTED", (
+        valid_now.status_reason,
+        [(v.voter, v.decision, v.reason) for v in registry.get_votes(valid.id)],
+    )
     assert bomb_now.decided_at is not None
     assert valid_now.decided_at is not None
     votes = registry.get_votes(bombed.id)

@@ -23,6 +23,7 @@ from tests.integration.serving_support import (
     models,
     new_task,
     revoke_champion,
+    wait_champion_seen,
 )
 
 from fedledger.aws.serving_handler import make_handler
@@ -247,6 +248,7 @@ def test_the_app_as_a_lambda_behind_api_gateway(ledger: Any, tmp_path: Path) -> 
     task_id = new_task(ledger)
     first_model, second_model = models(task_id)
     first = accept(ledger, store, task_id, first_model)
+    wait_champion_seen(ledger, "Org2MSP", task_id, first)
     service = open_service(
         ledger.profile, "Org2MSP", task_id, open_store(store), follow="poll", poll_seconds=0.5
     )

@@ -12,7 +12,8 @@ import pytest
 
 from fedledger.runtime import processes
 from fedledger.runtime.chaincode_server import NODE_SERVER, chaincode_server_command
-from fedledger.runtime.ports import refuse_ports_in_use
+from fedledger.runtime.errors import PortsUnavailableError
+from fedledger.runtime.ports import SHARE_VARIABLE, free_port_base, refuse_ports_in_use
 from fedledger.runtime.processes import ProcessRecord, ProcessSpec, ProcessTable
 
 
@@ -120,3 +121,32 @@ def test_the_chaincode_server_command_line() -> None:
         "--chaincode-id",
         "cc:1",
     ]
+
+
+@pytest.mark.parametrize(("share", "low", "high"), [("0/2", 20000, 22000), ("1/2", 22000, 24000)])
+def test_a_port_share_keeps_each_process_in_its_own_slice(
+    monkeypatch: pytest.MonkeyPatch, share: str, low: int, high: int
+) -> None:
+    monkeypatch.setattr("fedledger.runtime.ports.ephemeral_range", lambda: (24000, 60999))
+    monkeypatch.setenv(SHARE_VARIABLE, share)
+    bases = {free_port_base(span=200) for _ in range(40)}
+    assert all(low <= base <= high - 200 for base in bases), sorted(bases)
+
+
+@pytest.mark.parametrize("share", ["", "x", "2/2", "1/2/3"])
+def test_no_valid_port_share_uses_the_whole_range(
+    monkeypatch: pytest.MonkeyPatch, share: str
+) -> None:
+    monkeypatch.setattr("fedledger.runtime.ports.ephemeral_range", lambda: (20400, 60999))
+    monkeypatch.setenv(SHARE_VARIABLE, share)
+    # "2/2" read as a share would leave no room below 20400 and raise
+    assert {free_port_base(span=200) for _ in range(60)} <= {20000, 20200}
+
+
+def test_a_share_too_small_for_the_span_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("fedledger.runtime.ports.ephemeral_range", lambda: (20400, 60999))
+    monkeypatch.setenv(SHARE_VARIABLE, "1/3")
+    with pytest.raises(
+        PortsUnavailableError, match="no room for 200 ports between 20133 and 20266"
+    ):
+        free_port_base(span=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from collections.abc import Iterable
@@ -60,19 +61,36 @@ def ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+# Processes that pick port blocks side by side (pytest-xdist workers) each get their own slice
+# of the range: a random pick alone lets two of them choose one block before either binds it.
+SHARE_VARIABLE = "FEDLEDGER_PORT_SHARE"
+
+
+def _slice(lowest: int, top: int) -> tuple[int, int]:
+    """This process's ports [low, high) of [lowest, top), from FEDLEDGER_PORT_SHARE="K/N"."""
+    try:
+        index, count = (int(part) for part in os.environ.get(SHARE_VARIABLE, "").split("/"))
+    except ValueError:
+        return lowest, top
+    if not 0 <= index < count:
+        return lowest, top
+    width = (top - lowest) // count
+    return lowest + index * width, lowest + (index + 1) * width
+
+
 def free_port_base(span: int = 200, lowest: int = 20000) -> int:
     """A base for a whole block of `span` free ports, below the ephemeral range (for tests and
-    benchmarks that start several networks side by side).
+    benchmarks that start several networks side by side). With FEDLEDGER_PORT_SHARE="K/N" set,
+    only the K-th of N equal slices of that range is used.
 
     Raises PortsUnavailableError when no such block is free below the ephemeral range.
     """
-    highest = ephemeral_range()[0] - span
-    if highest < lowest:
-        raise PortsUnavailableError(
-            f"no room for {span} ports between {lowest} and the ephemeral range"
-        )
+    low, top = _slice(lowest, ephemeral_range()[0])
+    highest = top - span
+    if highest < low:
+        raise PortsUnavailableError(f"no room for {span} ports between {low} and {top}")
     for _ in range(50):
-        base = random.randrange(lowest, highest + 1, span)  # noqa: S311 (not a secret)
+        base = random.randrange(low, highest + 1, span)  # noqa: S311 (not a secret)
         if all(_bindable(port, LOCALHOST) for port in range(base, base + span)):
             return base
     raise PortsUnavailableError(f"no free block of {span} ports found below the ephemeral range")
