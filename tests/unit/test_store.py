@@ -64,12 +64,26 @@ def test_local_errors_are_typed(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     with pytest.raises(ObjectNotFoundError, match=OTHER):
         store.get(store.uri_for(OTHER), OTHER)
-    with pytest.raises(InvalidUriError, match="not an object of the store"):
-        store.get(f"file:///etc/sha256/{SHA}", SHA)
+    with pytest.raises(InvalidUriError, match="not an object address of a folder store"):
+        store.get("file:///etc/passwd", SHA)
     with pytest.raises(InvalidUriError, match="not a file:/// URI"):
         store.get(f"s3://bucket/sha256/{SHA}", SHA)
     with pytest.raises(InvalidUriError, match="not a lowercase hex SHA-256"):
         store.get(store.uri_for(SHA), SHA.upper())
+
+
+def test_an_object_is_read_from_this_stores_folder_whatever_folder_its_uri_names(
+    tmp_path: Path,
+) -> None:
+    """The proposer's store and a validator's are one folder mounted at two places (a container,
+    another host): the URI's content address is what names the object."""
+    proposer, validator = LocalStore(tmp_path / "host"), LocalStore(tmp_path / "mounted")
+    uri = proposer.put(DATA)
+    validator.put(DATA)
+    assert validator.get(uri, SHA) == DATA
+    assert validator.path_of(uri) == tmp_path / "mounted" / "sha256" / SHA
+    with pytest.raises(ObjectNotFoundError, match=OTHER):
+        validator.get(f"file:///elsewhere/sha256/{OTHER}", OTHER)
 
 
 def test_local_refuses_a_10_gb_object_without_reading_it(tmp_path: Path) -> None:

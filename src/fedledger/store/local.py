@@ -1,4 +1,10 @@
-"""A directory of objects named `<root>/sha256/<hex>`; URIs are `file:///<root>/sha256/<hex>`."""
+"""A directory of objects named `<root>/sha256/<hex>`; URIs are `file:///<root>/sha256/<hex>`.
+
+An object is found by its content address, the URI's last two parts: the folder before them
+says where the proposer's store was, which another host or a container mounts elsewhere
+(docs/docker-compose.md). Whatever the URI's folder, only this store's own folder is read, and
+every read is checked against the expected SHA-256.
+"""
 
 from __future__ import annotations
 
@@ -141,18 +147,20 @@ class LocalStore:
             return False
 
     def path_of(self, uri: str) -> Path:
-        """The file behind a `file://` URI, which must be an object inside this store's root.
+        """Where this store keeps the object a folder store's `file://` URI names: the URI's
+        `sha256/<hex>` address inside this store's root, wherever the URI's folder is.
 
-        Raises InvalidUriError otherwise.
+        Raises InvalidUriError when the URI is not a folder store's object address.
         """
         parsed = urlparse(uri)
         if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
             raise InvalidUriError(f"{uri!r} is not a file:/// URI")
         path = Path(unquote(parsed.path))
-        if path.parent != self.root / "sha256":
-            raise InvalidUriError(f"{uri!r} is not an object of the store at {self.root}")
-        check_sha256(path.name)
-        return path
+        if path.parent.name != "sha256":
+            raise InvalidUriError(
+                f"{uri!r} is not an object address of a folder store (…/sha256/<hex>)"
+            )
+        return self._path(check_sha256(path.name))
 
     def _path(self, sha256: str) -> Path:
         return self.root / "sha256" / sha256
