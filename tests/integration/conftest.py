@@ -142,8 +142,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         callspec = getattr(item, "callspec", None)
         on_22 = callspec is not None and callspec.params.get("ledger") == "fabric-2.2"
-        module_marks = getattr(item.module, "pytestmark", [])  # type: ignore[attr-defined]
-        opted_in = any(mark.name == "fabric22" for mark in module_marks)
+        opted_in = item.get_closest_marker("fabric22") is not None
         (dropped if on_22 and not opted_in else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
