@@ -273,6 +273,38 @@ def test_json_rows_read_to_the_model_inputs_of_their_typed_frame(
     assert (exact_feeds(rows, MIXED, dtype) is not None) is (rows[0]["region"] == "north")
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("columns", "exact"),
+    [
+        ({"x": [0.5, None], "n": [2, 3], "flag": [True, None], "region": ["west", None]}, True),
+        ({"x": [0.5, 1.0], "n": [2, 3], "flag": [True, False], "region": ["North", "west"]},
+         False),  # a category spelled otherwise: cell by cell
+    ],
+)  # fmt: skip
+def test_arrow_rows_read_to_the_model_inputs_of_their_typed_frame(
+    columns: dict[str, list[Any]], exact: bool, dtype: NumericDType
+) -> None:
+    import pyarrow as pa
+
+    from fedledger.models.inputs import frame_to_feeds
+    from fedledger.serving.arrow_rows import exact_arrow_feeds
+
+    table = pa.table(columns)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    body = sink.getvalue().to_pybytes()
+    feeds = read_feeds(body, ARROW, MIXED, 10, dtype)
+    expected = frame_to_feeds(read_rows(body, ARROW, MIXED, 10), MIXED, dtype)
+    assert list(feeds) == list(expected)
+    for name, values in expected.items():
+        assert feeds[name].dtype == values.dtype, name
+        assert feeds[name].shape == values.shape == (2, 1), name
+        assert pd.Series(feeds[name][:, 0]).equals(pd.Series(values[:, 0])), name
+    assert (exact_arrow_feeds(table, MIXED, dtype) is not None) is exact
+
+
 def test_feeds_refuse_what_the_frame_refuses_with_the_same_error() -> None:
     body = json.dumps([ROW, {**ROW, "x0": "many"}]).encode()
     with pytest.raises(RowsError) as from_frame:

@@ -19,7 +19,13 @@ from pydantic_core import from_json
 from fedledger.models.inputs import NumericDType, frame_to_feeds
 from fedledger.schema.conform import conform_frame
 from fedledger.schema.types import Schema
-from fedledger.serving.arrow_rows import ARROW_TYPES, arrow_cells, arrow_table, exact_arrow_frame
+from fedledger.serving.arrow_rows import (
+    ARROW_TYPES,
+    arrow_cells,
+    arrow_table,
+    exact_arrow_feeds,
+    exact_arrow_frame,
+)
 from fedledger.serving.errors import RowsError
 from fedledger.serving.exact_rows import exact_feeds, exact_frame
 
@@ -49,8 +55,8 @@ def read_feeds(
     body: bytes, content_type: str | None, schema: Schema, max_rows: int, dtype: NumericDType
 ) -> dict[str, npt.NDArray[np.generic]]:
     """The model inputs of the request's rows (models/inputs.py): what frame_to_feeds makes of
-    read_rows' frame. JSON rows already in the agreed shape go straight from the decoded lists
-    to the arrays, the one path where the frame would cost more than the model.
+    read_rows' frame. JSON and Arrow rows already in the agreed shape go straight to the arrays:
+    there the frame was only a carrier, and cost more than the model.
 
     Raises RowsError as read_rows does.
     """
@@ -62,6 +68,13 @@ def read_feeds(
         if feeds is not None:
             return feeds
         return frame_to_feeds(_conformed(_json_cells(rows), schema, 0), schema, dtype)
+    if media in ARROW_TYPES:
+        table = _arrow(body)
+        _check_count(table.num_rows, max_rows)
+        feeds = exact_arrow_feeds(table, schema, dtype)
+        if feeds is not None:
+            return feeds
+        return frame_to_feeds(_conformed(arrow_cells(table), schema, 0), schema, dtype)
     return frame_to_feeds(read_rows(body, content_type, schema, max_rows), schema, dtype)
 
 
@@ -103,16 +116,20 @@ def _read(
         exact = exact_frame(rows, schema)
         return exact, pd.DataFrame() if exact is not None else _json_cells(rows), 0
     if media in ARROW_TYPES:
-        try:
-            table = arrow_table(body)
-        except (ValueError, OSError) as error:
-            raise RowsError(400, f"the body is not an Arrow IPC stream ({error}): {HOW}") from None
+        table = _arrow(body)
         _check_count(table.num_rows, max_rows)
         exact = exact_arrow_frame(table, schema)
         return exact, pd.DataFrame() if exact is not None else arrow_cells(table), 0
     cells, first_row = _csv_cells(body)
     _check_count(len(cells), max_rows)
     return None, cells, first_row
+
+
+def _arrow(body: bytes) -> Any:
+    try:
+        return arrow_table(body)
+    except (ValueError, OSError) as error:
+        raise RowsError(400, f"the body is not an Arrow IPC stream ({error}): {HOW}") from None
 
 
 def _check_count(rows: int, max_rows: int) -> None:
