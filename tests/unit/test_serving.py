@@ -13,13 +13,15 @@ import pytest
 
 from fedledger.aws.serving_handler import LambdaSettings
 from fedledger.fabric import ChaincodeEvent
+from fedledger.models.inputs import NumericDType
 from fedledger.models.synthetic import synthetic_schema
+from fedledger.schema.types import Schema
 from fedledger.serving.champion import ChampionHolder
 from fedledger.serving.errors import RowsError, ServingConfigError
 from fedledger.serving.follower import ChampionPoller, concerns_champion
 from fedledger.serving.metrics import ServingMetrics
 from fedledger.serving.model import ServedModel
-from fedledger.serving.rows import HOW, read_rows
+from fedledger.serving.rows import HOW, read_feeds, read_rows
 
 SCHEMA = synthetic_schema()
 ROW = {"x0": 0.5, "x1": -1, "x2": 2, "x3": 0, "count": 3, "region": "north"}
@@ -231,6 +233,91 @@ def test_exact_json_rows_read_as_the_cell_by_cell_reading(rows: list[dict[str, A
     assert (fast is not None) is (rows[-1].get("region") in ("west", "north"))
 
 
+MIXED = Schema.from_dict(
+    {
+        "features": [
+            {"name": "x", "type": "float", "nullable": True},
+            {"name": "n", "type": "int"},
+            {"name": "flag", "type": "bool", "nullable": True},
+            {"name": "region", "type": "category", "categories": ["north", "west"],
+             "nullable": True},
+        ],
+        "target": {"name": "label", "type": "category", "classes": ["no", "yes"]},
+    }
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [{"x": 0.5, "n": 2, "flag": True, "region": "north"},
+         {"x": None, "n": 3.0, "flag": None, "region": None}],  # exact: straight to arrays
+        [{"x": " 1.5 ", "n": 2, "flag": "yes", "region": "North"}],  # cell by cell
+    ],
+)  # fmt: skip
+def test_json_rows_read_to_the_model_inputs_of_their_typed_frame(
+    rows: list[dict[str, Any]], dtype: NumericDType
+) -> None:
+    from fedledger.models.inputs import frame_to_feeds
+    from fedledger.serving.exact_rows import exact_feeds
+
+    body = json.dumps(rows).encode()
+    feeds = read_feeds(body, "application/json", MIXED, 10, dtype)
+    expected = frame_to_feeds(read_rows(body, "application/json", MIXED, 10), MIXED, dtype)
+    assert list(feeds) == list(expected)
+    for name, values in expected.items():
+        assert feeds[name].dtype == values.dtype, name
+        assert feeds[name].shape == values.shape == (len(rows), 1), name
+        assert pd.Series(feeds[name][:, 0]).equals(pd.Series(values[:, 0])), name
+    assert (exact_feeds(rows, MIXED, dtype) is not None) is (rows[0]["region"] == "north")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("columns", "exact"),
+    [
+        ({"x": [0.5, None], "n": [2, 3], "flag": [True, None], "region": ["west", None]}, True),
+        ({"x": [0.5, 1.0], "n": [2, 3], "flag": [True, False], "region": ["North", "west"]},
+         False),  # a category spelled otherwise: cell by cell
+    ],
+)  # fmt: skip
+def test_arrow_rows_read_to_the_model_inputs_of_their_typed_frame(
+    columns: dict[str, list[Any]], exact: bool, dtype: NumericDType
+) -> None:
+    import pyarrow as pa
+
+    from fedledger.models.inputs import frame_to_feeds
+    from fedledger.serving.arrow_rows import exact_arrow_feeds
+
+    table = pa.table(columns)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    body = sink.getvalue().to_pybytes()
+    feeds = read_feeds(body, ARROW, MIXED, 10, dtype)
+    expected = frame_to_feeds(read_rows(body, ARROW, MIXED, 10), MIXED, dtype)
+    assert list(feeds) == list(expected)
+    for name, values in expected.items():
+        assert feeds[name].dtype == values.dtype, name
+        assert feeds[name].shape == values.shape == (2, 1), name
+        assert pd.Series(feeds[name][:, 0]).equals(pd.Series(values[:, 0])), name
+    assert (exact_arrow_feeds(table, MIXED, dtype) is not None) is exact
+
+
+def test_feeds_refuse_what_the_frame_refuses_with_the_same_error() -> None:
+    body = json.dumps([ROW, {**ROW, "x0": "many"}]).encode()
+    with pytest.raises(RowsError) as from_frame:
+        read_rows(body, "application/json", SCHEMA, 10)
+    with pytest.raises(RowsError) as from_feeds:
+        read_feeds(body, "application/json", SCHEMA, 10, "float32")
+    assert from_feeds.value.status == from_frame.value.status == 422
+    assert from_feeds.value.message == from_frame.value.message
+    assert from_feeds.value.problems == from_frame.value.problems
+    assert from_feeds.value.problems[0]["row"] == 1
+    assert from_feeds.value.problems[0]["field"] == "x0"
+
+
 @pytest.mark.parametrize(
     ("cell", "problem"),
     [
@@ -309,11 +396,12 @@ class SwappingScorer:
 
     def __init__(self, holder: ChampionHolder, name: str, successor: ServedModel | None) -> None:
         self.schema = SCHEMA
+        self.dtype = "float64"
         self.holder = holder
         self.name = name
         self.successor = successor
 
-    def score(self, frame: pd.DataFrame) -> Any:
+    def score_feeds(self, feeds: dict[str, Any]) -> Any:
         import numpy as np
 
         from fedledger.models.scoring import Scores
@@ -321,8 +409,9 @@ class SwappingScorer:
         if self.successor is not None:
             self.holder.current = self.successor
         value = 0.25 if self.name == "p-a" else 0.75
-        probabilities = np.tile([1 - value, value], (len(frame), 1))
-        return Scores(labels=np.zeros(len(frame), dtype=np.int64), probabilities=probabilities)
+        rows = len(feeds["x0"])
+        probabilities = np.tile([1 - value, value], (rows, 1))
+        return Scores(labels=np.zeros(rows, dtype=np.int64), probabilities=probabilities)
 
 
 class AppClient:

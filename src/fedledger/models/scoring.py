@@ -39,7 +39,13 @@ class Scorer:
         self.dtype: NumericDType = "float32" if "tensor(float)" in types else "float64"
 
     def score(self, frame: pd.DataFrame) -> Scores:
-        feeds = frame_to_feeds(frame, self.schema, self.dtype)
+        """The scores of `frame` (the schema's features, typed). Raises what score_feeds
+        raises."""
+        return self.score_feeds(frame_to_feeds(frame, self.schema, self.dtype))
+
+    def score_feeds(self, feeds: dict[str, npt.NDArray[np.generic]]) -> Scores:
+        """The scores of model inputs built as frame_to_feeds builds them. Raises
+        onnxruntime's errors for inputs of another shape."""
         if self.schema.target.is_classification:
             label, proba = self.session.run(list(CLASSIFIER_OUTPUTS), feeds)
             return Scores(

@@ -25,7 +25,7 @@ from fedledger.serving.champion import ChampionHolder
 from fedledger.serving.errors import RowsError
 from fedledger.serving.metrics import ServingMetrics
 from fedledger.serving.model import ServedModel
-from fedledger.serving.rows import read_rows
+from fedledger.serving.rows import read_feeds
 
 if TYPE_CHECKING:
     from fedledger.serving.service import ChampionService
@@ -175,14 +175,15 @@ def _too_big(limit: int) -> RowsError:
 def _score(
     state: ServingState, model: ServedModel, body: bytes, content_type: str | None
 ) -> dict[str, Any]:
-    frame = read_rows(body, content_type, state.schema, state.max_rows)
-    scores = model.score(frame)
-    state.metrics.rows.inc(len(frame))
+    feeds = read_feeds(body, content_type, state.schema, state.max_rows, model.scorer.dtype)
+    rows = len(next(iter(feeds.values())))
+    scores = model.score(feeds)
+    state.metrics.rows.inc(rows)
     return {
         "task": model.task_id,
         "proposal_id": model.proposal_id,
         "model_sha256": model.sha256,
-        "rows": len(frame),
+        "rows": rows,
         **scores,
     }
 

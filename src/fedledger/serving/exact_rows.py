@@ -12,8 +12,10 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from fedledger.models.inputs import MISSING_CATEGORY, NumericDType
 from fedledger.schema.types import Feature, Schema
 
 NUMBER_TYPES = frozenset({int, float})
@@ -22,7 +24,43 @@ NUMBER_TYPES = frozenset({int, float})
 def exact_frame(rows: list[dict[str, Any]], schema: Schema) -> pd.DataFrame | None:
     """The typed frame of `rows` when every feature's column is exact, else None. Raises
     nothing."""
-    data = {}
+    columns = _exact_columns(rows, schema)
+    if columns is None:
+        return None
+    data: dict[str, Any] = {}
+    for feature, values in zip(schema.features, columns, strict=True):
+        if feature.type == "bool":
+            data[feature.name] = pd.array(values, dtype="boolean")
+        elif feature.type == "category":
+            data[feature.name] = pd.array(values, dtype="string")
+        else:
+            data[feature.name] = values
+    return pd.DataFrame(data)
+
+
+def exact_feeds(
+    rows: list[dict[str, Any]], schema: Schema, dtype: NumericDType
+) -> dict[str, npt.NDArray[np.generic]] | None:
+    """The model inputs of `rows` (what frame_to_feeds makes of exact_frame's frame, built
+    without the frame: pandas was only a carrier here) when every column is exact, else None.
+    Raises nothing."""
+    columns = _exact_columns(rows, schema)
+    if columns is None:
+        return None
+    feeds: dict[str, npt.NDArray[np.generic]] = {}
+    for feature, values in zip(schema.features, columns, strict=True):
+        if feature.type == "category":
+            text = [MISSING_CATEGORY if value is None else value for value in values]
+            feeds[feature.name] = np.array(text, dtype=str).reshape(-1, 1)
+        else:
+            feeds[feature.name] = np.asarray(values, dtype=dtype).reshape(-1, 1)
+    return feeds
+
+
+def _exact_columns(rows: list[dict[str, Any]], schema: Schema) -> list[Any] | None:
+    """Each feature's column, in schema order: float64 values (NaN where missing) for numbers,
+    the cells themselves for bools and categories; None when a column is not exact."""
+    columns = []
     for feature in schema.features:
         try:
             cells = list(map(itemgetter(feature.name), rows))
@@ -31,8 +69,8 @@ def exact_frame(rows: list[dict[str, Any]], schema: Schema) -> pd.DataFrame | No
         column = _exact_column(cells, feature)
         if column is None:
             return None
-        data[feature.name] = column
-    return pd.DataFrame(data)
+        columns.append(column)
+    return columns
 
 
 def _exact_column(cells: list[Any], feature: Feature) -> Any:
@@ -44,12 +82,12 @@ def _exact_column(cells: list[Any], feature: Feature) -> Any:
     if feature.type in ("int", "float"):
         return _numbers(cells, feature, types, nulls)
     if feature.type == "bool":
-        return pd.array(cells, dtype="boolean") if types <= {bool} else None
+        return cells if types <= {bool} else None
     if feature.is_country or not types <= {str}:
         return None
     if not set(cells) - {None} <= set(feature.categories):
         return None
-    return pd.array(cells, dtype="string")
+    return cells
 
 
 def _numbers(cells: list[Any], feature: Feature, types: set[type], nulls: int) -> Any:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
+import numpy as np
+import numpy.typing as npt
 
 from fedledger.evaluate.policy import Task
 from fedledger.models.scoring import Scorer
@@ -46,11 +47,12 @@ class ServedModel:
             "load_seconds": round(self.load_seconds, 6),
         }
 
-    def score(self, frame: pd.DataFrame) -> dict[str, Any]:
-        """The scores of `frame` (the task's features, typed) as the response carries them:
-        a classifier's class names and one list of probabilities per row, in the order of the
-        task's classes; a regressor's values."""
-        scores = self.scorer.score(frame)
+    def score(self, feeds: dict[str, npt.NDArray[np.generic]]) -> dict[str, Any]:
+        """The scores of `feeds` (the model inputs of the task's features, serving/rows.py
+        read_feeds) as the response carries them: a classifier's class names and one list of
+        probabilities per row, in the order of the task's classes; a regressor's values.
+        Raises onnxruntime's errors for inputs of another shape."""
+        scores = self.scorer.score_feeds(feeds)
         schema = self.scorer.schema
         if scores.labels is None or scores.probabilities is None:
             values = scores.predictions

@@ -11,14 +11,23 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic_core import from_json
 
+from fedledger.models.inputs import NumericDType, frame_to_feeds
 from fedledger.schema.conform import conform_frame
 from fedledger.schema.types import Schema
-from fedledger.serving.arrow_rows import ARROW_TYPES, arrow_cells, arrow_table, exact_arrow_frame
+from fedledger.serving.arrow_rows import (
+    ARROW_TYPES,
+    arrow_cells,
+    arrow_table,
+    exact_arrow_feeds,
+    exact_arrow_frame,
+)
 from fedledger.serving.errors import RowsError
-from fedledger.serving.exact_rows import exact_frame
+from fedledger.serving.exact_rows import exact_feeds, exact_frame
 
 JSON_TYPES = frozenset({"application/json"})
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
@@ -37,15 +46,49 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
     unreadable body, 413 for more than `max_rows` rows, 422 for rows that do not fit the schema
     (each problem names the row and the field).
     """
+    media = _media(content_type, body)
+    exact, cells, first_row = _read(media, body, schema, max_rows)
+    return exact if exact is not None else _conformed(cells, schema, first_row)
+
+
+def read_feeds(
+    body: bytes, content_type: str | None, schema: Schema, max_rows: int, dtype: NumericDType
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The model inputs of the request's rows (models/inputs.py): what frame_to_feeds makes of
+    read_rows' frame. JSON and Arrow rows already in the agreed shape go straight to the arrays:
+    there the frame was only a carrier, and cost more than the model.
+
+    Raises RowsError as read_rows does.
+    """
+    media = _media(content_type, body)
+    if media in JSON_TYPES:
+        rows = _json_rows(body)
+        _check_count(len(rows), max_rows)
+        feeds = exact_feeds(rows, schema, dtype)
+        if feeds is not None:
+            return feeds
+        return frame_to_feeds(_conformed(_json_cells(rows), schema, 0), schema, dtype)
+    if media in ARROW_TYPES:
+        table = _arrow(body)
+        _check_count(table.num_rows, max_rows)
+        feeds = exact_arrow_feeds(table, schema, dtype)
+        if feeds is not None:
+            return feeds
+        return frame_to_feeds(_conformed(arrow_cells(table), schema, 0), schema, dtype)
+    return frame_to_feeds(read_rows(body, content_type, schema, max_rows), schema, dtype)
+
+
+def _media(content_type: str | None, body: bytes) -> str:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media not in JSON_TYPES | CSV_TYPES | ARROW_TYPES:
         shown = repr(content_type) if content_type else "none"
         raise RowsError(415, f"unsupported content type {shown}: {HOW}")
     if not body or body.isspace():
         raise RowsError(400, f"the request has no rows (empty body): {HOW}")
-    exact, cells, first_row = _read(media, body, schema, max_rows)
-    if exact is not None:
-        return exact
+    return media
+
+
+def _conformed(cells: pd.DataFrame, schema: Schema, first_row: int) -> pd.DataFrame:
     conformed = conform_frame(
         cells, schema, source="request", first_row=first_row, target="ignored"
     )
@@ -73,16 +116,20 @@ def _read(
         exact = exact_frame(rows, schema)
         return exact, pd.DataFrame() if exact is not None else _json_cells(rows), 0
     if media in ARROW_TYPES:
-        try:
-            table = arrow_table(body)
-        except (ValueError, OSError) as error:
-            raise RowsError(400, f"the body is not an Arrow IPC stream ({error}): {HOW}") from None
+        table = _arrow(body)
         _check_count(table.num_rows, max_rows)
         exact = exact_arrow_frame(table, schema)
         return exact, pd.DataFrame() if exact is not None else arrow_cells(table), 0
     cells, first_row = _csv_cells(body)
     _check_count(len(cells), max_rows)
     return None, cells, first_row
+
+
+def _arrow(body: bytes) -> Any:
+    try:
+        return arrow_table(body)
+    except (ValueError, OSError) as error:
+        raise RowsError(400, f"the body is not an Arrow IPC stream ({error}): {HOW}") from None
 
 
 def _check_count(rows: int, max_rows: int) -> None:
