@@ -3,6 +3,7 @@ records, the state file."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 from pathlib import Path
@@ -20,8 +21,13 @@ MODEL = b"\x08\x07onnx bytes"
 
 
 def tar_gz(*members: tarfile.TarInfo | tuple[str, bytes]) -> bytes:
+    """The same bytes for the same members at every collection (the gzip header's time is 0):
+    parallel workers must collect identical test ids."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with (
+        gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed,
+        tarfile.open(fileobj=compressed, mode="w") as archive,
+    ):
         for member in members:
             if isinstance(member, tarfile.TarInfo):
                 archive.addfile(member)
