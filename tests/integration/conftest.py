@@ -134,15 +134,25 @@ def _backends() -> list[Any]:
     ]
 
 
+def module_mark_names(item: pytest.Item) -> set[str]:
+    """The marks of the item's module itself (its `pytestmark`: one mark or a list), not those
+    its parameters carry: the fabric-2.2 parameter carries `fabric22` wherever it runs."""
+    marks = getattr(getattr(item, "module", None), "pytestmark", [])
+    return {mark.name for mark in (marks if isinstance(marks, list) else [marks])}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`ledger`'s fabric-2.2 value runs only in the modules marked `fabric22` (the client and
-    registry suites); elsewhere it is deselected (reported in the summary), since those tests
-    use what 2.2 lacks (the Gateway, channel participation)."""
+    """The fabric-2.2 backend (of `ledger` or of a test's own backend parameter) runs only in the
+    modules marked `fabric22` (the client and registry suites); elsewhere it is deselected
+    (reported in the summary), since those tests use what 2.2 lacks (the Gateway, channel
+    participation)."""
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_22 = callspec is not None and callspec.params.get("ledger") == "fabric-2.2"
-        opted_in = item.get_closest_marker("fabric22") is not None
+        on_22 = callspec is not None and any(
+            value == "fabric-2.2" for value in callspec.params.values()
+        )
+        opted_in = "fabric22" in module_mark_names(item)
         (dropped if on_22 and not opted_in else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
