@@ -18,9 +18,8 @@ from pydantic import PlainValidator
 from fedledger.configfile import Address, Section, Text, validate, wrong
 from fedledger.ordering.errors import OrdererFileError
 from fedledger.ordering.folder import OrderingOrg
-from fedledger.orgs.export import Certificate, Certificates
+from fedledger.orgs.export import FORMAT_VERSION, Certificate, Certificates, format_version
 
-FORMAT_VERSION = 1
 KIND = "orderer"
 
 
@@ -74,17 +73,6 @@ class OrdererDefinition:
         path.write_text(json.dumps(self.to_document(), indent=2) + "\n")
 
 
-def _version(value: Any) -> int:
-    if value != FORMAT_VERSION:
-        raise wrong(
-            "must be {expected} (this fedledger reads version {expected}), got {got}: "
-            "export the file again with this version",
-            expected=FORMAT_VERSION,
-            got=value,
-        )
-    return FORMAT_VERSION
-
-
 def _kind(value: Any) -> str:
     if value != KIND:
         raise wrong(
@@ -106,7 +94,7 @@ class _Consenter(Section):
 
 
 class _File(Section):
-    format_version: Annotated[int, PlainValidator(_version)]
+    format_version: Annotated[int, PlainValidator(format_version)]
     kind: Annotated[str, PlainValidator(_kind)]
     msp_id: Text
     msp: _Msp

@@ -85,7 +85,9 @@ def _certificates(value: Any) -> tuple[bytes, ...]:
     return tuple(found)
 
 
-def _version(value: Any) -> int:
+def format_version(value: Any) -> int:
+    """The file's `formatVersion` when this fedledger reads it (organisation and ordering
+    files share it); raises the configfile error naming what to do otherwise."""
     if value != FORMAT_VERSION:
         raise wrong(
             "must be {expected} (this fedledger reads version {expected}), got {got}: "
@@ -115,7 +117,7 @@ class _Msp(Section):
 
 
 class _File(Section):
-    format_version: Annotated[int, PlainValidator(_version)]
+    format_version: Annotated[int, PlainValidator(format_version)]
     msp_id: Text
     msp: _Msp
     anchor_peer: Address
