@@ -20,6 +20,7 @@ from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
 from fedledger.proposing import propose_model
 from fedledger.registry import Policy, open_registry
+from fedledger.registry.errors import RegistryError
 from fedledger.runtime.health import wait_for
 from fedledger.store.factory import open_store
 
@@ -52,11 +53,20 @@ def models(task_id: str) -> tuple[bytes, bytes]:
 
 
 def accept(ledger: Any, store: Path, task_id: str, model: bytes) -> str:
-    """Propose `model` as Org1; Org2 and Org3 approve and the last voter decides."""
+    """Propose `model` as Org1; Org2 and Org3 approve and the last voter decides. Each acts once
+    its own peer has what the step before committed (another organisation's peer commits the
+    block in its own time: tests/integration/everywhere.py)."""
     with open_registry(ledger.profile, "Org1MSP") as registry:
         proposal = propose_model(registry, open_store(store), task_id, model)
-    for org in ("Org2MSP", "Org3MSP"):
+    for voted, org in enumerate(("Org2MSP", "Org3MSP")):
         with open_registry(ledger.profile, org) as registry:
+            wait_for(
+                lambda r=registry, n=voted: (
+                    len(r.get_votes(proposal.id)) >= n if _known(r, proposal.id) else False
+                ),
+                f"the proposal and {voted} vote(s) on {org}'s peer",
+                60,
+            )
             registry.cast_vote(
                 proposal.id,
                 decision="approve",
@@ -68,6 +78,14 @@ def accept(ledger: Any, store: Path, task_id: str, model: bytes) -> str:
             if org == "Org3MSP":
                 registry.decide(proposal.id)
     return proposal.id
+
+
+def _known(registry: Any, proposal_id: str) -> bool:
+    try:
+        registry.get_proposal(proposal_id)
+    except RegistryError:
+        return False
+    return True
 
 
 def wait_champion_seen(ledger: Any, msp_id: str, task_id: str, proposal_id: str) -> None:
