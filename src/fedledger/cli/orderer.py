@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fedledger.cli.common import out
+from fedledger.cli.process_status import print_process_status
 
 orderer_app = typer.Typer(
     help="The ordering organisation's own side: its material and its orderer.",
@@ -93,20 +94,12 @@ def start(
 @orderer_app.command()
 def status(folder: OrdererDir = DEFAULT_ORDERER_DIR) -> None:
     """A table of what `orderer start` runs: process, ports, health."""
-    from rich.table import Table
-
     from fedledger.ordering import node
     from fedledger.ordering.folder import load_orderer
 
     org = load_orderer(folder)
     rows = node.status(org)
-    table = Table(title=f"{org.msp_id} in {folder}")
-    for column in ("process", "kind", "ports", "pid", "health"):
-        table.add_column(column)
-    for row in rows:
-        health = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
-        table.add_row(row.name, row.kind, row.ports, str(row.pid or "-"), health)
-    out.print(table if rows else f"nothing started for {org.msp_id} in {folder}")
+    print_process_status(org.msp_id, folder, rows)
 
 
 @orderer_app.command()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from fedledger.cli.common import out
+from fedledger.cli.process_status import print_process_status
 
 org_app = typer.Typer(
     help="One organisation's own side: its material, peer, chaincode service and validator.",
@@ -145,21 +146,13 @@ def profile(folder: OrgDir = DEFAULT_ORG_DIR, timeout: Timeout = 60.0) -> None:
 @org_app.command()
 def status(folder: OrgDir = DEFAULT_ORG_DIR) -> None:
     """A table of what `org start` runs for the organisation: process, ports, health."""
-    from rich.table import Table
-
     from fedledger.orgnode.node import OrgNode
     from fedledger.orgnode.settings import StartSettings
     from fedledger.orgs.standalone import load_org
 
     org = load_org(folder)
     rows = OrgNode(org, StartSettings.kept(org.root)).status()
-    table = Table(title=f"{org.msp_id} in {folder}")
-    for column in ("process", "kind", "ports", "pid", "health"):
-        table.add_column(column)
-    for row in rows:
-        health = "healthy" if row.healthy else ("unhealthy" if row.running else "stopped")
-        table.add_row(row.name, row.kind, row.ports, str(row.pid or "-"), health)
-    out.print(table if rows else f"nothing started for {org.msp_id} in {folder}")
+    print_process_status(org.msp_id, folder, rows)
 
 
 @org_app.command()
