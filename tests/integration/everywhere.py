@@ -30,8 +30,16 @@ class CommittedEverywhere:
     def evaluate(self, function: str, args: Sequence[Argument] = ()) -> bytes:
         return self._contract.evaluate(function, args)
 
-    def submit(self, function: str, args: Sequence[Argument] = ()) -> bytes:
-        commit = self._contract.submit_async(function, args)
+    def submit(
+        self,
+        function: str,
+        args: Sequence[Argument] = (),
+        *,
+        endorsing_organizations: Sequence[str] = (),
+    ) -> bytes:
+        commit = self._contract.submit_async(
+            function, args, endorsing_organizations=endorsing_organizations
+        )
         result = commit.wait()
         block = commit.status().block_number
         for peer in self._peers:
