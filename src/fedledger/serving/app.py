@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -23,6 +23,7 @@ from fedledger import __version__
 from fedledger.schema.types import Schema
 from fedledger.serving.champion import ChampionHolder
 from fedledger.serving.errors import RowsError
+from fedledger.serving.json_rows import JsonRowDecoder
 from fedledger.serving.metrics import ServingMetrics
 from fedledger.serving.model import ServedModel
 from fedledger.serving.rows import read_feeds
@@ -68,6 +69,10 @@ class ServingState:
     following: Callable[[], bool]
     max_rows: int = DEFAULT_MAX_ROWS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    json_rows: JsonRowDecoder | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.json_rows = JsonRowDecoder.for_schema(self.schema)
 
 
 def service_app(service: ChampionService) -> FastAPI:
@@ -175,7 +180,9 @@ def _too_big(limit: int) -> RowsError:
 def _score(
     state: ServingState, model: ServedModel, body: bytes, content_type: str | None
 ) -> dict[str, Any]:
-    feeds = read_feeds(body, content_type, state.schema, state.max_rows, model.scorer.dtype)
+    feeds = read_feeds(
+        body, content_type, state.schema, state.max_rows, model.scorer.dtype, state.json_rows
+    )
     rows = len(next(iter(feeds.values())))
     scores = model.score(feeds)
     state.metrics.rows.inc(rows)
