@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import structlog
 
@@ -27,6 +27,8 @@ log = structlog.get_logger("fedledger.serving")
 # Events from block `start` on.
 EventSource = Callable[[int], Iterable[ChaincodeEvent]]
 CHAMPION_EVENTS = frozenset({"ProposalDecided", "ChangeDecided"})
+# Told of every event the follower reads (the dashboard's live updates); must not raise.
+EventListener = Callable[[ChaincodeEvent], None]
 
 
 def concerns_champion(event: ChaincodeEvent, task_id: str) -> bool:
@@ -44,7 +46,8 @@ def concerns_champion(event: ChaincodeEvent, task_id: str) -> bool:
 
 class EventFollower:
     """A daemon thread: refresh, follow, refresh on every event that concerns the champion;
-    after a failure, wait (backoff) and start over."""
+    after a failure, wait (backoff) and start over. Every event read is also handed to each of
+    `listeners`, so the process holds one event stream whoever needs it."""
 
     def __init__(
         self,
@@ -53,8 +56,10 @@ class EventFollower:
         height: Callable[[], int],
         metrics: ServingMetrics,
         backoff: Backoff,
+        listeners: Sequence[EventListener] = (),
     ) -> None:
         self.holder = holder
+        self._listeners = tuple(listeners)
         self._events = events
         self._height = height
         self._metrics = metrics
@@ -99,6 +104,8 @@ class EventFollower:
         for event in stream:
             if self._stop.is_set():
                 return
+            for listener in self._listeners:
+                listener(event)
             if concerns_champion(event, self.holder.task_id):
                 log.info(
                     "champion may have changed",
