@@ -555,3 +555,25 @@ def test_the_follower_refreshes_on_decisions_and_starts_over_after_a_failure() -
     assert holder.current.proposal_id == "p-b"
     assert metrics.errors.labels(kind="ledger")._value.get() == 1
     assert not follower.connected
+
+
+def test_the_follower_hands_every_event_it_reads_to_its_listeners() -> None:
+    from fedledger.fabric import Backoff
+    from fedledger.runtime.health import wait_for
+    from fedledger.serving.follower import EventFollower
+
+    ledger, metrics = Ledger(), ServingMetrics()
+    holder = ChampionHolder("t", lambda: ledger.champion, ledger.load, metrics)
+    read = [_event("VoteCast", {"taskId": "t"}), _event("Heartbeat", {"name": "x", "count": 1})]
+    heard: list[ChaincodeEvent] = []
+    follower = EventFollower(
+        holder, lambda start: FakeStream(read, None), lambda: 3, metrics, Backoff(0.01),
+        listeners=[heard.append],
+    )  # fmt: skip
+    follower.start()
+    try:
+        wait_for(lambda: len(heard) == 2, "both events heard", 5)
+    finally:
+        follower.stop()
+    assert heard == read  # whatever the event: the listener decides what concerns it
+    assert ledger.loaded == []  # neither concerned the champion
