@@ -268,7 +268,7 @@ def test_a_page_view_costs_what_changed_since_the_last_not_the_whole_history(
     from fedledger.dashboard.cache import ViewCache
     from fedledger.fabric.qscc import LedgerQueries
 
-    task_id = _new_task(registries)
+    task_id, other_task = _new_task(registries), _new_task(registries)
     channel, chaincode = ledger.profile.channel, ledger.profile.chaincode
     counts: Counter[str] = Counter()
     with connect(ledger.profile, "Org1MSP") as gateway:
@@ -304,6 +304,8 @@ def test_a_page_view_costs_what_changed_since_the_last_not_the_whole_history(
             costs.append(cost)
         assert costs[0] == costs[1], "a view's cost grew with the task's history"
         assert "GetBlockByTxID" not in costs[1]  # the blocks said where each transaction is
+        propose(registries["Org2MSP"], other_task)  # another task's block: fetched, no more
+        assert view_cost() == {"height": 1, "GetBlockByNumber": 1}
         assert [r.proposal.id for r in cache.view().matrix.rows] == proposals
 
 

@@ -15,6 +15,7 @@ remember their answers), so what a view shows is what `fedledger report` shows.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,19 +43,34 @@ class _Memo:
     stale_changes: set[str] = field(default_factory=set)
 
 
-class RememberingRegistry(Registry):
-    """A Registry whose reads a view makes are answered from memory until `forget` names a key
-    they read. The task's lists of proposals and changes are kept up to date record by record
-    (a written proposal is read again alone), so a new proposal costs one read, not a walk of
-    every page. Not thread-safe: `ViewCache` holds a lock around its use."""
+def _of_task(value: bytes | None, task_id: str) -> bool:
+    """Whether a written record belongs to the task (a deletion or an unreadable value counts
+    as yes: reading it again tells)."""
+    try:
+        record = json.loads(value) if value is not None else None
+    except ValueError:
+        return True
+    return not isinstance(record, dict) or record.get("taskId", task_id) == task_id
 
-    def __init__(self, contract: ContractLike) -> None:
+
+class RememberingRegistry(Registry):
+    """A Registry whose reads a view of `task_id` makes are answered from memory until `forget`
+    names a key they read. The task's lists of proposals and changes are kept up to date record
+    by record (a written proposal is read again alone), so a new proposal costs one read, not a
+    walk of every page, and another task's records cost nothing. Not thread-safe: `ViewCache`
+    holds a lock around its use."""
+
+    def __init__(self, contract: ContractLike, task_id: str) -> None:
         super().__init__(contract)
+        self.task_id = task_id
         self._memo = _Memo()
 
-    def forget(self, key: str) -> None:
-        """Forget every answer that `key`'s record is part of. Raises nothing."""
+    def forget(self, key: str, value: bytes | None) -> None:
+        """Forget every answer that `key`'s record (written as `value`) is part of. Raises
+        nothing."""
         kind, record_id = _kind_and_id(key)
+        if kind in ("proposal", "change") and not _of_task(value, self.task_id):
+            return
         answers = self._memo.answers
         if kind == "vote":
             answers.pop(("votes", record_id.split("/", 1)[0]), None)
@@ -129,7 +145,7 @@ class ViewCache:
 
     def __init__(self, ledger: AuditLedger, task_id: str) -> None:
         self.task_id = task_id
-        self._registry = RememberingRegistry(ledger.registry.contract)
+        self._registry = RememberingRegistry(ledger.registry.contract, task_id)
         self._ledger = AuditLedger(self._registry, ledger.queries, ledger.channel, ledger.chaincode)
         self._height: int | None = None
         self._view: TaskView | None = None
@@ -159,5 +175,5 @@ class ViewCache:
         block = self._ledger.queries.block_by_number(number)
         for tx in block_transactions(block, self._ledger.chaincode):
             self._ledger.locate(tx.transaction_id, number, tx.position)
-            for key in tx.keys:
-                self._registry.forget(key)
+            for key, value in tx.writes.items():
+                self._registry.forget(key, value)

@@ -103,12 +103,13 @@ class LedgerQueries:
 @dataclass(frozen=True)
 class BlockTransaction:
     """One endorsed transaction of a block: its id, its index among the block's envelopes and
-    the keys it wrote in one chaincode's namespace (whatever its validation code: a reader that
-    re-reads what these keys name loses nothing by reading once too often)."""
+    what it wrote in one chaincode's namespace, key to value (None for a delete), whatever its
+    validation code: a reader that re-reads what these keys name loses nothing by reading once
+    too often."""
 
     transaction_id: str
     position: int
-    keys: frozenset[str]
+    writes: dict[str, bytes | None]
 
 
 def block_transactions(block: common_pb2.Block, namespace: str) -> list[BlockTransaction]:
@@ -121,8 +122,7 @@ def block_transactions(block: common_pb2.Block, namespace: str) -> list[BlockTra
         if header.type != common_pb2.ENDORSER_TRANSACTION:
             continue
         _, action = _read_envelope(envelope)
-        keys = frozenset(_writes(action.results, namespace))
-        found.append(BlockTransaction(header.tx_id, index, keys))
+        found.append(BlockTransaction(header.tx_id, index, _writes(action.results, namespace)))
     return found
 
 
