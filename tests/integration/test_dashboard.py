@@ -327,10 +327,10 @@ def test_the_dashboard_follows_the_ledger_by_server_sent_events_then_polls(
     try:
         service.start()
         with headless_chromium() as browser, served(service_app(service)) as base:
+            WebDriverWait(browser, 30).until(lambda b: follower.connected)
             browser.get(f"{base}/dashboard")
             assert Page(browser.page_source).proposals() == [first]
             WebDriverWait(browser, 30).until(lambda b: body(b).get_attribute("data-live") == "sse")
-            WebDriverWait(browser, 30).until(lambda b: follower.connected)
             assert live.clients == 1
 
             second = propose(registries["Org2MSP"], task_id)

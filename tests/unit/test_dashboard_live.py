@@ -118,6 +118,23 @@ def test_an_idle_stream_sends_heartbeat_comments() -> None:
     asyncio.run(scenario())
 
 
+def test_an_interruption_ends_the_open_streams_and_later_ones_still_open() -> None:
+    async def scenario() -> None:
+        live = LiveUpdates("t-1", heartbeat=60)
+        stream = live.stream()
+        await _next(stream)
+        live.interrupt()  # the follower's stream broke
+        await asyncio.sleep(0.05)
+        assert [message async for message in stream] == []
+        assert live.clients == 0
+        assert not live.closed
+        later = live.stream()
+        assert await _next(later) == HELLO
+        await later.aclose()
+
+    asyncio.run(scenario())
+
+
 def test_after_close_a_new_stream_ends_at_once() -> None:
     async def scenario() -> None:
         live = LiveUpdates("t-1")
@@ -195,6 +212,16 @@ def test_the_events_endpoint_streams_over_http_and_forgets_a_page_that_left() ->
         refused = client.get(f"{base}/dashboard/events")
         assert refused.status_code == 503
         assert refused.json() == {"detail": "this service is stopping: poll /dashboard/height"}
+
+
+def test_while_the_follower_is_down_the_events_endpoint_says_to_poll() -> None:
+    live = LiveUpdates("t-1", available=lambda: False)
+    with _served(_router_app(live)) as base:
+        reply = httpx.get(f"{base}/dashboard/events", timeout=5)
+    assert reply.status_code == 503
+    assert reply.json() == {
+        "detail": "this service is not following the ledger's events now: poll /dashboard/height"
+    }
 
 
 def test_without_live_updates_the_events_endpoint_says_to_poll() -> None:

@@ -11,6 +11,11 @@ make it read the views again, so a further one is dropped, never queued without 
 slow client. A comment line every `heartbeat` seconds keeps proxies from closing an idle stream
 and lets the server notice a page that went away; a closed page's queue is removed when its
 stream ends.
+
+When the follower's stream breaks, events may be missed until it is open again: `interrupt`
+ends every page's stream, and a page that asks again is refused while the follower is not
+connected (`available`), so it falls back to polling rather than wait for messages that may
+never come; a page that reconnects once the follower is back reads the views again.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fedledger.fabric import ChaincodeEvent
 
@@ -53,8 +58,11 @@ class LiveUpdates:
         *,
         queue_size: int = DEFAULT_QUEUE,
         heartbeat: float = DEFAULT_HEARTBEAT,
+        available: Callable[[], bool] = lambda: True,
     ) -> None:
         self.task_id = task_id
+        self.available = available
+        """Whether the events are being followed now (the follower is connected)."""
         self.queue_size = queue_size
         self.heartbeat = heartbeat
         self._clients: set[_Client] = set()
@@ -79,6 +87,11 @@ class LiveUpdates:
             return
         data = json.dumps({"block": event.block_number, "event": event.event_name})
         self._send(f"event: ledger\ndata: {data}\n\n")
+
+    def interrupt(self) -> None:
+        """End every open stream, the pages will ask again (the follower's stream broke:
+        what they would have heard meanwhile is lost). Raises nothing."""
+        self._send(None)
 
     def close(self) -> None:
         """End every open stream (the service is stopping); later streams end at once.

@@ -134,10 +134,16 @@ def _events(live: LiveUpdates | None, prefix: str) -> Response:
             {"detail": f"this service does not follow the ledger's events: poll {prefix}/height"},
             status_code=404,
         )
-    if live.closed:  # an EventSource gives up on a status other than 200: the page polls
+    # An EventSource gives up on a status other than 200: the page then polls.
+    if live.closed:
         return JSONResponse(
             {"detail": f"this service is stopping: poll {prefix}/height"}, status_code=503
         )
+    if not live.available():
+        return JSONResponse(
+            {"detail": f"this service is not following the ledger's events now: poll "
+             f"{prefix}/height"}, status_code=503
+        )  # fmt: skip
     return StreamingResponse(
         live.stream(),
         media_type="text/event-stream",

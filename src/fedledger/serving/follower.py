@@ -47,7 +47,8 @@ def concerns_champion(event: ChaincodeEvent, task_id: str) -> bool:
 class EventFollower:
     """A daemon thread: refresh, follow, refresh on every event that concerns the champion;
     after a failure, wait (backoff) and start over. Every event read is also handed to each of
-    `listeners`, so the process holds one event stream whoever needs it."""
+    `listeners`, so the process holds one event stream whoever needs it; each of `interrupted`
+    is called when the stream ends or fails (events may be missed until it is open again)."""
 
     def __init__(
         self,
@@ -57,9 +58,11 @@ class EventFollower:
         metrics: ServingMetrics,
         backoff: Backoff,
         listeners: Sequence[EventListener] = (),
+        interrupted: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.holder = holder
         self._listeners = tuple(listeners)
+        self._interrupted = tuple(interrupted)
         self._events = events
         self._height = height
         self._metrics = metrics
@@ -98,6 +101,8 @@ class EventFollower:
                 log.warning("champion follower interrupted", error=str(error), retry_in=delay)
             finally:
                 self.connected = False
+                for hook in self._interrupted:
+                    hook()
             self._stop.wait(delay)
 
     def _follow(self, stream: Iterable[ChaincodeEvent]) -> None:

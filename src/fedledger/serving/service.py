@@ -139,14 +139,17 @@ def _follower(
     """The process's one follower of the ledger's events: the champion's, and the dashboard's
     open pages'."""
     backoff = Backoff()
-    return EventFollower(
+    follower = EventFollower(
         holder,
         lambda start: network.chaincode_events(chaincode, start_block=start, backoff=backoff),
         network.block_height,
         metrics,
         backoff,
         listeners=[live.offer],
+        interrupted=[live.interrupt],
     )
+    live.available = lambda: follower.connected
+    return follower
 
 
 def _utc_now() -> datetime:
