@@ -161,15 +161,17 @@ class ViewCache:
             height = self._ledger.queries.height()
             if self._view is not None and height == self._height:
                 return self._view
-            if self._height is not None:
-                while self._height < height:
-                    self._absorb(self._height)
-                    self._height += 1
-            # Records read now may be newer than `height`: the next view forgets them again
-            # when it reads the blocks that wrote them, which costs a read, never a stale view.
-            view = read_view(self._ledger, self.task_id)
-            self._height, self._view = height, view
-            return view
+            self._view = None  # a read that fails below must not leave the old view current
+            if self._height is None:
+                self._height = height
+            while self._height < height:
+                self._absorb(self._height)
+                self._height += 1
+            # Records read now are as of `height` or newer: the next view forgets them again
+            # when it reads the blocks that wrote them, which costs a read, never a stale view;
+            # that holds for what a failed read remembered too.
+            self._view = read_view(self._ledger, self.task_id)
+            return self._view
 
     def _absorb(self, number: int) -> None:
         block = self._ledger.queries.block_by_number(number)
