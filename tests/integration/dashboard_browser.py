@@ -47,7 +47,10 @@ def served(app: Any) -> Iterator[str]:
     """`app` on uvicorn at 127.0.0.1 on a free port, in a thread; its base URL."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", timeout_graceful_shutdown=2
+    )  # an open event stream ends within that when the server stops
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -192,9 +193,11 @@ def test_the_dashboard_in_a_real_browser(
         assert len(shown) == 6
         browser.save_screenshot(str(tmp_path / "dashboard.png"))
 
-        # Live: a new proposal appears without reloading the page.
+        # Live: a new proposal appears without reloading the page. This app does not follow
+        # the ledger's events (as a Lambda cannot), so the page polls.
         WebDriverWait(browser, 30).until(lambda b: b.find_element("tag name", "body")
                                          .get_attribute("data-height"))  # fmt: skip
+        assert browser.find_element("tag name", "body").get_attribute("data-live") == "poll"
         fourth = propose(registries["Org2MSP"], story.task_id)
         WebDriverWait(browser, 60).until(
             lambda b: b.find_elements("css selector", f'tr.proposal[data-proposal="{fourth}"]')
@@ -212,6 +215,148 @@ def test_the_dashboard_in_a_real_browser(
         assert Page(browser.page_source).cells() == ledger_cells(registry, story)
         browser.save_screenshot(str(tmp_path / "report.png"))
     assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+
+def _decided_proposal(registries: dict[str, Registry], task_id: str) -> str:
+    """A proposal every member approves, decided: five transactions."""
+    proposal_id = propose(registries["Org1MSP"], task_id)
+    for org in ORGS:
+        vote(registries[org], proposal_id, "approve", 0.8)
+    registries["Org1MSP"].decide(proposal_id)
+    return proposal_id
+
+
+def _new_task(registries: dict[str, Registry]) -> str:
+    task_id = f"dash-{uuid.uuid4().hex[:10]}"
+    registries["Org1MSP"].create_task(
+        task_id,
+        schema=synthetic_schema().to_dict(),
+        metric="roc_auc",
+        members=list(ORGS),
+        policy=Policy(2, 0.6, None, None, 3600, 1_000_000, 5),
+    )
+    return task_id
+
+
+class _Counted:
+    """A contract or a network whose ledger queries are counted by function name."""
+
+    def __init__(self, inner: Any, counts: Counter[str]) -> None:
+        self._inner = inner
+        self._counts = counts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def contract(self, name: str) -> _Counted:
+        return _Counted(self._inner.contract(name), self._counts)
+
+    def block_height(self) -> int:
+        self._counts["height"] += 1
+        return int(self._inner.block_height())
+
+    def evaluate(self, function: str, args: Any = ()) -> bytes:
+        self._counts[function.rsplit(":", 1)[-1]] += 1
+        return bytes(self._inner.evaluate(function, args))
+
+
+def test_a_page_view_costs_what_changed_since_the_last_not_the_whole_history(
+    ledger: Any, registries: dict[str, Registry]
+) -> None:
+    from fedledger.audit import AuditLedger
+    from fedledger.dashboard import read_view
+    from fedledger.dashboard.cache import ViewCache
+    from fedledger.fabric.qscc import LedgerQueries
+
+    task_id, other_task = _new_task(registries), _new_task(registries)
+    channel, chaincode = ledger.profile.channel, ledger.profile.chaincode
+    counts: Counter[str] = Counter()
+    with connect(ledger.profile, "Org1MSP") as gateway:
+        network = gateway.network(channel)
+        counted = cast(Network, _Counted(network, counts))
+        cache = ViewCache(
+            AuditLedger(Registry(counted.contract(chaincode)), LedgerQueries(counted), channel,
+                        chaincode), task_id,
+        )  # fmt: skip
+        fresh = AuditLedger(Registry(network.contract(chaincode)), LedgerQueries(network),
+                            channel, chaincode)  # fmt: skip
+
+        def view_cost() -> dict[str, int]:
+            counts.clear()
+            view = cache.view()
+            assert view == read_view(fresh, task_id)  # the cache shows what a fresh read shows
+            return dict(counts)
+
+        proposals = [_decided_proposal(registries, task_id) for _ in range(2)]
+        view_cost()  # the first view reads everything once
+        assert view_cost() == {"height": 1}  # nothing changed: one query
+        costs = []
+        for history in (2, 6):
+            while len(proposals) < history:
+                proposals.append(_decided_proposal(registries, task_id))
+            view_cost()
+            before = network.block_height()
+            proposals.append(_decided_proposal(registries, task_id))
+            blocks = network.block_height() - before
+            cost = view_cost()
+            assert cost.pop("GetBlockByNumber") == blocks  # each new block once
+            assert cost.pop("height") == 1
+            costs.append(cost)
+        assert costs[0] == costs[1], "a view's cost grew with the task's history"
+        assert "GetBlockByTxID" not in costs[1]  # the blocks said where each transaction is
+        propose(registries["Org2MSP"], other_task)  # another task's block: fetched, no more
+        assert view_cost() == {"height": 1, "GetBlockByNumber": 1}
+        assert [r.proposal.id for r in cache.view().matrix.rows] == proposals
+
+
+def test_the_dashboard_follows_the_ledger_by_server_sent_events_then_polls(
+    ledger: Any, registries: dict[str, Registry], tmp_path: Path
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from fedledger.serving.app import service_app
+    from fedledger.serving.service import open_service
+    from fedledger.store.factory import open_store
+
+    task_id = _new_task(registries)
+    first = propose(registries["Org1MSP"], task_id)  # pending: the task has no champion
+    service = open_service(ledger.profile, "Org1MSP", task_id, open_store(tmp_path / "store"))
+    live, follower = service.live, service.follower
+    assert live is not None
+    assert follower is not None
+    try:
+        service.start()
+        with headless_chromium() as browser, served(service_app(service)) as base:
+            WebDriverWait(browser, 30).until(lambda b: follower.connected)
+            browser.get(f"{base}/dashboard")
+            assert Page(browser.page_source).proposals() == [first]
+            WebDriverWait(browser, 30).until(lambda b: body(b).get_attribute("data-live") == "sse")
+            assert live.clients == 1
+
+            second = propose(registries["Org2MSP"], task_id)
+            WebDriverWait(browser, 30).until(
+                lambda b: b.find_elements("css selector", f'tr.proposal[data-proposal="{second}"]')
+            )
+            assert body(browser).get_attribute("data-live") == "sse"  # no poll took place
+            assert Page(browser.page_source).proposals() == [first, second]
+            browser.save_screenshot(str(tmp_path / "dashboard-sse.png"))
+
+            # The stream ends and the endpoint refuses (the service is stopping): the page
+            # falls back to polling, and still sees the next proposal.
+            live.close()
+            WebDriverWait(browser, 30).until(lambda b: body(b).get_attribute("data-live") == "poll")
+            assert live.clients == 0
+            third = propose(registries["Org3MSP"], task_id)
+            WebDriverWait(browser, 30).until(
+                lambda b: b.find_elements("css selector", f'tr.proposal[data-proposal="{third}"]')
+            )
+            assert Page(browser.page_source).proposals() == [first, second, third]
+    finally:
+        service.close()
+
+
+def body(browser: Any) -> Any:
+    return browser.find_element("tag name", "body")
 
 
 class Page:

@@ -56,6 +56,8 @@ def test_the_page_the_sections_and_the_height(monkeypatch: pytest.MonkeyPatch) -
     assert page.text.count("<script>") == 1
     assert 'fetch("/dashboard/height"' in page.text
     assert "setTimeout(poll, 250)" in page.text
+    assert '<body data-events="no">' in page.text  # no live updates here: the page polls
+    assert 'new EventSource("/dashboard/events")' in page.text  # used where the body says yes
     fragment = web.get("/dashboard/sections")
     assert fragment.text.startswith('<p class="as-of">As of block <span id="through-block">9')
     assert "<script>" not in fragment.text

@@ -555,3 +555,30 @@ def test_the_follower_refreshes_on_decisions_and_starts_over_after_a_failure() -
     assert holder.current.proposal_id == "p-b"
     assert metrics.errors.labels(kind="ledger")._value.get() == 1
     assert not follower.connected
+
+
+def test_the_follower_hands_every_event_to_its_listeners_and_tells_of_each_break() -> None:
+    from fedledger.fabric import Backoff
+    from fedledger.runtime.health import wait_for
+    from fedledger.serving.follower import EventFollower
+
+    ledger, metrics = Ledger(), ServingMetrics()
+    holder = ChampionHolder("t", lambda: ledger.champion, ledger.load, metrics)
+    read = [_event("VoteCast", {"taskId": "t"}), _event("Heartbeat", {"name": "x", "count": 1})]
+    heard: list[ChaincodeEvent] = []
+    interruptions: list[bool] = []
+    streams = iter([FakeStream(read, OSError("cut")), FakeStream([], None)])
+    follower = EventFollower(
+        holder, lambda start: next(streams), lambda: 3, metrics, Backoff(0.01),
+        listeners=[heard.append], interrupted=[lambda: interruptions.append(True)],
+    )  # fmt: skip
+    follower.start()
+    try:
+        wait_for(lambda: len(heard) == 2, "both events heard", 5)
+        wait_for(lambda: interruptions == [True], "the break told", 5)
+        wait_for(lambda: follower.connected, "connected again", 5)
+    finally:
+        follower.stop()
+    assert heard == read  # whatever the event: the listener decides what concerns it
+    assert ledger.loaded == []  # neither concerned the champion
+    assert interruptions == [True, True]  # the second: stopping ends the stream too

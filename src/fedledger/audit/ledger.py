@@ -54,9 +54,16 @@ class AuditLedger:
         return sorted(rows, key=lambda row: row.order)
 
     def location(self, transaction_id: str) -> tuple[int, int]:
+        """The block and position of the transaction, asked of the peer once per connection.
+        Raises what `LedgerQueries.location` raises."""
         if transaction_id not in self._locations:
             self._locations[transaction_id] = self.queries.location(transaction_id)
         return self._locations[transaction_id]
+
+    def locate(self, transaction_id: str, block: int, position: int) -> None:
+        """Remember where a transaction is, read from its block (the first one wins: Fabric
+        refuses a later transaction with the same id). Raises nothing."""
+        self._locations.setdefault(transaction_id, (block, position))
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from fedledger.cli.common import (
 from fedledger.task_source import is_task_file
 
 DEFAULT_PORT = 8080
+
+
+SHUTDOWN_SECONDS = 3
 
 
 def serve(
@@ -45,8 +48,6 @@ def serve(
     in atomically. Also GET /model, /healthz, /readyz, /metrics, /docs (OpenAPI) and
     /dashboard (the task's history).
     """
-    import uvicorn
-
     from fedledger.serving.app import service_app
     from fedledger.serving.service import open_service
 
@@ -67,10 +68,7 @@ def serve(
     )
     try:
         service.start()
-        config = uvicorn.Config(
-            service_app(service), host=host, port=port, log_config=None, access_log=False
-        )
-        server = uvicorn.Server(config)
+        server = _server(service_app(service), host, port)
         out.print(f"serving the champion of {task} on http://{host}:{port} (API at /docs)")
         try:
             server.run()
@@ -78,3 +76,18 @@ def serve(
             fail(f"cannot listen on {host}:{port} (the reason is logged above)")
     finally:
         service.close()
+
+
+def _server(app: Any, host: str, port: int) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        # An open dashboard's event stream never ends by itself: give it this long.
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+    )
+    return uvicorn.Server(config)

@@ -49,14 +49,16 @@ def sections(view: TaskView) -> str:
     )
 
 
-def page(view: TaskView, script: str = "") -> str:
+def page(view: TaskView, script: str = "", *, events: str = "no") -> str:
     """A whole HTML document of the task's views; `script` (plain JavaScript) is inlined when
-    given. No external request: styles and plots are inline. Raises nothing."""
+    given, and `events` ("yes" or "no": whether the server streams the task's changes) tells it
+    how to follow the ledger. No external request: styles and plots are inline. Raises
+    nothing."""
     title = f"fedledger: task {escape(view.task_id)}"
     tail = f"<script>{script}</script>" if script else ""
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{STYLE}</style></head><body><h1>{title}</h1>"
+        f'<style>{STYLE}</style></head><body data-events="{escape(events)}"><h1>{title}</h1>'
         f'<main id="sections">{sections(view)}</main>{tail}</body></html>\n'
     )
 

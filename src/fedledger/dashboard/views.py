@@ -1,7 +1,7 @@
 """The dashboard's view of one task, built only from what the ledger holds: the registry's
 records (task, proposals, votes: `registry/scores.py`'s cross-site matrix) and the audit trail
-with blocks and transaction ids (`audit`). Nothing is kept between two reads: every page shows
-the ledger as it is."""
+with blocks and transaction ids (`audit`). `read_view` keeps nothing between two reads; the
+serving app's `ViewCache` (cache.py) remembers records only until a block writes them again."""
 
 from __future__ import annotations
 

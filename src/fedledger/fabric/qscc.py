@@ -100,6 +100,32 @@ class LedgerQueries:
         )
 
 
+@dataclass(frozen=True)
+class BlockTransaction:
+    """One endorsed transaction of a block: its id, its index among the block's envelopes and
+    what it wrote in one chaincode's namespace, key to value (None for a delete), whatever its
+    validation code: a reader that re-reads what these keys name loses nothing by reading once
+    too often."""
+
+    transaction_id: str
+    position: int
+    writes: dict[str, bytes | None]
+
+
+def block_transactions(block: common_pb2.Block, namespace: str) -> list[BlockTransaction]:
+    """The endorsed transactions of `block` (configuration envelopes are skipped), in order.
+    Raises protobuf's DecodeError for a block that is not one."""
+    found = []
+    for index, raw in enumerate(block.data.data):
+        envelope = common_pb2.Envelope.FromString(raw)
+        header, _ = _channel_header(envelope)
+        if header.type != common_pb2.ENDORSER_TRANSACTION:
+            continue
+        _, action = _read_envelope(envelope)
+        found.append(BlockTransaction(header.tx_id, index, _writes(action.results, namespace)))
+    return found
+
+
 def _position(block: common_pb2.Block, transaction_id: str) -> int:
     """The transaction's index among the block's envelopes (-1 if absent, which a peer that
     answered GetBlockByTxID never gives)."""

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from fedledger import __version__
 from fedledger.schema.types import Schema
 from fedledger.serving.champion import ChampionHolder
 from fedledger.serving.errors import RowsError
+from fedledger.serving.json_rows import JsonRowDecoder
 from fedledger.serving.metrics import ServingMetrics
 from fedledger.serving.model import ServedModel
 from fedledger.serving.rows import read_feeds
@@ -68,15 +69,24 @@ class ServingState:
     following: Callable[[], bool]
     max_rows: int = DEFAULT_MAX_ROWS
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    json_rows: JsonRowDecoder | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.json_rows = JsonRowDecoder.for_schema(self.schema)
 
 
 def service_app(service: ChampionService) -> FastAPI:
     """The champion's API (`create_app`) with the task's dashboard at /dashboard
-    (docs/dashboard.md), both over the service's one ledger connection. Raises nothing."""
+    (docs/dashboard.md), both over the service's one ledger connection: the task's view kept
+    block by block, and live pages fed by the service's event follower where it has one.
+    Raises nothing."""
+    from fedledger.dashboard.cache import ViewCache
     from fedledger.dashboard.routes import dashboard_router
 
+    task_id = service.state.holder.task_id
     app = create_app(service.state)
-    app.include_router(dashboard_router(service.audit, service.state.holder.task_id))
+    views = ViewCache(service.ledger, task_id)
+    app.include_router(dashboard_router(service.audit, task_id, views=views, live=service.live))
     return app
 
 
@@ -146,7 +156,9 @@ async def _predict(state: ServingState, model: ServedModel | None, request: Requ
     except RowsError as error:
         log.info("rows refused", status=error.status, error=error.message)
         return _problem(error.status, error.message, error.problems, model)
-    return Response(to_json(answer), media_type="application/json", headers=_identity(model))
+    return Response(
+        msgspec.json.encode(answer), media_type="application/json", headers=_identity(model)
+    )
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -175,7 +187,9 @@ def _too_big(limit: int) -> RowsError:
 def _score(
     state: ServingState, model: ServedModel, body: bytes, content_type: str | None
 ) -> dict[str, Any]:
-    feeds = read_feeds(body, content_type, state.schema, state.max_rows, model.scorer.dtype)
+    feeds = read_feeds(
+        body, content_type, state.schema, state.max_rows, model.scorer.dtype, state.json_rows
+    )
     rows = len(next(iter(feeds.values())))
     scores = model.score(feeds)
     state.metrics.rows.inc(rows)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import structlog
 
@@ -27,6 +27,8 @@ log = structlog.get_logger("fedledger.serving")
 # Events from block `start` on.
 EventSource = Callable[[int], Iterable[ChaincodeEvent]]
 CHAMPION_EVENTS = frozenset({"ProposalDecided", "ChangeDecided"})
+# Told of every event the follower reads (the dashboard's live updates); must not raise.
+EventListener = Callable[[ChaincodeEvent], None]
 
 
 def concerns_champion(event: ChaincodeEvent, task_id: str) -> bool:
@@ -44,7 +46,9 @@ def concerns_champion(event: ChaincodeEvent, task_id: str) -> bool:
 
 class EventFollower:
     """A daemon thread: refresh, follow, refresh on every event that concerns the champion;
-    after a failure, wait (backoff) and start over."""
+    after a failure, wait (backoff) and start over. Every event read is also handed to each of
+    `listeners`, so the process holds one event stream whoever needs it; each of `interrupted`
+    is called when the stream ends or fails (events may be missed until it is open again)."""
 
     def __init__(
         self,
@@ -53,8 +57,12 @@ class EventFollower:
         height: Callable[[], int],
         metrics: ServingMetrics,
         backoff: Backoff,
+        listeners: Sequence[EventListener] = (),
+        interrupted: Sequence[Callable[[], None]] = (),
     ) -> None:
         self.holder = holder
+        self._listeners = tuple(listeners)
+        self._interrupted = tuple(interrupted)
         self._events = events
         self._height = height
         self._metrics = metrics
@@ -93,12 +101,16 @@ class EventFollower:
                 log.warning("champion follower interrupted", error=str(error), retry_in=delay)
             finally:
                 self.connected = False
+                for hook in self._interrupted:
+                    hook()
             self._stop.wait(delay)
 
     def _follow(self, stream: Iterable[ChaincodeEvent]) -> None:
         for event in stream:
             if self._stop.is_set():
                 return
+            for listener in self._listeners:
+                listener(event)
             if concerns_champion(event, self.holder.task_id):
                 log.info(
                     "champion may have changed",

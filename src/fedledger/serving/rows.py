@@ -28,6 +28,7 @@ from fedledger.serving.arrow_rows import (
 )
 from fedledger.serving.errors import RowsError
 from fedledger.serving.exact_rows import exact_feeds, exact_frame
+from fedledger.serving.json_rows import JsonRowDecoder
 
 JSON_TYPES = frozenset({"application/json"})
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
@@ -52,16 +53,26 @@ def read_rows(body: bytes, content_type: str | None, schema: Schema, max_rows: i
 
 
 def read_feeds(
-    body: bytes, content_type: str | None, schema: Schema, max_rows: int, dtype: NumericDType
+    body: bytes,
+    content_type: str | None,
+    schema: Schema,
+    max_rows: int,
+    dtype: NumericDType,
+    decoder: JsonRowDecoder | None = None,
 ) -> dict[str, npt.NDArray[np.generic]]:
     """The model inputs of the request's rows (models/inputs.py): what frame_to_feeds makes of
     read_rows' frame. JSON and Arrow rows already in the agreed shape go straight to the arrays:
-    there the frame was only a carrier, and cost more than the model.
+    there the frame was only a carrier, and cost more than the model. With `decoder` (built
+    once for `schema`), JSON in that shape is decoded straight into typed rows
+    (serving/json_rows.py); any other JSON body takes the path below, which names each problem.
 
     Raises RowsError as read_rows does.
     """
     media = _media(content_type, body)
     if media in JSON_TYPES:
+        typed = None if decoder is None else _typed_feeds(decoder, body, max_rows, dtype)
+        if typed is not None:
+            return typed
         rows = _json_rows(body)
         _check_count(len(rows), max_rows)
         feeds = exact_feeds(rows, schema, dtype)
@@ -76,6 +87,16 @@ def read_feeds(
             return feeds
         return frame_to_feeds(_conformed(arrow_cells(table), schema, 0), schema, dtype)
     return frame_to_feeds(read_rows(body, content_type, schema, max_rows), schema, dtype)
+
+
+def _typed_feeds(
+    decoder: JsonRowDecoder, body: bytes, max_rows: int, dtype: NumericDType
+) -> dict[str, npt.NDArray[np.generic]] | None:
+    rows = decoder.rows(body)
+    if rows is None:
+        return None
+    _check_count(len(rows), max_rows)
+    return decoder.feeds(rows, dtype)
 
 
 def _media(content_type: str | None, body: bytes) -> str:

@@ -20,7 +20,8 @@ from typing import Literal
 import structlog
 
 from fedledger.audit.ledger import AuditLedger
-from fedledger.fabric import Backoff, Gateway, connect
+from fedledger.dashboard.live import LiveUpdates
+from fedledger.fabric import Backoff, Gateway, Network, connect
 from fedledger.fabric.qscc import LedgerQueries
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Registry
@@ -49,6 +50,11 @@ class ChampionService:
     audit: Callable[[], AbstractContextManager[AuditLedger]]
     """The task's records and their blocks, read over the service's own connection (the
     dashboard's source)."""
+    ledger: AuditLedger
+    """The same, kept for the dashboard's cache of the task's view."""
+    live: LiveUpdates | None
+    """The dashboard's open pages, told of each event the follower reads (None when polling:
+    a Lambda cannot stream)."""
 
     def start(self) -> None:
         """Start following the champion (events: a background thread; poll: a first check
@@ -60,7 +66,10 @@ class ChampionService:
             self.poller.check()
 
     def close(self) -> None:
-        """Stop following and close the gateway connection."""
+        """End the dashboard's event streams, stop following and close the gateway connection.
+        Raises nothing."""
+        if self.live is not None:
+            self.live.close()
         if self.follower is not None:
             self.follower.stop()
         self.gateway.close()
@@ -98,18 +107,10 @@ def open_service(
         lambda champion: load_model(champion, task, store, _utc_now, time.perf_counter),
         metrics,
     )
-    follower = poller = None
+    follower = poller = live = None
     if follow == "events":
-        backoff = Backoff()
-        follower = EventFollower(
-            holder,
-            lambda start: network.chaincode_events(
-                profile.chaincode, start_block=start, backoff=backoff
-            ),
-            network.block_height,
-            metrics,
-            backoff,
-        )
+        live = LiveUpdates(task_id)
+        follower = _follower(holder, network, profile.chaincode, metrics, live)
     else:
         poller = ChampionPoller(holder, poll_seconds, metrics)
     following = (lambda: follower.connected) if follower is not None else (lambda: True)
@@ -123,7 +124,32 @@ def open_service(
         max_body_bytes=max_body_bytes,
     )
     audit = AuditLedger(registry, LedgerQueries(network), profile.channel, profile.chaincode)
-    return ChampionService(state, gateway, follower, poller, lambda: nullcontext(audit))
+    return ChampionService(
+        state, gateway, follower, poller, lambda: nullcontext(audit), audit, live
+    )
+
+
+def _follower(
+    holder: ChampionHolder,
+    network: Network,
+    chaincode: str,
+    metrics: ServingMetrics,
+    live: LiveUpdates,
+) -> EventFollower:
+    """The process's one follower of the ledger's events: the champion's, and the dashboard's
+    open pages'."""
+    backoff = Backoff()
+    follower = EventFollower(
+        holder,
+        lambda start: network.chaincode_events(chaincode, start_block=start, backoff=backoff),
+        network.block_height,
+        metrics,
+        backoff,
+        listeners=[live.offer],
+        interrupted=[live.interrupt],
+    )
+    live.available = lambda: follower.connected
+    return follower
 
 
 def _utc_now() -> datetime:
