@@ -360,10 +360,8 @@ def test_the_lambda_handler_names_what_its_environment_lacks() -> None:
     from fedledger.aws.upload_handler import handle_event
 
     with pytest.raises(UploadError) as error:
-        handle_event({"Records": []}, {"FEDLEDGER_ORG": ORG})
-    assert str(error.value) == (
-        "set FEDLEDGER_PROFILE, FEDLEDGER_STORE in the Lambda's environment"
-    )
+        handle_event({"Records": []}, {"FEDLEDGER_PROFILE": "p.yaml"})
+    assert str(error.value) == "set FEDLEDGER_ORG and FEDLEDGER_STORE in the function's environment"
 
 
 def fedledger_command(*args: str) -> list[str]:
