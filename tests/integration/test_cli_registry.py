@@ -20,6 +20,7 @@ from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
 from fedledger.proposing import votes_in
 from fedledger.registry import Policy, open_registry
+from fedledger.schema.types import Schema
 
 from .everywhere import profile_caught_up
 
@@ -81,8 +82,11 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
     assert created.exit_code == 0, created.output
     assert f"created task {task_id}" in created.output
 
-    shown = fedledger(ledger, store, "task", "show", task_id)
-    assert json.loads(shown.stdout)["members"] == ["Org1MSP", "Org2MSP", "Org3MSP"]
+    shown = json.loads(fedledger(ledger, store, "task", "show", task_id).stdout)
+    assert shown["members"] == ["Org1MSP", "Org2MSP", "Org3MSP"]
+    # The features a proposer's model must take, read from the ledger, not from the spec file.
+    assert shown["schema"] == SCHEMA.to_dict()
+    assert Schema.from_dict(shown["schema"]).sha256() == shown["schemaSha256"]
 
     model = model_file(task_id)
     proposed = fedledger(

@@ -449,8 +449,7 @@ def test_votes_submitted_at_once_all_commit_and_two_racing_decides_settle_once(
     outcomes: list[Any] = []
 
     def decide(msp: str) -> None:
-        # Through `registries`: the winner's decision is on every peer before Org2's history
-        # is read.
+        # Through `registries`: the decision is on every peer before Org2 reads the history.
         try:
             outcomes.append(registries[msp].decide(proposal.id).status)
         except (ChaincodeRefusalError, CommitError) as error:

@@ -406,6 +406,43 @@ def test_holdout_input_files_are_written_once(holdout: Holdout) -> None:
     assert np.load(first["region"]).dtype.kind == "U"
 
 
+def test_evaluations_at_once_each_get_the_columns_they_asked_for() -> None:
+    # Two models on one holdout at once (a validator's evaluation slots), one reading float64
+    # and one float32: each feature's file must hold that feature, in that dtype.
+    wanted = {
+        dtype: {f.name: "str" if f.type == "category" else dtype for f in SCHEMA.features}
+        for dtype in ("float64", "float32")
+    }
+    for _ in range(30):
+        with Holdout(HOLDOUT, SCHEMA) as shared:
+            start = threading.Barrier(len(wanted))
+            files: dict[str, dict[str, Path]] = {}
+
+            def ask(
+                dtype: str,
+                shared: Holdout = shared,
+                start: threading.Barrier = start,
+                files: dict[str, dict[str, Path]] = files,
+            ) -> None:
+                start.wait()
+                files[dtype] = shared.input_files(wanted[dtype])
+
+            askers = [threading.Thread(target=ask, args=(dtype,)) for dtype in wanted]
+            for asker in askers:
+                asker.start()
+            for asker in askers:
+                asker.join()
+            for dtype, paths in files.items():
+                for name, path in paths.items():
+                    column = np.load(path).reshape(-1)
+                    if wanted[dtype][name] == "str":
+                        assert column.tolist() == HOLDOUT[name].astype(str).tolist(), name
+                    else:
+                        assert column.dtype == np.dtype(dtype), (name, column.dtype)
+                        expected = HOLDOUT[name].to_numpy(dtype=np.float64)
+                        np.testing.assert_allclose(column, expected, rtol=1e-6, err_msg=name)
+
+
 def test_spare_sandbox_serves_one_evaluation_each(holdout: Holdout) -> None:
     with Evaluator(LIMITS, keep_spare=True) as evaluator:
         first = evaluator.evaluate(LR_MODEL, TASK, holdout)

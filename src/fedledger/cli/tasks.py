@@ -223,8 +223,8 @@ def show(
     run_dir: RunDir = DEFAULT_RUN_DIR,
     profile: ProfileOption = None,
 ) -> None:
-    """A task, its policy, its champion (with each member's score on it) and each member's
-    validator, as JSON."""
+    """A task, its schema, its policy, its champion (with each member's score on it) and each
+    member's validator, as JSON."""
     with registry_for(run_dir, profile, org) as registry:
         task = registry.get_task(task_id)
         champion = registry.find_champion(task_id)
@@ -286,6 +286,7 @@ def describe(
         "higherIsBetter": task.higher_is_better,
         "members": list(task.members),
         "schemaSha256": task.schema_sha256,
+        "schema": task.schema,
         "policy": task.policy.to_dict(),
         "champion": None if champion is None else describe_champion(task, champion),
         "validators": {m: describe_validator(serving.get(m)) for m in task.members},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 
@@ -19,7 +20,8 @@ from fedledger.schema.validate import validate_frame
 
 
 class Holdout:
-    """Reuse one Holdout for many evaluations; its input files are written once per dtype."""
+    """Reuse one Holdout for many evaluations, also at once from several threads; its input
+    files are written once per feature and dtype."""
 
     def __init__(self, frame: pd.DataFrame, schema: Schema, *, source: str = "holdout") -> None:
         report = validate_frame(frame, schema)
@@ -35,6 +37,10 @@ class Holdout:
         self.y: npt.NDArray[np.generic] = encode_target(frame, schema)
         self._dir = Path(tempfile.mkdtemp(prefix="fedledger-holdout-"))
         self._files: dict[tuple[str, str], Path] = {}
+        # Evaluations running at once (a validator's slots) ask for the same files: without it
+        # two of them wrote different features to one file name, and a model was scored on
+        # the wrong columns (an honest model rejected at roc_auc 0.47 under CI load).
+        self._files_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | Path, schema: Schema) -> Holdout:
@@ -54,17 +60,23 @@ class Holdout:
 
     def input_files(self, dtypes: dict[str, str]) -> dict[str, Path]:
         """One .npy per feature in the dtype the model declares ("float32", "float64", "str")."""
-        files: dict[str, Path] = {}
-        for name, dtype in dtypes.items():
-            key = (name, dtype)
-            if key not in self._files:
-                numeric: NumericDType = "float32" if dtype == "float32" else "float64"
-                array = frame_to_feeds(self.frame[[name]], _one(self.schema, name), numeric)[name]
-                path = self._dir / f"{len(self._files)}.npy"
-                np.save(path, array, allow_pickle=False)
-                self._files[key] = path
-            files[name] = self._files[key]
-        return files
+        with self._files_lock:
+            return {name: self._input_file(name, dtype) for name, dtype in dtypes.items()}
+
+    def _input_file(self, name: str, dtype: str) -> Path:
+        key = (name, dtype)
+        if key not in self._files:
+            numeric: NumericDType = "float32" if dtype == "float32" else "float64"
+            array = frame_to_feeds(self.frame[[name]], _one(self.schema, name), numeric)[name]
+            # Named after what it holds, and complete before it has that name: a child maps
+            # the file by name while later evaluations may still be writing others.
+            path = self._dir / f"{self.schema.feature_names.index(name)}-{dtype}.npy"
+            partial = path.with_suffix(".partial")
+            with partial.open("wb") as out:
+                np.save(out, array, allow_pickle=False)
+            partial.replace(path)
+            self._files[key] = path
+        return self._files[key]
 
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
