@@ -9,10 +9,36 @@ own peer) waits until every peer has committed the block, as a careful client wo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 
-from fedledger.fabric import Contract, Network
+from fedledger.fabric import Contract, Network, connect
 from fedledger.fabric.proposal import Argument
+from fedledger.profile import ConnectionProfile
 from fedledger.runtime.health import wait_for
+
+
+def caught_up(peers: Sequence[Network], timeout: float = 60.0) -> None:
+    """Until every peer has every block that any of them has: called after a write whose commit
+    status came from one of them (so the highest height counts that write)."""
+    top = max(peer.block_height() for peer in peers)
+    for peer in peers:
+        wait_for(
+            lambda peer=peer: peer.block_height() >= top, f"block {top - 1} on every peer", timeout
+        )
+
+
+def profile_caught_up(
+    profile: ConnectionProfile, msp_ids: Sequence[str] = (), timeout: float = 60.0
+) -> None:
+    """`caught_up` for the peers of `msp_ids` (default: every organisation of the profile),
+    each asked as its own organisation: for tests whose writes go through commands or clients
+    of their own (a CLI command, a validator) before another organisation acts."""
+    with ExitStack() as stack:
+        peers = [
+            stack.enter_context(connect(profile, msp)).network(profile.channel)
+            for msp in (msp_ids or profile.msp_ids)
+        ]
+        caught_up(peers, timeout)
 
 
 class CommittedEverywhere:

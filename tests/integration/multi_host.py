@@ -1,10 +1,11 @@
 """A consortium of separate hosts on one machine, driven by fedledger's own commands.
 
 Three organisations hold one folder each with only their own admin and user keys, the other
-members' peer addresses and TLS CA certificates, and the orderer's (as test_deploy.py builds
-them). A fourth is created by `org init` in a folder of its own and given only the orderer's
-address and TLS CA. Every step is a `fedledger` command run as the organisation it belongs to,
-timed, so tests/integration/test_multi_host.py and bench/bench_join.py share the walk-through
+members' peer addresses and TLS CA certificates, and the orderer's (`member_folder`, which
+test_deploy.py uses too). A fourth is created by `org init` in a folder of its own and given
+only the orderer's address and TLS CA. Every step is a `fedledger` command run as the
+organisation it belongs to, timed, so tests/integration/test_multi_host.py and
+bench/bench_join.py share the walk-through
 of docs/multi-host.md. Imports only fedledger: the benchmark loads it by path.
 """
 
@@ -25,6 +26,7 @@ import yaml
 from typer.testing import CliRunner
 
 from fedledger.cli.app import app
+from fedledger.fabric import connect
 from fedledger.installation import find_installation
 from fedledger.profile import ConnectionProfile
 from fedledger.registry import Policy, open_registry
@@ -70,9 +72,12 @@ def start_network(backend: str, run_dir: Path) -> Any:
     return EmbeddedLedger(definition, run_dir)
 
 
-def member_folder(profile: ConnectionProfile, root: Path, msp_id: str) -> Path:
-    """What member `msp_id` holds on its host: its own identities, every member's peer address
-    and TLS CA certificate, the orderer's address and TLS CA."""
+def member_folder(
+    profile: ConnectionProfile, root: Path, msp_id: str, chaincode: str | None = None
+) -> Path:
+    """What member `msp_id` holds on its host, built from a running network's `profile`: its
+    own identities, every member's peer address and TLS CA certificate, the orderer's address
+    and TLS CA, in a profile naming `chaincode` (default: the network's)."""
     folder = root / msp_id
     public = folder / "public"
     public.mkdir(parents=True)
@@ -100,7 +105,7 @@ def member_folder(profile: ConnectionProfile, root: Path, msp_id: str) -> Path:
         "name": f"{msp_id}-view",
         "ledger": profile.ledger,
         "channel": profile.channel,
-        "chaincode": profile.chaincode,
+        "chaincode": chaincode or profile.chaincode,
         "organizations": organizations,
         "orderers": [
             {
@@ -159,6 +164,22 @@ class Consortium:
             *args, "--profile", str(self.folders[msp_id] / "profile.yaml"), option, msp_id
         )
 
+    def caught_up(self, timeout: float = 60.0) -> None:
+        """Until every member's peer has every block any of them has. A write waits for the
+        writer's own peer only; the next step may be another member's, through its own peer,
+        which commits the block in its own time."""
+        with contextlib.ExitStack() as stack:
+            peers = [
+                stack.enter_context(connect(self.member_profile(msp), msp)).network(
+                    self.profile.channel
+                )
+                for msp in MEMBERS
+            ]
+            top = max(peer.block_height() for peer in peers)
+            for msp, peer in zip(MEMBERS, peers, strict=True):
+                what = f"block {top - 1} on {msp}'s peer"
+                wait_for(lambda p=peer: p.block_height() >= top, what, timeout)
+
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
         started = time.monotonic()
@@ -204,6 +225,7 @@ class Consortium:
             for msp in ("Org1MSP", "Org2MSP"):
                 self.as_member(msp, "channel", "sign-update", update, option="--as")
             self.as_member("Org1MSP", "channel", "submit-update", update, option="--as")
+            self.caught_up()
 
     def org_start(self, *extra: str, step: str | None = None) -> str:
         """`org start` as a user types it in the host's folder: the default `--dir org`,
@@ -228,7 +250,9 @@ class Consortium:
         change_id = next(word for word in proposed.split() if word.startswith("c-"))
         last = proposed
         for msp in approvers:
+            self.caught_up()
             last = self.as_member(msp, "change", "vote", change_id, "approve")
+        self.caught_up()
         return last
 
     # Tasks, models and votes, through the registry as each member.

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from tests.integration.everywhere import profile_caught_up
 
 from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
@@ -101,10 +102,12 @@ def wait_champion_seen(ledger: Any, msp_id: str, task_id: str, proposal_id: str)
 
 
 def revoke_champion(ledger: Any, task_id: str) -> str:
-    """Every member approves a change revoking the champion; returns the change id."""
+    """Every member approves a change revoking the champion, each once its own peer has the
+    change and the approvals before; returns the change id."""
     with open_registry(ledger.profile, "Org2MSP") as registry:
         change = registry.propose_change(task_id, "revokeChampion", reason="leaks a feature")
     for org in ("Org1MSP", "Org3MSP"):
+        profile_caught_up(ledger.profile)
         with open_registry(ledger.profile, org) as registry:
             registry.vote_change(change.id, "approve")
     return change.id

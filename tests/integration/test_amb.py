@@ -193,6 +193,24 @@ def test_from_an_empty_account_to_three_members_and_a_profile(amb: str, tmp_path
     assert [o.endpoint for o in loaded.orderers] == [f"{orderer}:30001"]
 
 
+def test_status_prints_only_what_amb_reported(amb: str) -> None:
+    """moto's AMB leaves out fields AMB itself fills in later (the proposer's name, the
+    ordering service): the status leaves them out too, rather than printing `None`."""
+    network, banka = create_network(amb)
+    invited = ok(amb, "invite", "--network-id", network, "--member-id", banka,
+                 "--account", "111111111111")  # fmt: skip
+    proposal = one(r"proposal (p-\w+) to invite", invited)
+    node = create_node(amb, network, banka)
+    status = ok(amb, "status", "--network-id", network, "--member-id", banka)
+    assert "None" not in status
+    lines = status.splitlines()
+    assert lines[0] == f"network {network} (consortium): AVAILABLE, Fabric 1.2, STARTER edition"
+    assert f"member {banka} (banka): AVAILABLE" in lines
+    assert any(line.startswith(f"node {node}: AVAILABLE") for line in lines)
+    # moto reports neither the proposer's name nor its ID: no "by" at all.
+    assert f"proposal {proposal}: IN_PROGRESS" in lines
+
+
 def test_a_network_not_available_yet_is_waited_for_then_given_up_on_naming_its_status(
     amb: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,16 +26,24 @@ from fedledger.fabric.identity import SigningIdentity
 from fedledger.orgs.standalone import load_org
 from fedledger.runtime.ports import free_port_base
 
+from .everywhere import profile_caught_up
+
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 runner = CliRunner()
 ORG4 = "Org4MSP"
 
 
 def fedledger(ledger: Any, *args: str, org: str | None = None) -> Result:
+    """The command as `org`'s admin. An update it submits has waited for `org`'s own peer only:
+    the next command may read the configuration through another organisation's peer, so this
+    waits until every peer has the block."""
     where = ["--profile", str(ledger.profile.path)]
     if org is not None:
         where += ["--as", org]
-    return runner.invoke(app, [*args, *where])
+    result = runner.invoke(app, [*args, *where])
+    if args[:2] == ("channel", "submit-update") and result.exit_code == 0:
+        profile_caught_up(ledger.profile)
+    return result
 
 
 def ok(result: Result) -> str:

@@ -13,6 +13,8 @@ from typer.testing import CliRunner, Result
 from fedledger.cli.app import app
 from fedledger.registry import Policy, open_registry
 
+from .everywhere import profile_caught_up
+
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 runner = CliRunner()
 SCHEMA = {
@@ -56,6 +58,7 @@ def test_check_and_sanitise_read_the_schema_from_the_ledger(
             ),
         )
     assert task.schema["features"][0]["format"] == "iso3166-alpha2"  # the ledger keeps it
+    profile_caught_up(ledger.profile)  # the commands read it as Org2, from Org2's peer
     monkeypatch.chdir(tmp_path)
     Path("rows.csv").write_text(ROWS)
 

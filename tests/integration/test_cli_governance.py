@@ -10,7 +10,6 @@ import json
 import re
 import time
 import uuid
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from typer.testing import CliRunner, Result
 
 from fedledger.audit import COLUMNS
 from fedledger.cli.app import app
-from fedledger.fabric import connect
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.registry import (
     ChaincodeRefusalError,
@@ -29,7 +27,8 @@ from fedledger.registry import (
     Registry,
     open_registry,
 )
-from fedledger.runtime.health import wait_for
+
+from .everywhere import profile_caught_up
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 runner = CliRunner()
@@ -40,14 +39,7 @@ CHANGE_ID = re.compile(r"c-[0-9a-f]{32}")
 def everywhere(ledger: Any) -> None:
     """Wait until every organisation's peer has every block: the next command may act as
     another organisation, whose peer endorses on what it has committed."""
-    with ExitStack() as stack:
-        networks = {
-            msp: stack.enter_context(connect(ledger.profile, msp)).network(ledger.profile.channel)
-            for msp in ledger.profile.msp_ids
-        }
-        top = max(network.block_height() for network in networks.values())
-        for msp, network in networks.items():
-            wait_for(lambda n=network: n.block_height() >= top, f"block {top} on {msp}", 60)
+    profile_caught_up(ledger.profile)
 
 
 def fedledger(ledger: Any, *args: str, org: str = "Org1MSP") -> Result:

@@ -33,6 +33,8 @@ from fedledger.proposing import propose_model
 from fedledger.registry import Policy, open_registry
 from fedledger.store.factory import open_store
 
+from .everywhere import profile_caught_up
+
 pytestmark = [pytest.mark.slow]
 runner = CliRunner()
 SCHEMA = synthetic_schema()
@@ -202,10 +204,19 @@ def _champion(ledger: Any, store: Path, max_regression: float | None = None) -> 
             policy=Policy(2, 0.5, None, max_regression, 600, 1_000_000, 2),
         )
         proposal = propose_model(registry, open_store(store), task_id, model)
+    _approve_and_decide(ledger, proposal.id)
+    return task_id, model
+
+
+def _approve_and_decide(ledger: Any, proposal_id: str) -> None:
+    """Org2 and Org3 approve, each once its own peer has the writes before (another peer
+    commits a block in its own time), and Org3 decides, as the last voter's validator would.
+    Returns once every peer has the decision: the tests then read it as any organisation."""
     for org in ("Org2MSP", "Org3MSP"):
+        profile_caught_up(ledger.profile)
         with open_registry(ledger.profile, org) as registry:
             registry.cast_vote(
-                proposal.id,
+                proposal_id,
                 decision="approve",
                 metrics={"roc_auc": 0.9},
                 holdout_rows=100,
@@ -213,8 +224,8 @@ def _champion(ledger: Any, store: Path, max_regression: float | None = None) -> 
                 reason="fine",
             )
             if org == "Org3MSP":
-                registry.decide(proposal.id)  # as the last voter's validator would
-    return task_id, model
+                assert registry.decide(proposal_id).status == "ACCEPTED"
+    profile_caught_up(ledger.profile)
 
 
 def _predict(ledger: Any, store: Path, *args: str) -> Result:
@@ -350,18 +361,7 @@ def _accept(ledger: Any, store: Path, task_id: str, model: bytes) -> str:
     """Org1 proposes `model`, Org2 and Org3 approve it: the task's new champion."""
     with open_registry(ledger.profile, "Org1MSP") as registry:
         proposal = propose_model(registry, open_store(store), task_id, model)
-    for org in ("Org2MSP", "Org3MSP"):
-        with open_registry(ledger.profile, org) as registry:
-            registry.cast_vote(
-                proposal.id,
-                decision="approve",
-                metrics={"roc_auc": 0.9},
-                holdout_rows=100,
-                evaluator_version="test",
-                reason="fine",
-            )
-    with open_registry(ledger.profile, "Org3MSP") as registry:
-        assert registry.decide(proposal.id).status == "ACCEPTED"
+    _approve_and_decide(ledger, proposal.id)
     return proposal.id
 
 

@@ -22,6 +22,8 @@ from fedledger.proposing import votes_in
 from fedledger.registry import Policy, open_registry
 from fedledger.schema.types import Schema
 
+from .everywhere import profile_caught_up
+
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 runner = CliRunner()
 SCHEMA = synthetic_schema()
@@ -94,8 +96,10 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
     proposal_id = proposed.stdout.split()[1]
     assert proposal_id.startswith("p-")
 
-    # Validators are another issue's; here two organisations vote by hand.
+    # Validators are another issue's; here two organisations vote by hand, each once its own
+    # peer has the writes before (Fabric's other peers commit a block in their own time).
     for org in ("Org2MSP", "Org3MSP"):
+        profile_caught_up(ledger.profile)
         with open_registry(ledger.profile, org) as registry:
             registry.cast_vote(
                 proposal_id,
@@ -105,6 +109,7 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
                 evaluator_version="test",
                 reason="fine",
             )
+    profile_caught_up(ledger.profile)
 
     # The votes decide; a Decide settles the proposal (validators submit it themselves).
     waiting = fedledger(ledger, store, "proposal", "show", proposal_id)
@@ -115,6 +120,7 @@ def test_task_propose_vote_fetch_verify(ledger: Any, model_file: Any, tmp_path: 
     again = fedledger(ledger, store, "proposal", "decide", proposal_id, org="Org3MSP")
     assert again.exit_code == 1
     assert f"proposal {proposal_id} is ACCEPTED, not PENDING" in again.output
+    profile_caught_up(ledger.profile)  # Org1 reads the decision Org3's peer reported
 
     show = fedledger(ledger, store, "proposal", "show", proposal_id, "--history")
     assert show.exit_code == 0, show.output
@@ -294,6 +300,7 @@ def test_propose_warns_of_a_member_without_a_validator_and_task_show_lists_them(
     for org, version in (("Org2MSP", "fedledger/test onnxruntime/1.32.0"), ("Org3MSP", "v3")):
         with open_registry(ledger.profile, org) as registry:
             announced[org] = registry.announce_validator([task_id], version)
+    profile_caught_up(ledger.profile)  # Org1's propose reads Org2's and Org3's announcements
     store = tmp_path / "store"
     proposed = fedledger(ledger, store, "propose", str(model_file(task_id)), "--task", task_id)
     assert proposed.exit_code == 0, proposed.output

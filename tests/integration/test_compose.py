@@ -49,6 +49,7 @@ from fedledger.store.factory import open_store
 
 from .compose_native import NativeServices, namespaces_work
 from .conftest import skip_without_fabric
+from .everywhere import profile_caught_up
 
 pytestmark = [pytest.mark.fabric]
 
@@ -230,6 +231,7 @@ def demo_on_compose(out: Path, profile: ConnectionProfile) -> None:
     )  # fmt: skip
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert "The demo's validators are stopped" in " ".join(demo.stderr.split())
+    profile_caught_up(profile)  # the demo's last decision may be on its decider's peer only
     with open_registry(profile, "Org2MSP") as registry:
         proposals = sorted(registry.all_proposals(task_id="credit-risk-1"), key=lambda p: p.id)
         assert len(proposals) == 3

@@ -21,6 +21,8 @@ from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
 from fedledger.ordering.folder import load_orderer
 from fedledger.orgs.standalone import load_org
+from fedledger.registry import open_registry
+from fedledger.runtime.health import wait_for
 from fedledger.runtime.ports import free_port_base
 
 from .conftest import skip_without_fabric
@@ -185,6 +187,17 @@ def assert_keys_kept_apart(hosts: Hosts) -> None:
                 assert shared == [], f"{name} holds {other}'s private keys: {shared}"
 
 
+def decided_on_own_peer(hosts: Hosts, host: str, proposal_id: str) -> None:
+    """Until `host`'s own peer has the decision `propose --wait` saw on Org1's peer (each peer
+    commits the block in its own time)."""
+    with open_registry(hosts.profile(host), msp(host)) as registry:
+        wait_for(
+            lambda: not registry.get_proposal(proposal_id).pending,
+            f"the decision on {proposal_id} on {host}'s peer",
+            60,
+        )
+
+
 def test_a_consortium_from_empty_folders(tmp_path: Path) -> None:
     skip_without_fabric()
     hosts = make_hosts(tmp_path)
@@ -196,8 +209,10 @@ def test_a_consortium_from_empty_folders(tmp_path: Path) -> None:
         create_task_and_validators(hosts)
         decided = propose(hosts)
         assert "ACCEPTED" in decided
+        proposal_id = decided.split("p-", 1)[1].split()[0].join(("p-", ""))
+        decided_on_own_peer(hosts, "org2", proposal_id)
         shown = hosts.run(
-            "org2", "proposal", "show", decided.split("p-", 1)[1].split()[0].join(("p-", "")),
+            "org2", "proposal", "show", proposal_id,
             "--profile", "org/profile.yaml", "--org", "Org2MSP",
         )  # fmt: skip
         for host in MEMBERS:

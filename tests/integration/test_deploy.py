@@ -15,7 +15,6 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -27,6 +26,8 @@ from fedledger.runtime.definition import NetworkDefinition
 from fedledger.runtime.health import wait_for
 
 from .conftest import Ledger
+from .everywhere import profile_caught_up
+from .multi_host import member_folder
 from .ports import free_port
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow, pytest.mark.fabric]
@@ -34,57 +35,12 @@ runner = CliRunner()
 ORGS = ("Org1MSP", "Org2MSP", "Org3MSP")
 
 
-def org_folder(ledger: Ledger, root: Path, msp_id: str, chaincode: str) -> Path:
-    """What organisation `msp_id` holds on its own host: its admin's MSP folder, and a profile
-    whose other organisations are only peer addresses and TLS CA certificates."""
-    folder = root / msp_id
-    organizations: dict[str, Any] = {}
-    for other in ORGS:
-        org = ledger.profile.org(other)
-        tls_ca = folder / "public" / f"{other}-tlsca.pem"
-        tls_ca.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(org.gateway.tls_ca_cert, tls_ca)
-        entry: dict[str, Any] = {
-            "mspId": other,
-            "gateway": {
-                "endpoint": org.gateway.endpoint,
-                "serverName": org.gateway.server_name,
-                "tlsCaCert": str(tls_ca.relative_to(folder)),
-            },
-            "identities": {},
-        }
-        if other == msp_id:
-            for name in ("admin", "user"):
-                shutil.copytree(org.identity(name), folder / "msp" / name)
-                entry["identities"][name] = f"msp/{name}"
-        organizations[other] = entry
-    orderer = ledger.profile.orderers[0]
-    orderer_ca = folder / "public" / "orderer-tlsca.pem"
-    shutil.copy(orderer.tls_ca_cert, orderer_ca)
-    profile = {
-        "name": f"{msp_id}-view",
-        "orderers": [
-            {
-                "endpoint": orderer.endpoint,
-                "serverName": orderer.server_name,
-                "tlsCaCert": str(orderer_ca.relative_to(folder)),
-            }
-        ],
-        "ledger": "fabric",
-        "channel": ledger.profile.channel,
-        "chaincode": chaincode,
-        "organizations": organizations,
-    }
-    (folder / "profile.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-    return folder
-
-
 class Organisations:
     """The three organisations' folders, their services, and `fedledger deploy` as each."""
 
     def __init__(self, ledger: Ledger, root: Path, chaincode: str) -> None:
         self.ledger = ledger
-        self.folders = {msp: org_folder(ledger, root, msp, chaincode) for msp in ORGS}
+        self.folders = {msp: member_folder(ledger.profile, root, msp, chaincode) for msp in ORGS}
         self.addresses = {msp: f"127.0.0.1:{free_port()}" for msp in ORGS}
         self.orderer = ledger.network.commands.orderer_args()
         self.services: dict[str, subprocess.Popen[bytes]] = {}
@@ -102,7 +58,11 @@ class Organisations:
             args += ["--orderer", self.orderer[1], "--orderer-tls-ca", self.orderer[4]]
         if source is not None:
             args += ["--source", str(source)]
-        return runner.invoke(app, [*args, *extra])
+        result = runner.invoke(app, [*args, *extra])
+        # Its approval or commit waited for its own peer only; the next deploy is another
+        # organisation's, which reads the approvals through its own peer.
+        profile_caught_up(self.ledger.profile)
+        return result
 
     def serve(self, msp_id: str, package_id: str, source: Path | None = None) -> None:
         """Start (or restart) the organisation's chaincode service as `chaincode serve` says."""

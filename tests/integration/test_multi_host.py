@@ -141,6 +141,7 @@ def test_a_fourth_org_joins_votes_and_is_removed(backend: str, tmp_path: Path) -
         for msp in MEMBERS:
             consortium.as_member(msp, "channel", "sign-update", removal, option="--as")
         consortium.as_member("Org3MSP", "channel", "submit-update", removal, option="--as")
+        consortium.caught_up()  # Org1's peer, asked below, applies the removal in its own time
 
         # Still a member of the task, no longer of the channel: the ledger refuses its vote.
         # The others' peers refuse its identity; on Fabric its own peer, which the orderer no

@@ -262,9 +262,12 @@ def test_the_app_as_a_lambda_behind_api_gateway(ledger: Any, tmp_path: Path) -> 
         assert len(body["predictions"]) == len(SAMPLE)
 
         second = accept(ledger, store, task_id, second_model)
-        time.sleep(0.6)
-        model = handler(_api_gateway_event("GET", "/model", None), None)
-        assert json.loads(model["body"])["proposal_id"] == second
+
+        def serving_second() -> bool:  # once Org2's peer has the decision and the poll ran
+            model = handler(_api_gateway_event("GET", "/model", None), None)
+            return bool(json.loads(model["body"])["proposal_id"] == second)
+
+        wait_for(serving_second, f"the Lambda app serving {second}", 30)
 
         http_api = handler(_http_api_event("GET", "/model"), None)  # API Gateway v2
         assert http_api["statusCode"] == 200

@@ -360,10 +360,8 @@ def test_the_lambda_handler_names_what_its_environment_lacks() -> None:
     from fedledger.aws.upload_handler import handle_event
 
     with pytest.raises(UploadError) as error:
-        handle_event({"Records": []}, {"FEDLEDGER_ORG": ORG})
-    assert str(error.value) == (
-        "set FEDLEDGER_PROFILE, FEDLEDGER_STORE in the Lambda's environment"
-    )
+        handle_event({"Records": []}, {"FEDLEDGER_PROFILE": "p.yaml"})
+    assert str(error.value) == "set FEDLEDGER_ORG and FEDLEDGER_STORE in the function's environment"
 
 
 def fedledger_command(*args: str) -> list[str]:
@@ -388,11 +386,14 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
     )
     assert once.returncode == 0
     expected_id = proposal_id_for(task, sha(old))
-    refusal, proposal = once.stdout.splitlines()
+    refusal, proposal, summary = once.stdout.splitlines()
     assert refusal.startswith(f"uploads/{task}/junk.onnx (task {task}): refused: MODEL_MISFIT ")
     assert proposal == f"uploads/{task}/old.onnx (task {task}): proposed {expected_id}"
-    # The refusal also goes to stderr as one JSON object, for a log collector.
-    (logged,) = [json.loads(line) for line in once.stderr.splitlines()]
+    assert summary == (
+        "uploads: 2 objects seen, 2 new: 1 proposed, 1 refused, 0 already proposed, 0 failed"
+    )
+    # The refusal and the pass also go to stderr as one JSON object each, for a log collector.
+    logged, passed = [json.loads(line) for line in once.stderr.splitlines()]
     assert (logged["event"], logged["location"], logged["outcome"], logged["code"]) == (
         "upload",
         f"uploads/{task}/junk.onnx",
@@ -400,6 +401,19 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
         "MODEL_MISFIT",
     )
     assert refusal.endswith(logged["detail"])
+    assert passed == {"event": "pass", "source": "uploads", "seen": 2, "new": 2, "proposed": 1,
+                      "refused": 1, "alreadyProposed": 0, "failed": 0}  # fmt: skip
+    quiet = subprocess.run(
+        fedledger_command("watch", "uploads", "--once", *common),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (quiet.returncode, quiet.stdout) == (
+        0,
+        "uploads: 2 objects seen, 0 new: 0 proposed, 0 refused, 0 already proposed, 0 failed\n",
+    )
     assert (tmp_path / ".fedledger" / "watch" / f"{ORG}.json").is_file()
     running = subprocess.Popen(
         fedledger_command("watch", "uploads", "--task", task, *common),
@@ -422,7 +436,13 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
     assert line == (
         f"uploads/new.onnx (task {task}): proposed {proposal_id_for(task, sha(model))}\n"
     )
-    assert (running.returncode, remaining, errors) == (0, "stopped\n", "")
+    assert (running.returncode, remaining) == (0, "stopped\n")
+    # Every listing logs its pass: the two objects --once handled are never new again, the
+    # new one is new once.
+    passes = [json.loads(logged) for logged in errors.splitlines()]
+    assert {record["event"] for record in passes} == {"pass"}
+    assert [record["proposed"] for record in passes].count(1) == 1
+    assert sum(record["new"] for record in passes) == 1
 
 
 def test_the_command_takes_uploads_from_the_queue(world: World, tmp_path: Path) -> None:
@@ -459,4 +479,9 @@ def test_the_command_takes_uploads_from_the_queue(world: World, tmp_path: Path) 
         f"s3://{bucket}/incoming/{world.task_id}/q.onnx (task {world.task_id}): "
     )
     assert line.endswith(f": proposed {proposal_id_for(world.task_id, sha(model))}\n")
-    assert (running.returncode, remaining, errors) == (0, "stopped\n", "")
+    assert (running.returncode, remaining) == (0, "stopped\n")
+    # The listing at start and each poll that brought objects log their pass.
+    passes = [json.loads(logged) for logged in errors.splitlines()]
+    assert passes[0]["source"] == f"s3://{bucket}/incoming"
+    assert {record["source"] for record in passes[1:]} <= {f"queue {queue.url}"}
+    assert sum(record["proposed"] for record in passes) == 1

@@ -24,7 +24,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sklearn.linear_model import LogisticRegression
 
-from fedledger.fabric import connect
+from fedledger.fabric import Network, connect
 from fedledger.models.conversion import convert
 from fedledger.models.synthetic import synthetic_frame, synthetic_schema
 from fedledger.models.train import train
@@ -46,6 +46,7 @@ from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.endpoint import read_endpoint
 from fedledger.validator.profile_config import config_document, write_config
 
+from .everywhere import caught_up
 from .s3_server import free_port, start_s3_store
 
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
@@ -119,6 +120,7 @@ class Setup:
     store: S3Store
     moto: ThreadedMotoServer
     registries: dict[str, Registry]
+    peers: list[Network]  # each organisation's, asked as itself
     validators: dict[str, ValidatorProcess]
     model: bytes
     quorum_two_task: str  # accepted on two votes: the third validator's vote comes late
@@ -151,9 +153,10 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
         connect(ledger.profile, "Org2MSP") as g2,
         connect(ledger.profile, "Org3MSP") as g3,
     ):
+        peers = [g.network(ledger.profile.channel) for g in (g1, g2, g3)]
         registries = {
-            msp: Registry(g.network(ledger.profile.channel).contract(ledger.profile.chaincode))
-            for msp, g in zip(ORGS, (g1, g2, g3), strict=True)
+            msp: Registry(peer.contract(ledger.profile.chaincode))
+            for msp, peer in zip(ORGS, peers, strict=True)
         }
         registries["Org1MSP"].create_task(
             task_id,
@@ -176,6 +179,8 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
             members=list(ORGS),
             policy=policy(voting_period_seconds=10),
         )
+        # A validator announces the configured tasks its own peer knows at start.
+        caught_up(peers)
         validators = {}
         for index, msp in enumerate(ORGS):
             holdout = root / f"holdout-{msp}.csv"
@@ -208,6 +213,7 @@ def setup(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Set
                 store,
                 moto,
                 registries,
+                peers,
                 validators,
                 model,
                 quorum_two_task,
@@ -254,9 +260,17 @@ def wait_decided(registry: Registry, proposal_id: str, timeout: float = 60.0) ->
     raise AssertionError(f"proposal {proposal_id} still pending after {timeout} s: {proposal}")
 
 
+def decided_everywhere(setup: Setup, proposal_id: str) -> Proposal:
+    """The proposal once Org1's peer has it decided, and every other peer has that block too
+    (the decider's validator waited for its own peer only)."""
+    decided = wait_decided(setup.registries["Org1MSP"], proposal_id)
+    caught_up(setup.peers)
+    return decided
+
+
 def test_three_validators_vote_and_the_proposal_is_decided(setup: Setup) -> None:
     proposal = propose_bytes(setup, variant(setup.model))
-    decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    decided = decided_everywhere(setup, proposal.id)
     assert decided.status == "ACCEPTED", decided.status_reason
     votes = setup.registries["Org3MSP"].get_votes(proposal.id)
     assert sorted(v.voter for v in votes) == list(ORGS)
@@ -326,7 +340,7 @@ def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_agai
     seen = f"model bytes unavailable: {uri} holds SHA-256 {actual}, expected SHA-256 {sha}"
     for validator in setup.validators.values():
         wait_for_line(validator, proposal.id, seen)
-    decided = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    decided = decided_everywhere(setup, proposal.id)
     assert decided.status == "EXPIRED", decided.status_reason
     assert decided.status_reason == (
         "model bytes unavailable to Org1MSP, Org2MSP, Org3MSP (hash_mismatch); "
@@ -360,7 +374,7 @@ def test_damaged_bytes_expire_the_proposal_and_once_repaired_it_is_proposed_agai
         setup.expiring_task, model_sha256=sha, uri=uri, size_bytes=len(genuine)
     )
     assert (again.id, again.status) == (proposal.id, "PENDING")
-    accepted = wait_decided(setup.registries["Org1MSP"], proposal.id)
+    accepted = decided_everywhere(setup, proposal.id)
     assert accepted.status == "ACCEPTED", accepted.status_reason
     assert accepted.tally.unavailable == 0
     votes = registry.get_votes(proposal.id)
@@ -417,8 +431,10 @@ def test_a_validator_killed_while_it_evaluates_votes_exactly_once(setup: Setup) 
         while '"evaluating"' not in _lines_of(org3, proposal.id) and time.monotonic() < deadline:
             time.sleep(0.005)
         # Frozen while it evaluates, it cannot vote; unless it voted before the freeze took.
+        # Asked of its own peer, which reports its votes first, once every peer has any block.
         org3.process.send_signal(signal.SIGSTOP)
-        if registry.vote_of(proposal.id, "Org3MSP") is None:
+        caught_up(setup.peers)
+        if setup.registries["Org3MSP"].vote_of(proposal.id, "Org3MSP") is None:
             break
         org3.process.send_signal(signal.SIGCONT)
     else:

@@ -20,6 +20,8 @@ from fedledger.registry import ChaincodeRefusalError, Policy, Registry, open_reg
 from fedledger.store.local import LocalStore
 from fedledger.validator.profile_config import config_document, write_config
 
+from .everywhere import profile_caught_up
+
 pytestmark = [pytest.mark.ledger, pytest.mark.slow]
 SCHEMA = synthetic_schema()
 VALIDATED = ("Org1MSP", "Org3MSP")  # Org2MSP proposes and runs no validator: no quorum
@@ -55,6 +57,8 @@ def validated_task(ledger: Any, tmp_path: Path) -> Iterator[tuple[str, dict[str,
             # Two rejections leave acceptance possible (1/3 >= 0.3): only expiry ends it.
             policy=Policy(3, 0.3, None, None, VOTING_SECONDS, 1_000_000, 1),
         )
+    # Org2 proposes, and each validator announces, on its own peer.
+    profile_caught_up(ledger.profile)
     holdout = tmp_path / "holdout.csv"
     synthetic_frame(SCHEMA, 200, seed=3).to_csv(holdout, index=False)
     processes, logs = [], {}

@@ -11,13 +11,12 @@ from typing import Any, cast
 import pandas as pd
 import pytest
 
-from fedledger.aws.serving_handler import LambdaSettings
 from fedledger.fabric import ChaincodeEvent
 from fedledger.models.inputs import NumericDType
 from fedledger.models.synthetic import synthetic_schema
 from fedledger.schema.types import Schema
 from fedledger.serving.champion import ChampionHolder
-from fedledger.serving.errors import RowsError, ServingConfigError
+from fedledger.serving.errors import RowsError
 from fedledger.serving.follower import ChampionPoller, concerns_champion
 from fedledger.serving.metrics import ServingMetrics
 from fedledger.serving.model import ServedModel
@@ -183,33 +182,6 @@ def test_the_lambda_poller_reads_the_ledger_at_most_every_interval() -> None:
     poller.check()
     assert holder.current is not None
     assert len(reads) == 3
-
-
-@pytest.mark.parametrize(
-    ("environ", "message"),
-    [
-        ({}, "set FEDLEDGER_TASK and FEDLEDGER_STORE in the function's environment"),
-        ({"FEDLEDGER_TASK": "t"}, "set FEDLEDGER_STORE in the function's environment"),
-        (
-            {"FEDLEDGER_TASK": "t", "FEDLEDGER_STORE": "s3://b/m",
-             "FEDLEDGER_CHAMPION_CHECK_SECONDS": "soon"},
-            "FEDLEDGER_CHAMPION_CHECK_SECONDS is 'soon': give a number of seconds >= 0",
-        ),
-    ],
-)  # fmt: skip
-def test_lambda_settings_name_the_variable_to_set(environ: dict[str, str], message: str) -> None:
-    with pytest.raises(ServingConfigError) as caught:
-        LambdaSettings.from_environment(environ)
-    assert str(caught.value) == message
-
-
-def test_lambda_settings_defaults() -> None:
-    settings = LambdaSettings.from_environment({"FEDLEDGER_TASK": "t", "FEDLEDGER_STORE": "s3://b"})
-    assert (settings.profile.name, settings.org, settings.check_seconds) == (
-        "connection-profile.yaml",
-        None,
-        30.0,
-    )
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fedledger.aws.settings import TASK, read_common, read_number
 from fedledger.serving.errors import ServingConfigError
 from fedledger.serving.service import DEFAULT_POLL_SECONDS, ChampionService
 
@@ -38,27 +39,20 @@ class LambdaSettings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> LambdaSettings:
-        """The settings in `environ`. Raises ServingConfigError naming the variable that is
-        missing or invalid."""
-        missing = [name for name in ("FEDLEDGER_TASK", "FEDLEDGER_STORE") if not environ.get(name)]
-        if missing:
-            raise ServingConfigError(f"set {' and '.join(missing)} in the function's environment")
-        raw = environ.get("FEDLEDGER_CHAMPION_CHECK_SECONDS", str(DEFAULT_POLL_SECONDS))
-        try:
-            check_seconds = float(raw)
-        except ValueError:
-            check_seconds = -1.0
-        if not check_seconds >= 0:
-            raise ServingConfigError(
-                f"FEDLEDGER_CHAMPION_CHECK_SECONDS is {raw!r}: give a number of seconds >= 0"
-            )
-        return cls(
-            task=environ["FEDLEDGER_TASK"],
-            profile=Path(environ.get("FEDLEDGER_PROFILE") or "connection-profile.yaml"),
-            org=environ.get("FEDLEDGER_ORG") or None,
-            store=environ["FEDLEDGER_STORE"],
-            check_seconds=check_seconds,
+        """The settings in `environ`: the shared ones (aws/settings.py) with FEDLEDGER_TASK
+        required, and FEDLEDGER_CHAMPION_CHECK_SECONDS. Raises ServingConfigError naming the
+        variable that is missing or invalid."""
+        common = read_common(environ, [TASK], ServingConfigError)
+        check_seconds = read_number(
+            environ,
+            "FEDLEDGER_CHAMPION_CHECK_SECONDS",
+            float(DEFAULT_POLL_SECONDS),
+            float,
+            0.0,
+            "a number of seconds >= 0",
+            ServingConfigError,
         )
+        return cls(environ[TASK], common.profile, common.org, common.store, check_seconds)
 
 
 def make_handler(service: ChampionService) -> LambdaHandler:

@@ -1,10 +1,11 @@
 """The upload watcher as an AWS Lambda: an S3 ObjectCreated event proposes its models.
 
-Configured by environment variables, read once per cold start (docs/upload.md):
-FEDLEDGER_PROFILE (connection profile; its MSP folders relative to it), FEDLEDGER_ORG (the
-organisation's MSP ID), FEDLEDGER_STORE (model store, s3://bucket/prefix), and optionally
-FEDLEDGER_TASK (fixes the task), FEDLEDGER_WATCH_PREFIX (the prefix a key's task folder is
-below), FEDLEDGER_MAX_BYTES.
+Configured by environment variables (docs/upload.md#the-lambda-fedledgerawsupload_handlerhandler):
+the shared ones (aws/settings.py) with FEDLEDGER_ORG required (the organisation's MSP ID),
+FEDLEDGER_STORE (model store, s3://bucket/prefix), FEDLEDGER_PROFILE (connection profile, default
+connection-profile.yaml; its MSP folders relative to it), optionally FEDLEDGER_TASK (fixes the
+task); and its own: FEDLEDGER_WATCH_PREFIX (the prefix a key's task folder is below),
+FEDLEDGER_MAX_BYTES.
 
 Lambda keeps no state file: S3 delivers an event at least once, and the ledger itself refuses
 a model proposed twice (ALREADY_PROPOSED), which the Proposer counts as success.
@@ -14,15 +15,37 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from fedledger.aws.settings import ORG, LambdaEnvironment, read_common, read_number
 from fedledger.store.base import DEFAULT_MAX_BYTES
 from fedledger.upload.errors import UploadError
 from fedledger.upload.proposer import FAILED, Outcome
 
-REQUIRED = ("FEDLEDGER_PROFILE", "FEDLEDGER_ORG", "FEDLEDGER_STORE")
+
+@dataclass(frozen=True)
+class UploadSettings:
+    common: LambdaEnvironment
+    org: str
+    watch_prefix: str
+    max_bytes: int
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> UploadSettings:
+        """The settings in `environ`. Raises UploadError naming the variable that is missing
+        or invalid."""
+        common = read_common(environ, [ORG], UploadError)
+        max_bytes = read_number(
+            environ,
+            "FEDLEDGER_MAX_BYTES",
+            DEFAULT_MAX_BYTES,
+            int,
+            1,
+            "a whole number of bytes >= 1",
+            UploadError,
+        )
+        return cls(common, environ[ORG], environ.get("FEDLEDGER_WATCH_PREFIX", ""), max_bytes)
 
 
 class UploadRetryError(UploadError):
@@ -33,7 +56,7 @@ class UploadRetryError(UploadError):
 def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
     """Propose each object the S3 event names; {"outcomes": [...]} one per watched object.
 
-    Raises UploadError naming the missing environment variable, UploadRetryError when an
+    Raises UploadError naming a missing or invalid environment variable, UploadRetryError when an
     object failed transiently (Lambda then retries the whole event)."""
     outcomes = handle_event(event, os.environ)
     failed = [outcome for outcome in outcomes if outcome.outcome == FAILED]
@@ -46,8 +69,8 @@ def handle_event(event: Mapping[str, Any], environment: Mapping[str, str]) -> li
     """The outcome of each object of `event` below the watched prefix, configured by
     `environment` (the variables above).
 
-    Raises UploadError naming a missing variable, ProfileError and MspFolderError when the
-    profile or the organisation's credentials cannot be read."""
+    Raises UploadError naming a missing or invalid variable, ProfileError and MspFolderError
+    when the profile or the organisation's credentials cannot be read."""
     import boto3
 
     from fedledger.profile import ConnectionProfile
@@ -57,23 +80,20 @@ def handle_event(event: Mapping[str, Any], environment: Mapping[str, str]) -> li
     from fedledger.upload.proposer import Proposer
     from fedledger.upload.watcher import Watcher
 
-    missing = [name for name in REQUIRED if not environment.get(name)]
-    if missing:
-        raise UploadError(f"set {', '.join(missing)} in the Lambda's environment")
-    profile = ConnectionProfile.load(Path(environment["FEDLEDGER_PROFILE"]))
+    settings = UploadSettings.from_environment(environment)
+    profile = ConnectionProfile.load(settings.common.profile)
     client = boto3.client("s3")
-    prefix = environment.get("FEDLEDGER_WATCH_PREFIX", "")
     outcomes: list[Outcome] = []
-    with open_registry(profile, environment["FEDLEDGER_ORG"]) as registry:
+    with open_registry(profile, settings.org) as registry:
         proposer = Proposer(
             registry,
-            open_store(environment["FEDLEDGER_STORE"]),
-            task=environment.get("FEDLEDGER_TASK") or None,
-            max_bytes=int(environment.get("FEDLEDGER_MAX_BYTES", DEFAULT_MAX_BYTES)),
+            open_store(settings.common.store),
+            task=settings.common.task,
+            max_bytes=settings.max_bytes,
         )
         watcher = Watcher(proposer, _NoListing(), None, report=outcomes.append)
         for bucket, key, etag in s3_records(event):
-            uploaded = S3Source(bucket, prefix, client).object_for(key, etag)
+            uploaded = S3Source(bucket, settings.watch_prefix, client).object_for(key, etag)
             if uploaded is not None:
                 watcher.consider(uploaded)
     return outcomes

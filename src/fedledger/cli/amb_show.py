@@ -37,14 +37,31 @@ def _fabric(resource: dict[str, Any]) -> dict[str, Any]:
     return dict(resource.get("FrameworkAttributes", {}).get("Fabric", {}))
 
 
+def _named(kind: str, resource: dict[str, Any]) -> str:
+    """`kind id (name)`, or less when AMB (or a test server) left a field out."""
+    name = resource.get("Name")
+    return " ".join(str(p) for p in (kind, resource.get("Id"), name and f"({name})") if p)
+
+
+def _known(*facts: Any, separator: str = ", ") -> str:
+    return separator.join(str(fact) for fact in facts if fact)
+
+
+def network_line(network: dict[str, Any]) -> str:
+    """The network, its status, Fabric version and edition: only the fields AMB reported."""
+    version, edition = network.get("FrameworkVersion"), _fabric(network).get("Edition")
+    facts = _known(
+        network.get("Status"), version and f"Fabric {version}", edition and f"{edition} edition"
+    )
+    return _named("network", network) + (f": {facts}" if facts else "")
+
+
 def print_network_next_steps(out: Console, network: dict[str, Any], member_id: str) -> None:
     network_id = network.get("Id")
     service = network.get("VpcEndpointServiceName", "(not reported yet)")
-    out.print(
-        f"network {network_id} ({network.get('Name')}): {network.get('Status', 'UNKNOWN')}, "
-        f"Fabric {network.get('FrameworkVersion')}, {_fabric(network).get('Edition')} edition"
-    )
-    out.print(f"ordering service: {_fabric(network).get('OrderingServiceEndpoint')}")
+    ordering = _fabric(network).get("OrderingServiceEndpoint", "(not reported yet)")
+    out.print(network_line(network))
+    out.print(f"ordering service: {ordering}")
     out.print(f"VPC endpoint service: {service}")
     out.print("next steps:")
     out.print(
@@ -69,23 +86,26 @@ def print_status(
     proposals: list[dict[str, Any]],
     nodes: list[dict[str, Any]],
 ) -> None:
-    out.print(
-        f"network {network.get('Id')} ({network.get('Name')}): "
-        f"{network.get('Status', 'UNKNOWN')}, Fabric {network.get('FrameworkVersion')}, "
-        f"{_fabric(network).get('Edition')} edition"
-    )
-    out.print(f"  ordering service: {_fabric(network).get('OrderingServiceEndpoint')}")
-    out.print(f"  VPC endpoint service: {network.get('VpcEndpointServiceName', '(none)')}")
+    """What AMB reported, and only that: a field it left out is left out of the line (moto's
+    test server omits some, AMB itself while a resource is being created)."""
+    out.print(network_line(network))
+    for label, value in (
+        ("ordering service", _fabric(network).get("OrderingServiceEndpoint")),
+        ("VPC endpoint service", network.get("VpcEndpointServiceName")),
+    ):
+        if value:
+            out.print(f"  {label}: {value}")
     for member in members:
-        out.print(f"member {member.get('Id')} ({member.get('Name')}): {member.get('Status')}")
+        status = member.get("Status")
+        out.print(_named("member", member) + (f": {status}" if status else ""))
     for node in nodes:
-        endpoint = _fabric(node).get("PeerEndpoint", "")
-        out.print(f"node {node.get('Id')}: {node.get('Status')} {endpoint}")
+        facts = _known(node.get("Status"), _fabric(node).get("PeerEndpoint"), separator=" ")
+        out.print(_named("node", node) + (f": {facts}" if facts else ""))
     for proposal in proposals:
         if proposal.get("Status") == "IN_PROGRESS":
+            by = proposal.get("ProposedByMemberName") or proposal.get("ProposedByMemberId")
             out.print(
-                f"proposal {proposal.get('ProposalId')}: IN_PROGRESS, by "
-                f"{proposal.get('ProposedByMemberName') or proposal.get('ProposedByMemberId')}"
+                f"proposal {proposal.get('ProposalId')}: IN_PROGRESS" + (f", by {by}" if by else "")
             )
 
 

@@ -94,21 +94,23 @@ def watch(
             stop=stop,
         )
         if once:
-            watcher.sweep()
+            out.print(watcher.sweep_summary().line(), markup=False, highlight=False)
         else:
             out.print(f"watching {watched} as {msp_id}; state in {state_file.path}")
             run_until_signalled(watcher, stop)
 
 
 def log_problems_to_stderr() -> None:
-    """Refusals, failures and unreadable sources as one JSON object a line on stderr, for a log
-    collector; stdout keeps the line per object for people."""
+    """Refusals, failures, unreadable sources and each pass's summary (objects seen, proposed,
+    refused...) as one JSON object a line on stderr, for a log collector; stdout keeps the line
+    per object for people."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     upload_log = logging.getLogger("fedledger.upload")
     upload_log.addHandler(handler)
     upload_log.setLevel(logging.WARNING)
     upload_log.propagate = False
+    logging.getLogger("fedledger.upload.passes").setLevel(logging.INFO)
 
 
 def run_until_signalled(watcher: Watcher, stop: threading.Event) -> None:

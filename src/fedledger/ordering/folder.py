@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import ClassVar
 
 from fedledger.ordering.errors import OrdererFolderError
 from fedledger.orgs.errors import OrgFolderError
+from fedledger.orgs.folder import FolderKind, FolderOrg, claim_folder, load_folder, write_descriptor
 from fedledger.orgs.layout import NodeLayout, OrdererOrgLayout
 from fedledger.orgs.material import write_orderer_org
 from fedledger.orgs.standalone import check_host, check_identity
@@ -25,15 +24,21 @@ DESCRIPTOR = "ordering.yaml"
 DEFAULT_ORDERER_PORT = 7050
 
 
+ORDERING_FOLDER = FolderKind(
+    descriptor=DESCRIPTOR,
+    port_field="port",
+    noun="the ordering organisation",
+    command="fedledger orderer init",
+    error=OrdererFolderError,
+    required=lambda root, domain: OrdererOrgLayout(root, domain).orderer(0).tls_cert("server"),
+)
+
+
 @dataclass(frozen=True)
-class OrderingOrg:
+class OrderingOrg(FolderOrg):
     """An ordering organisation whose material lives alone in `root`, with one orderer."""
 
-    root: Path
-    msp_id: str
-    domain: str
-    hosts: tuple[str, ...]
-    port: int
+    kind: ClassVar[FolderKind] = ORDERING_FOLDER
 
     @property
     def layout(self) -> OrdererOrgLayout:
@@ -52,10 +57,6 @@ class OrderingOrg:
         """Where peers, clients and other orderers reach it: the first host given."""
         return self.hosts[0], self.port
 
-    def descriptor(self) -> dict[str, Any]:
-        return {"mspId": self.msp_id, "domain": self.domain, "hosts": list(self.hosts),
-                "port": self.port}  # fmt: skip
-
 
 def init_orderer(
     root: Path, msp_id: str, domain: str, hosts: list[str], port: int = DEFAULT_ORDERER_PORT,
@@ -73,41 +74,14 @@ def init_orderer(
         raise OrdererFolderError("give at least one --host: the orderer host's name or address")
     if not 0 < port < 65534:
         raise OrdererFolderError(f"--port {port}: the orderer uses it and the two after it")
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise OrdererFolderError(
-            f"{root} already exists and is not an empty folder: choose another --dir "
-            "(an organisation's keys are never overwritten)"
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o700)
+    claim_folder(root, ORDERING_FOLDER)
     org = OrderingOrg(root.resolve(), msp_id, domain, checked, port)
     write_orderer_org(org.layout, now or dt.datetime.now(dt.UTC), hosts=checked)
-    (root / DESCRIPTOR).write_text(yaml.safe_dump(org.descriptor(), sort_keys=False))
+    write_descriptor(org)
     return org
 
 
 def load_orderer(root: Path) -> OrderingOrg:
     """The ordering organisation `orderer init` wrote in `root`; raises OrdererFolderError
     naming what is missing or wrong."""
-    path = root / DESCRIPTOR
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise OrdererFolderError(
-            f"no {DESCRIPTOR} in {root}: create the ordering organisation with "
-            "`fedledger orderer init` or name its folder with --dir"
-        ) from None
-    except (OSError, yaml.YAMLError) as error:
-        raise OrdererFolderError(f"cannot read {path}: {error}") from None
-    try:
-        org = OrderingOrg(
-            root.resolve(), str(document["mspId"]), str(document["domain"]),
-            tuple(str(h) for h in document["hosts"]), int(document["port"]),
-        )  # fmt: skip
-    except (KeyError, TypeError, ValueError) as error:
-        raise OrdererFolderError(f"{path}: field {error} is missing or wrong") from None
-    if not org.orderer.tls_cert("server").is_file():
-        raise OrdererFolderError(
-            f"{root} lacks {org.orderer.tls_cert('server').relative_to(org.root)}"
-        )
-    return org
+    return load_folder(OrderingOrg, root)

@@ -13,11 +13,10 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import ClassVar
 
 from fedledger.orgs.errors import OrgFolderError
+from fedledger.orgs.folder import FolderKind, FolderOrg, claim_folder, load_folder, write_descriptor
 from fedledger.orgs.layout import OrgLayout
 from fedledger.orgs.material import write_member_org
 
@@ -28,15 +27,25 @@ _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 _HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
 
 
-@dataclass(frozen=True)
-class StandaloneOrg:
-    """An organisation whose material lives alone in `root`."""
+ORG_FOLDER = FolderKind(
+    descriptor=DESCRIPTOR,
+    port_field="peerPort",
+    noun="the organisation",
+    command="fedledger org init",
+    error=OrgFolderError,
+    required=lambda root, domain: OrgLayout(root, domain).ca_cert,
+)
 
-    root: Path
-    msp_id: str
-    domain: str
-    hosts: tuple[str, ...]
-    peer_port: int
+
+@dataclass(frozen=True)
+class StandaloneOrg(FolderOrg):
+    """An organisation whose material lives alone in `root`; `port` is its peer's."""
+
+    kind: ClassVar[FolderKind] = ORG_FOLDER
+
+    @property
+    def peer_port(self) -> int:
+        return self.port
 
     @property
     def layout(self) -> OrgLayout:
@@ -46,14 +55,6 @@ class StandaloneOrg:
     def anchor_peer(self) -> tuple[str, int]:
         """The peer other organisations' peers reach: the first host given, the peer's port."""
         return self.hosts[0], self.peer_port
-
-    def descriptor(self) -> dict[str, Any]:
-        return {
-            "mspId": self.msp_id,
-            "domain": self.domain,
-            "hosts": list(self.hosts),
-            "peerPort": self.peer_port,
-        }
 
 
 def check_host(host: str) -> str:
@@ -96,44 +97,14 @@ def init_org(
     if not hosts:
         raise OrgFolderError("give at least one --host: the name or IP address of the peer's host")
     checked = tuple(dict.fromkeys(check_host(h) for h in hosts))
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise OrgFolderError(
-            f"{root} already exists and is not an empty folder: choose another --dir "
-            "(an organisation's keys are never overwritten)"
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    root.chmod(0o700)
+    claim_folder(root, ORG_FOLDER)
     org = StandaloneOrg(root.resolve(), msp_id, domain, checked, peer_port)
     write_member_org(org.layout, 1, now or dt.datetime.now(dt.UTC), hosts=checked)
-    (root / DESCRIPTOR).write_text(yaml.safe_dump(org.descriptor(), sort_keys=False))
+    write_descriptor(org)
     return org
 
 
 def load_org(root: Path) -> StandaloneOrg:
     """The organisation `org init` wrote in `root`; raises OrgFolderError naming what is missing
     or wrong."""
-    path = root / DESCRIPTOR
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise OrgFolderError(
-            f"no {DESCRIPTOR} in {root}: create the organisation with `fedledger org init` "
-            "or name its folder with --dir"
-        ) from None
-    except (OSError, yaml.YAMLError) as error:
-        raise OrgFolderError(f"cannot read {path}: {error}") from None
-    if not isinstance(document, dict):
-        raise OrgFolderError(f"{path} must be a mapping (mspId, domain, hosts, peerPort)")
-    try:
-        org = StandaloneOrg(
-            root.resolve(),
-            str(document["mspId"]),
-            str(document["domain"]),
-            tuple(str(h) for h in document["hosts"]),
-            int(document["peerPort"]),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise OrgFolderError(f"{path}: field {error} is missing or wrong") from None
-    if not org.layout.ca_cert.is_file():
-        raise OrgFolderError(f"{root} lacks {org.layout.ca_cert.relative_to(org.root)}")
-    return org
+    return load_folder(StandaloneOrg, root)

@@ -17,8 +17,12 @@ from fedledger.upload.objects import UploadedObject
 from fedledger.upload.proposer import FAILED, RECORDED, Outcome, Proposer
 from fedledger.upload.queue import EventQueue
 from fedledger.upload.state import Entry, WatchState
+from fedledger.upload.summary import PassSummary
 
 log = logging.getLogger("fedledger.upload")
+# A pass's summary is routine (INFO); the command line shows this logger's INFO records while
+# keeping the others' at WARNING (cli/watch.py).
+passes = logging.getLogger("fedledger.upload.passes")
 QUEUE_WAIT_SECONDS = 1  # a long poll short enough that a stop request is seen at once
 
 
@@ -77,14 +81,21 @@ class Watcher:
         """Consider every object of the source; the outcomes of those not recorded before.
 
         Raises UploadSourceError when the source cannot be listed, StateFileError."""
-        outcomes = []
+        return list(self.sweep_summary().outcomes)
+
+    def sweep_summary(self) -> PassSummary:
+        """Consider every object of the source; what the pass saw and did, also logged.
+
+        Raises UploadSourceError when the source cannot be listed, StateFileError."""
+        seen, outcomes = 0, []
         for uploaded in self.source.listing():
             if self.stop.is_set():
                 break
+            seen += 1
             outcome = self.consider(uploaded)
             if outcome is not None:
                 outcomes.append(outcome)
-        return outcomes
+        return _logged(PassSummary(repr(self.source), seen, tuple(outcomes)))
 
     def drain_queue(self) -> list[Outcome]:
         """Consider the objects of the messages that arrive within QUEUE_WAIT_SECONDS; a
@@ -92,8 +103,9 @@ class Watcher:
 
         Raises UploadSourceError when the queue cannot be read, StateFileError."""
         assert self.queue is not None
-        outcomes = []
+        seen, outcomes = 0, []
         for message in self.queue.receive(QUEUE_WAIT_SECONDS):
+            seen += len(message.objects)
             handled = [self.consider(uploaded) for uploaded in message.objects]
             found = [outcome for outcome in handled if outcome is not None]
             outcomes.extend(found)
@@ -101,6 +113,8 @@ class Watcher:
                 log.warning("%s", json.dumps({"event": "unreadable-message"}))
             if all(outcome.outcome != FAILED for outcome in found):
                 self.queue.delete(message)
+        if seen:  # a poll that brought nothing is not worth a record every second
+            _logged(PassSummary(f"queue {self.queue.url}", seen, tuple(outcomes)))
         return outcomes
 
     def consider(self, uploaded: UploadedObject) -> Outcome | None:
@@ -123,6 +137,11 @@ class Watcher:
         log.log(level, "%s", json.dumps({"event": "upload", **asdict(outcome)}))
         self.report(outcome)
         return outcome
+
+
+def _logged(summary: PassSummary) -> PassSummary:
+    passes.info("%s", json.dumps(summary.record()))
+    return summary
 
 
 def entry_of(outcome: Outcome) -> Entry:
