@@ -37,6 +37,7 @@ from fedledger.store.s3 import S3Store
 from fedledger.validator.config import ValidatorConfig
 from fedledger.validator.profile_config import config_document, write_config
 
+from .everywhere import CommittedEverywhere
 from .s3_server import start_s3_store
 from .test_validator import ValidatorProcess, _lines_of, variant
 
@@ -68,13 +69,19 @@ def consortium(ledger: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     moto, store, endpoint = start_s3_store()
     task_id = f"hostile-{uuid.uuid4().hex[:8]}"
     with contextlib.ExitStack() as stack:
+        networks = {
+            msp: stack.enter_context(connect(ledger.profile, msp)).network(ledger.profile.channel)
+            for msp in ORGS
+        }
+        # A write returns once every organisation's peer has it: the test then reads through
+        # Org1's peer what Org2 proposed, and the validators find the task on their own peers.
         registries = {
             msp: Registry(
-                stack.enter_context(connect(ledger.profile, msp))
-                .network(ledger.profile.channel)
-                .contract(ledger.profile.chaincode)
+                CommittedEverywhere(
+                    network.contract(ledger.profile.chaincode), list(networks.values())
+                )
             )
-            for msp in ORGS
+            for msp, network in networks.items()
         }
         # Unanimity: the first reject decides; all three approvals accept.
         registries["Org1MSP"].create_task(
