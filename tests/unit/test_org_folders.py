@@ -87,12 +87,19 @@ def test_every_loader_error_names_the_file_the_field_or_the_command(
     path.write_text("mspId: X\ndomain: x.example.com\nhosts: [h]\n")
     with pytest.raises(error) as no_port:
         load(root)
-    assert str(no_port.value) == f"{path}: field '{port_field}' is missing or wrong"
+    assert str(no_port.value) == f"{path}: field '{port_field}' is missing"
 
     path.write_text(f"mspId: X\ndomain: x.example.com\nhosts: [h]\n{port_field}: high\n")
     with pytest.raises(error) as bad_port:
         load(root)
-    assert str(bad_port.value).startswith(f"{path}: field invalid literal for int()")
+    assert str(bad_port.value) == (
+        f"{path}: field '{port_field}' must be a port number (1-65535), not 'high'"
+    )
+
+    path.write_text(f"mspId: X\ndomain: x.example.com\nhosts: h\n{port_field}: 7051\n")
+    with pytest.raises(error) as bad_hosts:
+        load(root)
+    assert str(bad_hosts.value) == f"{path}: field 'hosts' must be a list of host names, not 'h'"
 
     path.write_text("{{ not yaml")
     with pytest.raises(error) as unreadable:

@@ -88,17 +88,29 @@ def load_folder(record: type[Org], root: Path) -> Org:
         raise kind.error(f"cannot read {path}: {error}") from None
     if not isinstance(document, dict):
         raise kind.error(f"{path} must be a mapping (mspId, domain, hosts, {kind.port_field})")
-    try:
-        org = record(
-            root.resolve(),
-            str(document["mspId"]),
-            str(document["domain"]),
-            tuple(str(h) for h in document["hosts"]),
-            int(document[kind.port_field]),
-        )
-    except (KeyError, TypeError, ValueError) as error:
-        raise kind.error(f"{path}: field {error} is missing or wrong") from None
+    org = record(root.resolve(), *_fields(document, path, kind))
     required = kind.required(org.root, org.domain)
     if not required.is_file():
         raise kind.error(f"{root} lacks {required.relative_to(org.root)}")
     return org
+
+
+def _fields(
+    document: dict[str, Any], path: Path, kind: FolderKind
+) -> tuple[str, str, tuple[str, ...], int]:
+    """The descriptor's mspId, domain, hosts and port; raises `kind.error` naming the field."""
+
+    def field(name: str) -> Any:
+        if document.get(name) in (None, "", []):
+            raise kind.error(f"{path}: field '{name}' is missing")
+        return document[name]
+
+    hosts = field("hosts")
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h for h in hosts):
+        raise kind.error(f"{path}: field 'hosts' must be a list of host names, not {hosts!r}")
+    port = field(kind.port_field)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise kind.error(
+            f"{path}: field '{kind.port_field}' must be a port number (1-65535), not {port!r}"
+        )
+    return str(field("mspId")), str(field("domain")), tuple(hosts), port
