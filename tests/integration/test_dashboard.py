@@ -79,14 +79,7 @@ def vote(registry: Registry, proposal_id: str, decision: str, score: float | Non
 
 @pytest.fixture(scope="module")
 def story(registries: dict[str, Registry]) -> Story:
-    task_id = f"dash-{uuid.uuid4().hex[:10]}"
-    registries["Org1MSP"].create_task(
-        task_id,
-        schema=synthetic_schema().to_dict(),
-        metric="roc_auc",
-        members=list(ORGS),
-        policy=Policy(2, 0.6, None, None, 3600, 1_000_000, 5),
-    )
+    task_id = _new_task(registries)
     proposals = []
     for proposer, votes in STORY:
         proposal_id = propose(registries[proposer], task_id)
