@@ -87,6 +87,11 @@ def test_a_commit_without_a_majority_is_refused_before_the_peer_is_asked(
         commit(asking, outcome, {})
     assert refused.value.missing == missing
     assert f"waiting for {', '.join(missing)} to run `fedledger deploy`" in str(refused.value)
+    # Another organisation's approval may be committed but not yet on this peer: say so.
+    assert str(refused.value).endswith(
+        "(an approval made moments ago reaches Org1MSP's peer with the next block: run it "
+        "again then)"
+    )
     assert asking.calls == []
 
 

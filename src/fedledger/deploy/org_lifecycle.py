@@ -172,7 +172,8 @@ def commit(admin: PeerAdmin, outcome: Outcome, peers_by_org: Mapping[str, Endpoi
             f"{outcome.definition.name} sequence {outcome.definition.sequence} is approved by "
             f"{sum(approvals.values())} of {len(approvals)} organisations; the lifecycle "
             f"policy (a majority) needs more: waiting for {', '.join(missing)} to run "
-            "`fedledger deploy` with their own admin identity",
+            "`fedledger deploy` with their own admin identity (an approval made moments ago "
+            f"reaches {outcome.msp_id}'s peer with the next block: run it again then)",
             missing,
         )
     endorsers = [peers_by_org[msp] for msp, ok in approvals.items() if ok and msp in peers_by_org]
