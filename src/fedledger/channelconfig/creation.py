@@ -23,7 +23,8 @@ from fedledger.channelconfig.envelopes import config_update_transaction, signer_
 from fedledger.channelconfig.errors import UpdateFileError, UpdateRefusedError
 from fedledger.channelconfig.ledger import broadcast
 from fedledger.channelconfig.policies import Signer
-from fedledger.embedded.identity import IdentityError, MemberRegistry
+from fedledger.channelconfig.signatures import signers_known_to
+from fedledger.embedded.identity import MemberRegistry
 from fedledger.fabric.identity import SigningIdentity
 from fedledger.orgs.export import OrgDefinition
 from fedledger.profile import OrdererEndpoint
@@ -87,20 +88,8 @@ def creation_signers(
     channel creation policy (ANY Admins) counts them. Raises UpdateRefusedError naming a
     signature that does not verify, or when no member's admin signed."""
     registry = MemberRegistry.from_pem({org.msp_id: org.root_certs[0] for org in orgs})
-    signers: dict[bytes, Signer] = {}
-    for index, signature in enumerate(envelope.signatures):
-        header = common_pb2.SignatureHeader.FromString(signature.signature_header)
-        try:
-            identity = registry.deserialize(header.creator)
-            identity.verify(
-                signature.signature_header + envelope.config_update, signature.signature
-            )
-        except IdentityError as error:
-            raise UpdateRefusedError(
-                f"signature {index + 1} of the channel creation: {error}"
-            ) from None
-        signers[header.creator] = Signer(identity.msp_id, identity.role)
-    admins = [signer for signer in signers.values() if signer.role == "admin"]
+    signers = signers_known_to(registry, envelope, "the channel creation")
+    admins = [signer for signer in signers if signer.role == "admin"]
     if not admins:
         signed = ", ".join(signer_msp_ids(envelope)) or "nobody"
         raise UpdateRefusedError(

@@ -26,7 +26,15 @@ def verified_signers(
 ) -> list[Signer]:
     """The organisation and role of each distinct identity that signed; raises
     UpdateRefusedError naming the signature that does not verify."""
-    registry = channel_identities(config)
+    return signers_known_to(channel_identities(config), envelope, "the update")
+
+
+def signers_known_to(
+    registry: MemberRegistry, envelope: configtx_pb2.ConfigUpdateEnvelope, what: str
+) -> list[Signer]:
+    """Each distinct identity that signed `envelope`, verified against `registry`'s CAs;
+    raises UpdateRefusedError naming the signature of `what` ("the update") that does not
+    verify."""
     signers: dict[bytes, Signer] = {}
     for index, signature in enumerate(envelope.signatures):
         header = common_pb2.SignatureHeader.FromString(signature.signature_header)
@@ -36,6 +44,6 @@ def verified_signers(
                 signature.signature_header + envelope.config_update, signature.signature
             )
         except IdentityError as error:
-            raise UpdateRefusedError(f"signature {index + 1} of the update: {error}") from None
+            raise UpdateRefusedError(f"signature {index + 1} of {what}: {error}") from None
         signers[header.creator] = Signer(identity.msp_id, identity.role)
     return list(signers.values())
