@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fedledger.network.configtx import PROFILE, _implicit, _signature
+from fedledger.network.configtx import PROFILE, RAFT_OPTIONS, _implicit, _signature
 from fedledger.ordering.folder import OrderingOrg
 from fedledger.orgs.standalone import StandaloneOrg
 
@@ -50,13 +50,7 @@ def configtx(orderer: OrderingOrg, members: list[StandaloneOrg], timeout: str) -
     }
     raft = {
         "Consenters": [{"Host": host, "Port": port, "ClientTLSCert": tls, "ServerTLSCert": tls}],
-        "Options": {
-            "TickInterval": "100ms",
-            "ElectionTick": 10,
-            "HeartbeatTick": 1,
-            "MaxInflightBlocks": 5,
-            "SnapshotIntervalSize": "16 MB",
-        },
+        "Options": dict(RAFT_OPTIONS),
     }
     return {
         "Profiles": {

@@ -19,6 +19,18 @@ PROFILE = "FedledgerChannel"
 CAPABILITIES = {"V2_0": True}
 
 
+SNAPSHOT_INTERVAL_MB = 16
+# The consenters' Raft options in configtx.yaml's form; ordering/genesis.py writes the same
+# values into the genesis block `channel create` makes without configtxgen.
+RAFT_OPTIONS: dict[str, Any] = {
+    "TickInterval": "100ms",
+    "ElectionTick": 10,
+    "HeartbeatTick": 1,
+    "MaxInflightBlocks": 5,
+    "SnapshotIntervalSize": f"{SNAPSHOT_INTERVAL_MB} MB",
+}
+
+
 def _signature(rule: str) -> dict[str, str]:
     return {"Type": "Signature", "Rule": rule}
 
@@ -115,13 +127,7 @@ def build_configtx(
         },
         "EtcdRaft": {
             "Consenters": consenters,
-            "Options": {
-                "TickInterval": "100ms",
-                "ElectionTick": 10,
-                "HeartbeatTick": 1,
-                "MaxInflightBlocks": 5,
-                "SnapshotIntervalSize": "16 MB",
-            },
+            "Options": dict(RAFT_OPTIONS),
         },
         "Organizations": [_orderer_org(definition, orderer_org, host)],
         "Policies": {**standard, "BlockValidation": _implicit("ANY Writers")},

@@ -22,17 +22,19 @@ from google.protobuf import timestamp_pb2
 from fedledger.channelconfig.elements import set_value
 from fedledger.channelconfig.genesis import OrgMaterial, channel_config
 from fedledger.embedded.blocks import METADATA_SLOTS
+from fedledger.network.configtx import RAFT_OPTIONS as CONFIGTX_RAFT
+from fedledger.network.configtx import SNAPSHOT_INTERVAL_MB
 from fedledger.ordering.errors import OrderingError
 from fedledger.ordering.export import OrdererDefinition
 from fedledger.orgs.export import OrgDefinition
 
-# network/configtx.py's EtcdRaft options.
+# The Raft options `network up` gives configtxgen, as the genesis block holds them.
 RAFT_OPTIONS = etcdraft.Options(
-    tick_interval="100ms",
-    election_tick=10,
-    heartbeat_tick=1,
-    max_inflight_blocks=5,
-    snapshot_interval_size=16 * 1024 * 1024,
+    tick_interval=CONFIGTX_RAFT["TickInterval"],
+    election_tick=CONFIGTX_RAFT["ElectionTick"],
+    heartbeat_tick=CONFIGTX_RAFT["HeartbeatTick"],
+    max_inflight_blocks=CONFIGTX_RAFT["MaxInflightBlocks"],
+    snapshot_interval_size=SNAPSHOT_INTERVAL_MB * 1024 * 1024,
 )
 
 
