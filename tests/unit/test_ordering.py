@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -19,7 +20,8 @@ from fedledger.ordering.export import OrdererDefinition, read_orderer_file
 from fedledger.ordering.folder import init_orderer, load_orderer
 from fedledger.ordering.genesis import consortium_config, genesis_block
 from fedledger.ordering.join import channel_of
-from fedledger.orgs.export import OrgDefinition
+from fedledger.orgs.errors import OrgFileError
+from fedledger.orgs.export import OrgDefinition, read_org_file
 from fedledger.orgs.standalone import init_org
 
 
@@ -174,3 +176,25 @@ def test_channel_of_reads_only_genesis_blocks(
         channel_of(tmp_path / "none.block")
     assert "write it with `fedledger channel create`" in str(absent.value)
     assert common_pb2.Block.FromString(path.read_bytes()).header.number == 0
+
+
+@pytest.mark.parametrize(
+    ("read", "error", "owner", "command"),
+    [
+        (read_org_file, OrgFileError, "organisation", "fedledger org export"),
+        (read_orderer_file, OrdererFileError, "ordering organisation", "fedledger orderer export"),
+    ],
+)
+def test_an_exported_file_missing_or_not_json_is_named_with_who_writes_it(
+    tmp_path: Path, read: Any, error: type[Exception], owner: str, command: str
+) -> None:
+    path = tmp_path / "org.json"
+    with pytest.raises(error) as missing:
+        read(path)
+    assert str(missing.value) == (
+        f"no {owner} file at {path}: the {owner} writes it with `{command} --out FILE`"
+    )
+    path.write_text("{not json")
+    with pytest.raises(error) as unreadable:
+        read(path)
+    assert str(unreadable.value).startswith(f"cannot read {path} as JSON: Expecting property")

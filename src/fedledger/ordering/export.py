@@ -18,7 +18,13 @@ from pydantic import PlainValidator
 from fedledger.configfile import Address, Section, Text, validate, wrong
 from fedledger.ordering.errors import OrdererFileError
 from fedledger.ordering.folder import OrderingOrg
-from fedledger.orgs.export import FORMAT_VERSION, Certificate, Certificates, format_version
+from fedledger.orgs.export import (
+    FORMAT_VERSION,
+    Certificate,
+    Certificates,
+    format_version,
+    read_exported,
+)
 
 KIND = "orderer"
 
@@ -104,15 +110,9 @@ class _File(Section):
 def read_orderer_file(path: Path) -> OrdererDefinition:
     """The ordering organisation in an exported file; raises OrdererFileError naming the file
     and the field that is missing or wrong."""
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise OrdererFileError(
-            f"no ordering organisation file at {path}: the ordering organisation writes it with "
-            "`fedledger orderer export --out FILE`"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise OrdererFileError(f"cannot read {path} as JSON: {error}") from None
+    document = read_exported(
+        path, OrdererFileError, "ordering organisation", "fedledger orderer export"
+    )
     if isinstance(document, dict) and document.get("kind") != KIND and "anchorPeer" in document:
         raise OrdererFileError(
             f"{path} is a member organisation's file (`org export`), not the ordering "

@@ -123,18 +123,23 @@ class _File(Section):
     anchor_peer: Address
 
 
+def read_exported(path: Path, error: type[ValueError], owner: str, command: str) -> Any:
+    """The JSON document of a file `command` exported for `owner` ("organisation"); raises
+    `error` saying who writes it when it is missing, or why it cannot be read."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise error(
+            f"no {owner} file at {path}: the {owner} writes it with `{command} --out FILE`"
+        ) from None
+    except (OSError, ValueError) as failure:
+        raise error(f"cannot read {path} as JSON: {failure}") from None
+
+
 def read_org_file(path: Path) -> OrgDefinition:
     """The organisation in an exported file; raises OrgFileError naming the file and the field
     that is missing or wrong."""
-    try:
-        document = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise OrgFileError(
-            f"no organisation file at {path}: the organisation writes it with "
-            "`fedledger org export --out FILE`"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise OrgFileError(f"cannot read {path} as JSON: {error}") from None
+    document = read_exported(path, OrgFileError, "organisation", "fedledger org export")
     try:
         file = validate(_File, document, path.parent, "the organisation file")
     except ValueError as error:
