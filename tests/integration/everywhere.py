@@ -17,10 +17,13 @@ from fedledger.profile import ConnectionProfile
 from fedledger.runtime.health import wait_for
 
 
-def caught_up(peers: Sequence[Network], timeout: float = 60.0) -> None:
-    """Until every peer has every block that any of them has: called after a write whose commit
-    status came from one of them (so the highest height counts that write)."""
-    top = max(peer.block_height() for peer in peers)
+def caught_up(
+    peers: Sequence[Network], timeout: float = 60.0, *, height: int | None = None
+) -> None:
+    """Until every peer has `height` blocks, by default every block that any of them has:
+    called after a write whose commit status came from one of them (so the highest height
+    counts that write)."""
+    top = height if height is not None else max(peer.block_height() for peer in peers)
     for peer in peers:
         wait_for(
             lambda peer=peer: peer.block_height() >= top, f"block {top - 1} on every peer", timeout
@@ -67,11 +70,5 @@ class CommittedEverywhere:
             function, args, endorsing_organizations=endorsing_organizations
         )
         result = commit.wait()
-        block = commit.status().block_number
-        for peer in self._peers:
-            wait_for(
-                lambda peer=peer: peer.block_height() > block,
-                f"block {block} on every organisation's peer",
-                self._timeout,
-            )
+        caught_up(self._peers, self._timeout, height=commit.status().block_number + 1)
         return result
