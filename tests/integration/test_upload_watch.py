@@ -425,7 +425,10 @@ def test_the_command_watches_a_relative_folder_and_stops_on_sigterm(
     try:
         assert running.stdout is not None
         assert running.stdout.readline().startswith("watching uploads as Org1MSP")
-        (tmp_path / "uploads" / "new.onnx").write_bytes(model)
+        # Put in place whole, as an upload tool does (docs/upload.md): a listing that met the
+        # file half-written refused those bytes, and proposed it only at the next pass.
+        (tmp_path / "new.onnx.part").write_bytes(model)
+        (tmp_path / "new.onnx.part").rename(tmp_path / "uploads" / "new.onnx")
         line = running.stdout.readline()
         running.send_signal(signal.SIGTERM)
         remaining, errors = running.communicate(timeout=60)
