@@ -130,6 +130,8 @@ def test_port_in_use_is_named(tmp_path: Path) -> None:
     definition = NetworkDefinition.load().with_overrides(port_base=free_port_base(), orgs=1)
     busy = definition.peer_ports(0).listen
     with socket.socket() as blocker:
+        # As free_port_base probes: a port left in TIME_WAIT by an earlier network is free.
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", busy))
         blocker.listen()
         network = NativeNetwork(definition, tmp_path / "net", find_installation())
